@@ -1,0 +1,74 @@
+// One error class with stable codes, and the one table mapping codes to HTTP statuses.
+
+/** Stable error codes of the HTTP contract. */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'payment_required'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'precondition_failed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'internal'
+  | 'upstream_error'
+  | 'store_unavailable'
+  | 'upstream_timeout';
+
+/** HTTP status of each code; the only place where codes meet statuses. */
+export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  payment_required: 402,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  precondition_failed: 412,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  upstream_error: 502,
+  store_unavailable: 503,
+  upstream_timeout: 504,
+};
+
+/**
+ * An expected failure with a stable code, shown to the client as
+ * `{"status":"error","error":{"code","message"}}` plus `extra` fields at the top level.
+ */
+export class AipaygentError extends Error {
+  readonly code: ErrorCode;
+  readonly extra: Record<string, unknown> | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(code: ErrorCode, message: string, extra?: Record<string, unknown>, headers?: Record<string, string>) {
+    super(message);
+    this.name = 'AipaygentError';
+    this.code = code;
+    this.extra = extra;
+    this.headers = headers;
+  }
+
+  get status(): number {
+    return STATUS_OF[this.code];
+  }
+}
+
+/** Thrown by store implementations on any backend fault; always answered 503, never masked as "absent". */
+export class StoreUnavailableError extends AipaygentError {
+  constructor(cause?: unknown) {
+    super('store_unavailable', 'The storage backend is unavailable; nothing was charged. Retry shortly.');
+    this.name = 'StoreUnavailableError';
+    if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
+  }
+}
+
+/** Shorthand for a 400 with a precise message. */
+export function invalid(message: string): AipaygentError {
+  return new AipaygentError('invalid_request', message);
+}

@@ -1,0 +1,180 @@
+// The storage contract: the only way domain services touch persistent state.
+//
+// Every operation here is atomic on its own (one Lua script, one SQL statement or transaction,
+// or one critical section of an in-process lock). Services never read-modify-write through
+// separate calls: where they need that, they use `put` with `expect` (compare-and-set).
+// Any store fault (connection refused, timeout) is thrown as a StoreUnavailableError so that
+// paid paths fail closed (503), never as "not found" or "balance 0".
+
+/** Milliseconds since the Unix epoch. */
+export type Millis = number;
+
+/** Metadata of one record, without its value. */
+export interface RecordMeta {
+  key: string;
+  /** Starts at 1, +1 on every successful write. */
+  version: number;
+  /** Length in bytes of the uncompressed value. */
+  size: number;
+  /** Opaque content tag chosen by the writer (the memory service stores a content hash). */
+  tag: string;
+  createdAt: Millis;
+  updatedAt: Millis;
+  /** null: never expires. */
+  expiresAt: Millis | null;
+}
+
+/** A record with its value (bytes exactly as written; compression is the caller's concern). */
+export interface StoredRecord extends RecordMeta {
+  value: Uint8Array;
+}
+
+/** What a writer supplies; version, createdAt and updatedAt are kept by the store. */
+export interface PutInput {
+  value: Uint8Array;
+  size: number;
+  tag: string;
+  expiresAt: Millis | null;
+}
+
+/**
+ * Condition of a conditional write. `version: n` succeeds only if the live record has version n;
+ * `absent: true` only if no live (unexpired) record exists. Omitted: unconditional.
+ */
+export type Expect = { version: number } | { absent: true };
+
+export type PutResult =
+  | { ok: true; record: RecordMeta; created: boolean }
+  | { ok: false; current: RecordMeta | null };
+
+export type DeleteResult = { ok: true; deleted: boolean } | { ok: false; current: RecordMeta | null };
+
+export interface ListQuery {
+  /** Only keys starting with this string. */
+  prefix?: string;
+  /** Only keys strictly greater than this one (the cursor). */
+  after?: string;
+  /** 1..1000. */
+  limit: number;
+}
+
+/** Kinds of ledger entries. */
+export type LedgerKind = 'grant' | 'debit' | 'refund' | 'purchase' | 'hold' | 'settle' | 'release';
+
+export interface LedgerEntry {
+  /** Monotonic per account, starts at 1. */
+  seq: number;
+  accountId: string;
+  /** Signed micro-USD. The sum of all entries of an account is its balance. */
+  amount: number;
+  kind: LedgerKind;
+  /** Unique per account when present (insert-once): a second post with it is refused. */
+  reference: string | null;
+  /** Free text (reason, model, request id...). */
+  memo: string | null;
+  createdAt: Millis;
+  balanceAfter: number;
+}
+
+export interface PostInput {
+  /** Signed micro-USD, non-zero integer. */
+  amount: number;
+  kind: LedgerKind;
+  reference?: string;
+  memo?: string;
+}
+
+export type PostResult =
+  | { ok: true; entry: LedgerEntry; balance: number }
+  | { ok: false; reason: 'insufficient_funds'; balance: number }
+  | { ok: false; reason: 'duplicate'; balance: number };
+
+/** "A free call left today, else a debit of `price`", as one atomic operation. */
+export interface ChargeInput {
+  /** Window id for the free calls, e.g. the UTC day "2026-11-24". */
+  window: string;
+  /** When the window's counter may be forgotten. */
+  windowExpiresAt: Millis;
+  freeLimit: number;
+  /** micro-USD debited when no free call is left; 0 means free calls only. */
+  price: number;
+  memo?: string;
+}
+
+export type ChargeResult =
+  | { ok: true; free: true; freeUsed: number; balance: number }
+  | { ok: true; free: false; freeUsed: number; balance: number; entry: LedgerEntry }
+  | { ok: false; freeUsed: number; balance: number };
+
+export interface HoldInput {
+  holdId: string;
+  amount: number;
+  expiresAt: Millis;
+  memo?: string;
+}
+
+export type HoldResult = { ok: true; balance: number } | { ok: false; reason: 'insufficient_funds' | 'duplicate'; balance: number };
+
+/** Settles a hold at `actual` micro-USD: the unused part comes back in one 'settle' entry. */
+export type SettleResult =
+  | { ok: true; charged: number; balance: number; entry: LedgerEntry | null }
+  | { ok: false; reason: 'unknown_hold'; balance: number };
+
+export type ClaimResult = { inserted: true } | { inserted: false; value: string };
+
+/** Identifies which implementation is behind a Store, and whether several processes may share it. */
+export interface StoreInfo {
+  backend: 'keyv' | 'redis' | 'postgres' | 'sqlite';
+  /** True when the atomicity holds across processes sharing the backend. */
+  multiProcess: boolean;
+}
+
+/**
+ * The storage contract. Records live in (account, collection); every account's data can be
+ * placed together (Redis hash tag, SQL partition by account). `now` is passed explicitly so
+ * that expiry is decided by the caller's clock, consistently across backends.
+ */
+export interface Store {
+  readonly info: StoreInfo;
+
+  /** Creates tables/scripts; idempotent. Called once before use. */
+  init(): Promise<void>;
+
+  // --- records with TTL, compare-and-set, list by prefix ---
+  get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null>;
+  put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult>;
+  delete(account: string, collection: string, key: string, now: Millis, expect?: Expect): Promise<DeleteResult>;
+  /** Live records sorted by key, in UTF-8 byte order. */
+  list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]>;
+  /** Deletes every record of a collection; returns how many live records were removed. */
+  purge(account: string, collection: string): Promise<number>;
+
+  // --- counters ---
+  /** Adds `by` to a counter that disappears at `expiresAt`; returns the new value. */
+  incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number>;
+  /** Current value of a counter (0 when absent or expired). */
+  counter(account: string, name: string, now: Millis): Promise<number>;
+
+  // --- money: append-only ledger, balance derived from it ---
+  balance(account: string, now: Millis): Promise<number>;
+  /** Appends one entry. A negative amount is refused when it would take the balance below 0. */
+  post(account: string, input: PostInput, now: Millis): Promise<PostResult>;
+  charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult>;
+  /** Gives back what `charge` took: one free call (counter -1), or `amount` as a 'refund' entry. */
+  refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number>;
+  hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult>;
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult>;
+  /** Entries newest first, with seq < `before` when given. */
+  ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]>;
+
+  // --- insert-once ---
+  /** Stores `value` under `key` unless a live one exists. scope null: global (not per account). */
+  claim(scope: string | null, key: string, value: string, expiresAt: Millis | null, now: Millis): Promise<ClaimResult>;
+  /** Replaces the value of an existing claim (e.g. the stored response of an idempotent call). */
+  updateClaim(scope: string | null, key: string, value: string, expiresAt: Millis | null): Promise<void>;
+  releaseClaim(scope: string | null, key: string): Promise<void>;
+
+  /** Removes expired rows/holds (SQL backends keep expired rows until swept). */
+  sweep(now: Millis): Promise<{ records: number; holds: number }>;
+  close(): Promise<void>;
+}

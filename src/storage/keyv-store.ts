@@ -1,0 +1,318 @@
+// The generic storage contract over any Keyv instance: atomic through in-process locks, so ONE process only.
+import type { Keyv } from 'keyv';
+import type {
+  ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery,
+  Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord,
+} from './contract.js';
+import { KeyedLock } from './lock.js';
+
+interface RawRecord extends RecordMeta {
+  /** base64: survives every Keyv serializer. */
+  v: string;
+}
+interface Holds {
+  [holdId: string]: { amount: number; expiresAt: Millis };
+}
+interface Account {
+  balance: number;
+  seq: number;
+  holds: Holds;
+}
+interface Counter {
+  n: number;
+  exp: Millis;
+}
+
+const ttlUntil = (expiresAt: Millis | null, now: Millis): number | undefined =>
+  expiresAt === null ? undefined : Math.max(1, expiresAt - now);
+
+const live = (r: RecordMeta | undefined | null, now: Millis): boolean => !!r && (r.expiresAt === null || r.expiresAt > now);
+
+const meta = (r: RawRecord): RecordMeta => ({
+  key: r.key, version: r.version, size: r.size, tag: r.tag, createdAt: r.createdAt, updatedAt: r.updatedAt, expiresAt: r.expiresAt,
+});
+
+function matches(current: RawRecord | null, expect: Expect | undefined): boolean {
+  if (!expect) return true;
+  if ('absent' in expect) return current === null;
+  return current !== null && current.version === expect.version;
+}
+
+/**
+ * Implements the contract with Keyv get/set/delete only. Every read-modify-write runs inside a
+ * per-key in-process lock, which is exact in one Node process and WRONG across several: use the
+ * Redis, Postgres or SQLite store for that (see `multiProcess`).
+ */
+export class KeyvStore implements Store {
+  readonly info: StoreInfo = { backend: 'keyv', multiProcess: false };
+  private readonly lock = new KeyedLock();
+
+  constructor(private readonly keyv: Keyv) {}
+
+  async init(): Promise<void> {}
+
+  private k(...parts: string[]): string {
+    return JSON.stringify(parts);
+  }
+
+  private async read<T>(key: string): Promise<T | null> {
+    const value = (await this.keyv.get(key)) as T | undefined;
+    return value ?? null;
+  }
+
+  private async liveRecord(account: string, collection: string, key: string, now: Millis): Promise<RawRecord | null> {
+    const r = await this.read<RawRecord>(this.k('r', account, collection, key));
+    return live(r, now) ? r : null;
+  }
+
+  async get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
+    const r = await this.liveRecord(account, collection, key, now);
+    if (!r) return null;
+    return { ...meta(r), value: Buffer.from(r.v, 'base64') };
+  }
+
+  async put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
+    return this.lock.run(this.k('r', account, collection, key), async () => {
+      const current = await this.liveRecord(account, collection, key, now);
+      if (!matches(current, expect)) return { ok: false, current: current && meta(current) };
+      const record: RawRecord = {
+        key,
+        version: (current?.version ?? 0) + 1,
+        size: input.size,
+        tag: input.tag,
+        createdAt: current?.createdAt ?? now,
+        updatedAt: now,
+        expiresAt: input.expiresAt,
+        v: Buffer.from(input.value).toString('base64'),
+      };
+      await this.keyv.set(this.k('r', account, collection, key), record, ttlUntil(input.expiresAt, now));
+      if (!current) await this.indexAdd(account, collection, key);
+      return { ok: true, record: meta(record), created: !current };
+    });
+  }
+
+  async delete(account: string, collection: string, key: string, now: Millis, expect?: Expect): Promise<DeleteResult> {
+    return this.lock.run(this.k('r', account, collection, key), async () => {
+      const current = await this.liveRecord(account, collection, key, now);
+      if (!matches(current, expect)) return { ok: false, current: current && meta(current) };
+      await this.keyv.delete(this.k('r', account, collection, key));
+      await this.indexRemove(account, collection, [key]);
+      return { ok: true, deleted: current !== null };
+    });
+  }
+
+  async list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]> {
+    const index = (await this.read<string[]>(this.k('i', account, collection))) ?? [];
+    const out: RecordMeta[] = [];
+    const stale: string[] = [];
+    const prefix = query.prefix ?? '';
+    for (const key of index) {
+      if (out.length >= query.limit) break;
+      if (query.after !== undefined && key <= query.after) continue;
+      if (!key.startsWith(prefix)) continue;
+      const r = await this.read<RawRecord>(this.k('r', account, collection, key));
+      if (live(r, now)) out.push(meta(r!));
+      else stale.push(key);
+    }
+    if (stale.length) await this.indexRemove(account, collection, stale, now);
+    return out;
+  }
+
+  async purge(account: string, collection: string): Promise<number> {
+    return this.lock.run(this.k('i', account, collection), async () => {
+      const index = (await this.read<string[]>(this.k('i', account, collection))) ?? [];
+      const now = Date.now();
+      let removed = 0;
+      for (const key of index) {
+        const r = await this.read<RawRecord>(this.k('r', account, collection, key));
+        if (live(r, now)) removed++;
+        await this.keyv.delete(this.k('r', account, collection, key));
+      }
+      await this.keyv.delete(this.k('i', account, collection));
+      return removed;
+    });
+  }
+
+  private indexAdd(account: string, collection: string, key: string): Promise<void> {
+    return this.lock.run(this.k('i', account, collection), async () => {
+      const index = (await this.read<string[]>(this.k('i', account, collection))) ?? [];
+      let lo = 0;
+      let hi = index.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (index[mid]! < key) lo = mid + 1;
+        else hi = mid;
+      }
+      if (index[lo] === key) return;
+      index.splice(lo, 0, key);
+      await this.keyv.set(this.k('i', account, collection), index);
+    });
+  }
+
+  private indexRemove(account: string, collection: string, keys: string[], now?: Millis): Promise<void> {
+    return this.lock.run(this.k('i', account, collection), async () => {
+      const index = (await this.read<string[]>(this.k('i', account, collection))) ?? [];
+      let drop = new Set(keys);
+      if (now !== undefined) {
+        // A stale key may have been re-created since list() looked: keep it if it is live again.
+        const recheck = await Promise.all(keys.map((key) => this.read<RawRecord>(this.k('r', account, collection, key))));
+        drop = new Set(keys.filter((_, i) => !live(recheck[i], now)));
+      }
+      const kept = index.filter((key) => !drop.has(key));
+      if (kept.length !== index.length) await this.keyv.set(this.k('i', account, collection), kept);
+    });
+  }
+
+  async incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number> {
+    const key = this.k('c', account, name);
+    return this.lock.run(key, async () => {
+      const now = Date.now();
+      const c = await this.read<Counter>(key);
+      const n = (c && c.exp > now ? c.n : 0) + by;
+      await this.keyv.set(key, { n, exp: expiresAt } satisfies Counter, ttlUntil(expiresAt, now));
+      return n;
+    });
+  }
+
+  async counter(account: string, name: string, now: Millis): Promise<number> {
+    const c = await this.read<Counter>(this.k('c', account, name));
+    return c && c.exp > now ? c.n : 0;
+  }
+
+  // --- money: one account document (balance, seq, holds) plus one Keyv entry per ledger entry ---
+
+  private money<T>(account: string, now: Millis, fn: (a: Account) => Promise<T>): Promise<T> {
+    return this.lock.run(this.k('a', account), async () => {
+      const a = (await this.read<Account>(this.k('a', account))) ?? { balance: 0, seq: 0, holds: {} };
+      for (const [holdId, hold] of Object.entries(a.holds)) {
+        if (hold.expiresAt <= now) {
+          delete a.holds[holdId];
+          await this.append(a, account, { amount: hold.amount, kind: 'release', reference: `hold:${holdId}`, memo: 'hold expired' }, now);
+        }
+      }
+      const result = await fn(a);
+      await this.keyv.set(this.k('a', account), a);
+      return result;
+    });
+  }
+
+  private async append(a: Account, account: string, input: PostInput, now: Millis): Promise<LedgerEntry> {
+    a.seq += 1;
+    a.balance += input.amount;
+    const entry: LedgerEntry = {
+      seq: a.seq, accountId: account, amount: input.amount, kind: input.kind, reference: input.reference ?? null,
+      memo: input.memo ?? null, createdAt: now, balanceAfter: a.balance,
+    };
+    await this.keyv.set(this.k('l', account, String(a.seq)), entry);
+    if (input.reference !== undefined) await this.keyv.set(this.k('ref', account, input.reference), a.seq);
+    return entry;
+  }
+
+  async balance(account: string, now: Millis): Promise<number> {
+    return this.money(account, now, async (a) => a.balance);
+  }
+
+  async post(account: string, input: PostInput, now: Millis): Promise<PostResult> {
+    return this.money(account, now, async (a) => {
+      if (input.reference !== undefined && (await this.read(this.k('ref', account, input.reference))) !== null) {
+        return { ok: false, reason: 'duplicate', balance: a.balance };
+      }
+      if (input.amount < 0 && a.balance + input.amount < 0) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
+      const entry = await this.append(a, account, input, now);
+      return { ok: true, entry, balance: a.balance };
+    });
+  }
+
+  async charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
+    const counterKey = this.k('c', account, `free:${input.window}`);
+    return this.money(account, now, async (a) => {
+      const c = await this.read<Counter>(counterKey);
+      const used = c && c.exp > now ? c.n : 0;
+      if (used < input.freeLimit) {
+        await this.keyv.set(counterKey, { n: used + 1, exp: input.windowExpiresAt }, ttlUntil(input.windowExpiresAt, now));
+        return { ok: true, free: true, freeUsed: used + 1, balance: a.balance };
+      }
+      if (input.price <= 0 || a.balance < input.price) return { ok: false, freeUsed: used, balance: a.balance };
+      const entry = await this.append(a, account, { amount: -input.price, kind: 'debit', memo: input.memo }, now);
+      return { ok: true, free: false, freeUsed: used, balance: a.balance, entry };
+    });
+  }
+
+  async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
+    const counterKey = this.k('c', account, `free:${input.window}`);
+    return this.money(account, now, async (a) => {
+      if (input.free) {
+        const c = await this.read<Counter>(counterKey);
+        if (c && c.exp > now && c.n > 0) await this.keyv.set(counterKey, { n: c.n - 1, exp: c.exp }, ttlUntil(c.exp, now));
+      } else if (input.amount > 0) {
+        await this.append(a, account, { amount: input.amount, kind: 'refund', memo: input.memo }, now);
+      }
+      return a.balance;
+    });
+  }
+
+  async hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
+    return this.money(account, now, async (a) => {
+      if (a.holds[input.holdId]) return { ok: false, reason: 'duplicate', balance: a.balance };
+      if (a.balance < input.amount) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
+      a.holds[input.holdId] = { amount: input.amount, expiresAt: input.expiresAt };
+      await this.append(a, account, { amount: -input.amount, kind: 'hold', reference: `hold:${input.holdId}`, memo: input.memo }, now);
+      return { ok: true, balance: a.balance };
+    });
+  }
+
+  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
+    return this.money(account, now, async (a) => {
+      const hold = a.holds[holdId];
+      if (!hold) return { ok: false, reason: 'unknown_hold', balance: a.balance };
+      delete a.holds[holdId];
+      // Beyond the hold, charge only what the balance covers: the balance never goes below 0.
+      const charged = Math.min(actual, hold.amount + a.balance);
+      const back = hold.amount - charged;
+      const entry = back === 0 ? null : await this.append(a, account, { amount: back, kind: 'settle', memo }, now);
+      return { ok: true, charged, balance: a.balance, entry };
+    });
+  }
+
+  async ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {
+    const a = await this.read<Account>(this.k('a', account));
+    if (!a) return [];
+    const out: LedgerEntry[] = [];
+    for (let seq = Math.min(a.seq, (query.before ?? Infinity) - 1); seq >= 1 && out.length < query.limit; seq--) {
+      const e = await this.read<LedgerEntry>(this.k('l', account, String(seq)));
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  async claim(scope: string | null, key: string, value: string, expiresAt: Millis | null, now: Millis): Promise<ClaimResult> {
+    const k = this.k('o', scope ?? '', key);
+    return this.lock.run(k, async () => {
+      const current = await this.read<{ value: string; exp: Millis | null }>(k);
+      if (current && (current.exp === null || current.exp > now)) return { inserted: false, value: current.value };
+      await this.keyv.set(k, { value, exp: expiresAt }, ttlUntil(expiresAt, now));
+      return { inserted: true };
+    });
+  }
+
+  async updateClaim(scope: string | null, key: string, value: string, expiresAt: Millis | null): Promise<void> {
+    const k = this.k('o', scope ?? '', key);
+    await this.lock.run(k, async () => {
+      await this.keyv.set(k, { value, exp: expiresAt }, ttlUntil(expiresAt, Date.now()));
+    });
+  }
+
+  async releaseClaim(scope: string | null, key: string): Promise<void> {
+    const k = this.k('o', scope ?? '', key);
+    await this.lock.run(k, async () => {
+      await this.keyv.delete(k);
+    });
+  }
+
+  async sweep(): Promise<{ records: number; holds: number }> {
+    // Keyv adapters expire entries themselves; expired holds are released on the account's next operation.
+    return { records: 0, holds: 0 };
+  }
+
+  async close(): Promise<void> {}
+}
