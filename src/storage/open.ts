@@ -1,0 +1,72 @@
+// Turns the `store` option (nothing, a URL, a Keyv instance or a Store) into a Store, picking the native path.
+import { Keyv } from 'keyv';
+import type { Store } from './contract.js';
+import { KeyvStore } from './keyv-store.js';
+import { guardStore } from './guard.js';
+
+/** What the `store` option accepts. */
+export type StoreOption = undefined | string | Keyv | Store;
+
+export interface OpenOptions {
+  /** Every store call fails with 503 after this long. */
+  timeoutMs: number;
+  /** Key prefix / schema / table prefix for native backends. */
+  prefix: string;
+}
+
+function isStore(value: unknown): value is Store {
+  return typeof value === 'object' && value !== null && 'info' in value && typeof (value as Store).charge === 'function';
+}
+
+/** The Keyv adapter's class name tells which native implementation applies (no import of the adapters). */
+function adapterName(keyv: Keyv): string {
+  const adapter = keyv.store as { constructor?: { name?: string } } | undefined;
+  return adapter?.constructor?.name ?? '';
+}
+
+/**
+ * Opens the store. Native implementations are loaded lazily so that their client packages
+ * (`@keyv/redis`, `pg`, `better-sqlite3`) stay optional. A store's `close()` closes only the
+ * connections it opened itself, never the host's Keyv client.
+ */
+export async function openStore(option: StoreOption, opts: OpenOptions): Promise<Store> {
+  if (isStore(option)) return option;
+  if (option === undefined || option === 'memory') {
+    // The in-memory Map cannot hang or fail: no time bound needed on the hot path.
+    return new KeyvStore(new Keyv({ throwOnErrors: true }));
+  }
+  if (typeof option === 'string') {
+    const url = option;
+    if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+      const { redisStoreFromUrl } = await import('./redis-store.js');
+      return guardStore(await redisStoreFromUrl(url, opts), opts.timeoutMs);
+    }
+    if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+      const { postgresStoreFromUrl } = await import('./postgres-store.js');
+      return guardStore(await postgresStoreFromUrl(url, opts), opts.timeoutMs);
+    }
+    if (url.startsWith('sqlite://')) {
+      const { sqliteStoreFromUrl } = await import('./sqlite-store.js');
+      return guardStore(await sqliteStoreFromUrl(url, opts), opts.timeoutMs);
+    }
+    throw new Error(`store: unsupported URL "${url.replace(/\/\/[^@/]*@/, '//***@')}" (use memory, redis://, postgres:// or sqlite://)`);
+  }
+  // A Keyv instance: errors must surface (fail closed), never be swallowed as "absent".
+  option.throwOnErrors = true;
+  switch (adapterName(option)) {
+    case 'KeyvRedis': {
+      const { redisStoreFromKeyv } = await import('./redis-store.js');
+      return guardStore(await redisStoreFromKeyv(option, opts), opts.timeoutMs);
+    }
+    case 'KeyvPostgres': {
+      const { postgresStoreFromKeyv } = await import('./postgres-store.js');
+      return guardStore(await postgresStoreFromKeyv(option, opts), opts.timeoutMs);
+    }
+    case 'KeyvSqlite': {
+      const { sqliteStoreFromKeyv } = await import('./sqlite-store.js');
+      return guardStore(await sqliteStoreFromKeyv(option, opts), opts.timeoutMs);
+    }
+    default:
+      return guardStore(new KeyvStore(option), opts.timeoutMs);
+  }
+}
