@@ -1,0 +1,110 @@
+// Public options, parsed once into an internal config: one error lists every fatal problem.
+import type { Logger } from './http/respond.js';
+import type { StoreOption } from './storage/open.js';
+
+/** Options of `createAipaygent()`. Every field is optional. */
+export interface AipaygentOptions {
+  /**
+   * Where state lives: a `Keyv` instance (Redis, Postgres and SQLite adapters are detected and
+   * served natively), a URL (`memory`, `redis://…`, `postgres://…`, `sqlite://file`), or a Store.
+   * @default in-memory (one process, lost on restart)
+   */
+  store?: StoreOption;
+  /**
+   * Set when several Node processes share the store: refused with a store that is only atomic
+   * inside one process (the generic Keyv store).
+   * @default false
+   */
+  multiProcess?: boolean;
+  /**
+   * Bearer token of the admin routes (`/admin/*`); they are not served at all without one.
+   * At least 16 characters.
+   * @default undefined (admin routes off)
+   */
+  adminToken?: string;
+  /** Every store call fails with 503 `store_unavailable` after this many ms. @default 2000 */
+  storeTimeoutMs?: number;
+  /** Prefix of every key / table of native stores, so several apps can share one server. @default "apg:" */
+  storePrefix?: string;
+  /** Limits on input. */
+  limits?: {
+    /** Largest request body in bytes (when the host did not parse it). @default 1048576 */
+    maxBodyBytes?: number;
+    /** Largest memory `data`, in bytes of its JSON text. @default 262144 */
+    maxValueBytes?: number;
+    /** Deepest nesting of a JSON body. @default 64 */
+    maxDepth?: number;
+    /** Longest `user_id` and `key`, in UTF-8 bytes. @default 256 */
+    maxKeyBytes?: number;
+  };
+  /** Memory defaults. */
+  memory?: {
+    /** TTL when a write gives no `ttl_days`; null keeps memories until deleted. @default 365 */
+    defaultTtlDays?: number | null;
+    /** Largest `ttl_days` accepted. @default 3650 */
+    maxTtlDays?: number;
+    /** Values above this many bytes are stored gzip-compressed. @default 1024 */
+    compressAboveBytes?: number;
+  };
+  /** Where masked internal errors are reported. @default console */
+  logger?: Logger;
+}
+
+/** The validated, fully defaulted configuration the core runs on. */
+export interface Config {
+  store: StoreOption;
+  multiProcess: boolean;
+  adminToken: string | undefined;
+  storeTimeoutMs: number;
+  storePrefix: string;
+  limits: { maxBodyBytes: number; maxValueBytes: number; maxDepth: number; maxKeyBytes: number };
+  memory: { defaultTtlDays: number | null; maxTtlDays: number; compressAboveBytes: number };
+  logger: Logger;
+}
+
+const isInt = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+
+/** Validates options; throws one TypeError listing every problem found. */
+export function parseOptions(options: AipaygentOptions = {}): Config {
+  const problems: string[] = [];
+  const num = (name: string, value: number | undefined, fallback: number, min: number, max: number): number => {
+    if (value === undefined) return fallback;
+    if (!isInt(value, min, max)) problems.push(`${name} must be an integer between ${min} and ${max} (got ${String(value)})`);
+    return value;
+  };
+  const limits = options.limits ?? {};
+  const memory = options.memory ?? {};
+  const config: Config = {
+    store: options.store,
+    multiProcess: options.multiProcess ?? false,
+    adminToken: options.adminToken,
+    storeTimeoutMs: num('storeTimeoutMs', options.storeTimeoutMs, 2000, 10, 600_000),
+    storePrefix: options.storePrefix ?? 'apg:',
+    limits: {
+      maxBodyBytes: num('limits.maxBodyBytes', limits.maxBodyBytes, 1024 * 1024, 1024, 1024 ** 3),
+      maxValueBytes: num('limits.maxValueBytes', limits.maxValueBytes, 256 * 1024, 1, 1024 ** 3),
+      maxDepth: num('limits.maxDepth', limits.maxDepth, 64, 1, 10_000),
+      maxKeyBytes: num('limits.maxKeyBytes', limits.maxKeyBytes, 256, 1, 4096),
+    },
+    memory: {
+      defaultTtlDays: memory.defaultTtlDays === undefined ? 365 : memory.defaultTtlDays,
+      maxTtlDays: memory.maxTtlDays ?? 3650,
+      compressAboveBytes: num('memory.compressAboveBytes', memory.compressAboveBytes, 1024, 0, 1024 ** 3),
+    },
+    logger: options.logger ?? console,
+  };
+  if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken.length < 16)) {
+    problems.push('adminToken must be a string of at least 16 characters');
+  }
+  if (typeof config.storePrefix !== 'string' || !/^[A-Za-z0-9_:.-]{0,64}$/.test(config.storePrefix)) {
+    problems.push('storePrefix must be up to 64 characters of [A-Za-z0-9_:.-]');
+  }
+  const { maxTtlDays, defaultTtlDays } = config.memory;
+  if (typeof maxTtlDays !== 'number' || !(maxTtlDays > 0) || maxTtlDays > 36_500) problems.push('memory.maxTtlDays must be a number in (0, 36500]');
+  if (defaultTtlDays !== null && (typeof defaultTtlDays !== 'number' || !(defaultTtlDays > 0) || defaultTtlDays > maxTtlDays)) {
+    problems.push('memory.defaultTtlDays must be null or a number in (0, maxTtlDays]');
+  }
+  if (config.limits.maxValueBytes > config.limits.maxBodyBytes) problems.push('limits.maxValueBytes must not exceed limits.maxBodyBytes');
+  if (problems.length) throw new TypeError(`aipaygent: invalid options:\n- ${problems.join('\n- ')}`);
+  return config;
+}

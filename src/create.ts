@@ -1,0 +1,79 @@
+// createAipaygent(): wires config, store, services and routes into `handle`, a typed `api` and `close`.
+import { createHash } from 'node:crypto';
+import { parseOptions, type AipaygentOptions } from './config.js';
+import { createHandler } from './http/core.js';
+import { adminRoutes } from './http/routes/admin.js';
+import { memoryRoutes } from './http/routes/memory.js';
+import { Router } from './http/router.js';
+import type { CoreRequest, CoreResponse } from './http/types.js';
+import { KeyService } from './keys/key-service.js';
+import { MemoryService } from './memory/memory-service.js';
+import type { Store } from './storage/contract.js';
+import { deferredStore } from './storage/deferred.js';
+import { openStore } from './storage/open.js';
+
+/** The mounted service: the adapters call `handle`; the host may call `api` in process. */
+export interface Aipaygent {
+  /** Answers a request of ours, or resolves undefined ("not my route": call the host's next()). */
+  handle(req: CoreRequest): Promise<CoreResponse | undefined>;
+  /** Typed in-process API, for admin tasks and tests. */
+  api: {
+    keys: Pick<KeyService, 'create' | 'revoke' | 'authenticate'>;
+    memory: MemoryService;
+  };
+  /** Resolves once the store is open and migrated; `handle` waits for it by itself. */
+  ready: Promise<void>;
+  /** Closes what aipaygent opened (never the host's own Keyv client). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the service. Mount it with `aipaygent/express` or `aipaygent/koa`.
+ * @example
+ * const ai = createAipaygent({ adminToken: process.env.AIPAYGENT_ADMIN_TOKEN });
+ * app.use(express.json(), aipaygentExpress(ai));
+ */
+export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
+  const config = parseOptions(options);
+  let store: Store | undefined;
+  const ready = openStore(config.store, { timeoutMs: config.storeTimeoutMs, prefix: config.storePrefix }).then(async (opened) => {
+    if (config.multiProcess && !opened.info.multiProcess) {
+      await opened.close();
+      throw new TypeError(
+        `aipaygent: multiProcess is true but the ${opened.info.backend} store is atomic only inside one process; ` +
+          'use a Redis, Postgres or SQLite Keyv adapter (or URL) so several processes stay exact',
+      );
+    }
+    await opened.init();
+    store = opened;
+  });
+  // Surface the failure through `ready` and `handle`, never as an unhandled rejection.
+  ready.catch(() => {});
+
+  // Services see a late-bound store so that routes and `api` exist synchronously.
+  const lazyStore = deferredStore(ready, () => store);
+  const keys = new KeyService(lazyStore);
+  const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, ...config.memory });
+
+  const router = new Router();
+  for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays })) router.add(r);
+  if (config.adminToken !== undefined) for (const r of adminRoutes({ keys })) router.add(r);
+
+  const handler = createHandler({
+    router,
+    keys,
+    adminTokenHash: config.adminToken === undefined ? undefined : createHash('sha256').update(config.adminToken).digest(),
+    limits: config.limits,
+    logger: config.logger,
+  });
+
+  return {
+    handle: handler,
+    api: { keys, memory },
+    ready,
+    async close() {
+      await ready.catch(() => {});
+      await store?.close();
+    },
+  };
+}

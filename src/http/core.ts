@@ -1,0 +1,78 @@
+// The request pipeline: match, authenticate, validate, run the route, map errors. Adapters call `handle`.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AipaygentError } from '../errors.js';
+import type { KeyService } from '../keys/key-service.js';
+import { parseApiKey } from '../keys/api-key.js';
+import { readJsonBody, type BodyLimits } from './body.js';
+import { parseInput, queryObject } from './fields.js';
+import { errorResponse, type Logger } from './respond.js';
+import type { Caller, Route } from './route.js';
+import type { Router } from './router.js';
+import type { CoreRequest, CoreResponse } from './types.js';
+
+export interface CoreDeps {
+  router: Router;
+  keys: KeyService;
+  adminTokenHash: Buffer | undefined;
+  limits: BodyLimits;
+  logger: Logger;
+}
+
+const unauthorized = (message: string) =>
+  new AipaygentError('unauthorized', message, undefined, { 'www-authenticate': 'Bearer realm="aipaygent"' });
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/** The token of `Authorization: Bearer <token>`, or of `x-api-key` (Anthropic SDK style). */
+export function presentedToken(headers: CoreRequest['headers']): string | undefined {
+  const auth = headers.authorization;
+  if (typeof auth === 'string') {
+    const space = auth.indexOf(' ');
+    if (space > 0 && auth.slice(0, space).toLowerCase() === 'bearer') return auth.slice(space + 1).trim() || undefined;
+    return undefined;
+  }
+  const apiKey = headers['x-api-key'];
+  return typeof apiKey === 'string' && apiKey ? apiKey : undefined;
+}
+
+const NO_CALLER: Caller = { accountId: '', keyId: '' };
+
+export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<CoreResponse | undefined> {
+  const { router, keys, adminTokenHash, limits, logger } = deps;
+
+  async function run(route: Route, req: CoreRequest, params: Record<string, string>): Promise<CoreResponse> {
+    const now = Date.now();
+    // Cheap checks first: a malformed credential or input costs no store round trip.
+    const token = route.auth === 'none' ? undefined : presentedToken(req.headers);
+    if (route.auth === 'admin') {
+      if (!token || !adminTokenHash || !timingSafeEqual(sha256(token), adminTokenHash)) throw unauthorized('A valid admin token is required');
+    } else if (route.auth === 'key') {
+      if (!token) throw unauthorized('Missing API key: send "Authorization: Bearer <api key>"');
+      if (!parseApiKey(token)) throw unauthorized('Invalid API key');
+    }
+    const query = route.query ? parseInput(route.query, queryObject(req.query), 'query') : undefined;
+    const body = route.body ? parseInput(route.body, await readJsonBody(req.body, limits), 'request body') : undefined;
+    let caller = NO_CALLER;
+    if (route.auth === 'key') {
+      const found = await keys.authenticate(token!, now);
+      if (!found) throw unauthorized('Invalid or revoked API key');
+      caller = found;
+    }
+    return route.handle({ req, query, body, params, caller, now });
+  }
+
+  return async function handle(req: CoreRequest): Promise<CoreResponse | undefined> {
+    const match = router.match(req.method, req.path);
+    if (!match) return undefined;
+    try {
+      if (match.kind === 'method_not_allowed') {
+        throw new AipaygentError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${match.allow.join(', ')}`, undefined, {
+          allow: match.allow.join(', '),
+        });
+      }
+      return await run(match.route, req, match.params);
+    } catch (error) {
+      return errorResponse(error, logger);
+    }
+  };
+}

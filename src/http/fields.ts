@@ -1,0 +1,47 @@
+// Field schemas shared by the routes: one definition validates at run time and documents (OpenAPI).
+import { z } from 'zod';
+import { invalid } from '../errors.js';
+
+// C0 and C1 control characters and DEL: never allowed in identifiers.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** An identifier such as user_id or key: 1..maxBytes UTF-8 bytes, no control characters. */
+export function identifier(name: string, maxBytes: number) {
+  return z
+    .string({ error: (i) => (i.input === undefined ? `${name} is required` : `${name} must be a string`) })
+    .min(1, { error: `${name} must not be empty` })
+    .refine((s) => Buffer.byteLength(s, 'utf8') <= maxBytes, { error: `${name} must be at most ${maxBytes} bytes (UTF-8)` })
+    .refine((s) => !CONTROL.test(s), { error: `${name} must not contain control characters` })
+    .refine((s) => s.isWellFormed(), { error: `${name} must be well-formed Unicode` });
+}
+
+/** A positive integer given in a query string. */
+export function queryInt(name: string, min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,9}$/, { error: `${name} must be an integer` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, { error: `${name} must be between ${min} and ${max}` });
+}
+
+/** Validates `input` against `schema`; the first problem becomes a precise 400. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'request'): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'invalid_type' && issue.path.length === 0) throw invalid(`The ${what} must be a JSON object`);
+  const field = issue.path.join('.');
+  const message = issue.message.startsWith(String(issue.path[0] ?? '\0')) || !field ? issue.message : `${field}: ${issue.message}`;
+  throw invalid(message);
+}
+
+/** Query string to a plain object; a repeated parameter is a 400 (ambiguous). */
+export function queryObject(query: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  if (!query) return out;
+  for (const [k, v] of new URLSearchParams(query)) {
+    if (k in out) throw invalid(`Query parameter "${k}" is given more than once`);
+    out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,69 @@
+// Matches (method, path) to a route: exact paths through one Map lookup, ":param" paths by segments.
+import type { Method, Route } from './route.js';
+
+export type Match =
+  | { kind: 'route'; route: Route; params: Record<string, string> }
+  | { kind: 'method_not_allowed'; allow: string[] };
+
+interface Pattern {
+  segments: string[];
+  byMethod: Map<string, Route>;
+}
+
+export class Router {
+  private readonly exact = new Map<string, Map<string, Route>>();
+  private readonly patterns: Pattern[] = [];
+  readonly routes: Route[] = [];
+
+  add(route: Route): void {
+    this.routes.push(route);
+    if (!route.path.includes('/:')) {
+      const byMethod = this.exact.get(route.path) ?? new Map<string, Route>();
+      byMethod.set(route.method, route);
+      this.exact.set(route.path, byMethod);
+      return;
+    }
+    const segments = route.path.split('/');
+    let pattern = this.patterns.find((p) => p.segments.join('/') === route.path);
+    if (!pattern) this.patterns.push((pattern = { segments, byMethod: new Map() }));
+    pattern.byMethod.set(route.method, route);
+  }
+
+  /** undefined: not a path of ours, the host handles it. */
+  match(method: string, rawPath: string): Match | undefined {
+    const path = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
+    const wanted = method === 'HEAD' ? 'GET' : method;
+    const byMethod = this.exact.get(path);
+    if (byMethod) return pick(byMethod, wanted, {});
+    const parts = path.split('/');
+    for (const p of this.patterns) {
+      if (p.segments.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < parts.length && ok; i++) {
+        const seg = p.segments[i]!;
+        if (seg.startsWith(':')) {
+          const value = safeDecode(parts[i]!);
+          if (value === undefined || value === '') ok = false;
+          else params[seg.slice(1)] = value;
+        } else ok = seg === parts[i];
+      }
+      if (ok) return pick(p.byMethod, wanted, params);
+    }
+    return undefined;
+  }
+}
+
+function pick(byMethod: Map<string, Route>, method: string, params: Record<string, string>): Match {
+  const route = byMethod.get(method);
+  if (route) return { kind: 'route', route, params };
+  return { kind: 'method_not_allowed', allow: [...byMethod.keys()] as Method[] };
+}
+
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

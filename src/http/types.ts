@@ -1,0 +1,34 @@
+// The small plain request/response objects the core speaks; adapters translate to and from them.
+
+/** Where the request body comes from: parsed by the host, a stream to read on demand, or none. */
+export type BodySource =
+  | { kind: 'parsed'; value: unknown }
+  | { kind: 'stream'; read(limitBytes: number): Promise<Uint8Array> }
+  | { kind: 'none' };
+
+/** A request as the core sees it. */
+export interface CoreRequest {
+  /** Upper-case HTTP method. */
+  method: string;
+  /** Path relative to the mount point, starting with "/", without the query string. */
+  path: string;
+  /** The raw query string, without "?". */
+  query: string;
+  /** Lower-case header names, as Node gives them. */
+  headers: Record<string, string | string[] | undefined>;
+  body: BodySource;
+  /** Fires when the client goes away before the response is finished. */
+  signal: AbortSignal;
+  /** Client address as the adapter determined it (trustProxy is the host's choice). */
+  ip?: string | undefined;
+}
+
+/** Body of a core response: serialized text, bytes, or a stream of chunks (SSE, NDJSON). */
+export type CoreBody = string | Uint8Array | AsyncIterable<string | Uint8Array> | null;
+
+/** A response as the core produces it. */
+export interface CoreResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: CoreBody;
+}

@@ -1,0 +1,7 @@
+// Public entry point of the core package (framework-agnostic).
+export { createAipaygent, type Aipaygent } from './create.js';
+export type { AipaygentOptions } from './config.js';
+export { AipaygentError, StoreUnavailableError, STATUS_OF, type ErrorCode } from './errors.js';
+export type { CoreRequest, CoreResponse, CoreBody, BodySource } from './http/types.js';
+export type { Store, StoreInfo } from './storage/contract.js';
+export { nodeRequest, writeNodeResponse, stripPrefix } from './http/node.js';

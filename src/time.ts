@@ -1,0 +1,13 @@
+// Timestamp formatting shared by every JSON response.
+
+/** ISO 8601 UTC with milliseconds, e.g. 2026-11-24T10:30:00.123Z. */
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** ISO 8601 UTC to the second, as in the article's `expires_at`: 2025-01-15T10:30:00Z. */
+export const isoSeconds = (ms: number): string => new Date(ms).toISOString().slice(0, 19) + 'Z';
+
+/** The UTC day of `ms` ("2026-11-24") and the instant the next one starts. */
+export function utcDay(ms: number): { day: string; endsAt: number } {
+  const day = new Date(ms).toISOString().slice(0, 10);
+  return { day, endsAt: Date.parse(`${day}T00:00:00Z`) + 86_400_000 };
+}
