@@ -42,8 +42,8 @@ export interface Mounted {
   close(): Promise<void>;
 }
 
-function hostRoutesExpress(app: express5.Express | ReturnType<typeof express4>): void {
-  (app as express5.Express).get('/host/ping', (_req, res) => {
+function hostRoutesExpress(app: express5.Express): void {
+  app.get('/host/ping', (_req, res) => {
     res.json({ host: true });
   });
 }
@@ -54,9 +54,10 @@ export async function startMount(kind: MountKind, opts: { parsed: boolean; prefi
   await ai.ready;
   let server: Server;
   if (kind === 'express5' || kind === 'express4') {
-    const app = kind === 'express5' ? express5() : express4();
+    // Express 4 and 5 differ only in types here: drive both through Express 5's.
+    const app = (kind === 'express5' ? express5() : express4()) as unknown as express5.Express;
     hostRoutesExpress(app);
-    if (opts.parsed) app.use(kind === 'express5' ? express5.json({ limit: '2mb' }) : express4.json({ limit: '2mb' }));
+    if (opts.parsed) app.use((kind === 'express5' ? express5.json({ limit: '2mb' }) : express4.json({ limit: '2mb' })) as never);
     if (opts.prefix) app.use(opts.prefix, aipaygentExpress(ai) as never);
     else app.use(aipaygentExpress(ai) as never);
     // A host route after the mount: reached only when aipaygent falls through, body still readable.
