@@ -1,5 +1,5 @@
 // API key and id formats: random, recognizable, and carrying the account so one store slot holds it all.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
 const B62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -43,7 +43,7 @@ export function parseApiKey(apiKey: string): { keyId: string; accountId: string 
 }
 
 /** Keys are high-entropy, so one SHA-256 is the right hash (a slow KDF would only slow every call). */
-export const hashSecret = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+export const hashSecret = (secret: string): Buffer => hash('sha256', secret, 'buffer') as unknown as Buffer;
 
 /** Constant-time comparison of two secrets through their hashes (equal lengths always). */
-export const sameSecret = (presented: string, storedHash: Buffer): boolean => timingSafeEqual(hashSecret(presented), storedHash);
+export const sameSecret = (presented: string, storedHash: Uint8Array): boolean => storedHash.length === 32 && timingSafeEqual(hashSecret(presented), storedHash);

@@ -5,12 +5,13 @@ import { accountOfKeyId, hashSecret, isAccountId, newAccountId, newApiKey, newKe
 /** Keys live in their account's own collection, next to its money and memory. */
 export const KEYS_COLLECTION = 'keys';
 
-interface KeyRecord {
-  hash: string;
-  label: string | null;
-  created_at: number;
-  revoked_at: number | null;
-}
+/**
+ * A key record is compact because it is read on every request: the value is the 32-byte SHA-256
+ * of the key followed by the UTF-8 label, and the tag says whether it is active or revoked (the
+ * record's updatedAt is then the revocation time). No JSON to parse on the hot path.
+ */
+const ACTIVE = 'active';
+const REVOKED = 'revoked';
 
 export interface CreatedKey {
   status: 'success';
@@ -19,8 +20,6 @@ export interface CreatedKey {
   account_id: string;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export class KeyService {
   constructor(private readonly store: Store) {}
@@ -32,9 +31,8 @@ export class KeyService {
     const keyId = newKeyId(accountId);
     const apiKey = newApiKey(keyId);
     const now = Date.now();
-    const record: KeyRecord = { hash: hashSecret(apiKey).toString('base64'), label: options.label ?? null, created_at: now, revoked_at: null };
-    const value = encoder.encode(JSON.stringify(record));
-    await this.store.put(accountId, KEYS_COLLECTION, keyId, { value, size: value.length, tag: '', expiresAt: null }, now, { absent: true });
+    const value = Buffer.concat([hashSecret(apiKey), Buffer.from(options.label ?? '', 'utf8')]);
+    await this.store.put(accountId, KEYS_COLLECTION, keyId, { value, size: value.length, tag: ACTIVE, expiresAt: null }, now, { absent: true });
     return { status: 'success', api_key: apiKey, key_id: keyId, account_id: accountId };
   }
 
@@ -43,10 +41,13 @@ export class KeyService {
     const claimed = parseApiKey(apiKey);
     if (!claimed) return undefined;
     const stored = await this.store.get(claimed.accountId, KEYS_COLLECTION, claimed.keyId, now);
-    if (!stored) return undefined;
-    const record = JSON.parse(decoder.decode(stored.value)) as KeyRecord;
-    if (record.revoked_at !== null) return undefined;
-    return sameSecret(apiKey, Buffer.from(record.hash, 'base64')) ? claimed : undefined;
+    if (!stored || stored.tag !== ACTIVE) return undefined;
+    return sameSecret(apiKey, stored.value.subarray(0, 32)) ? claimed : undefined;
+  }
+
+  /** Whether the account has ever had a key (revoked ones count): accounts exist only through their keys. */
+  async hasKeys(accountId: string, now: number): Promise<boolean> {
+    return (await this.store.list(accountId, KEYS_COLLECTION, { limit: 1 }, now)).length > 0;
   }
 
   /** Revokes a key; false when no such key exists. Takes effect on the next request, in every process. */
@@ -57,10 +58,9 @@ export class KeyService {
       const now = Date.now();
       const stored = await this.store.get(accountId, KEYS_COLLECTION, keyId, now);
       if (!stored) return false;
-      const record = JSON.parse(decoder.decode(stored.value)) as KeyRecord;
-      if (record.revoked_at !== null) return true;
-      const value = encoder.encode(JSON.stringify({ ...record, revoked_at: now }));
-      const put = await this.store.put(accountId, KEYS_COLLECTION, keyId, { value, size: value.length, tag: '', expiresAt: null }, now, { version: stored.version });
+      if (stored.tag === REVOKED) return true;
+      const { value, size } = stored;
+      const put = await this.store.put(accountId, KEYS_COLLECTION, keyId, { value, size, tag: REVOKED, expiresAt: null }, now, { version: stored.version });
       if (put.ok) return true;
     }
   }

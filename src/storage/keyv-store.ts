@@ -7,8 +7,8 @@ import type {
 import { KeyedLock } from './lock.js';
 
 interface RawRecord extends RecordMeta {
-  /** base64: survives every Keyv serializer. */
-  v: string;
+  /** Bytes as is when the Keyv keeps objects (no serializer); base64 when it serializes. */
+  v: Uint8Array | string;
 }
 interface Holds {
   [holdId: string]: { amount: number; expiresAt: Millis };
@@ -46,8 +46,16 @@ function matches(current: RawRecord | null, expect: Expect | undefined): boolean
 export class KeyvStore implements Store {
   readonly info: StoreInfo = { backend: 'keyv', multiProcess: false };
   private readonly lock = new KeyedLock();
+  /** Without a serializer Keyv hands back the stored objects themselves: they are never mutated. */
+  private readonly raw: boolean;
 
-  constructor(private readonly keyv: Keyv) {}
+  constructor(private readonly keyv: Keyv) {
+    this.raw = keyv.serialize === undefined;
+  }
+
+  private bytes(v: Uint8Array | string): Uint8Array {
+    return typeof v === 'string' ? Buffer.from(v, 'base64') : v;
+  }
 
   async init(): Promise<void> {}
 
@@ -68,7 +76,7 @@ export class KeyvStore implements Store {
   async get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
     const r = await this.liveRecord(account, collection, key, now);
     if (!r) return null;
-    return { ...meta(r), value: Buffer.from(r.v, 'base64') };
+    return { ...meta(r), value: this.bytes(r.v) };
   }
 
   async put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
@@ -83,7 +91,7 @@ export class KeyvStore implements Store {
         createdAt: current?.createdAt ?? now,
         updatedAt: now,
         expiresAt: input.expiresAt,
-        v: Buffer.from(input.value).toString('base64'),
+        v: this.raw ? Uint8Array.prototype.slice.call(input.value) : Buffer.from(input.value).toString('base64'),
       };
       await this.keyv.set(this.k('r', account, collection, key), record, ttlUntil(input.expiresAt, now));
       if (!current) await this.indexAdd(account, collection, key);
@@ -135,7 +143,8 @@ export class KeyvStore implements Store {
 
   private indexAdd(account: string, collection: string, key: string): Promise<void> {
     return this.lock.run(this.k('i', account, collection), async () => {
-      const index = (await this.read<string[]>(this.k('i', account, collection))) ?? [];
+      // A copy: the stored array may be the very object a concurrent list() is iterating.
+      const index = [...((await this.read<string[]>(this.k('i', account, collection))) ?? [])];
       let lo = 0;
       let hi = index.length;
       while (lo < hi) {
@@ -183,7 +192,8 @@ export class KeyvStore implements Store {
 
   private money<T>(account: string, now: Millis, fn: (a: Account) => Promise<T>): Promise<T> {
     return this.lock.run(this.k('a', account), async () => {
-      const a = (await this.read<Account>(this.k('a', account))) ?? { balance: 0, seq: 0, holds: {} };
+      const stored = await this.read<Account>(this.k('a', account));
+      const a: Account = stored ? { ...stored, holds: { ...stored.holds } } : { balance: 0, seq: 0, holds: {} };
       for (const [holdId, hold] of Object.entries(a.holds)) {
         if (hold.expiresAt <= now) {
           delete a.holds[holdId];
