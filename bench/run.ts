@@ -1,0 +1,90 @@
+// `npm run bench`: runs scenario pairs side by side (autocannon against child-process servers) and records ratios.
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { PATH } from './scenarios.js';
+
+interface Pair {
+  id: string;
+  title: string;
+  baseline: string;
+  subject: string;
+  target: string;
+  /** Minimum subject/baseline ratio of requests per second that meets the target. */
+  minRatio: number;
+}
+
+const PAIRS: Pair[] = [
+  { id: 'express-retrieve', title: 'GET /memory/retrieve in Express 5 (in-memory store) vs a bare Express route', baseline: 'express-bare', subject: 'express-retrieve', target: '≥ 85% of bare', minRatio: 0.85 },
+  { id: 'koa-retrieve', title: 'GET /memory/retrieve in Koa 3 (in-memory store) vs a bare Koa route', baseline: 'koa-bare', subject: 'koa-retrieve', target: '≥ 85% of bare', minRatio: 0.85 },
+];
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = 50;
+const only = process.argv.slice(2);
+
+async function startScenario(name: string): Promise<{ port: number; headers: Record<string, string>; stop(): void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', name], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+  const info = JSON.parse(line) as { port: number; headers: Record<string, string> };
+  return { ...info, stop: () => child.kill('SIGTERM') };
+}
+
+async function load(name: string): Promise<{ rps: number; p50: number; p99: number; non2xx: number }> {
+  const s = await startScenario(name);
+  try {
+    const url = `http://127.0.0.1:${s.port}${PATH}`;
+    // Warm-up: JIT and connection pools, not measured.
+    await autocannon({ url, connections, duration: 2, headers: s.headers });
+    const r = await autocannon({ url, connections, duration: seconds, headers: s.headers });
+    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
+  } finally {
+    s.stop();
+  }
+}
+
+const rows: string[] = [];
+for (const pair of PAIRS.filter((p) => only.length === 0 || only.some((o) => p.id.includes(o)))) {
+  // Alternate baseline and subject twice so drift on a noisy machine hits both alike.
+  const base = [];
+  const subj = [];
+  for (let round = 0; round < 2; round++) {
+    base.push(await load(pair.baseline));
+    subj.push(await load(pair.subject));
+  }
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const b = avg(base.map((x) => x.rps));
+  const s = avg(subj.map((x) => x.rps));
+  if (subj.some((x) => x.non2xx > 0)) throw new Error(`${pair.subject} answered non-2xx responses: the benchmark is invalid`);
+  const ratio = s / b;
+  const line = `| ${pair.title} | ${Math.round(b)} | ${Math.round(s)} | **${(ratio * 100).toFixed(1)}%** | ${pair.target} ${ratio >= pair.minRatio ? '✅' : '❌'} | p50 ${subj[1]!.p50} ms / p99 ${subj[1]!.p99} ms |`;
+  console.log(line);
+  rows.push(line);
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}`;
+const section = [
+  `<!-- bench:http:start -->`,
+  `Command: \`npm run bench\` (autocannon, ${connections} connections, ${seconds} s per run after a 2 s warm-up, each server in its own process, baseline and subject alternated twice and averaged).`,
+  `Machine: ${machine}. Run: ${new Date().toISOString()}.`,
+  '',
+  '| pair | baseline req/s | aipaygent req/s | ratio | target | aipaygent latency |',
+  '|---|---:|---:|---:|---|---|',
+  ...rows,
+  `<!-- bench:http:end -->`,
+].join('\n');
+let doc = '';
+try {
+  doc = readFileSync('BENCHMARKS.md', 'utf8');
+} catch {
+  doc = '# Benchmarks\n\nSpeed is reported as ratios measured side by side in one run: absolute numbers on a shared 2-core machine drift.\n\n';
+}
+doc = doc.includes('<!-- bench:http:start -->') && only.length === 0
+  ? doc.replace(/<!-- bench:http:start -->[\s\S]*<!-- bench:http:end -->/, section)
+  : only.length === 0 ? `${doc}\n## HTTP throughput\n\n${section}\n` : doc;
+writeFileSync('BENCHMARKS.md', doc);

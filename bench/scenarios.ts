@@ -1,0 +1,69 @@
+// Benchmark servers: each scenario builds one HTTP server (run in its own child process by run.ts).
+import { createServer, type Server } from 'node:http';
+import express from 'express';
+import Koa from 'koa';
+import { createAipaygent, type Aipaygent } from '../src/create.js';
+import { aipaygentExpress } from '../adapters/express.js';
+import { aipaygentKoa } from '../adapters/koa.js';
+
+/** The same memory every scenario serves: the article's coding preferences. */
+export const DATA = { language: 'Python', style: 'functional', framework: 'FastAPI', testing: 'pytest', documented: true, last_updated: '2024-01-15T10:30:00Z' };
+export const PATH = '/memory/retrieve?user_id=dev_user_123&key=coding_preferences';
+
+/** What a scenario gives the load generator: a server plus the headers of each request. */
+export interface Scenario {
+  server: Server;
+  headers: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** The JSON a bare route answers: the same bytes retrieve would (shape and size). */
+function bareBody(): string {
+  return JSON.stringify({
+    status: 'success', user_id: 'dev_user_123', key: 'coding_preferences', data: DATA, expires_at: '2027-11-24T03:37:03Z',
+    version: 1, etag: '"z5rvwMfLNqE_eMFfgPP3W37EQ0j"', size: 139, created_at: '2026-11-24T03:37:02.660Z', updated_at: '2026-11-24T03:37:02.660Z',
+  });
+}
+
+async function seeded(options: Parameters<typeof createAipaygent>[0] = {}): Promise<{ ai: Aipaygent; headers: Record<string, string> }> {
+  const ai = createAipaygent(options);
+  await ai.ready;
+  const { api_key, account_id } = await ai.api.keys.create();
+  await ai.api.memory.put(account_id, { userId: 'dev_user_123', key: 'coding_preferences', data: DATA, ttlDays: 365 }, Date.now());
+  return { ai, headers: { authorization: `Bearer ${api_key}` } };
+}
+
+export const scenarios: Record<string, () => Promise<Scenario>> = {
+  async 'express-bare'() {
+    const app = express();
+    const body = bareBody();
+    app.get('/memory/retrieve', (_req, res) => {
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(body);
+    });
+    return { server: createServer(app), headers: {}, close: async () => {} };
+  },
+  async 'express-retrieve'() {
+    const { ai, headers } = await seeded();
+    const app = express();
+    app.use(aipaygentExpress(ai) as never);
+    return { server: createServer(app), headers, close: () => ai.close() };
+  },
+  async 'koa-bare'() {
+    const app = new Koa();
+    const body = bareBody();
+    app.use(async (ctx) => {
+      if (ctx.path === '/memory/retrieve') {
+        ctx.type = 'application/json; charset=utf-8';
+        ctx.body = body;
+      }
+    });
+    return { server: createServer(app.callback()), headers: {}, close: async () => {} };
+  },
+  async 'koa-retrieve'() {
+    const { ai, headers } = await seeded();
+    const app = new Koa();
+    app.use(aipaygentKoa(ai) as never);
+    return { server: createServer(app.callback()), headers, close: () => ai.close() };
+  },
+};

@@ -1,0 +1,16 @@
+// Child process of the benchmark: starts one scenario and reports its port and headers on stdout.
+import type { AddressInfo } from 'node:net';
+import { scenarios } from './scenarios.js';
+
+const name = process.argv[2]!;
+const make = scenarios[name];
+if (!make) throw new Error(`unknown scenario ${name}`);
+const scenario = await make();
+scenario.server.listen(0, '127.0.0.1', () => {
+  const { port } = scenario.server.address() as AddressInfo;
+  process.stdout.write(JSON.stringify({ port, headers: scenario.headers }) + '\n');
+});
+process.on('SIGTERM', () => {
+  scenario.server.close();
+  void scenario.close().then(() => process.exit(0));
+});
