@@ -48,7 +48,40 @@ export interface AipaygentOptions {
   };
   /** Where masked internal errors are reported. @default console */
   logger?: Logger;
+  /**
+   * Metered calls each account makes free per UTC day, before calls are debited (0: no free tier).
+   * @default 10 (as in the article)
+   */
+  freeCallsPerDay?: number;
+  /**
+   * Price of one metered call past the free ones, in integer micro-USD (1 = $0.000001), per endpoint.
+   * The default, $0.0001 a call, is 10,000 calls for $1: an agent making 1,000 paid calls a day
+   * spends about $3 a month ("a few dollars monthly", as the article says), and it stays far
+   * above what one store round trip costs to serve.
+   * @default { '/memory/store': 100, '/memory/retrieve': 100, '/memory/list': 100, '/memory/delete': 100 }
+   */
+  pricing?: Partial<Record<PricedPath, number>>;
+  /**
+   * Per-API-key rate limit on every key-authenticated route, in requests per fixed window; answered
+   * 429 `rate_limited` with `Retry-After`. Separate from money: lack of money is always a 402.
+   * @default undefined (off: no store round trip spent on it)
+   */
+  rateLimit?: {
+    requests: number;
+    /** @default 60 */
+    windowSeconds?: number;
+  };
 }
+
+/** Endpoints billed a fixed price per call (`metered: true` routes). */
+export type PricedPath = '/memory/store' | '/memory/retrieve' | '/memory/list' | '/memory/delete';
+
+export const DEFAULT_PRICING: Readonly<Record<PricedPath, number>> = {
+  '/memory/store': 100,
+  '/memory/retrieve': 100,
+  '/memory/list': 100,
+  '/memory/delete': 100,
+};
 
 /** The validated, fully defaulted configuration the core runs on. */
 export interface Config {
@@ -60,6 +93,9 @@ export interface Config {
   limits: { maxBodyBytes: number; maxValueBytes: number; maxDepth: number; maxKeyBytes: number };
   memory: { defaultTtlDays: number | null; maxTtlDays: number; compressAboveBytes: number };
   logger: Logger;
+  freeCallsPerDay: number;
+  pricing: Readonly<Record<string, number>>;
+  rateLimit: { requests: number; windowSeconds: number } | undefined;
 }
 
 const isInt = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
@@ -92,7 +128,19 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
       compressAboveBytes: num('memory.compressAboveBytes', memory.compressAboveBytes, 1024, 0, 1024 ** 3),
     },
     logger: options.logger ?? console,
+    freeCallsPerDay: num('freeCallsPerDay', options.freeCallsPerDay, 10, 0, 1_000_000),
+    pricing: { ...DEFAULT_PRICING },
+    rateLimit: undefined,
   };
+  for (const [path, price] of Object.entries(options.pricing ?? {})) {
+    if (!(path in DEFAULT_PRICING)) problems.push(`pricing: unknown endpoint "${path}" (priced endpoints: ${Object.keys(DEFAULT_PRICING).join(', ')})`);
+    else if (price !== undefined) (config.pricing as Record<string, number>)[path] = num(`pricing["${path}"]`, price, 0, 1, 1_000_000_000);
+  }
+  if (options.rateLimit != null) {
+    const { requests, windowSeconds } = options.rateLimit;
+    if (!isInt(requests, 1, 1_000_000_000)) problems.push(`rateLimit.requests must be an integer between 1 and 1000000000 (got ${String(requests)})`);
+    config.rateLimit = { requests, windowSeconds: num('rateLimit.windowSeconds', windowSeconds, 60, 1, 86_400) };
+  }
   if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken.length < 16)) {
     problems.push('adminToken must be a string of at least 16 characters');
   }

@@ -2,12 +2,18 @@
 import { createHash } from 'node:crypto';
 import { parseOptions, type AipaygentOptions } from './config.js';
 import { createHandler } from './http/core.js';
+import { Idempotency } from './http/idempotency.js';
+import { checkPricing, createMetering } from './http/metering.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { creditsRoutes } from './http/routes/credits.js';
 import { memoryRoutes } from './http/routes/memory.js';
 import { Router } from './http/router.js';
 import type { CoreRequest, CoreResponse } from './http/types.js';
 import { KeyService } from './keys/key-service.js';
+import { LedgerService } from './ledger/ledger-service.js';
 import { MemoryService } from './memory/memory-service.js';
+import { Meter } from './meter/meter.js';
+import { RateLimiter } from './meter/rate-limit.js';
 import type { Store } from './storage/contract.js';
 import { deferredStore } from './storage/deferred.js';
 import { openStore } from './storage/open.js';
@@ -20,6 +26,7 @@ export interface Aipaygent {
   api: {
     keys: Pick<KeyService, 'create' | 'revoke' | 'authenticate'>;
     memory: MemoryService;
+    ledger: Pick<LedgerService, 'grant' | 'balance' | 'entries'>;
   };
   /** Resolves once the store is open and migrated; `handle` waits for it by itself. */
   ready: Promise<void>;
@@ -54,10 +61,14 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const lazyStore = deferredStore(ready, () => store);
   const keys = new KeyService(lazyStore);
   const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, ...config.memory });
+  const meter = new Meter(lazyStore, config.freeCallsPerDay);
+  const ledger = new LedgerService(lazyStore, meter);
 
   const router = new Router();
   for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays })) router.add(r);
-  if (config.adminToken !== undefined) for (const r of adminRoutes({ keys })) router.add(r);
+  for (const r of creditsRoutes({ ledger })) router.add(r);
+  if (config.adminToken !== undefined) for (const r of adminRoutes({ keys, ledger })) router.add(r);
+  checkPricing(router.routes, config.pricing);
 
   const handler = createHandler({
     router,
@@ -65,11 +76,18 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     adminTokenHash: config.adminToken === undefined ? undefined : createHash('sha256').update(config.adminToken).digest(),
     limits: config.limits,
     logger: config.logger,
+    metering: createMetering({
+      meter,
+      limiter: config.rateLimit && new RateLimiter(lazyStore, config.rateLimit),
+      idempotency: new Idempotency(lazyStore),
+      pricing: config.pricing,
+      logger: config.logger,
+    }),
   });
 
   return {
     handle: handler,
-    api: { keys, memory },
+    api: { keys, memory, ledger },
     ready,
     async close() {
       await ready.catch(() => {});

@@ -5,6 +5,7 @@ import type { KeyService } from '../keys/key-service.js';
 import { parseApiKey } from '../keys/api-key.js';
 import { readJsonBody, type BodyLimits } from './body.js';
 import { parseInput, queryObject } from './fields.js';
+import type { Metering } from './metering.js';
 import { errorResponse, type Logger } from './respond.js';
 import type { Caller, Route } from './route.js';
 import type { Router } from './router.js';
@@ -16,6 +17,8 @@ export interface CoreDeps {
   adminTokenHash: Buffer | undefined;
   limits: BodyLimits;
   logger: Logger;
+  /** Rate limit, Idempotency-Key and the meter, run around every key-authenticated route. */
+  metering: Metering;
 }
 
 const unauthorized = (message: string) =>
@@ -38,7 +41,7 @@ export function presentedToken(headers: CoreRequest['headers']): string | undefi
 const NO_CALLER: Caller = { accountId: '', keyId: '' };
 
 export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<CoreResponse | undefined> {
-  const { router, keys, adminTokenHash, limits, logger } = deps;
+  const { router, keys, adminTokenHash, limits, logger, metering } = deps;
 
   async function run(route: Route, req: CoreRequest, params: Record<string, string>): Promise<CoreResponse> {
     const now = Date.now();
@@ -51,14 +54,17 @@ export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<Cor
       if (!parseApiKey(token)) throw unauthorized('Invalid API key');
     }
     const query = route.query ? parseInput(route.query, queryObject(req.query), 'query') : undefined;
-    const body = route.body ? parseInput(route.body, await readJsonBody(req.body, limits), 'request body') : undefined;
+    const rawBody = route.body ? await readJsonBody(req.body, limits) : undefined;
+    const body = route.body ? parseInput(route.body, rawBody, 'request body') : undefined;
     let caller = NO_CALLER;
     if (route.auth === 'key') {
       const found = await keys.authenticate(token!, now);
       if (!found) throw unauthorized('Invalid or revoked API key');
       caller = found;
     }
-    return route.handle({ req, query, body, params, caller, now });
+    const ctx = { req, query, body, params, caller, now, charge: null };
+    // Invalid requests were refused above, before the meter: they cost nothing.
+    return route.auth === 'key' ? metering(route, ctx, rawBody) : route.handle(ctx);
   }
 
   return async function handle(req: CoreRequest): Promise<CoreResponse | undefined> {

@@ -1,5 +1,6 @@
 // What a route is: method, path, auth, input schemas and a handler; the table drives routing and OpenAPI.
 import type { z } from 'zod';
+import type { Charge } from '../meter/meter.js';
 import type { CoreRequest, CoreResponse } from './types.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -23,6 +24,13 @@ export interface RouteContext<Q = unknown, B = unknown> {
   caller: Caller;
   /** The request's clock, read once: every expiry decision of the request uses it. */
   now: number;
+  /**
+   * What the meter took for this call; null on routes that are not metered. On `metered: 'tokens'`
+   * routes `price` is always 0: `free: true` means the call used a free call and costs nothing more;
+   * `free: false` means the handler must reserve the worst case with `store.hold` (402 through
+   * `meter.paymentRequired` when refused) and `store.settle` the real usage, also on failure.
+   */
+  charge: Charge | null;
 }
 
 export interface Route<Q = any, B = any> {
@@ -30,8 +38,15 @@ export interface Route<Q = any, B = any> {
   /** Relative to the mount; ":name" segments are parameters. */
   path: string;
   auth: AuthKind;
-  /** Counts against the free quota / balance (see the meter). */
-  metered: boolean;
+  /**
+   * How the call is paid (see src/http/metering.ts):
+   * - false: free and uncounted;
+   * - true: one free call of today, else a debit of the route's price (`pricing[path]`), else 402;
+   *   refunded when the answer is a 5xx (or a 400/413/415 from the handler);
+   * - 'tokens': one free call of today if left (then free), else the handler bills the real cost
+   *   itself through hold/settle; a free call is given back on a 5xx like above.
+   */
+  metered: boolean | 'tokens';
   summary: string;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;

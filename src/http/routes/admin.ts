@@ -1,12 +1,15 @@
-// Admin routes (admin token): create and revoke API keys. Not served when no admin token is set.
+// Admin routes (admin token): create and revoke API keys, grant credits. Not served when no admin token is set.
 import { z } from 'zod';
 import { AipaygentError } from '../../errors.js';
 import type { KeyService } from '../../keys/key-service.js';
 import { isAccountId } from '../../keys/api-key.js';
+import { MAX_GRANT_MICRO_USD, type LedgerService } from '../../ledger/ledger-service.js';
+import { formatUsd } from '../../ledger/money.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
+import { entryJson } from './credits.js';
 
-export function adminRoutes(deps: { keys: KeyService }): Route[] {
+export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService }): Route[] {
   return [
     route({
       method: 'POST', path: '/admin/keys', auth: 'admin', metered: false,
@@ -28,6 +31,27 @@ export function adminRoutes(deps: { keys: KeyService }): Route[] {
         const keyId = params.key_id!;
         if (!(await deps.keys.revoke(keyId))) throw new AipaygentError('not_found', `No API key "${keyId}"`);
         return json(200, { status: 'success', key_id: keyId, revoked: true });
+      },
+    }),
+    route({
+      method: 'POST', path: '/admin/credits', auth: 'admin', metered: false,
+      summary: 'Add credit to an account (a grant entry). With a reference, a repeated grant adds nothing.',
+      body: z.object({
+        account_id: z.string({ error: 'account_id is required' }).refine(isAccountId, { error: 'account_id is not an account id (acct_…)' }),
+        amount_micro_usd: z
+          .number({ error: 'amount_micro_usd must be an integer number of micro-USD (1 USD = 1000000)' })
+          .int({ error: 'amount_micro_usd must be an integer number of micro-USD (1 USD = 1000000)' })
+          .min(1, { error: 'amount_micro_usd must be positive' })
+          .max(MAX_GRANT_MICRO_USD, { error: `amount_micro_usd must be at most ${MAX_GRANT_MICRO_USD}` }),
+        reason: z.string({ error: 'reason is required' }).min(1, { error: 'reason must not be empty' }).max(500, { error: 'reason must be at most 500 characters' }),
+        reference: z.string().min(1).max(200, { error: 'reference must be at most 200 characters' }).optional(),
+      }),
+      async handle({ body, now }) {
+        // Refuse a typo'd account id rather than credit an account nobody can use.
+        if (!(await deps.keys.hasKeys(body.account_id, now))) throw new AipaygentError('not_found', `No account "${body.account_id}" (it has no API keys)`);
+        const r = await deps.ledger.grant({ accountId: body.account_id, amountMicroUsd: body.amount_micro_usd, reason: body.reason, reference: body.reference }, now);
+        const out = { status: 'success', account_id: body.account_id, balance_micro_usd: r.balance, balance_usd: formatUsd(r.balance) };
+        return r.granted ? json(201, { ...out, granted: true, entry: entryJson(r.entry) }) : json(200, { ...out, granted: false, duplicate: true });
       },
     }),
   ];

@@ -1,0 +1,133 @@
+// The metering stage of the pipeline: rate limit, Idempotency-Key, charge, run the handler, refund on failure.
+import { AipaygentError } from '../errors.js';
+import type { Charge, Meter } from '../meter/meter.js';
+import type { RateDecision, RateLimiter } from '../meter/rate-limit.js';
+import { fingerprint, idempotencyKeyOf, type Idempotency } from './idempotency.js';
+import { errorResponse, type Logger } from './respond.js';
+import type { Route, RouteContext } from './route.js';
+import type { CoreResponse } from './types.js';
+
+export interface MeteringDeps {
+  meter: Meter;
+  limiter: RateLimiter | undefined;
+  idempotency: Idempotency;
+  /** micro-USD per call of each `metered: true` route, by route path. */
+  pricing: Readonly<Record<string, number>>;
+  logger: Logger;
+}
+
+export const BALANCE_HEADER = 'x-credits-balance-micro-usd';
+
+/**
+ * A metered call gives back what it took when it failed on our side (5xx), or when the handler
+ * rejected the input itself (400, 413, 415): such a request did no work and must cost nothing.
+ */
+export const isRefunded = (status: number): boolean => status >= 500 || status === 400 || status === 413 || status === 415;
+
+const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+
+/** RateLimit / RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers-11: a List of String items). */
+function quotaHeaders(now: number, free: { limit: number; remaining: number; resetAt: number } | undefined, rate: RateDecision | undefined): Record<string, string> {
+  const policy: string[] = [];
+  const state: string[] = [];
+  if (free) {
+    policy.push(`"free";q=${free.limit};w=86400`);
+    state.push(`"free";r=${free.remaining};t=${seconds(free.resetAt - now)}`);
+  }
+  if (rate) {
+    policy.push(`"rate";q=${rate.limit};w=${rate.windowSeconds}`);
+    state.push(`"rate";r=${rate.remaining};t=${seconds(rate.resetAt - now)}`);
+  }
+  return policy.length ? { 'ratelimit-policy': policy.join(', '), ratelimit: state.join(', ') } : {};
+}
+
+/** Every route with `metered: true` must have a price: checked once at startup, never discovered per request. */
+export function checkPricing(routes: readonly Route[], pricing: Readonly<Record<string, number>>): void {
+  for (const r of routes) {
+    if (r.metered === true && !Number.isSafeInteger(pricing[r.path])) throw new TypeError(`aipaygent: metered route ${r.path} has no price`);
+  }
+}
+
+/** The stage core.ts calls for every key-authenticated route (rawBody: the JSON body before validation). */
+export type Metering = (route: Route, ctx: RouteContext, rawBody: unknown) => Promise<CoreResponse>;
+
+export function createMetering(deps: MeteringDeps): Metering {
+  const { meter, limiter, idempotency, pricing, logger } = deps;
+
+  async function runHandler(route: Route, ctx: RouteContext): Promise<CoreResponse> {
+    try {
+      return await route.handle(ctx);
+    } catch (error) {
+      return errorResponse(error, logger);
+    }
+  }
+
+  async function metered(route: Route, ctx: RouteContext, rawBody: unknown, rate: RateDecision | undefined): Promise<CoreResponse> {
+    const { accountId } = ctx.caller;
+    const { now, req } = ctx;
+    const idemKey = route.method === 'POST' ? idempotencyKeyOf(req.headers) : undefined;
+    const fp = idemKey === undefined ? '' : fingerprint(route.method, route.path, req.query, rawBody);
+    if (idemKey !== undefined) {
+      const begun = await idempotency.begin(accountId, idemKey, fp, now);
+      if (begun.kind === 'replay') return begun.response;
+    }
+    const abandon = async () => {
+      if (idemKey !== undefined) await idempotency.abandon(accountId, idemKey).catch((e: unknown) => logger.error('aipaygent: could not release an Idempotency-Key', e));
+    };
+
+    const memo = `${route.method} ${route.path}`;
+    const price = route.metered === 'tokens' ? 0 : pricing[route.path]!;
+    let outcome;
+    try {
+      outcome = await meter.charge(accountId, price, now, memo);
+    } catch (error) {
+      await abandon();
+      throw error;
+    }
+    if (!outcome.ok) {
+      await abandon();
+      const free = { limit: meter.freeCallsPerDay, remaining: outcome.freeRemaining, resetAt: outcome.resetAt };
+      throw await meter.paymentRequired(accountId, outcome, { ...quotaHeaders(now, free, rate), [BALANCE_HEADER]: String(outcome.balance) });
+    }
+
+    let charge: Charge = outcome.charge;
+    const res = await runHandler(route, { ...ctx, charge });
+    if (isRefunded(res.status)) {
+      try {
+        charge = await meter.refund(accountId, charge, now, `refund: ${memo} answered ${res.status}`);
+      } catch (error) {
+        // The call failed and so did its refund: say exactly what is owed, for reconciliation.
+        logger.error('aipaygent: REFUND FAILED, the account is owed this call', { accountId, memo, status: res.status, charge, error });
+      }
+      await abandon();
+    } else if (idemKey !== undefined) {
+      await idempotency.complete(accountId, idemKey, fp, res, now).catch((e: unknown) => logger.error('aipaygent: could not store an idempotent response', e));
+    }
+    const headers = quotaHeaders(now, { limit: meter.freeCallsPerDay, remaining: charge.freeRemaining, resetAt: charge.resetAt }, rate);
+    // Token-billed handlers may set the balance after their settle; theirs wins.
+    if (!(BALANCE_HEADER in res.headers)) headers[BALANCE_HEADER] = String(charge.balance);
+    return { ...res, headers: { ...res.headers, ...headers } };
+  }
+
+  /** Runs a key-authenticated route: the rate limit for all of them, the meter for metered ones. */
+  return async function run(route, ctx, rawBody) {
+    let rate: RateDecision | undefined;
+    if (limiter) {
+      rate = await limiter.hit(ctx.caller.accountId, ctx.caller.keyId, ctx.now);
+      if (!rate.allowed) {
+        const retryAfter = String(Math.max(1, Math.ceil((rate.resetAt - ctx.now) / 1000)));
+        throw new AipaygentError(
+          'rate_limited',
+          `Rate limit exceeded: at most ${rate.limit} requests per ${rate.windowSeconds} s per API key; retry in ${retryAfter} s`,
+          undefined,
+          { ...quotaHeaders(ctx.now, undefined, rate), 'retry-after': retryAfter },
+        );
+      }
+    }
+    if (!route.metered) {
+      const res = await runHandler(route, ctx);
+      return rate ? { ...res, headers: { ...res.headers, ...quotaHeaders(ctx.now, undefined, rate) } } : res;
+    }
+    return metered(route, ctx, rawBody, rate);
+  };
+}
