@@ -262,12 +262,12 @@ if back ~= 0 then e = append(back, 'settle', nil, opt(ARGV[5])) end
 return {1, charged, bal, e}
 `;
 
-/** KEYS: ledger list. ARGV: before (0 = none), limit. Returns entries oldest first (seq = index + 1). */
+/** KEYS: ledger list. ARGV: before ('' = none), limit. Returns entries oldest first (seq = index + 1). */
 export const LEDGER = `
 local n = redis.call('LLEN', KEYS[1])
 local before, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 local hi = n
-if before > 0 and before - 1 < hi then hi = before - 1 end
+if before and before - 1 < hi then hi = before - 1 end
 if hi < 1 or limit < 1 then return {} end
 local lo = math.max(1, hi - limit + 1)
 return redis.call('LRANGE', KEYS[1], lo - 1, hi - 1)
