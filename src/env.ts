@@ -17,6 +17,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
     adminToken: env.AIPAYGENT_ADMIN_TOKEN || undefined,
     storeTimeoutMs: int('AIPAYGENT_STORE_TIMEOUT_MS'),
     storePrefix: env.AIPAYGENT_STORE_PREFIX || undefined,
+    // The Claude proxy is served only with an Anthropic key; its other options keep their defaults.
+    claude: env.ANTHROPIC_API_KEY ? { apiKey: env.ANTHROPIC_API_KEY, baseURL: env.ANTHROPIC_BASE_URL || undefined } : undefined,
     limits: {
       maxBodyBytes: int('AIPAYGENT_MAX_BODY_BYTES'),
       maxValueBytes: int('AIPAYGENT_MAX_VALUE_BYTES'),

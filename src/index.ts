@@ -5,3 +5,6 @@ export { AipaygentError, StoreUnavailableError, STATUS_OF, type ErrorCode } from
 export type { CoreRequest, CoreResponse, CoreBody, BodySource } from './http/types.js';
 export type { Store, StoreInfo } from './storage/contract.js';
 export { nodeRequest, writeNodeResponse, stripPrefix } from './http/node.js';
+export type { ClaudeOptions, ModelPriceOption } from './claude/options.js';
+export type { ModelPrice, TokenRates } from './claude/prices.js';
+export { DEFAULT_PRICES, DEFAULT_PRICES_CHECKED } from './claude/default-prices.js';

@@ -78,7 +78,8 @@ export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<Cor
       }
       return await run(match.route, req, match.params);
     } catch (error) {
-      return errorResponse(error, logger);
+      const res = errorResponse(error, logger);
+      return match.kind === 'route' && match.route.renderError ? match.route.renderError(res) : res;
     }
   };
 }

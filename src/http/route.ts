@@ -51,6 +51,11 @@ export interface Route<Q = any, B = any> {
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
   handle(ctx: RouteContext<Q, B>): Promise<CoreResponse>;
+  /**
+   * Rewrites the error responses the pipeline makes for this route (bad key, bad input, 402...),
+   * for a route that must answer another API's error shape (Anthropic's on /v1/messages).
+   */
+  renderError?(res: CoreResponse): CoreResponse;
 }
 
 /** Identity helper that keeps the schema and handler types tied together. */

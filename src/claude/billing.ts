@@ -1,0 +1,63 @@
+// Reserve-then-settle billing of Claude calls on the store's atomic hold/settle (never get-then-set).
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../http/respond.js';
+import type { Store } from '../storage/contract.js';
+
+export type Reservation = { ok: true; holdId: string; amount: number; balance: number } | { ok: false; balance: number };
+
+/** Settling is retried this many times (with these pauses) before the hold is left to expire. */
+const SETTLE_PAUSES_MS = [50, 250, 1000];
+
+export class ClaudeBilling {
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    /** A hold left unsettled (crash) gives its money back by itself after this long. */
+    private readonly holdTtlMs: number,
+  ) {}
+
+  /**
+   * Reserves `worstCase` micro-USD. One micro-USD more is held than the worst case so that the
+   * settle always returns something, and so always writes the ledger entry that carries the
+   * request id and usage (a settle returning exactly 0 writes no entry).
+   */
+  async reserve(accountId: string, worstCase: number, now: number, memo: string): Promise<Reservation> {
+    const holdId = `clh_${randomBytes(12).toString('base64url')}`;
+    const amount = worstCase + 1;
+    const r = await this.store.hold(accountId, { holdId, amount, expiresAt: now + this.holdTtlMs, memo: `${memo} ${holdId}` }, now);
+    if (r.ok) return { ok: true, holdId, amount, balance: r.balance };
+    if (r.reason === 'duplicate') throw new Error('aipaygent: random hold id collided');
+    return { ok: false, balance: r.balance };
+  }
+
+  /**
+   * Charges `actual` against the hold and gives the rest back, in one store operation. A store
+   * fault is retried briefly: the stream is already delivered, and giving up means the hold expires
+   * and the call goes unpaid, which is logged loudly for reconciliation.
+   * Returns what was charged and the balance after, or null when settling failed.
+   */
+  async settle(accountId: string, holdId: string, actual: number, memo: string): Promise<{ charged: number; balance: number } | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await this.store.settle(accountId, holdId, actual, Date.now(), memo);
+        if (r.ok) return { charged: r.charged, balance: r.balance };
+        // The hold expired before the call ended (a very long stream): charge what the balance allows.
+        return await this.lateDebit(accountId, actual, memo);
+      } catch (error) {
+        if (attempt >= SETTLE_PAUSES_MS.length) {
+          this.logger.error('aipaygent: CLAUDE SETTLE FAILED, the call is unpaid', { accountId, holdId, actual, memo, error });
+          return null;
+        }
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_PAUSES_MS[attempt]));
+      }
+    }
+  }
+
+  private async lateDebit(accountId: string, actual: number, memo: string): Promise<{ charged: number; balance: number } | null> {
+    if (actual === 0) return { charged: 0, balance: await this.store.balance(accountId, Date.now()) };
+    const r = await this.store.post(accountId, { amount: -actual, kind: 'debit', memo: `${memo} (hold expired)` }, Date.now());
+    if (r.ok) return { charged: actual, balance: r.balance };
+    this.logger.error('aipaygent: Claude call outlived its hold and the balance cannot cover it', { accountId, actual, memo, balance: r.balance });
+    return null;
+  }
+}

@@ -1,0 +1,130 @@
+// One Claude call: reserve the worst case, call upstream, pass the answer on, settle the real usage.
+import type { Logger } from '../http/respond.js';
+import type { Store } from '../storage/contract.js';
+import { ClaudeBilling } from './billing.js';
+import { estimatePromptTokens, maxWebSearches } from './estimate.js';
+import { describeFailure, type ClientFailure } from './failure.js';
+import type { ClaudeConfig, ModelChoice } from './options.js';
+import { applyUsage, costOf, emptyUsage, worstCaseCost, type TokenUsage } from './prices.js';
+import { commentLine, readAll, relay, StreamUsage, type RelayOutcome } from './sse.js';
+import { Upstream, type UpstreamFailure } from './upstream.js';
+
+export interface ClaudeCall {
+  accountId: string;
+  /** The validated request body, as the client sent it. */
+  body: Record<string, unknown>;
+  choice: Extract<ModelChoice, { ok: true }>;
+  /** True when one of today's free calls pays for this call: nothing is reserved or charged. */
+  free: boolean;
+  /** Fires when our client goes away: the upstream request is aborted with it. */
+  signal: AbortSignal;
+  /** The client's `anthropic-beta` header, passed on. */
+  beta: string | undefined;
+  now: number;
+}
+
+/** What the route renders. `cost` is what the caller was charged, in micro-USD. */
+export type ClaudeOutcome =
+  | { kind: 'message'; status: number; text: string; contentType: string; requestId: string | null; cost: number; balance: number | null }
+  | { kind: 'stream'; status: number; chunks: AsyncIterable<Uint8Array>; contentType: string; requestId: string | null; balance: number | null }
+  | { kind: 'failed'; failure: ClientFailure; cost: number }
+  | { kind: 'insufficient'; required: number; balance: number };
+
+/** Name of the SSE comment that ends a billed stream with its cost (SSE clients ignore comments). */
+export const STREAM_COST_COMMENT = 'aipaygent-cost-micro-usd';
+
+export class ClaudeProxy {
+  constructor(
+    private readonly config: ClaudeConfig,
+    private readonly upstream: Upstream,
+    private readonly billing: ClaudeBilling,
+    private readonly logger: Logger,
+  ) {}
+
+  async call(c: ClaudeCall): Promise<ClaudeOutcome> {
+    const { config } = this;
+    const { price, model } = c.choice;
+    const requested = typeof c.body.max_tokens === 'number' ? c.body.max_tokens : config.defaultMaxTokens;
+    const maxTokens = c.free ? Math.min(requested, config.freeMaxTokens) : requested;
+    const promptEstimate = estimatePromptTokens(c.body);
+    const upstreamBody = { ...c.body, model, max_tokens: maxTokens };
+
+    let holdId: string | undefined;
+    let balance: number | null = null;
+    if (!c.free) {
+      const worst = worstCaseCost(price, promptEstimate, maxTokens, maxWebSearches(c.body), config.markupBps);
+      const r = await this.billing.reserve(c.accountId, worst, c.now, `claude ${model} hold`);
+      if (!r.ok) return { kind: 'insufficient', required: worst + 1, balance: r.balance };
+      holdId = r.holdId;
+      balance = r.balance;
+    }
+
+    // Settles at most once, whatever path the call takes; returns the amount charged.
+    let settled = false;
+    const settle = async (usage: TokenUsage, requestId: string | null, messageId: string | null): Promise<number> => {
+      if (settled || holdId === undefined) return 0;
+      settled = true;
+      const cost = costOf(price, usage, config.markupBps);
+      const memo = `claude ${model} request=${requestId ?? '-'} message=${messageId ?? '-'} ` +
+        `in=${usage.input} out=${usage.output} cache_write=${usage.cacheWrite5m + usage.cacheWrite1h} cache_read=${usage.cacheRead}` +
+        (usage.webSearches ? ` web_search=${usage.webSearches}` : '');
+      const r = await this.billing.settle(c.accountId, holdId, cost, memo);
+      if (r) balance = r.balance;
+      return r?.charged ?? 0;
+    };
+    // When the upstream took the prompt but we never saw its usage, the prompt estimate is charged.
+    const promptOnly = (): TokenUsage => ({ ...emptyUsage(), input: promptEstimate });
+
+    const sent = await this.upstream.send(upstreamBody, c.signal, c.beta);
+    if (!sent.ok) {
+      this.report(sent.failure);
+      const cost = await settle(sent.failure.kind === 'aborted' ? promptOnly() : emptyUsage(), null, null);
+      return { kind: 'failed', failure: describeFailure(sent.failure), cost };
+    }
+
+    if (c.body.stream === true && sent.contentType.startsWith('text/event-stream')) {
+      const tap = new StreamUsage();
+      const finish = async (outcome: RelayOutcome): Promise<Uint8Array | null> => {
+        const usage = tap.sawStart ? tap.billable() : promptOnly();
+        const charged = await settle(usage, sent.requestId, tap.messageId);
+        return outcome === 'cancelled' ? null : commentLine(`${STREAM_COST_COMMENT}=${charged}`);
+      };
+      return {
+        kind: 'stream', status: sent.status, contentType: sent.contentType, requestId: sent.requestId, balance,
+        chunks: relay(sent.body, tap, config.timeoutMs, finish),
+      };
+    }
+
+    const read = await readAll(sent.body, config.timeoutMs);
+    if (!read.ok) {
+      const cost = await settle(promptOnly(), sent.requestId, null);
+      const failure: UpstreamFailure = read.stalled ? { kind: 'timeout' } : c.signal.aborted ? { kind: 'aborted' } : { kind: 'unreachable' };
+      return { kind: 'failed', failure: describeFailure(failure), cost };
+    }
+    let message: { id?: unknown; usage?: unknown };
+    try {
+      message = JSON.parse(read.text);
+    } catch {
+      this.logger.error('aipaygent: Claude answered 2xx with a body that is not JSON', { requestId: sent.requestId });
+      const cost = await settle(promptOnly(), sent.requestId, null);
+      return { kind: 'failed', failure: describeFailure({ kind: 'unreachable' }), cost };
+    }
+    const usage = message.usage === undefined ? promptOnly() : applyUsage(emptyUsage(), message.usage);
+    const cost = await settle(usage, sent.requestId, typeof message.id === 'string' ? message.id : null);
+    return { kind: 'message', status: sent.status, text: read.text, contentType: sent.contentType, requestId: sent.requestId, cost, balance };
+  }
+
+  /** Failures that are the operator's to fix are logged; the client gets a masked message. */
+  private report(f: UpstreamFailure): void {
+    if (f.kind === 'status' && (f.status === 401 || f.status === 402 || f.status === 403)) {
+      this.logger.error(`aipaygent: Anthropic refused this server's API key or account (HTTP ${f.status})`, { type: f.type, message: f.message, requestId: f.requestId });
+    }
+  }
+}
+
+/** The proxy with its upstream client and billing, as createAipaygent() wires it. */
+export function createClaudeProxy(config: ClaudeConfig, store: Store, logger: Logger): ClaudeProxy {
+  // A hold outlives the longest call (every attempt timing out, then a long stream); a crash frees it after that.
+  const holdTtlMs = Math.max(2 * 3_600_000, 2 * config.timeoutMs * (config.maxRetries + 1));
+  return new ClaudeProxy(config, new Upstream(config, logger), new ClaudeBilling(store, logger, holdTtlMs), logger);
+}

@@ -1,0 +1,180 @@
+// Relays Anthropic's SSE stream unchanged while reading its usage; only usage and error events are parsed.
+import { applyUsage, emptyUsage, type TokenUsage } from './prices.js';
+
+const encoder = new TextEncoder();
+
+/** An SSE `error` event in Anthropic's framing. */
+export function errorEvent(type: string, message: string): Uint8Array {
+  return encoder.encode(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`);
+}
+
+/** An SSE comment: ignored by every SSE client, readable by people and tools. */
+export const commentLine = (text: string): Uint8Array => encoder.encode(`: ${text}\n\n`);
+
+/**
+ * Watches the frames of a Messages stream. Text and tool deltas are only counted, never parsed:
+ * the bulk of the stream costs one string scan.
+ */
+export class StreamUsage {
+  /** Usage as last reported: `message_start`, then each cumulative `message_delta`. */
+  readonly usage: TokenUsage = emptyUsage();
+  messageId: string | null = null;
+  /** `content_block_delta` events seen; each carries at least one output token. */
+  deltas = 0;
+  sawStart = false;
+  sawFinalUsage = false;
+  sawStop = false;
+  /** The `error` event the upstream sent, if any. */
+  error: { type: string; message: string } | null = null;
+  private readonly decoder = new TextDecoder();
+  private pending = '';
+
+  feed(chunk: Uint8Array): void {
+    let buf = this.pending + this.decoder.decode(chunk, { stream: true });
+    // Anthropic frames with "\n"; tolerate "\r\n" (a trailing "\r" waits for its "\n").
+    if (buf.includes('\r')) {
+      const tail = buf.endsWith('\r') ? '\r' : '';
+      buf = buf.slice(0, buf.length - tail.length).replace(/\r\n?/g, '\n') + tail;
+    }
+    let start = 0;
+    let end: number;
+    while ((end = buf.indexOf('\n\n', start)) !== -1) {
+      if (end > start) this.frame(buf.slice(start, end));
+      start = end + 2;
+    }
+    this.pending = start === 0 ? buf : buf.slice(start);
+  }
+
+  /** What to bill: exact once the final `message_delta` came, else the usage seen so far. */
+  billable(): TokenUsage {
+    if (this.sawFinalUsage) return { ...this.usage };
+    return { ...this.usage, output: Math.max(this.usage.output, this.deltas) };
+  }
+
+  private frame(f: string): void {
+    const nl = f.indexOf('\n');
+    const first = nl === -1 ? f : f.slice(0, nl);
+    if (!first.startsWith('event:')) return;
+    const name = first.slice(first.charCodeAt(6) === 32 ? 7 : 6);
+    if (name === 'content_block_delta') {
+      this.deltas++;
+      return;
+    }
+    if (name === 'message_stop') {
+      this.sawStop = true;
+      return;
+    }
+    if (name !== 'message_start' && name !== 'message_delta' && name !== 'error') return;
+    let event: Record<string, any>;
+    try {
+      event = JSON.parse(dataOf(f));
+    } catch {
+      return;
+    }
+    if (name === 'message_start') {
+      this.sawStart = true;
+      if (typeof event.message?.id === 'string') this.messageId = event.message.id;
+      applyUsage(this.usage, event.message?.usage);
+    } else if (name === 'message_delta') {
+      this.sawFinalUsage = event.usage !== undefined;
+      applyUsage(this.usage, event.usage);
+    } else {
+      this.error = { type: String(event.error?.type ?? 'api_error'), message: String(event.error?.message ?? '') };
+    }
+  }
+}
+
+/** The data of an SSE frame (several `data:` lines join with "\n"). */
+function dataOf(frame: string): string {
+  const parts: string[] = [];
+  for (const line of frame.split('\n')) {
+    if (line.startsWith('data:')) parts.push(line.slice(line.charCodeAt(5) === 32 ? 6 : 5));
+  }
+  return parts.join('\n');
+}
+
+export type RelayOutcome = 'complete' | 'stalled' | 'failed' | 'cancelled';
+
+/**
+ * Yields the upstream chunks as they arrive (the consumer's pace is the backpressure: nothing is read
+ * ahead). A silence longer than `idleMs` or a broken connection ends the stream with an `error`
+ * event. `finish` runs exactly once: at the end, or when the consumer stops early (client gone);
+ * what it returns is sent as the last chunk.
+ */
+export async function* relay(
+  body: ReadableStream<Uint8Array>,
+  tap: StreamUsage,
+  idleMs: number,
+  finish: (outcome: RelayOutcome) => Promise<Uint8Array | null>,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const reader = body.getReader();
+  let stalled = false;
+  let finished = false;
+  // One timer for the whole stream, pushed back on every chunk; on expiry cancelling ends the pending read.
+  const timer = setTimeout(() => {
+    stalled = true;
+    reader.cancel().catch(() => {});
+  }, idleMs);
+  try {
+    let outcome: RelayOutcome;
+    for (;;) {
+      let r: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        r = await reader.read();
+      } catch {
+        outcome = 'failed';
+        break;
+      }
+      if (stalled) {
+        outcome = 'stalled';
+        break;
+      }
+      if (r.done) {
+        outcome = tap.sawStop || tap.error ? 'complete' : 'failed';
+        break;
+      }
+      timer.refresh();
+      tap.feed(r.value);
+      yield r.value;
+    }
+    clearTimeout(timer);
+    if (outcome === 'stalled') yield errorEvent('timeout_error', 'The upstream stream stalled and was closed.');
+    else if (outcome === 'failed') yield errorEvent('api_error', 'The upstream stream ended unexpectedly.');
+    finished = true;
+    const last = await finish(outcome);
+    if (last) yield last;
+  } finally {
+    clearTimeout(timer);
+    if (!finished) {
+      finished = true;
+      reader.cancel().catch(() => {});
+      await finish('cancelled');
+    }
+  }
+}
+
+/** Reads a whole (JSON) body; a silence longer than `idleMs` or a broken connection is a failure. */
+export async function readAll(body: ReadableStream<Uint8Array>, idleMs: number): Promise<{ ok: true; text: string } | { ok: false; stalled: boolean }> {
+  const reader = body.getReader();
+  let stalled = false;
+  const timer = setTimeout(() => {
+    stalled = true;
+    reader.cancel().catch(() => {});
+  }, idleMs);
+  const chunks: Uint8Array[] = [];
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (stalled) return { ok: false, stalled: true };
+      if (r.done) break;
+      timer.refresh();
+      chunks.push(r.value);
+    }
+  } catch {
+    reader.cancel().catch(() => {});
+    return { ok: false, stalled };
+  } finally {
+    clearTimeout(timer);
+  }
+  return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
+}

@@ -1,0 +1,84 @@
+// The upstream Messages API through the official SDK: explicit key and URL, timeout, retries, abort.
+import Anthropic, { APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import type { Logger } from '../http/respond.js';
+import type { ClaudeConfig } from './options.js';
+
+/** Why the upstream gave no usable answer. Expected outcomes, returned, never thrown. */
+export type UpstreamFailure =
+  | { kind: 'status'; status: number; type: string | null; message: string | null; retryAfter: string | null; requestId: string | null }
+  | { kind: 'timeout' }
+  | { kind: 'aborted' }
+  | { kind: 'unreachable' };
+
+export type UpstreamResult =
+  | { ok: true; status: number; body: ReadableStream<Uint8Array>; contentType: string; requestId: string | null }
+  | { ok: false; failure: UpstreamFailure };
+
+/** The one place the SDK is configured. */
+export class Upstream {
+  private readonly client: Anthropic;
+
+  constructor(config: Pick<ClaudeConfig, 'apiKey' | 'baseURL' | 'timeoutMs' | 'maxRetries'>, logger: Logger) {
+    this.client = new Anthropic({
+      // Everything explicit, so that the SDK reads none of its environment variables for us:
+      // the operator configures aipaygent, not the process environment of the host.
+      apiKey: config.apiKey,
+      baseURL: config.baseURL,
+      timeout: config.timeoutMs,
+      maxRetries: config.maxRetries,
+      webhookKey: null,
+      openTelemetry: false,
+      logLevel: 'warn',
+      logger: { error: (m, ...a) => logger.error(`aipaygent: anthropic sdk: ${m}`, a), warn: (m, ...a) => logger.warn(`aipaygent: anthropic sdk: ${m}`, a), info: () => {}, debug: () => {} },
+      defaultHeaders: unsetEnvHeaders(process.env.ANTHROPIC_CUSTOM_HEADERS),
+    });
+  }
+
+  /**
+   * Sends one Messages request. `signal` aborts it (headers or body) when our client goes away.
+   * Retries (429, 529, 5xx, connection errors) and the timeout are the SDK's.
+   */
+  async send(body: Record<string, unknown>, signal: AbortSignal, beta: string | undefined): Promise<UpstreamResult> {
+    try {
+      const response = await this.client
+        .post('/v1/messages', { body, signal, stream: body.stream === true, headers: beta ? { 'anthropic-beta': beta } : undefined })
+        .asResponse();
+      if (!response.body) return { ok: false, failure: { kind: 'unreachable' } };
+      return {
+        ok: true,
+        status: response.status,
+        body: response.body as ReadableStream<Uint8Array>,
+        contentType: response.headers.get('content-type') ?? 'application/json',
+        requestId: response.headers.get('request-id'),
+      };
+    } catch (error) {
+      return { ok: false, failure: classify(error, signal) };
+    }
+  }
+}
+
+function classify(error: unknown, signal: AbortSignal): UpstreamFailure {
+  if (error instanceof APIUserAbortError || signal.aborted) return { kind: 'aborted' };
+  if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
+  if (error instanceof APIError && typeof error.status === 'number') {
+    return {
+      kind: 'status', status: error.status, type: error.type ?? null, message: error.apiMessage ?? null,
+      retryAfter: error.headers?.get('retry-after') ?? null, requestId: error.requestID ?? null,
+    };
+  }
+  return { kind: 'unreachable' };
+}
+
+/**
+ * The SDK adds the headers of ANTHROPIC_CUSTOM_HEADERS to every request even when configured
+ * explicitly; a null default header removes one.
+ */
+function unsetEnvHeaders(raw: string | undefined): Record<string, null> {
+  const out: Record<string, null> = {};
+  for (const line of (raw ?? '').split('\n')) {
+    const colon = line.indexOf(':');
+    const name = colon === -1 ? '' : line.slice(0, colon).trim();
+    if (name) out[name] = null;
+  }
+  return out;
+}
