@@ -11,6 +11,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
     return n;
   };
   const store = env.AIPAYGENT_STORE;
+  const rateLimit = int('AIPAYGENT_RATE_LIMIT_REQUESTS');
   return {
     store: store === undefined || store === '' ? undefined : store,
     multiProcess: env.AIPAYGENT_MULTI_PROCESS === '1' || env.AIPAYGENT_MULTI_PROCESS === 'true',
@@ -23,5 +24,20 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
       maxBodyBytes: int('AIPAYGENT_MAX_BODY_BYTES'),
       maxValueBytes: int('AIPAYGENT_MAX_VALUE_BYTES'),
     },
+    freeCallsPerDay: int('AIPAYGENT_FREE_CALLS_PER_DAY'),
+    pricing: pricingFromEnv(env.AIPAYGENT_PRICING),
+    rateLimit: rateLimit === undefined ? undefined : { requests: rateLimit, windowSeconds: int('AIPAYGENT_RATE_LIMIT_WINDOW_SECONDS') },
   };
+}
+
+/** AIPAYGENT_PRICING: JSON of micro-USD per endpoint, e.g. {"/memory/store":200}; parseOptions checks the values. */
+function pricingFromEnv(raw: string | undefined): AipaygentOptions['pricing'] {
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as AipaygentOptions['pricing'];
+  } catch {
+    // fall through to the error below
+  }
+  throw new TypeError(`AIPAYGENT_PRICING must be a JSON object such as {"/memory/store":200} (got "${raw}")`);
 }
