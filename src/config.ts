@@ -1,6 +1,6 @@
 // Public options, parsed once into an internal config: one error lists every fatal problem.
-import { parseClaudeOptions, type ClaudeConfig, type ClaudeOptions } from './claude/options.js';
 import type { Logger } from './http/respond.js';
+import { parsePayments, type PaymentsConfig, type PaymentsOptions } from './payments/config.js';
 import type { StoreOption } from './storage/open.js';
 
 /** Options of `createAipaygent()`. Every field is optional. */
@@ -50,11 +50,10 @@ export interface AipaygentOptions {
   /** Where masked internal errors are reported. @default console */
   logger?: Logger;
   /**
-   * The Claude proxy (`POST /claude/message`, `POST /v1/messages`), billed by tokens. Its routes are
-   * not served without it (see ClaudeOptions; `apiKey` is required).
-   * @default undefined (Claude routes off)
+   * Credit purchases in USDC, verified on-chain (see PaymentsOptions); x402 pay-per-call with `payments.x402`.
+   * @default undefined (no purchases: GET /buy-credits says so)
    */
-  claude?: ClaudeOptions;
+  payments?: PaymentsOptions;
   /**
    * Metered calls each account makes free per UTC day, before calls are debited (0: no free tier).
    * @default 10 (as in the article)
@@ -100,7 +99,7 @@ export interface Config {
   limits: { maxBodyBytes: number; maxValueBytes: number; maxDepth: number; maxKeyBytes: number };
   memory: { defaultTtlDays: number | null; maxTtlDays: number; compressAboveBytes: number };
   logger: Logger;
-  claude: ClaudeConfig | undefined;
+  payments: PaymentsConfig | undefined;
   freeCallsPerDay: number;
   pricing: Readonly<Record<string, number>>;
   rateLimit: { requests: number; windowSeconds: number } | undefined;
@@ -136,7 +135,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
       compressAboveBytes: num('memory.compressAboveBytes', memory.compressAboveBytes, 1024, 0, 1024 ** 3),
     },
     logger: options.logger ?? console,
-    claude: parseClaudeOptions(options.claude, problems),
+    payments: parsePayments(options.payments, problems),
     freeCallsPerDay: num('freeCallsPerDay', options.freeCallsPerDay, 10, 0, 1_000_000),
     pricing: { ...DEFAULT_PRICING },
     rateLimit: undefined,

@@ -1,19 +1,19 @@
 // createAipaygent(): wires config, store, services and routes into `handle`, a typed `api` and `close`.
 import { createHash } from 'node:crypto';
-import { createClaudeProxy } from './claude/proxy.js';
 import { parseOptions, type AipaygentOptions } from './config.js';
 import { createHandler } from './http/core.js';
 import { Idempotency } from './http/idempotency.js';
 import { checkPricing, createMetering } from './http/metering.js';
 import { adminRoutes } from './http/routes/admin.js';
-import { claudeRoutes } from './http/routes/claude.js';
 import { creditsRoutes } from './http/routes/credits.js';
 import { memoryRoutes } from './http/routes/memory.js';
+import { buyInstructions, paymentRoutes, paymentsDisabledRoutes } from './http/routes/payments.js';
 import { Router } from './http/router.js';
 import type { CoreRequest, CoreResponse } from './http/types.js';
 import { KeyService } from './keys/key-service.js';
 import { LedgerService } from './ledger/ledger-service.js';
 import { MemoryService } from './memory/memory-service.js';
+import { createPayments } from './payments/payments.js';
 import { Meter } from './meter/meter.js';
 import { RateLimiter } from './meter/rate-limit.js';
 import type { Store } from './storage/contract.js';
@@ -63,16 +63,15 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const lazyStore = deferredStore(ready, () => store);
   const keys = new KeyService(lazyStore);
   const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, ...config.memory });
-  const meter = new Meter(lazyStore, config.freeCallsPerDay);
+  const payments = config.payments && createPayments(lazyStore, config.payments);
+  // Every 402 then carries the chain, token and receiver in `payment.buy`.
+  const meter = new Meter(lazyStore, config.freeCallsPerDay, payments && (() => buyInstructions(payments.config)));
   const ledger = new LedgerService(lazyStore, meter);
 
   const router = new Router();
+  for (const r of payments ? paymentRoutes(payments) : paymentsDisabledRoutes()) router.add(r);
   for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays })) router.add(r);
   for (const r of creditsRoutes({ ledger })) router.add(r);
-  if (config.claude) {
-    const proxy = createClaudeProxy(config.claude, lazyStore, config.logger);
-    for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger: config.logger })) router.add(r);
-  }
   if (config.adminToken !== undefined) for (const r of adminRoutes({ keys, ledger })) router.add(r);
   checkPricing(router.routes, config.pricing);
 

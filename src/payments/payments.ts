@@ -1,0 +1,27 @@
+// Builds the payment services from their config: one chain client shared by wallet linking, purchases and x402.
+import type { Store } from '../storage/contract.js';
+import { ChainClient } from './chain.js';
+import type { PaymentsConfig } from './config.js';
+import { PurchaseService } from './purchases.js';
+import { WalletService } from './wallets.js';
+import { createSettler } from './x402-settle.js';
+import { X402Service } from './x402-service.js';
+
+export interface Payments {
+  config: PaymentsConfig;
+  chain: ChainClient;
+  wallets: WalletService;
+  purchases: PurchaseService;
+  /** Set when `payments.x402` is configured. */
+  x402: X402Service | undefined;
+}
+
+export function createPayments(store: Store, config: PaymentsConfig): Payments {
+  const chain = new ChainClient(config);
+  const wallets = new WalletService(store, chain, { chainId: config.chainId, challengeTtlMs: config.challengeTtlMs });
+  const purchases = new PurchaseService(store, chain, wallets, config);
+  const settler = createSettler(chain, config);
+  // parsePayments guarantees a token name whenever x402 is on.
+  const x402 = settler && config.tokenName ? new X402Service(store, chain, purchases, { ...config, tokenName: config.tokenName }, settler) : undefined;
+  return { config, chain, wallets, purchases, x402 };
+}

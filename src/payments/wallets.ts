@@ -1,0 +1,112 @@
+// Wallet linking: a single-use expiring challenge, signed with EIP-191 personal_sign, ties a wallet to one account.
+import { randomBytes } from 'node:crypto';
+import { getAddress, type Address, type Hex } from 'viem';
+import type { Store } from '../storage/contract.js';
+import { iso } from '../time.js';
+import type { ChainClient } from './chain.js';
+
+/** Linked wallets of an account (key: lower-case address). */
+export const WALLETS_COLLECTION = 'wallets';
+/** The account's one outstanding challenge: asking again replaces it. */
+const CHALLENGE_COLLECTION = 'wallet-challenge';
+const CHALLENGE_KEY = 'pending';
+
+interface ChallengeRecord {
+  message: string;
+  expiresAt: number;
+}
+
+export interface LinkedWallet {
+  address: Address;
+  linkedAt: number;
+}
+
+export type LinkResult =
+  | { ok: true; address: Address; alreadyLinked: boolean }
+  | { ok: false; reason: 'no_challenge' | 'challenge_expired' | 'bad_signature' | 'challenge_used' | 'linked_elsewhere' };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const bytes = (v: unknown) => {
+  const value = encoder.encode(JSON.stringify(v));
+  return { value, size: value.length, tag: '' };
+};
+
+/** The global insert-once key that makes a wallet belong to one account only. */
+const walletClaimKey = (address: string) => `wallet:${address.toLowerCase()}`;
+
+export class WalletService {
+  constructor(
+    private readonly store: Store,
+    private readonly chain: ChainClient,
+    private readonly options: { chainId: number; challengeTtlMs: number },
+  ) {}
+
+  /** Issues a new challenge for `accountId` (replacing any earlier one). */
+  async challenge(accountId: string, now: number): Promise<{ message: string; expiresAt: number }> {
+    const expiresAt = now + this.options.challengeTtlMs;
+    // The message names the account and chain, so a signature cannot be replayed to link another account.
+    const message = [
+      `aipaygent: link this wallet to account ${accountId}.`,
+      'Sign only if you asked for it: transfers from this wallet will credit that account.',
+      '',
+      `Chain ID: ${this.options.chainId}`,
+      `Nonce: ${randomBytes(16).toString('hex')}`,
+      `Issued At: ${iso(now)}`,
+      `Expiration Time: ${iso(expiresAt)}`,
+    ].join('\n');
+    // Kept a little past its expiry so that a late attempt hears "expired", not "no challenge".
+    const record: ChallengeRecord = { message, expiresAt };
+    await this.store.put(accountId, CHALLENGE_COLLECTION, CHALLENGE_KEY, { ...bytes(record), expiresAt: expiresAt + 3_600_000 }, now);
+    return { message, expiresAt };
+  }
+
+  /** Verifies the signature of the pending challenge, consumes it, and links the wallet. */
+  async link(accountId: string, address: Address, signature: Hex, now: number): Promise<LinkResult> {
+    const stored = await this.store.get(accountId, CHALLENGE_COLLECTION, CHALLENGE_KEY, now);
+    if (!stored) return { ok: false, reason: 'no_challenge' };
+    const challenge = JSON.parse(decoder.decode(stored.value)) as ChallengeRecord;
+    if (challenge.expiresAt <= now) return { ok: false, reason: 'challenge_expired' };
+    // EOA signatures are recovered locally; smart-contract wallets (ERC-1271/6492) are asked on-chain.
+    const valid = await this.chain.rpc('verifying the signature', (c) =>
+      c.verifyMessage({ address, message: challenge.message, signature, mode: 'eoa' } as Parameters<typeof c.verifyMessage>[0]),
+    );
+    if (!valid) return { ok: false, reason: 'bad_signature' };
+    // Single use: only the request that deletes this exact version may link with it.
+    const consumed = await this.store.delete(accountId, CHALLENGE_COLLECTION, CHALLENGE_KEY, now, { version: stored.version });
+    if (!consumed.ok || !consumed.deleted) return { ok: false, reason: 'challenge_used' };
+    return this.attach(accountId, getAddress(address), now);
+  }
+
+  /**
+   * Global claim first, then the account's own record. A crash between the two leaves a claim
+   * naming this account, and the next link of the same wallet completes the record.
+   */
+  private async attach(accountId: string, address: Address, now: number): Promise<LinkResult> {
+    const claim = await this.store.claim(null, walletClaimKey(address), accountId, null, now);
+    if (!claim.inserted && claim.value !== accountId) return { ok: false, reason: 'linked_elsewhere' };
+    const key = address.toLowerCase();
+    const existing = await this.store.get(accountId, WALLETS_COLLECTION, key, now);
+    if (!existing) {
+      await this.store.put(accountId, WALLETS_COLLECTION, key, { ...bytes({ address, linked_at: now }), expiresAt: null }, now, { absent: true });
+    }
+    return { ok: true, address, alreadyLinked: existing !== null };
+  }
+
+  /** True when `address` is linked to `accountId`. One store read. */
+  async isLinked(accountId: string, address: string, now: number): Promise<boolean> {
+    return (await this.store.get(accountId, WALLETS_COLLECTION, address.toLowerCase(), now)) !== null;
+  }
+
+  async list(accountId: string, now: number): Promise<LinkedWallet[]> {
+    const metas = await this.store.list(accountId, WALLETS_COLLECTION, { limit: 1000 }, now);
+    const out: LinkedWallet[] = [];
+    for (const m of metas) {
+      const r = await this.store.get(accountId, WALLETS_COLLECTION, m.key, now);
+      if (!r) continue;
+      const v = JSON.parse(decoder.decode(r.value)) as { address: Address; linked_at: number };
+      out.push({ address: v.address, linkedAt: v.linked_at });
+    }
+    return out;
+  }
+}
