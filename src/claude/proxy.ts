@@ -78,7 +78,10 @@ export class ClaudeProxy {
     const sent = await this.upstream.send(upstreamBody, c.signal, c.beta);
     if (!sent.ok) {
       this.report(sent.failure);
-      const cost = await settle(sent.failure.kind === 'aborted' ? promptOnly() : emptyUsage(), null, null);
+      // Timed out or cancelled: the upstream may have done the work, so the prompt is charged.
+      // A status error or no connection: nothing was produced, nothing is charged.
+      const tookPrompt = sent.failure.kind === 'aborted' || sent.failure.kind === 'timeout';
+      const cost = await settle(tookPrompt ? promptOnly() : emptyUsage(), null, null);
       return { kind: 'failed', failure: describeFailure(sent.failure), cost };
     }
 

@@ -24,7 +24,7 @@ export async function ledger(m: Mounted, key: string): Promise<any[]> {
 /** What the Claude calls of an account cost in total: minus the sum of its hold and settle entries. */
 export async function claudeSpend(m: Mounted, key: string): Promise<{ spent: number; entries: any[] }> {
   const entries = (await ledger(m, key)).filter((e) => e.kind === 'hold' || e.kind === 'settle' || e.kind === 'debit');
-  return { spent: -entries.reduce((s, e) => s + e.amount_micro_usd, 0), entries };
+  return { spent: 0 - entries.reduce((s, e) => s + e.amount_micro_usd, 0) || 0, entries };
 }
 
 /** Polls until every hold of the account is settled (settling ends a stream, after its last byte). */
