@@ -1,4 +1,5 @@
 // Public options, parsed once into an internal config: one error lists every fatal problem.
+import { parseClaudeOptions, type ClaudeConfig, type ClaudeOptions } from './claude/options.js';
 import type { Logger } from './http/respond.js';
 import { parsePayments, type PaymentsConfig, type PaymentsOptions } from './payments/config.js';
 import type { StoreOption } from './storage/open.js';
@@ -50,6 +51,12 @@ export interface AipaygentOptions {
   /** Where masked internal errors are reported. @default console */
   logger?: Logger;
   /**
+   * The Claude proxy (`POST /claude/message`, `POST /v1/messages`), billed by tokens. Its routes are
+   * not served without it (see ClaudeOptions; `apiKey` is required).
+   * @default undefined (Claude routes off)
+   */
+  claude?: ClaudeOptions;
+  /**
    * Credit purchases in USDC, verified on-chain (see PaymentsOptions); x402 pay-per-call with `payments.x402`.
    * @default undefined (no purchases: GET /buy-credits says so)
    */
@@ -99,6 +106,7 @@ export interface Config {
   limits: { maxBodyBytes: number; maxValueBytes: number; maxDepth: number; maxKeyBytes: number };
   memory: { defaultTtlDays: number | null; maxTtlDays: number; compressAboveBytes: number };
   logger: Logger;
+  claude: ClaudeConfig | undefined;
   payments: PaymentsConfig | undefined;
   freeCallsPerDay: number;
   pricing: Readonly<Record<string, number>>;
@@ -135,6 +143,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
       compressAboveBytes: num('memory.compressAboveBytes', memory.compressAboveBytes, 1024, 0, 1024 ** 3),
     },
     logger: options.logger ?? console,
+    claude: parseClaudeOptions(options.claude, problems),
     payments: parsePayments(options.payments, problems),
     freeCallsPerDay: num('freeCallsPerDay', options.freeCallsPerDay, 10, 0, 1_000_000),
     pricing: { ...DEFAULT_PRICING },

@@ -1,10 +1,12 @@
 // createAipaygent(): wires config, store, services and routes into `handle`, a typed `api` and `close`.
 import { createHash } from 'node:crypto';
+import { createClaudeProxy } from './claude/proxy.js';
 import { parseOptions, type AipaygentOptions } from './config.js';
 import { createHandler } from './http/core.js';
 import { Idempotency } from './http/idempotency.js';
 import { checkPricing, createMetering } from './http/metering.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { claudeRoutes } from './http/routes/claude.js';
 import { creditsRoutes } from './http/routes/credits.js';
 import { memoryRoutes } from './http/routes/memory.js';
 import { buyInstructions, paymentRoutes, paymentsDisabledRoutes } from './http/routes/payments.js';
@@ -72,6 +74,10 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   for (const r of payments ? paymentRoutes(payments) : paymentsDisabledRoutes()) router.add(r);
   for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays })) router.add(r);
   for (const r of creditsRoutes({ ledger })) router.add(r);
+  if (config.claude) {
+    const proxy = createClaudeProxy(config.claude, lazyStore, config.logger);
+    for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger: config.logger })) router.add(r);
+  }
   if (config.adminToken !== undefined) for (const r of adminRoutes({ keys, ledger })) router.add(r);
   checkPricing(router.routes, config.pricing);
 
