@@ -5,6 +5,7 @@ import { parseOptions, type AipaygentOptions } from './config.js';
 import { createHandler } from './http/core.js';
 import { Idempotency } from './http/idempotency.js';
 import { checkPricing, createMetering } from './http/metering.js';
+import { x402PayPerCall } from './http/x402-pay-per-call.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { claudeRoutes } from './http/routes/claude.js';
 import { creditsRoutes } from './http/routes/credits.js';
@@ -93,6 +94,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
       idempotency: new Idempotency(lazyStore),
       pricing: config.pricing,
       logger: config.logger,
+      payPerCall: payments?.x402 && x402PayPerCall(payments.x402),
     }),
   });
 

@@ -1,5 +1,6 @@
 // Options from environment variables, for the standalone server (documented in the README).
 import type { AipaygentOptions } from './config.js';
+import { paymentsFromEnv } from './payments/env.js';
 
 /** Reads AIPAYGENT_* variables; unset variables leave the option at its default. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentOptions {
@@ -27,6 +28,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
     freeCallsPerDay: int('AIPAYGENT_FREE_CALLS_PER_DAY'),
     pricing: pricingFromEnv(env.AIPAYGENT_PRICING),
     rateLimit: rateLimit === undefined ? undefined : { requests: rateLimit, windowSeconds: int('AIPAYGENT_RATE_LIMIT_WINDOW_SECONDS') },
+    payments: paymentsFromEnv(env),
   };
 }
 

@@ -5,7 +5,18 @@ import type { RateDecision, RateLimiter } from '../meter/rate-limit.js';
 import { fingerprint, idempotencyKeyOf, type Idempotency } from './idempotency.js';
 import { errorResponse, type Logger } from './respond.js';
 import type { Route, RouteContext } from './route.js';
-import type { CoreResponse } from './types.js';
+import type { CoreRequest, CoreResponse } from './types.js';
+
+/** Pays one fixed-price call on the spot (x402), plugged in by the payments module. */
+export interface PayPerCall {
+  /** Headers added to the 402 of a call costing `price` micro-USD (PAYMENT-REQUIRED). */
+  challenge(price: number, route: Route): Record<string, string>;
+  /**
+   * undefined when the request carries no payment; else credits at least `price` to the account
+   * once the payment is settled (or throws the 4xx/402/502), and returns headers for the answer.
+   */
+  pay(accountId: string, req: CoreRequest, price: number, route: Route, now: number): Promise<Record<string, string> | undefined>;
+}
 
 export interface MeteringDeps {
   meter: Meter;
@@ -14,6 +25,8 @@ export interface MeteringDeps {
   /** micro-USD per call of each `metered: true` route, by route path. */
   pricing: Readonly<Record<string, number>>;
   logger: Logger;
+  /** x402: a call that free calls and the balance cannot pay may be paid by the request itself. */
+  payPerCall?: PayPerCall | undefined;
 }
 
 export const BALANCE_HEADER = 'x-credits-balance-micro-usd';
@@ -52,7 +65,7 @@ export function checkPricing(routes: readonly Route[], pricing: Readonly<Record<
 export type Metering = (route: Route, ctx: RouteContext, rawBody: unknown) => Promise<CoreResponse>;
 
 export function createMetering(deps: MeteringDeps): Metering {
-  const { meter, limiter, idempotency, pricing, logger } = deps;
+  const { meter, limiter, idempotency, pricing, logger, payPerCall } = deps;
 
   async function runHandler(route: Route, ctx: RouteContext): Promise<CoreResponse> {
     try {
@@ -84,10 +97,22 @@ export function createMetering(deps: MeteringDeps): Metering {
       await abandon();
       throw error;
     }
+    // Paid by the request (x402): settled and credited first, then charged like any other call.
+    let paidHeaders: Record<string, string> | undefined;
+    if (!outcome.ok && payPerCall && price > 0) {
+      try {
+        paidHeaders = await payPerCall.pay(accountId, req, price, route, now);
+        if (paidHeaders) outcome = await meter.charge(accountId, price, now, memo);
+      } catch (error) {
+        await abandon();
+        throw error;
+      }
+    }
     if (!outcome.ok) {
       await abandon();
       const free = { limit: meter.freeCallsPerDay, remaining: outcome.freeRemaining, resetAt: outcome.resetAt };
-      throw await meter.paymentRequired(accountId, outcome, { ...quotaHeaders(now, free, rate), [BALANCE_HEADER]: String(outcome.balance) });
+      const x402 = payPerCall && price > 0 ? payPerCall.challenge(price, route) : undefined;
+      throw await meter.paymentRequired(accountId, outcome, { ...quotaHeaders(now, free, rate), [BALANCE_HEADER]: String(outcome.balance), ...x402, ...paidHeaders });
     }
 
     let charge: Charge = outcome.charge;
@@ -106,7 +131,7 @@ export function createMetering(deps: MeteringDeps): Metering {
     const headers = quotaHeaders(now, { limit: meter.freeCallsPerDay, remaining: charge.freeRemaining, resetAt: charge.resetAt }, rate);
     // Token-billed handlers may set the balance after their settle; theirs wins.
     if (!(BALANCE_HEADER in res.headers)) headers[BALANCE_HEADER] = String(charge.balance);
-    return { ...res, headers: { ...res.headers, ...headers } };
+    return { ...res, headers: { ...res.headers, ...headers, ...paidHeaders } };
   }
 
   /** Runs a key-authenticated route: the rate limit for all of them, the meter for metered ones. */

@@ -128,6 +128,40 @@ describeMounts(
   },
 );
 
+describeMounts(
+  'payments: x402 pays a metered call the balance cannot cover',
+  () => ({ freeCallsPerDay: 0, pricing: { '/memory/store': 250 }, payments: { rpcUrl: chain.rpcUrl, usdcAddress: chain.usdc, receiver, x402: { relayerKey: relayer.key } } }),
+  (m: () => Mounted) => {
+    const store = (key: string, data: unknown, signature?: string) =>
+      call(`${m().url}/memory/store`, { key, body: { user_id: 'u1', key: 'k', data }, headers: signature ? { 'payment-signature': signature } : {} });
+
+    it('402 offers x402 for the call price; the paid retry is settled, credited, debited and served once', async () => {
+      const key = (await m().ai.api.keys.create()).api_key;
+      const wallet = await chain.newWallet();
+      await chain.mint(wallet.address, 1_000n);
+      const unpaid = await store(key, { n: 1 });
+      expect(unpaid.status).toBe(402);
+      expect(unpaid.body.payment).toMatchObject({ price_micro_usd: 250, buy: { receiver, chain_id: 8453, token: { address: chain.usdc } } });
+      expect(decode(unpaid.headers.get('payment-required'))).toMatchObject({ x402Version: 2, resource: { url: '/memory/store' }, accepts: [{ amount: '250', payTo: receiver }] });
+
+      const before = await chain.balanceOf(receiver);
+      const header = await sign(unpaid.headers.get('payment-required'), wallet);
+      const paid = await store(key, { n: 1 }, header);
+      expect(paid.status).toBe(200);
+      expect(paid.body).toMatchObject({ status: 'success', message: 'Memory stored successfully' });
+      expect(decode(paid.headers.get('payment-response'))).toMatchObject({ success: true, payer: wallet.address });
+      expect(paid.headers.get('x-credits-balance-micro-usd')).toBe('0');
+      expect(await chain.balanceOf(receiver)).toBe(before + 250n);
+
+      const replay = await store(key, { n: 2 }, header);
+      expect([replay.status, replay.body.reason]).toEqual([402, 'nonce_already_used']);
+      const short = await store(key, { n: 3 }, await sign(unpaid.headers.get('payment-required'), wallet, { value: 249n }));
+      expect([short.status, short.body.reason]).toEqual([402, 'invalid_exact_evm_payload_authorization_value']);
+      expect(await chain.balanceOf(receiver)).toBe(before + 250n);
+    });
+  },
+);
+
 /** A facilitator speaking the x402 v2 /settle API; `mode` makes it honest, failing or lying. */
 async function startFacilitator(mode: () => 'honest' | 'fail' | 'lie', settler: Wallet, lie: (value: bigint) => Promise<Hex>) {
   const server: Server = createServer((req, res) => {

@@ -9,6 +9,7 @@ import type { LinkResult, WalletService } from '../../payments/wallets.js';
 import type { X402Service } from '../../payments/x402-service.js';
 import { PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE } from '../../payments/x402.js';
 import type { CoreRequest } from '../types.js';
+import { paymentSignatureOf, x402Failure } from '../x402-pay-per-call.js';
 import { iso } from '../../time.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
@@ -36,12 +37,6 @@ const topUp = z
   .positive({ error: 'amount_micro_usd must be positive' })
   .max(Number.MAX_SAFE_INTEGER, { error: 'amount_micro_usd is too large' });
 
-/** The PAYMENT-SIGNATURE header, when exactly one was sent. */
-export function paymentSignatureOf(req: CoreRequest): string | undefined {
-  const h = req.headers[PAYMENT_SIGNATURE];
-  return typeof h === 'string' && h ? h : undefined;
-}
-
 /** x402 top-up: 402 with PAYMENT-REQUIRED, then, with PAYMENT-SIGNATURE, settled and credited before answering. */
 async function x402TopUp(deps: PaymentRouteDeps, accountId: string, microUsd: number, req: CoreRequest, now: number) {
   const { x402, config } = deps;
@@ -58,10 +53,7 @@ async function x402TopUp(deps: PaymentRouteDeps, accountId: string, microUsd: nu
     });
   }
   const paid = await x402.pay(accountId, header, microUsd, now);
-  if (!paid.ok) {
-    const headers = { [PAYMENT_RESPONSE]: paid.responseHeader, [PAYMENT_REQUIRED]: x402.requiredHeader(microUsd, '/buy-credits', description, paid.message) };
-    throw new AipaygentError(paid.reason === 'invalid_payload' ? 'invalid_request' : 'payment_required', paid.message, { reason: paid.reason }, headers);
-  }
+  if (!paid.ok) throw x402Failure(paid, x402.requiredHeader(microUsd, '/buy-credits', description, paid.message));
   return json(200, { status: 'success', credited_micro_usd: paid.creditedMicroUsd, balance_micro_usd: paid.balance, tx_hash: paid.transaction, payer: paid.payer }, {
     [PAYMENT_RESPONSE]: paid.responseHeader,
   });
