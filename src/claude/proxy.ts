@@ -1,4 +1,5 @@
 // One Claude call: reserve the worst case, call upstream, pass the answer on, settle the real usage.
+import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../http/respond.js';
 import type { Store } from '../storage/contract.js';
 import { ClaudeBilling } from './billing.js';
@@ -30,6 +31,11 @@ export type ClaudeOutcome =
   | { kind: 'failed'; failure: ClientFailure; cost: number }
   | { kind: 'insufficient'; required: number; balance: number };
 
+const STORE_FAILURE: ClientFailure = {
+  code: 'store_unavailable', anthropicStatus: 503, anthropicType: 'api_error', headers: {},
+  message: new StoreUnavailableError().message,
+};
+
 /** Name of the SSE comment that ends a billed stream with its cost (SSE clients ignore comments). */
 export const STREAM_COST_COMMENT = 'aipaygent-cost-micro-usd';
 
@@ -59,9 +65,9 @@ export class ClaudeProxy {
       balance = r.balance;
     }
 
-    // Settles at most once, whatever path the call takes; returns the amount charged.
+    // Settles at most once, whatever path the call takes; returns the amount charged, null when the store failed.
     let settled = false;
-    const settle = async (usage: TokenUsage, requestId: string | null, messageId: string | null): Promise<number> => {
+    const settle = async (usage: TokenUsage, requestId: string | null, messageId: string | null): Promise<number | null> => {
       if (settled || holdId === undefined) return 0;
       settled = true;
       const cost = costOf(price, usage, config.markupBps);
@@ -70,7 +76,7 @@ export class ClaudeProxy {
         (usage.webSearches ? ` web_search=${usage.webSearches}` : '');
       const r = await this.billing.settle(c.accountId, holdId, cost, memo);
       if (r) balance = r.balance;
-      return r?.charged ?? 0;
+      return r === null ? null : r.charged;
     };
     // When the upstream took the prompt but we never saw its usage, the prompt estimate is charged.
     const promptOnly = (): TokenUsage => ({ ...emptyUsage(), input: promptEstimate });
@@ -82,7 +88,7 @@ export class ClaudeProxy {
       // A status error or no connection: nothing was produced, nothing is charged.
       const tookPrompt = sent.failure.kind === 'aborted' || sent.failure.kind === 'timeout';
       const cost = await settle(tookPrompt ? promptOnly() : emptyUsage(), null, null);
-      return { kind: 'failed', failure: describeFailure(sent.failure), cost };
+      return { kind: 'failed', failure: describeFailure(sent.failure), cost: cost ?? 0 };
     }
 
     if (c.body.stream === true && sent.contentType.startsWith('text/event-stream')) {
@@ -90,7 +96,8 @@ export class ClaudeProxy {
       const finish = async (outcome: RelayOutcome): Promise<Uint8Array | null> => {
         const usage = tap.sawStart ? tap.billable() : promptOnly();
         const charged = await settle(usage, sent.requestId, tap.messageId);
-        return outcome === 'cancelled' ? null : commentLine(`${STREAM_COST_COMMENT}=${charged}`);
+        // A failed settle is logged by billing; the stream is already delivered, so it only loses its cost line.
+        return outcome === 'cancelled' || charged === null ? null : commentLine(`${STREAM_COST_COMMENT}=${charged}`);
       };
       return {
         kind: 'stream', status: sent.status, contentType: sent.contentType, requestId: sent.requestId, balance,
@@ -100,7 +107,7 @@ export class ClaudeProxy {
 
     const read = await readAll(sent.body, config.timeoutMs);
     if (!read.ok) {
-      const cost = await settle(promptOnly(), sent.requestId, null);
+      const cost = (await settle(promptOnly(), sent.requestId, null)) ?? 0;
       const failure: UpstreamFailure = read.stalled ? { kind: 'timeout' } : c.signal.aborted ? { kind: 'aborted' } : { kind: 'unreachable' };
       return { kind: 'failed', failure: describeFailure(failure), cost };
     }
@@ -109,11 +116,13 @@ export class ClaudeProxy {
       message = JSON.parse(read.text);
     } catch {
       this.logger.error('aipaygent: Claude answered 2xx with a body that is not JSON', { requestId: sent.requestId });
-      const cost = await settle(promptOnly(), sent.requestId, null);
+      const cost = (await settle(promptOnly(), sent.requestId, null)) ?? 0;
       return { kind: 'failed', failure: describeFailure({ kind: 'unreachable' }), cost };
     }
     const usage = message.usage === undefined ? promptOnly() : applyUsage(emptyUsage(), message.usage);
     const cost = await settle(usage, sent.requestId, typeof message.id === 'string' ? message.id : null);
+    // Fail closed: an answer that could not be paid for is not handed out (the hold returns the money when it expires).
+    if (cost === null) return { kind: 'failed', failure: STORE_FAILURE, cost: 0 };
     return { kind: 'message', status: sent.status, text: read.text, contentType: sent.contentType, requestId: sent.requestId, cost, balance };
   }
 

@@ -5,6 +5,7 @@ import { estimatePromptTokens, maxWebSearches } from '../../src/claude/estimate.
 import { chooseModel, parseClaudeOptions, type ClaudeOptions } from '../../src/claude/options.js';
 import { applyUsage, costOf, emptyUsage, worstCaseCost } from '../../src/claude/prices.js';
 import { parseOptions } from '../../src/config.js';
+import { optionsFromEnv } from '../../src/env.js';
 
 const usage = (u: Partial<ReturnType<typeof emptyUsage>>) => ({ ...emptyUsage(), ...u });
 
@@ -109,6 +110,12 @@ describe('claude options', () => {
     expect(chooseModel(config!, 'old')).toMatchObject({ ok: true, model: 'my-model' });
     expect(chooseModel(config!, 'claude-opus-4-1')).toMatchObject({ ok: false });
     expect(chooseModel(config!, 'gpt-4')).toEqual({ ok: false, message: 'model "gpt-4" is not available on this server' });
+  });
+
+  it('reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL for the standalone server (proxy off without a key)', () => {
+    expect(optionsFromEnv({ ANTHROPIC_API_KEY: 'sk-1', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9/' }).claude).toEqual({ apiKey: 'sk-1', baseURL: 'http://127.0.0.1:9/' });
+    expect(optionsFromEnv({ ANTHROPIC_API_KEY: 'sk-1' }).claude).toEqual({ apiKey: 'sk-1', baseURL: undefined });
+    expect(optionsFromEnv({ ANTHROPIC_BASE_URL: 'http://127.0.0.1:9/' }).claude).toBeUndefined();
   });
 
   it('lists every problem in one error', () => {
