@@ -5,7 +5,7 @@ import type { AipaygentOptions } from '../src/config.js';
 import { nodeRequest, writeNodeResponse } from '../src/http/node.js';
 
 /** The parts of Express's request the adapter reads (`body` from express.json(), `ip` honouring trust proxy). */
-type ExpressRequest = IncomingMessage & { body?: unknown; ip?: string | undefined };
+type ExpressRequest = IncomingMessage & { body?: unknown; ip?: string | undefined; originalUrl?: string };
 type Next = (error?: unknown) => void;
 
 /**
@@ -16,7 +16,7 @@ type Next = (error?: unknown) => void;
 export function aipaygentExpress(service: Aipaygent | AipaygentOptions = {}): (req: ExpressRequest, res: ServerResponse, next: Next) => void {
   const core = 'handle' in service ? service : createAipaygent(service);
   return function aipaygent(req, res, next) {
-    const request = nodeRequest(req, res, { parsedBody: req.body, ip: req.ip });
+    const request = nodeRequest(req, res, { parsedBody: req.body, ip: req.ip, originalUrl: req.originalUrl });
     core.handle(request).then((out) => (out ? writeNodeResponse(res, out) : next()), next);
   };
 }

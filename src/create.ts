@@ -9,8 +9,11 @@ import { x402PayPerCall } from './http/x402-pay-per-call.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { claudeRoutes } from './http/routes/claude.js';
 import { creditsRoutes } from './http/routes/credits.js';
+import { discoveryRoutes } from './http/routes/discovery.js';
+import { docsRoutes } from './http/routes/docs.js';
 import { memoryRoutes } from './http/routes/memory.js';
 import { buyInstructions, paymentRoutes, paymentsDisabledRoutes } from './http/routes/payments.js';
+import type { Route } from './http/route.js';
 import { Router } from './http/router.js';
 import type { CoreRequest, CoreResponse } from './http/types.js';
 import { KeyService } from './keys/key-service.js';
@@ -33,6 +36,8 @@ export interface Aipaygent {
     memory: MemoryService;
     ledger: Pick<LedgerService, 'grant' | 'balance' | 'entries'>;
   };
+  /** The route table this instance serves (read-only): what /openapi.json and /discover describe. */
+  routes: readonly Route[];
   /** Resolves once the store is open and migrated; `handle` waits for it by itself. */
   ready: Promise<void>;
   /** Closes what aipaygent opened (never the host's own Keyv client). */
@@ -80,6 +85,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger: config.logger })) router.add(r);
   }
   if (config.adminToken !== undefined) for (const r of adminRoutes({ keys, ledger })) router.add(r);
+  for (const r of [...discoveryRoutes({ routes: router.routes, config }), ...docsRoutes()]) router.add(r);
   checkPricing(router.routes, config.pricing);
 
   const handler = createHandler({
@@ -101,6 +107,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   return {
     handle: handler,
     api: { keys, memory, ledger },
+    routes: router.routes,
     ready,
     async close() {
       await ready.catch(() => {});

@@ -53,7 +53,11 @@ const hasBody = (req: IncomingMessage): boolean =>
  * Builds the core request. `parsedBody` is what the host's body parser left (`req.body`,
  * `ctx.request.body`); it is used only when that parser actually consumed the stream.
  */
-export function nodeRequest(req: IncomingMessage, res: ServerResponse, init: { path?: string; parsedBody?: unknown; ip?: string | undefined }): CoreRequest {
+export function nodeRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  init: { path?: string; parsedBody?: unknown; ip?: string | undefined; originalUrl?: string | undefined },
+): CoreRequest {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const controller = new AbortController();
@@ -64,15 +68,25 @@ export function nodeRequest(req: IncomingMessage, res: ServerResponse, init: { p
   if (!hasBody(req)) body = { kind: 'none' };
   else if (req.readableDidRead || req.readableEnded) body = init.parsedBody === undefined ? { kind: 'none' } : { kind: 'parsed', value: init.parsedBody };
   else body = streamBody(req);
+  const path = init.path ?? (q === -1 ? url : url.slice(0, q));
   return {
     method: req.method ?? 'GET',
-    path: init.path ?? (q === -1 ? url : url.slice(0, q)),
+    path,
     query: q === -1 ? '' : url.slice(q + 1),
     headers: req.headers,
     body,
     signal: controller.signal,
     ip: init.ip,
+    mountPath: init.originalUrl === undefined ? '' : mountPathOf(init.originalUrl, path),
   };
+}
+
+/** The mount point: the URL path the client sent (`originalUrl`) minus the path relative to the mount. */
+export function mountPathOf(originalUrl: string, relativePath: string): string {
+  const q = originalUrl.indexOf('?');
+  const full = q === -1 ? originalUrl : originalUrl.slice(0, q);
+  if (relativePath === '/' && !full.endsWith('/')) return full;
+  return full.endsWith(relativePath) ? full.slice(0, full.length - relativePath.length) : '';
 }
 
 /** Writes a core response; streamed bodies honour backpressure and stop when the client leaves. */

@@ -1,6 +1,8 @@
 // What a route is: method, path, auth, input schemas and a handler; the table drives routing and OpenAPI.
 import type { z } from 'zod';
+import type { ErrorCode } from '../errors.js';
 import type { Charge } from '../meter/meter.js';
+import type { DocHeader } from './openapi-headers.js';
 import type { CoreRequest, CoreResponse } from './types.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -56,6 +58,29 @@ export interface Route<Q = any, B = any> {
    * for a route that must answer another API's error shape (Anthropic's on /v1/messages).
    */
   renderError?(res: CoreResponse): CoreResponse;
+  // The fields below only document the route (src/http/openapi.ts); routing never reads them.
+  /** Groups on the docs page. @default the first path segment, capitalized */
+  tags?: string[];
+  /** A longer description (CommonMark) shown under the summary. */
+  description?: string;
+  /** Success responses by status, with body schema and headers. @default 200 with a generic JSON object */
+  responses?: Record<number, RouteResponse>;
+  /** Error codes the handler itself answers; the pipeline's (auth, input, 402, 429, 503...) are derived. */
+  errors?: ErrorCode[];
+  /** Request headers the route reads besides credentials (e.g. 'if-match'). */
+  headers?: DocHeader[];
+  /** Body of the error responses when `renderError` gives them another shape. */
+  errorBody?: z.ZodType;
+}
+
+/** One documented success response of a route. */
+export interface RouteResponse {
+  description: string;
+  /** Schema of the JSON body. */
+  schema?: z.ZodType;
+  /** Media types served instead of or besides JSON (e.g. 'text/event-stream'), documented as text. */
+  media?: string[];
+  headers?: DocHeader[];
 }
 
 /** Identity helper that keeps the schema and handler types tied together. */

@@ -21,6 +21,11 @@ export interface CoreRequest {
   signal: AbortSignal;
   /** Client address as the adapter determined it (trustProxy is the host's choice). */
   ip?: string | undefined;
+  /**
+   * Where the mount point is, as the client sees it ("" at the root, "/ai" under `app.use('/ai', …)`):
+   * for absolute links in generated documents (OpenAPI servers, the docs page).
+   */
+  mountPath?: string | undefined;
 }
 
 /** Body of a core response: serialized text, bytes, or a stream of chunks (SSE, NDJSON). */

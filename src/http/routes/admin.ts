@@ -5,6 +5,7 @@ import type { KeyService } from '../../keys/key-service.js';
 import { isAccountId } from '../../keys/api-key.js';
 import { MAX_GRANT_MICRO_USD, type LedgerService } from '../../ledger/ledger-service.js';
 import { formatUsd } from '../../ledger/money.js';
+import { CreditsDuplicate, CreditsGranted, KeyCreated, KeyRevoked, ok } from '../openapi-schemas.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
 import { entryJson } from './credits.js';
@@ -20,6 +21,7 @@ export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService }): 
           label: z.string().max(200, { error: 'label must be at most 200 characters' }).optional(),
         })
         .optional(),
+      responses: { 201: ok('Created; `api_key` is shown only here', KeyCreated) },
       async handle({ body }) {
         return json(201, await deps.keys.create({ accountId: body?.account_id, label: body?.label }));
       },
@@ -27,6 +29,8 @@ export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService }): 
     route({
       method: 'DELETE', path: '/admin/keys/:key_id', auth: 'admin', metered: false,
       summary: 'Revoke an API key at once.',
+      responses: { 200: ok('Revoked', KeyRevoked) },
+      errors: ['not_found'],
       async handle({ params }) {
         const keyId = params.key_id!;
         if (!(await deps.keys.revoke(keyId))) throw new AipaygentError('not_found', `No API key "${keyId}"`);
@@ -46,6 +50,8 @@ export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService }): 
         reason: z.string({ error: 'reason is required' }).min(1, { error: 'reason must not be empty' }).max(500, { error: 'reason must be at most 500 characters' }),
         reference: z.string().min(1).max(200, { error: 'reference must be at most 200 characters' }).optional(),
       }),
+      responses: { 201: ok('Granted', CreditsGranted), 200: ok('Already granted with this reference: nothing added', CreditsDuplicate) },
+      errors: ['not_found'],
       async handle({ body, now }) {
         // Refuse a typo'd account id rather than credit an account nobody can use.
         if (!(await deps.keys.hasKeys(body.account_id, now))) throw new AipaygentError('not_found', `No account "${body.account_id}" (it has no API keys)`);

@@ -2,10 +2,11 @@
 import { z } from 'zod';
 import { ANTHROPIC_TYPE_OF, type ClientFailure } from '../../claude/failure.js';
 import { chooseModel, type ClaudeConfig } from '../../claude/options.js';
-import type { ClaudeOutcome, ClaudeProxy } from '../../claude/proxy.js';
+import { STREAM_COST_COMMENT, type ClaudeOutcome, type ClaudeProxy } from '../../claude/proxy.js';
 import { AipaygentError, type ErrorCode } from '../../errors.js';
 import type { Meter } from '../../meter/meter.js';
 import { BALANCE_HEADER } from '../metering.js';
+import { AnthropicErrorBody, AnthropicMessage } from '../openapi-schemas.js';
 import { errorResponse, json, type Logger } from '../respond.js';
 import { route, type Route, type RouteContext } from '../route.js';
 import type { CoreResponse } from '../types.js';
@@ -76,6 +77,18 @@ function success(o: Extract<ClaudeOutcome, { kind: 'message' | 'stream' }>): Cor
 export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
   const { proxy, config, meter, logger } = deps;
   const body = messagesBody(config);
+  // Documentation (OpenAPI) shared by both routes.
+  const docs = {
+    tags: ['Claude'],
+    headers: ['anthropic-beta'],
+    errors: ['not_found', 'rate_limited'],
+    responses: {
+      200: {
+        description: `Anthropic's Message JSON unchanged, or with \`stream: true\` its SSE events (ending with an \`: ${STREAM_COST_COMMENT}=<n>\` comment line)`,
+        schema: AnthropicMessage, media: ['text/event-stream'], headers: ['x-cost-micro-usd', 'request-id'],
+      },
+    },
+  } satisfies Partial<Route>;
 
   async function run(ctx: RouteContext<undefined, Body>, anthropic: boolean): Promise<CoreResponse> {
     const choice = chooseModel(config, ctx.body.model);
@@ -107,6 +120,7 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
         'Answers Anthropic\'s Message JSON unchanged (content[0].text), or its SSE events with stream: true. ' +
         'Billed by tokens; the cost is in the X-Cost-Micro-USD header (streams: a final SSE comment).',
       body,
+      ...docs,
       handle: (ctx) => run(ctx, false),
     }),
     route<undefined, Body>({
@@ -115,6 +129,8 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
         "Anthropic-compatible Messages API: point an official SDK's baseURL at this mount and use an aipaygent API key " +
         '(x-api-key or Authorization: Bearer). Errors use Anthropic\'s error JSON.',
       body,
+      ...docs,
+      errorBody: AnthropicErrorBody,
       async handle(ctx) {
         try {
           return await run(ctx, true);

@@ -6,6 +6,7 @@ import { formatUsd } from '../../ledger/money.js';
 import type { LedgerEntry } from '../../storage/contract.js';
 import { iso } from '../../time.js';
 import { queryInt } from '../fields.js';
+import { Balance, Ledger, ok } from '../openapi-schemas.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
 
@@ -40,6 +41,7 @@ export function creditsRoutes(deps: { ledger: LedgerService }): Route[] {
     route({
       method: 'GET', path: '/credits/balance', auth: 'key', metered: false,
       summary: "The account's balance, and its free calls left today with their reset time.",
+      responses: { 200: ok('The balance', Balance) },
       async handle({ caller, now }) {
         const b = await deps.ledger.balance(caller.accountId, now);
         return json(200, {
@@ -52,6 +54,7 @@ export function creditsRoutes(deps: { ledger: LedgerService }): Route[] {
       method: 'GET', path: '/credits/ledger', auth: 'key', metered: false,
       summary: "The account's ledger entries, newest first, with a cursor. Their amounts sum to the balance.",
       query: z.object({ limit: queryInt('limit', 1, 500).optional(), cursor: z.string().max(512).optional() }),
+      responses: { 200: ok('One page of entries, newest first', Ledger) },
       async handle({ query, caller }) {
         const limit = query.limit ?? 50;
         const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);

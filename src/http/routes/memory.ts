@@ -5,6 +5,7 @@ import type { MemoryService } from '../../memory/memory-service.js';
 import type { RecordMeta } from '../../storage/contract.js';
 import { iso, isoSeconds } from '../../time.js';
 import { identifier, queryInt } from '../fields.js';
+import { MemoryDeleted, MemoryList, MemoryRetrieved, MemoryStored, ok, UserErased } from '../openapi-schemas.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
 
@@ -48,6 +49,7 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
       method: 'POST', path: '/memory/store', auth: 'key', metered: true,
       summary: 'Store a JSON value for a user under a key (creates or overwrites).',
       body: storeBody,
+      responses: { 200: ok('Stored', MemoryStored, ['etag']) },
       async handle({ body, caller, now }) {
         const m = await deps.memory.put(caller.accountId, { userId: body.user_id, key: body.key, data: body.data, ttlDays: body.ttl_days }, now);
         return json(200, {
@@ -60,6 +62,8 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
       method: 'GET', path: '/memory/retrieve', auth: 'key', metered: true,
       summary: 'Retrieve one memory; 404 when absent or expired.',
       query: one,
+      responses: { 200: ok('The memory, `data` as stored', MemoryRetrieved, ['etag']) },
+      errors: ['not_found'],
       async handle({ query, caller, now }) {
         const found = await deps.memory.get(caller.accountId, query.user_id, query.key, now);
         if (!found) throw new AipaygentError('not_found', `No memory "${query.key}" for user "${query.user_id}"`);
@@ -79,6 +83,7 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
         cursor: z.string().max(4096).optional(),
         limit: queryInt('limit', 1, 1000).optional(),
       }),
+      responses: { 200: ok('One page of keys, in key order', MemoryList) },
       async handle({ query, caller, now }) {
         const limit = query.limit ?? 100;
         const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -96,6 +101,8 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
       method: 'DELETE', path: '/memory/delete', auth: 'key', metered: true,
       summary: 'Delete one memory; 404 when absent.',
       query: one,
+      responses: { 200: ok('Deleted', MemoryDeleted) },
+      errors: ['not_found'],
       async handle({ query, caller, now }) {
         if (!(await deps.memory.delete(caller.accountId, query.user_id, query.key, now))) {
           throw new AipaygentError('not_found', `No memory "${query.key}" for user "${query.user_id}"`);
@@ -107,6 +114,7 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
       method: 'DELETE', path: '/memory/user', auth: 'key', metered: false,
       summary: 'Erase every memory of one user (right to erasure); free.',
       query: z.object({ user_id: userId }),
+      responses: { 200: ok('Erased', UserErased) },
       async handle({ query, caller }) {
         const { deletedKeys } = await deps.memory.eraseUser(caller.accountId, query.user_id);
         return json(200, { status: 'success', user_id: query.user_id, deleted_keys: deletedKeys });

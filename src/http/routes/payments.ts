@@ -11,6 +11,7 @@ import { PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE } from '../../pay
 import type { CoreRequest } from '../types.js';
 import { paymentSignatureOf, x402Failure } from '../x402-pay-per-call.js';
 import { iso } from '../../time.js';
+import * as doc from '../openapi-schemas.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
 
@@ -141,6 +142,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Route[] {
     route({
       method: 'GET', path: '/buy-credits', auth: 'none', metered: false,
       summary: 'How to buy credits with USDC: chain, token, receiver, rate, minimum, confirmations, wallet linking.',
+      tags: ['Payments'],
+      responses: { 200: doc.ok('Machine-readable buy instructions', doc.BuyInstructions) },
       async handle() {
         return json(200, { status: 'success', ...buyInstructions(config) });
       },
@@ -153,6 +156,14 @@ export function paymentRoutes(deps: PaymentRouteDeps): Route[] {
         .refine((b) => (b.tx_hash === undefined) !== (b.amount_micro_usd === undefined), {
           error: 'Give exactly one of tx_hash (a USDC transfer to credit) or amount_micro_usd (an x402 top-up)',
         }),
+      tags: ['Payments'],
+      headers: ['payment-signature'],
+      responses: {
+        200: doc.ok('Credited: a verified transfer, or an x402 top-up (with PAYMENT-RESPONSE)', z.union([doc.PurchaseCredited, doc.TopUpCredited]), ['payment-response']),
+        202: doc.ok('Seen on-chain, waiting for confirmations: submit the same tx_hash again shortly', doc.PurchasePending),
+        402: doc.ok('x402 top-up: pay what PAYMENT-REQUIRED says, then retry with PAYMENT-SIGNATURE', doc.ErrorBody, ['payment-required', 'payment-response']),
+      },
+      errors: ['forbidden', 'not_found', 'conflict'],
       async handle({ body, caller, now, req }) {
         if (body.amount_micro_usd !== undefined) return x402TopUp(deps, caller.accountId, body.amount_micro_usd, req, now);
         const hash = body.tx_hash!.toLowerCase() as Hex;
@@ -162,6 +173,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Route[] {
     route({
       method: 'GET', path: '/wallets/challenge', auth: 'key', metered: false,
       summary: 'A single-use, expiring message to sign (personal_sign) with the wallet to link.',
+      tags: ['Payments'],
+      responses: { 200: doc.ok('The challenge', doc.WalletChallenge) },
       async handle({ caller, now }) {
         const c = await wallets.challenge(caller.accountId, now);
         return json(200, { status: 'success', challenge: c.message, expires_at: iso(c.expiresAt), chain_id: config.chainId });
@@ -171,6 +184,9 @@ export function paymentRoutes(deps: PaymentRouteDeps): Route[] {
       method: 'POST', path: '/wallets/link', auth: 'key', metered: false,
       summary: 'Link a wallet to the account with its signature of the current challenge.',
       body: z.object({ address, signature }),
+      tags: ['Payments'],
+      responses: { 200: doc.ok('Already linked to this account', doc.WalletLinked), 201: doc.ok('Linked', doc.WalletLinked) },
+      errors: ['conflict'],
       async handle({ body, caller, now }) {
         const r = await wallets.link(caller.accountId, body.address as Address, body.signature as Hex, now);
         if (!r.ok) {
@@ -183,6 +199,8 @@ export function paymentRoutes(deps: PaymentRouteDeps): Route[] {
     route({
       method: 'GET', path: '/wallets', auth: 'key', metered: false,
       summary: 'The wallets linked to the account.',
+      tags: ['Payments'],
+      responses: { 200: doc.ok('The linked wallets', doc.WalletList) },
       async handle({ caller, now }) {
         const list = await wallets.list(caller.accountId, now);
         return json(200, { status: 'success', wallets: list.map((w) => ({ address: w.address, linked_at: iso(w.linkedAt) })) });
@@ -197,6 +215,9 @@ export function paymentsDisabledRoutes(): Route[] {
     route({
       method: 'GET', path: '/buy-credits', auth: 'none', metered: false,
       summary: 'Credit purchases are not enabled on this server.',
+      tags: ['Payments'],
+      responses: {},
+      errors: ['not_found'],
       async handle() {
         throw new AipaygentError('not_found', 'Credit purchases are not enabled on this server (no payments configured); ask the operator for credits');
       },

@@ -1,0 +1,127 @@
+// Schemas of what the API answers (bodies, the error shape, the 402 payment object): for OpenAPI and response tests.
+import { z } from 'zod';
+import { STATUS_OF, type ErrorCode } from '../errors.js';
+import type { RouteResponse } from './route.js';
+import type { DocHeader } from './openapi-headers.js';
+
+const success = z.literal('success');
+const time = z.iso.datetime({ offset: true }).describe('ISO 8601 date-time, UTC');
+const expires = z.iso.datetime().nullable().describe('ISO 8601 date-time to the second, UTC; null when the memory never expires');
+const micro = (what: string) => z.number().int().describe(`${what}, in integer micro-USD (1 USD = 1000000)`);
+const usd = (what: string) => z.string().regex(/^-?\d+\.\d{6}$/).describe(`${what}, in USD as a decimal string`);
+const cursor = z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page');
+
+/** A documented response: description, JSON schema, headers. */
+export const ok = (description: string, schema?: z.ZodType, headers?: DocHeader[]): RouteResponse => ({ description, schema, headers });
+
+export const ERROR_CODES = Object.keys(STATUS_OF) as ErrorCode[];
+
+/** The one error shape; `extra` fields (`reason`, `payment`) sit beside `error`. */
+export const ErrorBody = z.looseObject({
+  status: z.literal('error'),
+  error: z.object({
+    code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]).describe('Stable machine-readable code; its HTTP status is fixed (see the API description)'),
+    message: z.string().describe('Precise, human-readable: names the field or the limit at fault'),
+  }),
+});
+
+/** The `payment` object of every 402: what the call costs, what the account has, and how to buy. */
+export const Payment = z.looseObject({
+  currency: z.literal('USD'),
+  price_micro_usd: micro('What the call costs (for Claude calls: the worst case that had to be reserved)'),
+  price_usd: usd('The price'),
+  balance_micro_usd: micro('The balance now'),
+  balance_usd: usd('The balance'),
+  shortfall_micro_usd: micro('What is missing'),
+  shortfall_usd: usd('What is missing'),
+  free_calls_per_day: z.number().int(),
+  free_calls_remaining: z.number().int(),
+  free_calls_reset_at: time.describe('When the free calls come back (next UTC midnight)'),
+  buy: z
+    .looseObject({
+      instructions: z.object({ method: z.literal('GET'), path: z.string() }),
+      purchase: z.looseObject({ method: z.literal('POST'), path: z.string() }),
+      balance: z.object({ method: z.literal('GET'), path: z.string() }),
+    })
+    .describe('How to buy credits; paths are relative to the mount. With payments configured, the chain details of GET /buy-credits are merged in'),
+});
+
+export const PaymentRequiredBody = z.looseObject({ status: z.literal('error'), error: ErrorBody.shape.error, payment: Payment });
+
+/** Anthropic's error JSON, answered by the Anthropic-compatible route. */
+export const AnthropicErrorBody = z.looseObject({
+  type: z.literal('error'),
+  error: z.looseObject({ type: z.string().describe('e.g. invalid_request_error, authentication_error, billing_error, rate_limit_error, api_error'), message: z.string() }),
+  payment: Payment.optional().describe('On 402 (billing_error): the payment object'),
+});
+
+/** Anthropic's Message, passed through unchanged (`content[0].text` is the answer). */
+export const AnthropicMessage = z.looseObject({
+  id: z.string(),
+  type: z.literal('message'),
+  role: z.literal('assistant'),
+  model: z.string(),
+  content: z.array(z.looseObject({ type: z.string(), text: z.string().optional() })),
+  stop_reason: z.string().nullable(),
+  usage: z.looseObject({ input_tokens: z.number().int(), output_tokens: z.number().int() }),
+});
+
+// Memory.
+const memoryMeta = { version: z.number().int().describe('Bumped by every write'), etag: z.string(), created_at: time, updated_at: time };
+export const MemoryStored = z.object({ status: success, message: z.literal('Memory stored successfully'), key: z.string(), user_id: z.string(), expires_at: expires, ...memoryMeta });
+export const MemoryRetrieved = z.object({ status: success, user_id: z.string(), key: z.string(), data: z.unknown().describe('The stored JSON value'), expires_at: expires, size: z.number().int(), ...memoryMeta });
+export const MemoryKey = z.object({ key: z.string(), size: z.number().int().describe('Bytes of the JSON value'), version: z.number().int(), etag: z.string(), updated_at: time, expires_at: expires });
+export const MemoryList = z.object({ status: success, user_id: z.string(), keys: z.array(MemoryKey), next_cursor: cursor });
+export const MemoryDeleted = z.object({ status: success, message: z.string(), user_id: z.string(), key: z.string(), deleted: z.literal(true) });
+export const UserErased = z.object({ status: success, user_id: z.string(), deleted_keys: z.number().int() });
+
+// Credits.
+export const Balance = z.object({
+  status: success, account_id: z.string(), balance_micro_usd: micro('The balance'), balance_usd: usd('The balance'),
+  free_calls_remaining: z.number().int(), free_calls_per_day: z.number().int(), free_calls_reset_at: time,
+});
+export const LedgerEntry = z.object({
+  id: z.string(), account_id: z.string(), amount_micro_usd: micro('Signed amount'),
+  kind: z.enum(['grant', 'debit', 'refund', 'purchase', 'hold', 'settle', 'release']),
+  reference: z.string().nullable(), memo: z.string().nullable(), created_at: time, balance_after: micro('Balance after this entry'),
+});
+export const Ledger = z.object({ status: success, account_id: z.string(), entries: z.array(LedgerEntry), next_cursor: cursor });
+
+// Admin.
+export const KeyCreated = z.object({ status: success, api_key: z.string().describe('Shown only here: store it'), key_id: z.string(), account_id: z.string() });
+export const KeyRevoked = z.object({ status: success, key_id: z.string(), revoked: z.literal(true) });
+const granted = { status: success, account_id: z.string(), balance_micro_usd: micro('The new balance'), balance_usd: usd('The new balance') };
+export const CreditsGranted = z.object({ ...granted, granted: z.literal(true), entry: LedgerEntry });
+export const CreditsDuplicate = z.object({ ...granted, granted: z.literal(false), duplicate: z.literal(true) });
+
+// Payments.
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/).describe('EVM address');
+const hash = z.string().regex(/^0x[0-9a-fA-F]{64}$/).describe('Transaction hash');
+
+export const BuyInstructions = z.looseObject({
+  status: success,
+  network: z.string().describe('CAIP-2 network id, e.g. eip155:8453 (Base)'),
+  chain_id: z.number().int(),
+  token: z.object({ symbol: z.literal('USDC'), address, decimals: z.number().int() }),
+  receiver: address.describe('Send USDC here, from a linked wallet'),
+  rate_micro_usd_per_base_unit: z.string(),
+  minimum_amount_base_units: z.string(),
+  minimum_amount: z.string(),
+  minimum_micro_usd: z.number().int().nullable(),
+  confirmations_required: z.number().int(),
+  link_wallet: z.looseObject({}),
+  x402: z.looseObject({ version: z.number().int(), scheme: z.literal('exact'), network: z.string(), headers: z.array(z.string()) }).optional()
+    .describe('Present when x402 top-ups are enabled'),
+  steps: z.array(z.string()),
+});
+
+export const PurchaseCredited = z.object({
+  status: success, tx_hash: hash, credited_micro_usd: z.number().int(), already_credited_micro_usd: z.number().int(), balance_micro_usd: z.number().int(),
+  transfers: z.array(z.object({ log_index: z.number().int(), from: address, amount_base_units: z.string(), amount_micro_usd: z.number().int(), credited_now: z.boolean() })),
+});
+export const TopUpCredited = z.object({ status: success, credited_micro_usd: z.number().int(), balance_micro_usd: z.number().int(), tx_hash: hash, payer: address });
+export const PurchasePending = z.object({ status: z.literal('pending'), tx_hash: hash, confirmations: z.number().int(), required: z.number().int(), message: z.string() });
+export const WalletLinked = z.object({ status: success, address, linked: z.literal(true), already_linked: z.boolean() });
+
+export const WalletChallenge = z.object({ status: success, challenge: z.string(), expires_at: time, chain_id: z.number().int() });
+export const WalletList = z.object({ status: success, wallets: z.array(z.object({ address, linked_at: time })) });
