@@ -145,3 +145,46 @@ export async function call(
   }
   return { status: res.status, headers: res.headers, body: parsed, text };
 }
+
+/** Backends the HTTP suites also run on: each returns store options, or null when unreachable (skip). */
+export const BACKENDS: Record<string, () => Promise<{ store: string; storePrefix: string } | null>> = {
+  async redis() {
+    const { redisUrlOrSkip } = await import('./backends.js');
+    const url = await redisUrlOrSkip();
+    return url ? { store: url, storePrefix: `apghttp_${Math.random().toString(36).slice(2, 10)}:` } : null;
+  },
+  async postgres() {
+    const { postgresUrlOrSkip } = await import('./backends.js');
+    const url = await postgresUrlOrSkip();
+    return url ? { store: url, storePrefix: `apghttp_${Math.random().toString(36).slice(2, 10)}` } : null;
+  },
+  async sqlite() {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/apg-http-`);
+    return { store: `sqlite://${dir}/store.db`, storePrefix: 'apghttp' };
+  },
+};
+
+/**
+ * Runs `suite` on an Express 5 mount over each real backend (Redis, Postgres, SQLite), each with its
+ * own prefix, removed afterwards. Unreachable backends skip (or fail with REQUIRE_BACKENDS=1).
+ * Await it at the top level of the test file: backends are located while tests are collected.
+ */
+export async function describeBackends(title: string, suite: (m: () => Mounted) => void, extra: AipaygentOptions = {}): Promise<void> {
+  for (const [name, locate] of Object.entries(BACKENDS)) {
+    const location = await locate();
+    (location ? describe : describe.skip)(`${title} [express5 on ${name}]`, () => {
+      let mounted: Mounted | undefined;
+      beforeAll(async () => {
+        mounted = await startMount('express5', { parsed: true, prefix: '/ai', options: { ...extra, ...location! } });
+      });
+      afterAll(async () => {
+        await mounted?.close();
+        const { dropPrefix } = await import('./cleanup.js');
+        await dropPrefix(location!.store, location!.storePrefix);
+      });
+      suite(() => mounted!);
+    });
+  }
+}
