@@ -1,12 +1,232 @@
-// PLACEHOLDER: the native postgres implementation of the storage contract (being written).
+// The native Postgres implementation of the storage contract: our own tables in our own schema, exact across processes.
+import { createHash } from 'node:crypto';
+import pg from 'pg';
 import type { Keyv } from 'keyv';
-import type { Store } from './contract.js';
-import type { OpenOptions } from './open.js';
+import type {
+  ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery, Millis,
+  PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord,
+} from './contract.js';
+import { SqlKv } from './sql-kv.js';
+import { PostgresMoney } from './sql-postgres-money.js';
+import { compileForPostgres, type Params, type Row } from './sql-rows.js';
+import { schemaStatements, sqlNamespace, tableNames } from './sql-schema.js';
+import { startSweeper, type SqlStoreOptions } from './sql-sweeper.js';
 
-export async function postgresStoreFromUrl(_url: string, _opts: OpenOptions): Promise<Store> {
-  throw new Error('postgres store: not implemented yet');
+/** Arbitrary class id of our migration advisory lock; the second key is the schema name's hash. */
+const MIGRATION_LOCK = 0x61706700;
+
+/**
+ * Records, counters and claims are single parameterised statements (prepared once per
+ * connection); money operations are one round trip each (see PostgresMoney). The store owns its
+ * pg.Pool, also when it was derived from a host's Keyv instance, and closes only that pool.
+ */
+export class PostgresStore implements Store {
+  readonly info: StoreInfo = { backend: 'postgres', multiProcess: true };
+  readonly namespace: string;
+  private readonly kv: SqlKv;
+  private readonly money: PostgresMoney;
+  private readonly prepared = new Map<string, { name: string; text: string; names: string[] }>();
+  private stopSweeper: () => void = () => {};
+  private closed = false;
+
+  constructor(private readonly pool: pg.Pool, private readonly opts: SqlStoreOptions) {
+    this.namespace = sqlNamespace(opts.prefix);
+    const t = tableNames('postgres', this.namespace);
+    this.kv = new SqlKv({
+      all: async (sql, params) => (await this.exec(sql, params)).rows,
+      run: async (sql, params) => (await this.exec(sql, params)).rowCount ?? 0,
+      dataModifyingCte: true,
+    }, t);
+    this.money = new PostgresMoney(async (sql) => {
+      // Several statements come back as one result per statement; the last one carries the answer.
+      const results = (await this.pool.query(sql)) as unknown as pg.QueryResult<Row> | pg.QueryResult<Row>[];
+      return Array.isArray(results) ? results[results.length - 1]!.rows : results.rows;
+    }, t);
+  }
+
+  private exec(sql: string, params: Params): Promise<pg.QueryResult<Row>> {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      const { text, names } = compileForPostgres(sql);
+      // Named statements are parsed and planned once per connection, then only bound and executed.
+      statement = { name: `apg_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, names };
+      this.prepared.set(sql, statement);
+    }
+    const values = statement.names.map((name) => params[name]);
+    return this.pool.query<Row>({ name: statement.name, text: statement.text, values });
+  }
+
+  async init(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.migrate();
+        break;
+      } catch (error) {
+        // Someone outside our lock (e.g. a host's @keyv/postgres on the same schema) created the same
+        // object at the same moment: once they committed, IF NOT EXISTS succeeds.
+        const code = (error as { code?: string }).code;
+        if (attempt >= 3 || !['23505', '42P06', '42P07'].includes(code ?? '')) throw error;
+      }
+    }
+    this.stopSweeper();
+    this.stopSweeper = startSweeper((now) => this.sweep(now), this.opts.sweepIntervalMs);
+  }
+
+  /**
+   * Processes starting together migrate one at a time, under an advisory lock. Once the schema is
+   * complete no DDL runs at all: CREATE INDEX takes a SHARE lock on its table even when the index
+   * exists, which would deadlock against other processes' money transactions.
+   */
+  private async migrate(): Promise<void> {
+    const statements = schemaStatements('postgres', this.namespace);
+    // The migration commits as a whole, so its last object existing means all of it exists.
+    const last = /INDEX IF NOT EXISTS (\S+)/.exec(statements[statements.length - 1]!)![1]!;
+    const client = await this.pool.connect();
+    let failure: unknown;
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK}, hashtext(${pg.escapeLiteral(this.namespace)}))`);
+      const ready = await client.query(`SELECT to_regclass(${pg.escapeLiteral(`"${this.namespace}".${last}`)}) IS NOT NULL AS ready`);
+      if (!ready.rows[0].ready) await client.query(statements.join(';\n'));
+      await client.query('COMMIT');
+    } catch (error) {
+      failure = error;
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      // A client that failed mid-transaction is discarded rather than reused.
+      client.release(failure instanceof Error ? failure : undefined);
+    }
+  }
+
+  get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
+    return this.kv.get(account, collection, key, now);
+  }
+
+  put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
+    return this.kv.put(account, collection, key, input, now, expect);
+  }
+
+  delete(account: string, collection: string, key: string, now: Millis, expect?: Expect): Promise<DeleteResult> {
+    return this.kv.delete(account, collection, key, now, expect);
+  }
+
+  list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]> {
+    return this.kv.list(account, collection, query, now);
+  }
+
+  purge(account: string, collection: string): Promise<number> {
+    return this.kv.purge(account, collection);
+  }
+
+  incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number> {
+    return this.kv.incr(account, name, by, expiresAt);
+  }
+
+  counter(account: string, name: string, now: Millis): Promise<number> {
+    return this.kv.counter(account, name, now);
+  }
+
+  async balance(account: string, now: Millis): Promise<number> {
+    // A plain read unless a hold has expired: then the release must be written first.
+    return (await this.kv.balanceIfSettled(account, now)) ?? this.money.balance(account, now);
+  }
+
+  post(account: string, input: PostInput, now: Millis): Promise<PostResult> {
+    return this.money.post(account, input, now);
+  }
+
+  charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
+    return this.money.charge(account, input, now);
+  }
+
+  refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
+    return this.money.refund(account, input, now);
+  }
+
+  hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
+    return this.money.hold(account, input, now);
+  }
+
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
+    return this.money.settle(account, holdId, actual, now, memo);
+  }
+
+  ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {
+    return this.kv.ledger(account, query);
+  }
+
+  claim(scope: string | null, key: string, value: string, expiresAt: Millis | null, now: Millis): Promise<ClaimResult> {
+    return this.kv.claim(scope, key, value, expiresAt, now);
+  }
+
+  updateClaim(scope: string | null, key: string, value: string, expiresAt: Millis | null): Promise<void> {
+    return this.kv.updateClaim(scope, key, value, expiresAt);
+  }
+
+  releaseClaim(scope: string | null, key: string): Promise<void> {
+    return this.kv.releaseClaim(scope, key);
+  }
+
+  async sweep(now: Millis): Promise<{ records: number; holds: number }> {
+    const records = await this.kv.sweepExpired(now);
+    let holds = 0;
+    for (;;) {
+      const accounts = await this.kv.accountsWithExpiredHolds(now);
+      let released = 0;
+      // Each account is released under its own row lock, exactly like a money operation would.
+      for (const account of accounts) released += await this.money.releaseExpired(account, now);
+      holds += released;
+      if (released === 0) break;
+    }
+    return { records, holds };
+  }
+
+  async close(): Promise<void> {
+    this.stopSweeper();
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
 }
 
-export async function postgresStoreFromKeyv(_keyv: Keyv, _opts: OpenOptions): Promise<Store> {
-  throw new Error('postgres store: not implemented yet');
+/** A pool whose every wait is bounded by `timeoutMs`, so an outage fails fast instead of hanging. */
+function createPool(config: pg.PoolConfig, opts: SqlStoreOptions): pg.Pool {
+  const pool = new pg.Pool({
+    max: 10,
+    application_name: 'aipaygent',
+    ...config,
+    connectionTimeoutMillis: opts.timeoutMs,
+    // Server side: a statement stuck on a lock or a slow disk is cancelled (and rolled back).
+    statement_timeout: opts.timeoutMs,
+    // Client side: a server that stopped answering (no RST) does not hold a pooled client forever.
+    query_timeout: opts.timeoutMs,
+    keepAlive: true,
+    // Idle connections alone never keep the host process running.
+    allowExitOnIdle: true,
+  });
+  // An idle client whose server went away emits 'error' on the pool; unhandled it would crash the
+  // host. The pool already discards that client, and calls in flight reject on their own.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Opens the store on `postgres://...`. Call `init()` before use. */
+export async function postgresStoreFromUrl(url: string, opts: SqlStoreOptions): Promise<Store> {
+  return new PostgresStore(createPool({ connectionString: url }, opts), opts);
+}
+
+/** Keys of @keyv/postgres options that are not pg.Pool settings. */
+const KEYV_ONLY = ['uri', 'table', 'keySize', 'schema', 'dialect', 'iterationLimit', 'useUnloggedTable'];
+
+/**
+ * Opens the store on the database of a host's `@keyv/postgres` instance. That adapter has no pool
+ * accessor, so its connection options are read back and a pool of our own is opened.
+ */
+export async function postgresStoreFromKeyv(keyv: Keyv, opts: SqlStoreOptions): Promise<Store> {
+  const adapterOpts = { ...((keyv.store as { opts?: Record<string, unknown> }).opts ?? {}) };
+  const uri = adapterOpts.uri;
+  if (typeof uri !== 'string') throw new Error('postgres store: the Keyv adapter has no connection uri in its options');
+  for (const key of KEYV_ONLY) delete adapterOpts[key];
+  return new PostgresStore(createPool({ ...(adapterOpts as pg.PoolConfig), connectionString: uri }, opts), opts);
 }

@@ -1,12 +1,178 @@
-// PLACEHOLDER: the native sqlite implementation of the storage contract (being written).
+// The native SQLite implementation of the storage contract: one database file, shared exactly by several processes.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Keyv } from 'keyv';
-import type { Store } from './contract.js';
-import type { OpenOptions } from './open.js';
+import type {
+  ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery, Millis,
+  PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord,
+} from './contract.js';
+import { SqlKv } from './sql-kv.js';
+import type { Params, Row } from './sql-rows.js';
+import { schemaStatements, sqlNamespace, tableNames } from './sql-schema.js';
+import { SqliteMoney } from './sql-sqlite-money.js';
+import { startSweeper, type SqlStoreOptions } from './sql-sweeper.js';
 
-export async function sqliteStoreFromUrl(_url: string, _opts: OpenOptions): Promise<Store> {
-  throw new Error('sqlite store: not implemented yet');
+const MEMORY = ':memory:';
+
+/**
+ * better-sqlite3 is synchronous: every call runs to completion before the next one starts, so
+ * inside one process nothing interleaves, and across processes WAL mode plus IMMEDIATE
+ * transactions plus `busy_timeout` keep the file exact. The price: a call waiting on another
+ * process's write lock blocks this event loop for up to `timeoutMs`.
+ */
+export class SqliteStore implements Store {
+  readonly info: StoreInfo;
+  readonly namespace: string;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly kv: SqlKv;
+  private readonly money: SqliteMoney;
+  private stopSweeper: () => void = () => {};
+
+  constructor(private readonly db: Database.Database, private readonly opts: SqlStoreOptions) {
+    // An in-memory database lives in this process only: nothing to share with another one.
+    this.info = { backend: 'sqlite', multiProcess: !db.memory };
+    this.namespace = sqlNamespace(opts.prefix);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.timeoutMs))}`);
+    // WAL: readers never block the writer and vice versa; the setting is stored in the file itself.
+    if (!db.memory) db.pragma('journal_mode = WAL');
+    const t = tableNames('sqlite', this.namespace);
+    const prepare = (sql: string) => this.prepare(sql);
+    this.kv = new SqlKv({
+      all: async (sql: string, params: Params) => prepare(sql).all(params) as Row[],
+      run: async (sql: string, params: Params) => prepare(sql).run(params).changes,
+      dataModifyingCte: false,
+    }, t);
+    this.money = new SqliteMoney(db, prepare, t);
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async init(): Promise<void> {
+    // IMMEDIATE: processes starting together migrate one after the other.
+    this.db.transaction(() => {
+      for (const statement of schemaStatements('sqlite', this.namespace)) this.db.exec(statement);
+    }).immediate();
+    this.stopSweeper();
+    this.stopSweeper = startSweeper((now) => this.sweep(now), this.opts.sweepIntervalMs);
+  }
+
+  get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
+    return this.kv.get(account, collection, key, now);
+  }
+
+  put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
+    return this.kv.put(account, collection, key, input, now, expect);
+  }
+
+  delete(account: string, collection: string, key: string, now: Millis, expect?: Expect): Promise<DeleteResult> {
+    return this.kv.delete(account, collection, key, now, expect);
+  }
+
+  list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]> {
+    return this.kv.list(account, collection, query, now);
+  }
+
+  purge(account: string, collection: string): Promise<number> {
+    return this.kv.purge(account, collection);
+  }
+
+  incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number> {
+    return this.kv.incr(account, name, by, expiresAt);
+  }
+
+  counter(account: string, name: string, now: Millis): Promise<number> {
+    return this.kv.counter(account, name, now);
+  }
+
+  async balance(account: string, now: Millis): Promise<number> {
+    // A plain read unless a hold has expired: then the release must be written first.
+    return (await this.kv.balanceIfSettled(account, now)) ?? this.money.balance(account, now);
+  }
+
+  async post(account: string, input: PostInput, now: Millis): Promise<PostResult> {
+    return this.money.post(account, input, now);
+  }
+
+  async charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
+    return this.money.charge(account, input, now);
+  }
+
+  async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
+    return this.money.refund(account, input, now);
+  }
+
+  async hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
+    return this.money.hold(account, input, now);
+  }
+
+  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
+    return this.money.settle(account, holdId, actual, now, memo);
+  }
+
+  ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {
+    return this.kv.ledger(account, query);
+  }
+
+  claim(scope: string | null, key: string, value: string, expiresAt: Millis | null, now: Millis): Promise<ClaimResult> {
+    return this.kv.claim(scope, key, value, expiresAt, now);
+  }
+
+  updateClaim(scope: string | null, key: string, value: string, expiresAt: Millis | null): Promise<void> {
+    return this.kv.updateClaim(scope, key, value, expiresAt);
+  }
+
+  releaseClaim(scope: string | null, key: string): Promise<void> {
+    return this.kv.releaseClaim(scope, key);
+  }
+
+  async sweep(now: Millis): Promise<{ records: number; holds: number }> {
+    const records = await this.kv.sweepExpired(now);
+    let holds = 0;
+    for (;;) {
+      let released = 0;
+      for (const account of await this.kv.accountsWithExpiredHolds(now)) released += this.money.releaseExpired(account, now);
+      holds += released;
+      if (released === 0) break;
+    }
+    return { records, holds };
+  }
+
+  async close(): Promise<void> {
+    this.stopSweeper();
+    if (this.db.open) this.db.close();
+  }
 }
 
-export async function sqliteStoreFromKeyv(_keyv: Keyv, _opts: OpenOptions): Promise<Store> {
-  throw new Error('sqlite store: not implemented yet');
+/** Opens (creating it and its directory if needed) the database file; `:memory:` stays in this process. */
+function openDatabase(file: string): Database.Database {
+  if (file !== MEMORY) mkdirSync(dirname(resolve(file)), { recursive: true });
+  return new Database(file);
+}
+
+/**
+ * Opens the store on `sqlite://relative/path.db`, `sqlite:///abs/path.db` or `sqlite://:memory:`.
+ * Call `init()` before use.
+ */
+export async function sqliteStoreFromUrl(url: string, opts: SqlStoreOptions): Promise<Store> {
+  const file = url.replace(/^sqlite:\/\//, '');
+  if (file === '') throw new Error('sqlite store: the URL names no file (use sqlite://path/to/file.db or sqlite://:memory:)');
+  return new SqliteStore(openDatabase(file), opts);
+}
+
+/**
+ * Opens the store on the database file of a host's `@keyv/sqlite` instance (its `opts.db`), with
+ * our own better-sqlite3 connection. A Keyv on `:memory:` cannot be shared: we open our own.
+ */
+export async function sqliteStoreFromKeyv(keyv: Keyv, opts: SqlStoreOptions): Promise<Store> {
+  const file = (keyv.store as { opts?: { db?: unknown } }).opts?.db;
+  if (typeof file !== 'string' || file === '') throw new Error('sqlite store: the Keyv adapter has no database file in its options');
+  return new SqliteStore(openDatabase(file), opts);
 }

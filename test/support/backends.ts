@@ -27,3 +27,20 @@ export async function redisUrlOrSkip(): Promise<string | null> {
   });
   return why === null ? url : unreachable('Redis', url, why);
 }
+
+/** POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) when `SELECT 1` answers within 2 s, else null (or throws, see above). */
+export async function postgresUrlOrSkip(): Promise<string | null> {
+  const url = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000, query_timeout: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return url;
+  } catch (error) {
+    return unreachable('Postgres', url, error instanceof Error ? error.message : String(error));
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

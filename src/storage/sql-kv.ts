@@ -1,0 +1,244 @@
+// Records, counters, claims and ledger reads as single SQL statements, written once for Postgres and SQLite.
+import type {
+  ClaimResult, DeleteResult, Expect, LedgerEntry, ListQuery, Millis, PutInput, PutResult, RecordMeta, StoredRecord,
+} from './contract.js';
+import type { TableNames } from './sql-schema.js';
+import { bool, int, prefixUpperBound, toBuffer, toEntry, toMeta, toRecord, type Params, type Row } from './sql-rows.js';
+
+/** How the shared statements reach a database: one statement per call, `@name` placeholders. */
+export interface SqlExec {
+  /** Rows of one statement (its RETURNING rows when it writes). */
+  all(sql: string, params: Params): Promise<Row[]>;
+  /** Number of rows one statement changed. */
+  run(sql: string, params: Params): Promise<number>;
+  /** True when a write may sit in a WITH clause (Postgres): a failed write then reports the current row in the same round trip. */
+  dataModifyingCte: boolean;
+}
+
+const LIVE = '(expires_at IS NULL OR expires_at > @now)';
+const META = 'key, version, size, tag, created_at, updated_at, expires_at';
+const PK = 'account = @account AND collection = @collection AND key = @key';
+/** Rows removed per sweep statement: bounds each statement's time and lock footprint. */
+const SWEEP_BATCH = 1000;
+
+/**
+ * Every method is one statement, atomic on its own row (ON CONFLICT / conditional UPDATE); a
+ * failed conditional write may add one plain read to report the current state.
+ */
+export class SqlKv {
+  private readonly sql: ReturnType<typeof statements>;
+
+  constructor(private readonly x: SqlExec, private readonly t: TableNames) {
+    this.sql = statements(t);
+  }
+
+  async get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
+    const [row] = await this.x.all(this.sql.get, { account, collection, key, now });
+    return row ? toRecord(row) : null;
+  }
+
+  private async meta(account: string, collection: string, key: string, now: Millis): Promise<RecordMeta | null> {
+    const [row] = await this.x.all(this.sql.meta, { account, collection, key, now });
+    return row ? toMeta(row) : null;
+  }
+
+  async put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
+    const p = { account, collection, key, now, value: toBuffer(input.value), size: input.size, tag: input.tag, expires_at: input.expiresAt };
+    const result = !expect
+      ? { ok: true as const, row: (await this.x.all(this.sql.upsert, p))[0]! }
+      : 'absent' in expect
+        ? await this.attempt(this.sql.insertIfAbsent, p)
+        : await this.attempt(this.sql.updateIfVersion, { ...p, version: expect.version });
+    if (!result.ok) return result;
+    // A live record was kept (version + 1); an absent or expired one starts over at version 1.
+    return { ok: true, record: toMeta(result.row), created: int(result.row.version) === 1 };
+  }
+
+  /** Runs a conditional write on one record; when it does not apply, reports the record as it is. */
+  private async attempt(write: string, p: Params): Promise<{ ok: true; row: Row } | { ok: false; current: RecordMeta | null }> {
+    if (this.x.dataModifyingCte) {
+      const [row] = await this.x.all(`WITH w AS (${write})
+        SELECT true AS ok, ${META} FROM w
+        UNION ALL SELECT false AS ok, ${META} FROM ${this.t.records} WHERE ${PK} AND ${LIVE} AND NOT EXISTS (SELECT 1 FROM w)`, p);
+      if (row) return bool(row.ok) ? { ok: true, row } : { ok: false, current: toMeta(row) };
+      // Nothing live in this statement's snapshot, yet the write did not apply: a concurrent writer
+      // created the record after the snapshot. A fresh read reports it.
+    } else {
+      const [row] = await this.x.all(write, p);
+      if (row) return { ok: true, row };
+    }
+    const [row] = await this.x.all(this.sql.meta, p);
+    return { ok: false, current: row ? toMeta(row) : null };
+  }
+
+  async delete(account: string, collection: string, key: string, now: Millis, expect?: Expect): Promise<DeleteResult> {
+    const p = { account, collection, key, now };
+    if (!expect) {
+      const [row] = await this.x.all(this.sql.deleteAny, p);
+      return { ok: true, deleted: row !== undefined && bool(row.live) };
+    }
+    if ('absent' in expect) {
+      const current = await this.meta(account, collection, key, now);
+      if (current) return { ok: false, current };
+      await this.x.run(this.sql.deleteExpired, p);
+      return { ok: true, deleted: false };
+    }
+    const result = await this.attempt(this.sql.deleteIfVersion, { ...p, version: expect.version });
+    return result.ok ? { ok: true, deleted: true } : result;
+  }
+
+  async list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]> {
+    const where = [`account = @account AND collection = @collection AND ${LIVE}`];
+    const p: Params = { account, collection, now, limit: query.limit };
+    if (query.after !== undefined) {
+      where.push('key > @after');
+      p.after = query.after;
+    }
+    if (query.prefix) {
+      // A key range, not LIKE: uses the primary key index and has no wildcard or case-folding traps.
+      where.push('key >= @lo');
+      p.lo = query.prefix;
+      const hi = prefixUpperBound(query.prefix);
+      if (hi !== null) {
+        where.push('key < @hi');
+        p.hi = hi;
+      }
+    }
+    const rows = await this.x.all(`SELECT ${META} FROM ${this.t.records} WHERE ${where.join(' AND ')} ORDER BY key LIMIT @limit`, p);
+    return rows.map(toMeta);
+  }
+
+  async purge(account: string, collection: string): Promise<number> {
+    const rows = await this.x.all(this.sql.purge, { account, collection, now: Date.now() });
+    return rows.filter((row) => bool(row.live)).length;
+  }
+
+  async incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number> {
+    const [row] = await this.x.all(this.sql.incr, { account, name, by, expires_at: expiresAt, now: Date.now() });
+    return int(row!.value);
+  }
+
+  async counter(account: string, name: string, now: Millis): Promise<number> {
+    const [row] = await this.x.all(this.sql.counter, { account, name, now });
+    return row ? int(row.value) : 0;
+  }
+
+  /** The balance when no hold of the account has expired at `now`; null means "release first". */
+  async balanceIfSettled(account: string, now: Millis): Promise<number | null> {
+    const [row] = await this.x.all(this.sql.balance, { account, now });
+    if (bool(row!.stale)) return null;
+    return row!.balance === null ? 0 : int(row!.balance);
+  }
+
+  async ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {
+    const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    const rows = await this.x.all(this.sql.ledger, { account, before, limit: query.limit });
+    return rows.map((row) => toEntry(account, row));
+  }
+
+  async claim(scope: string | null, key: string, value: string, expiresAt: Millis | null, now: Millis): Promise<ClaimResult> {
+    const p = { scope: scope ?? '', key, value, expires_at: expiresAt, now };
+    // The loop only repeats when the winner released its claim between our two statements.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (this.x.dataModifyingCte) {
+        // One round trip: the winner's value comes back with the refusal (from this statement's snapshot).
+        const [row] = await this.x.all(this.sql.claimOrWinner, p);
+        if (row) return bool(row.won) ? { inserted: true } : { inserted: false, value: String(row.value) };
+      } else if ((await this.x.all(this.sql.claim, p)).length > 0) {
+        return { inserted: true };
+      }
+      // Refused, but the winner committed after this statement's snapshot: read it fresh.
+      const [row] = await this.x.all(this.sql.claimed, p);
+      if (row) return { inserted: false, value: String(row.value) };
+    }
+    throw new Error('claim: the key kept changing hands; giving up');
+  }
+
+  async updateClaim(scope: string | null, key: string, value: string, expiresAt: Millis | null): Promise<void> {
+    await this.x.run(this.sql.setClaim, { scope: scope ?? '', key, value, expires_at: expiresAt });
+  }
+
+  async releaseClaim(scope: string | null, key: string): Promise<void> {
+    await this.x.run(this.sql.releaseClaim, { scope: scope ?? '', key });
+  }
+
+  /** Physically deletes expired records, claims and counters in batches; returns the records removed. */
+  async sweepExpired(now: Millis): Promise<number> {
+    let records = 0;
+    for (const [sql, count] of [[this.sql.sweepRecords, true], [this.sql.sweepClaims, false], [this.sql.sweepCounters, false]] as const) {
+      for (;;) {
+        const removed = await this.x.run(sql, { now });
+        if (count) records += removed;
+        if (removed < SWEEP_BATCH) break;
+      }
+    }
+    return records;
+  }
+
+  /** Accounts with at least one hold expired at `now` (a batch; call again until empty). */
+  async accountsWithExpiredHolds(now: Millis): Promise<string[]> {
+    const rows = await this.x.all(this.sql.expiredHoldAccounts, { now });
+    return rows.map((row) => String(row.account));
+  }
+}
+
+function statements(t: TableNames) {
+  const upsert = (onlyIfExpired: boolean) => `
+    INSERT INTO ${t.records} AS r (account, collection, key, value, version, size, tag, created_at, updated_at, expires_at)
+    VALUES (@account, @collection, @key, @value, 1, @size, @tag, @now, @now, @expires_at)
+    ON CONFLICT (account, collection, key) DO UPDATE SET
+      value = excluded.value, size = excluded.size, tag = excluded.tag,
+      updated_at = excluded.updated_at, expires_at = excluded.expires_at,
+      version = CASE WHEN r.expires_at IS NULL OR r.expires_at > excluded.updated_at THEN r.version + 1 ELSE 1 END,
+      created_at = CASE WHEN r.expires_at IS NULL OR r.expires_at > excluded.updated_at THEN r.created_at ELSE excluded.created_at END
+    ${onlyIfExpired ? 'WHERE r.expires_at IS NOT NULL AND r.expires_at <= excluded.updated_at' : ''}
+    RETURNING ${META}`;
+  // Inserts, or takes over an expired claim; returns a row only when this call won.
+  const claim = `
+    INSERT INTO ${t.claims} AS o (scope, key, value, expires_at) VALUES (@scope, @key, @value, @expires_at)
+    ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+    WHERE o.expires_at IS NOT NULL AND o.expires_at <= @now
+    RETURNING 1 AS won`;
+  const sweep = (table: string, pk: string) =>
+    `DELETE FROM ${table} WHERE (${pk}) IN (SELECT ${pk} FROM ${table} WHERE expires_at <= @now LIMIT ${SWEEP_BATCH})`;
+  return {
+    get: `SELECT ${META}, value FROM ${t.records} WHERE ${PK} AND ${LIVE}`,
+    meta: `SELECT ${META} FROM ${t.records} WHERE ${PK} AND ${LIVE}`,
+    upsert: upsert(false),
+    insertIfAbsent: upsert(true),
+    updateIfVersion: `
+      UPDATE ${t.records} SET value = @value, size = @size, tag = @tag, updated_at = @now, expires_at = @expires_at,
+        version = version + 1
+      WHERE ${PK} AND version = @version AND ${LIVE}
+      RETURNING ${META}`,
+    deleteAny: `DELETE FROM ${t.records} WHERE ${PK} RETURNING ${LIVE} AS live`,
+    deleteExpired: `DELETE FROM ${t.records} WHERE ${PK} AND NOT ${LIVE}`,
+    deleteIfVersion: `DELETE FROM ${t.records} WHERE ${PK} AND version = @version AND ${LIVE} RETURNING ${META}`,
+    purge: `DELETE FROM ${t.records} WHERE account = @account AND collection = @collection RETURNING ${LIVE} AS live`,
+    incr: `
+      INSERT INTO ${t.counters} AS c (account, name, value, expires_at) VALUES (@account, @name, @by, @expires_at)
+      ON CONFLICT (account, name) DO UPDATE SET
+        value = CASE WHEN c.expires_at > @now THEN c.value + excluded.value ELSE excluded.value END,
+        expires_at = excluded.expires_at
+      RETURNING value`,
+    counter: `SELECT value FROM ${t.counters} WHERE account = @account AND name = @name AND expires_at > @now`,
+    balance: `SELECT (SELECT balance FROM ${t.accounts} WHERE account = @account) AS balance,
+      EXISTS (SELECT 1 FROM ${t.holds} WHERE account = @account AND expires_at <= @now) AS stale`,
+    ledger: `SELECT seq, amount, kind, reference, memo, created_at, balance_after FROM ${t.ledger}
+      WHERE account = @account AND seq < @before ORDER BY seq DESC LIMIT @limit`,
+    claim,
+    claimed: `SELECT value FROM ${t.claims} WHERE scope = @scope AND key = @key AND ${LIVE}`,
+    claimOrWinner: `WITH w AS (${claim})
+      SELECT true AS won, NULL AS value FROM w
+      UNION ALL SELECT false AS won, value FROM ${t.claims}
+      WHERE scope = @scope AND key = @key AND ${LIVE} AND NOT EXISTS (SELECT 1 FROM w)`,
+    setClaim: `
+      INSERT INTO ${t.claims} (scope, key, value, expires_at) VALUES (@scope, @key, @value, @expires_at)
+      ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    releaseClaim: `DELETE FROM ${t.claims} WHERE scope = @scope AND key = @key`,
+    sweepRecords: sweep(t.records, 'account, collection, key'),
+    sweepClaims: sweep(t.claims, 'scope, key'),
+    sweepCounters: sweep(t.counters, 'account, name'),
+    expiredHoldAccounts: `SELECT DISTINCT account FROM ${t.holds} WHERE expires_at <= @now LIMIT ${SWEEP_BATCH}`,
+  };
+}

@@ -1,0 +1,171 @@
+// Money operations on Postgres: each one is a single round trip running lock, hold release and the operation in one transaction.
+import pg from 'pg';
+import type { ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult } from './contract.js';
+import type { TableNames } from './sql-schema.js';
+import { bool, int, intOrNull, toEntry, type Row } from './sql-rows.js';
+
+/**
+ * Runs several statements sent as ONE simple-protocol query: Postgres executes them as one
+ * implicit transaction (all or nothing) and gives each statement a fresh snapshot. So the first
+ * statement takes the account's row lock, and every later statement reads the state as of after
+ * that lock: exact across processes, in one round trip. The simple protocol takes no parameters,
+ * hence the literals below (strings through pg's escapeLiteral, numbers checked to be integers).
+ */
+export type MultiQuery = (sql: string) => Promise<Row[]>;
+
+const str = (s: string | null | undefined): string => (s === null || s === undefined ? 'NULL' : pg.escapeLiteral(s));
+const num = (n: number): string => {
+  if (!Number.isSafeInteger(n)) throw new TypeError(`money amounts and times must be safe integers, got ${n}`);
+  return `(${n})`; // parenthesised: "x - -5" must never become the comment "x --5"
+};
+
+const ENTRY_COLS = 'seq, amount, kind, reference, memo, created_at, balance_after';
+const ENTRY_OUT = 'ins.seq AS e_seq, ins.amount AS e_amount, ins.kind AS e_kind, ins.reference AS e_reference, ins.memo AS e_memo, ins.created_at AS e_created_at, ins.balance_after AS e_balance_after';
+
+export class PostgresMoney {
+  constructor(private readonly query: MultiQuery, private readonly t: TableNames) {}
+
+  /** Creates the account row if missing and locks it; `WHERE false` locks without writing a new row version. */
+  private lock(a: string): string {
+    return `INSERT INTO ${this.t.accounts} AS x (account, balance, seq) VALUES (${a}, 0, 0)
+      ON CONFLICT (account) DO UPDATE SET seq = x.seq WHERE false`;
+  }
+
+  /** Releases every hold expired at `now`, oldest first, one 'release' entry each (as the reference store does). */
+  private release(a: string, now: string): string {
+    const t = this.t;
+    return `WITH gone AS (
+        DELETE FROM ${t.holds} WHERE account = ${a} AND expires_at <= ${now} RETURNING hold_id, amount, created_seq
+      ), r AS (
+        SELECT hold_id, amount, row_number() OVER w AS n, sum(amount) OVER w AS run FROM gone WINDOW w AS (ORDER BY created_seq)
+      ), acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
+      ins AS (
+        INSERT INTO ${t.ledger} (account, ${ENTRY_COLS})
+        SELECT ${a}, acc.seq + r.n, r.amount, 'release', 'hold:' || r.hold_id, 'hold expired', ${now}, acc.balance + r.run FROM r, acc
+      ), upd AS (
+        UPDATE ${t.accounts} SET balance = balance + g.total, seq = seq + g.n
+        FROM (SELECT sum(amount) AS total, count(*) AS n FROM gone) g WHERE account = ${a} AND g.n > 0
+      )
+      SELECT count(*) AS released FROM gone`;
+  }
+
+  /** CTEs appending one entry computed from the single row of CTE `ok(balance, seq)`, and moving the balance. */
+  private append(a: string, now: string, amount: string, kind: string, reference: string | null, memo: string | null): string {
+    return `ins AS (
+        INSERT INTO ${this.t.ledger} (account, ${ENTRY_COLS})
+        SELECT ${a}, ok.seq + 1, ${amount}, ${str(kind)}, ${str(reference)}, ${str(memo)}, ${now}, ok.balance + ${amount} FROM ok
+        RETURNING ${ENTRY_COLS}
+      ), upd AS (
+        UPDATE ${this.t.accounts} SET balance = ins.balance_after, seq = ins.seq FROM ins WHERE account = ${a}
+      )`;
+  }
+
+  /** Lock, release expired holds, then `op`; returns the rows of `op` (the last statement). */
+  private async run(account: string, now: Millis, op: (a: string, now: string) => string): Promise<Row> {
+    const a = str(account);
+    const n = num(now);
+    const rows = await this.query(`${this.lock(a)};\n${this.release(a, n)};\n${op(a, n)}`);
+    return rows[0]!;
+  }
+
+  /** Releases expired holds of one account; returns how many. */
+  async releaseExpired(account: string, now: Millis): Promise<number> {
+    const a = str(account);
+    const [row] = await this.query(`${this.lock(a)};\n${this.release(a, num(now))}`);
+    return int(row!.released);
+  }
+
+  async balance(account: string, now: Millis): Promise<number> {
+    const row = await this.run(account, now, (a) => `SELECT balance FROM ${this.t.accounts} WHERE account = ${a}`);
+    return int(row.balance);
+  }
+
+  async post(account: string, input: PostInput, now: Millis): Promise<PostResult> {
+    const t = this.t;
+    const ref = input.reference ?? null;
+    const m = num(input.amount);
+    const row = await this.run(account, now, (a, n) => `WITH acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
+      dup AS (SELECT ${ref === null ? 'false' : `EXISTS (SELECT 1 FROM ${t.ledger} WHERE account = ${a} AND reference = ${str(ref)} AND kind NOT IN ('hold', 'release'))
+        OR EXISTS (SELECT 1 FROM ${t.ledger} WHERE account = ${a} AND reference = ${str(ref)} AND kind IN ('hold', 'release'))`} AS d),
+      ok AS (SELECT balance, seq FROM acc, dup WHERE NOT dup.d AND (${m} >= 0 OR balance + ${m} >= 0)),
+      ${this.append(a, n, m, input.kind, ref, input.memo ?? null)}
+      SELECT acc.balance, dup.d AS dup, ${ENTRY_OUT} FROM acc CROSS JOIN dup LEFT JOIN ins ON true`);
+    const balance = int(row.balance);
+    if (row.e_seq !== null) return { ok: true, entry: toEntry(account, row, 'e_'), balance: int(row.e_balance_after) };
+    return { ok: false, reason: bool(row.dup) ? 'duplicate' : 'insufficient_funds', balance };
+  }
+
+  async charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
+    const t = this.t;
+    const [limit, price] = [num(input.freeLimit), num(input.price)];
+    const name = str(`free:${input.window}`);
+    const row = await this.run(account, now, (a, n) => `WITH acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
+      u AS (SELECT COALESCE((SELECT value FROM ${t.counters} WHERE account = ${a} AND name = ${name} AND expires_at > ${n}), 0) AS used),
+      fr AS (
+        INSERT INTO ${t.counters} AS c (account, name, value, expires_at)
+        SELECT ${a}, ${name}, u.used + 1, ${num(input.windowExpiresAt)} FROM u WHERE u.used < ${limit}
+        ON CONFLICT (account, name) DO UPDATE SET
+          value = CASE WHEN c.expires_at > ${n} THEN c.value + 1 ELSE 1 END, expires_at = excluded.expires_at
+        RETURNING value
+      ),
+      ok AS (SELECT balance, seq FROM acc, u WHERE u.used >= ${limit} AND ${price} > 0 AND balance >= ${price}),
+      ${this.append(a, n, `-${price}`, 'debit', null, input.memo ?? null)}
+      SELECT acc.balance, u.used, (SELECT value FROM fr) AS free_used, ${ENTRY_OUT} FROM acc CROSS JOIN u LEFT JOIN ins ON true`);
+    const freeUsed = intOrNull(row.free_used);
+    if (freeUsed !== null) return { ok: true, free: true, freeUsed, balance: int(row.balance) };
+    const used = int(row.used);
+    if (row.e_seq === null) return { ok: false, freeUsed: used, balance: int(row.balance) };
+    const entry: LedgerEntry = toEntry(account, row, 'e_');
+    return { ok: true, free: false, freeUsed: used, balance: entry.balanceAfter, entry };
+  }
+
+  async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
+    const t = this.t;
+    const row = await this.run(account, now, (a, n) => {
+      if (input.free) {
+        // Gives back one free call of a still-open window; the balance is untouched.
+        return `WITH dec AS (UPDATE ${t.counters} SET value = value - 1
+            WHERE account = ${a} AND name = ${str(`free:${input.window}`)} AND expires_at > ${n} AND value > 0)
+          SELECT balance FROM ${t.accounts} WHERE account = ${a}`;
+      }
+      const give = input.amount > 0 ? 'true' : 'false';
+      return `WITH acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
+        ok AS (SELECT balance, seq FROM acc WHERE ${give}),
+        ${this.append(a, n, num(input.amount), 'refund', null, input.memo ?? null)}
+        SELECT COALESCE((SELECT balance_after FROM ins), acc.balance) AS balance FROM acc`;
+    });
+    return int(row.balance);
+  }
+
+  async hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
+    const t = this.t;
+    const [id, amount] = [str(input.holdId), num(input.amount)];
+    const row = await this.run(account, now, (a, n) => `WITH acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
+      ex AS (SELECT EXISTS (SELECT 1 FROM ${t.holds} WHERE account = ${a} AND hold_id = ${id}) AS d),
+      ok AS (SELECT balance, seq FROM acc, ex WHERE NOT ex.d AND balance >= ${amount}),
+      ${this.append(a, n, `-${amount}`, 'hold', `hold:${input.holdId}`, input.memo ?? null)},
+      h AS (INSERT INTO ${t.holds} (account, hold_id, amount, expires_at, created_seq)
+        SELECT ${a}, ${id}, ${amount}, ${num(input.expiresAt)}, ins.seq FROM ins)
+      SELECT acc.balance, ex.d AS dup, ${ENTRY_OUT} FROM acc CROSS JOIN ex LEFT JOIN ins ON true`);
+    if (row.e_seq !== null) return { ok: true, balance: int(row.e_balance_after) };
+    return { ok: false, reason: bool(row.dup) ? 'duplicate' : 'insufficient_funds', balance: int(row.balance) };
+  }
+
+  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
+    const t = this.t;
+    const row = await this.run(account, now, (a, n) => `WITH acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
+      h AS (DELETE FROM ${t.holds} WHERE account = ${a} AND hold_id = ${str(holdId)} RETURNING amount),
+      -- Beyond the hold, charge only what the balance covers: the balance never goes below 0.
+      calc AS (SELECT acc.balance, acc.seq, h.amount - LEAST(${num(actual)}, h.amount + acc.balance) AS back FROM acc, h),
+      ok AS (SELECT balance, seq, back FROM calc WHERE back <> 0),
+      ${this.append(a, n, 'ok.back', 'settle', null, memo ?? null)}
+      SELECT acc.balance, (SELECT amount FROM h) AS held, (SELECT back FROM calc) AS back, ${ENTRY_OUT}
+      FROM acc LEFT JOIN ins ON true`);
+    if (row.held === null) return { ok: false, reason: 'unknown_hold', balance: int(row.balance) };
+    const back = int(row.back);
+    const charged = int(row.held) - back;
+    if (row.e_seq === null) return { ok: true, charged, balance: int(row.balance), entry: null };
+    const entry = toEntry(account, row, 'e_');
+    return { ok: true, charged, balance: entry.balanceAfter, entry };
+  }
+}

@@ -1,0 +1,94 @@
+// The SQL table shape shared by the Postgres and SQLite stores, and its idempotent migration text per dialect.
+
+/** Fully qualified (Postgres) or prefixed (SQLite) table names, ready to paste into SQL. */
+export interface TableNames {
+  records: string;
+  accounts: string;
+  ledger: string;
+  holds: string;
+  counters: string;
+  claims: string;
+}
+
+export type Dialect = 'postgres' | 'sqlite';
+
+/** Column types that differ between the dialects; everything else is written once. */
+const TYPES: Record<Dialect, { text: string; int: string; bytes: string; sortedKey: string }> = {
+  // COLLATE "C" makes ORDER BY / range scans compare UTF-8 bytes, like the other backends.
+  postgres: { text: 'text', int: 'bigint', bytes: 'bytea', sortedKey: 'text COLLATE "C"' },
+  // SQLite's default BINARY collation already compares UTF-8 bytes (memcmp).
+  sqlite: { text: 'TEXT', int: 'INTEGER', bytes: 'BLOB', sortedKey: 'TEXT' },
+};
+
+/**
+ * Turns the store's `prefix` option into a safe SQL identifier part: `aipaygent:` -> `aipaygent`.
+ * Postgres uses it as the schema name, SQLite as a table-name prefix.
+ */
+export function sqlNamespace(prefix: string): string {
+  const name = prefix.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'aipaygent';
+  // Postgres truncates identifiers at 63 bytes; SQLite appends table names to the prefix.
+  if (name.length > 48) throw new Error(`store prefix too long for a SQL name: "${prefix}" (max 48 characters)`);
+  return /^[0-9]/.test(name) ? `_${name}` : name;
+}
+
+/** Table names: `"schema".records` on Postgres, `prefix_records` on SQLite. */
+export function tableNames(dialect: Dialect, namespace: string): TableNames {
+  const name = (table: string) => (dialect === 'postgres' ? `"${namespace}".${table}` : `"${namespace}_${table}"`);
+  return {
+    records: name('records'),
+    accounts: name('accounts'),
+    ledger: name('ledger'),
+    holds: name('holds'),
+    counters: name('counters'),
+    claims: name('claims'),
+  };
+}
+
+/**
+ * The migration, one statement per entry, every one idempotent (IF NOT EXISTS). Times are epoch
+ * milliseconds (BIGINT) because every expiry decision uses the caller's `now`, never the DB clock.
+ */
+export function schemaStatements(dialect: Dialect, namespace: string): string[] {
+  const t = tableNames(dialect, namespace);
+  const { text, int, bytes, sortedKey } = TYPES[dialect];
+  // SQLite index names are global to the file; Postgres ones live in the table's schema.
+  const ix = (name: string) => (dialect === 'postgres' ? name : `"${namespace}_${name}"`);
+  const out: string[] = [];
+  if (dialect === 'postgres') out.push(`CREATE SCHEMA IF NOT EXISTS "${namespace}"`);
+  out.push(
+    `CREATE TABLE IF NOT EXISTS ${t.records} (
+      account ${text} NOT NULL, collection ${text} NOT NULL, key ${sortedKey} NOT NULL,
+      value ${bytes} NOT NULL, version ${int} NOT NULL, size ${int} NOT NULL, tag ${text} NOT NULL,
+      created_at ${int} NOT NULL, updated_at ${int} NOT NULL, expires_at ${int},
+      PRIMARY KEY (account, collection, key))`,
+    `CREATE INDEX IF NOT EXISTS ${ix('records_expiry')} ON ${t.records} (expires_at) WHERE expires_at IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS ${t.accounts} (
+      account ${text} PRIMARY KEY, balance ${int} NOT NULL, seq ${int} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${t.ledger} (
+      account ${text} NOT NULL, seq ${int} NOT NULL, amount ${int} NOT NULL, kind ${text} NOT NULL,
+      reference ${text}, memo ${text}, created_at ${int} NOT NULL, balance_after ${int} NOT NULL,
+      PRIMARY KEY (account, seq))`,
+    // Insert-once references. A hold's 'hold' and 'release' entries share the reference `hold:<id>`
+    // (as in the reference implementation) and a settled hold id may be reused, so those two kinds
+    // are indexed apart; the store checks both indexes under the account lock before any append.
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${ix('ledger_reference')} ON ${t.ledger} (account, reference)
+      WHERE kind NOT IN ('hold', 'release')`,
+    `CREATE INDEX IF NOT EXISTS ${ix('ledger_hold_reference')} ON ${t.ledger} (account, reference)
+      WHERE kind IN ('hold', 'release')`,
+    // created_seq (the ledger seq of the 'hold' entry) orders releases like the reference store.
+    `CREATE TABLE IF NOT EXISTS ${t.holds} (
+      account ${text} NOT NULL, hold_id ${text} NOT NULL, amount ${int} NOT NULL, expires_at ${int} NOT NULL,
+      created_seq ${int} NOT NULL, PRIMARY KEY (account, hold_id))`,
+    `CREATE INDEX IF NOT EXISTS ${ix('holds_expiry')} ON ${t.holds} (expires_at)`,
+    `CREATE TABLE IF NOT EXISTS ${t.counters} (
+      account ${text} NOT NULL, name ${text} NOT NULL, value ${int} NOT NULL, expires_at ${int} NOT NULL,
+      PRIMARY KEY (account, name))`,
+    `CREATE INDEX IF NOT EXISTS ${ix('counters_expiry')} ON ${t.counters} (expires_at)`,
+    // scope '' is the global scope (account ids are never empty).
+    `CREATE TABLE IF NOT EXISTS ${t.claims} (
+      scope ${text} NOT NULL, key ${text} NOT NULL, value ${text} NOT NULL, expires_at ${int},
+      PRIMARY KEY (scope, key))`,
+    `CREATE INDEX IF NOT EXISTS ${ix('claims_expiry')} ON ${t.claims} (expires_at) WHERE expires_at IS NOT NULL`,
+  );
+  return out;
+}

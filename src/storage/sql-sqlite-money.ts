@@ -1,0 +1,158 @@
+// Money operations on SQLite: each one is a synchronous IMMEDIATE transaction, so it is exact across processes sharing the file.
+import type Database from 'better-sqlite3';
+import type { ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult } from './contract.js';
+import type { TableNames } from './sql-schema.js';
+import { int, type Params, type Row } from './sql-rows.js';
+
+/** Returns the prepared statement for `sql` (prepared once, on first use: the tables exist by then). */
+export type Prepare = (sql: string) => Database.Statement;
+
+interface Account {
+  balance: number;
+  seq: number;
+  dirty: boolean;
+  /** Holds released by this transaction before the operation ran. */
+  released: number;
+}
+
+/**
+ * The logic mirrors the reference store line by line (release expired holds, then the operation,
+ * then save the account), because inside an IMMEDIATE transaction the plain read-then-write is
+ * safe: SQLite admits one writer at a time for the whole file, across processes.
+ */
+export class SqliteMoney {
+  private readonly sql: ReturnType<typeof statements>;
+  private readonly transaction: Database.Transaction<(fn: () => unknown) => unknown>;
+
+  constructor(db: Database.Database, private readonly prepare: Prepare, t: TableNames) {
+    this.sql = statements(t);
+    this.transaction = db.transaction((fn: () => unknown) => fn());
+  }
+
+  private get(sql: string, params: Params): Row | undefined {
+    return this.prepare(sql).get(params) as Row | undefined;
+  }
+
+  private run(sql: string, params: Params): number {
+    return this.prepare(sql).run(params).changes;
+  }
+
+  /** BEGIN IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading a read lock. */
+  private money<T>(account: string, now: Millis, fn: (a: Account) => T): T {
+    return this.transaction.immediate(() => {
+      const row = this.get(this.sql.account, { account });
+      const expired = this.prepare(this.sql.expiredHolds).all({ account, now }) as Row[];
+      const a: Account = { balance: row ? int(row.balance) : 0, seq: row ? int(row.seq) : 0, dirty: false, released: expired.length };
+      if (expired.length > 0) this.run(this.sql.deleteExpiredHolds, { account, now });
+      for (const hold of expired) {
+        this.append(a, account, { amount: int(hold.amount), kind: 'release', reference: `hold:${String(hold.hold_id)}`, memo: 'hold expired' }, now);
+      }
+      const result = fn(a);
+      if (a.dirty) this.run(this.sql.saveAccount, { account, balance: a.balance, seq: a.seq });
+      return result;
+    }) as T;
+  }
+
+  private append(a: Account, account: string, input: PostInput, now: Millis): LedgerEntry {
+    a.seq += 1;
+    a.balance += input.amount;
+    a.dirty = true;
+    const entry: LedgerEntry = {
+      seq: a.seq, accountId: account, amount: input.amount, kind: input.kind, reference: input.reference ?? null,
+      memo: input.memo ?? null, createdAt: now, balanceAfter: a.balance,
+    };
+    this.run(this.sql.insertEntry, {
+      account, seq: entry.seq, amount: entry.amount, kind: entry.kind, reference: entry.reference, memo: entry.memo,
+      created_at: now, balance_after: entry.balanceAfter,
+    });
+    return entry;
+  }
+
+  releaseExpired(account: string, now: Millis): number {
+    return this.money(account, now, (a) => a.released);
+  }
+
+  balance(account: string, now: Millis): number {
+    return this.money(account, now, (a) => a.balance);
+  }
+
+  post(account: string, input: PostInput, now: Millis): PostResult {
+    return this.money(account, now, (a): PostResult => {
+      if (input.reference !== undefined && input.reference !== null && this.get(this.sql.referenceUsed, { account, reference: input.reference })) {
+        return { ok: false, reason: 'duplicate', balance: a.balance };
+      }
+      if (input.amount < 0 && a.balance + input.amount < 0) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
+      const entry = this.append(a, account, input, now);
+      return { ok: true, entry, balance: a.balance };
+    });
+  }
+
+  charge(account: string, input: ChargeInput, now: Millis): ChargeResult {
+    const name = `free:${input.window}`;
+    return this.money(account, now, (a): ChargeResult => {
+      const used = int(this.get(this.sql.counter, { account, name, now })?.value ?? 0);
+      if (used < input.freeLimit) {
+        this.run(this.sql.setCounter, { account, name, value: used + 1, expires_at: input.windowExpiresAt });
+        return { ok: true, free: true, freeUsed: used + 1, balance: a.balance };
+      }
+      if (input.price <= 0 || a.balance < input.price) return { ok: false, freeUsed: used, balance: a.balance };
+      const entry = this.append(a, account, { amount: -input.price, kind: 'debit', memo: input.memo }, now);
+      return { ok: true, free: false, freeUsed: used, balance: a.balance, entry };
+    });
+  }
+
+  refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): number {
+    return this.money(account, now, (a) => {
+      if (input.free) this.run(this.sql.giveBackFreeCall, { account, name: `free:${input.window}`, now });
+      else if (input.amount > 0) this.append(a, account, { amount: input.amount, kind: 'refund', memo: input.memo }, now);
+      return a.balance;
+    });
+  }
+
+  hold(account: string, input: HoldInput, now: Millis): HoldResult {
+    return this.money(account, now, (a): HoldResult => {
+      if (this.get(this.sql.holdExists, { account, hold_id: input.holdId })) return { ok: false, reason: 'duplicate', balance: a.balance };
+      if (a.balance < input.amount) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
+      const entry = this.append(a, account, { amount: -input.amount, kind: 'hold', reference: `hold:${input.holdId}`, memo: input.memo }, now);
+      this.run(this.sql.addHold, { account, hold_id: input.holdId, amount: input.amount, expires_at: input.expiresAt, created_seq: entry.seq });
+      return { ok: true, balance: a.balance };
+    });
+  }
+
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): SettleResult {
+    return this.money(account, now, (a): SettleResult => {
+      const hold = this.get(this.sql.takeHold, { account, hold_id: holdId });
+      if (!hold) return { ok: false, reason: 'unknown_hold', balance: a.balance };
+      const amount = int(hold.amount);
+      // Beyond the hold, charge only what the balance covers: the balance never goes below 0.
+      const charged = Math.min(actual, amount + a.balance);
+      const back = amount - charged;
+      const entry = back === 0 ? null : this.append(a, account, { amount: back, kind: 'settle', memo }, now);
+      return { ok: true, charged, balance: a.balance, entry };
+    });
+  }
+}
+
+function statements(t: TableNames) {
+  return {
+    account: `SELECT balance, seq FROM ${t.accounts} WHERE account = @account`,
+    saveAccount: `INSERT INTO ${t.accounts} (account, balance, seq) VALUES (@account, @balance, @seq)
+      ON CONFLICT (account) DO UPDATE SET balance = excluded.balance, seq = excluded.seq`,
+    expiredHolds: `SELECT hold_id, amount FROM ${t.holds} WHERE account = @account AND expires_at <= @now ORDER BY created_seq`,
+    deleteExpiredHolds: `DELETE FROM ${t.holds} WHERE account = @account AND expires_at <= @now`,
+    insertEntry: `INSERT INTO ${t.ledger} (account, seq, amount, kind, reference, memo, created_at, balance_after)
+      VALUES (@account, @seq, @amount, @kind, @reference, @memo, @created_at, @balance_after)`,
+    // Two probes, one per partial index (see the schema): a reference is used once across all kinds.
+    referenceUsed: `SELECT 1 FROM ${t.ledger} WHERE account = @account AND reference = @reference AND kind NOT IN ('hold', 'release')
+      UNION ALL SELECT 1 FROM ${t.ledger} WHERE account = @account AND reference = @reference AND kind IN ('hold', 'release') LIMIT 1`,
+    counter: `SELECT value FROM ${t.counters} WHERE account = @account AND name = @name AND expires_at > @now`,
+    setCounter: `INSERT INTO ${t.counters} (account, name, value, expires_at) VALUES (@account, @name, @value, @expires_at)
+      ON CONFLICT (account, name) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    giveBackFreeCall: `UPDATE ${t.counters} SET value = value - 1
+      WHERE account = @account AND name = @name AND expires_at > @now AND value > 0`,
+    holdExists: `SELECT 1 AS found FROM ${t.holds} WHERE account = @account AND hold_id = @hold_id`,
+    addHold: `INSERT INTO ${t.holds} (account, hold_id, amount, expires_at, created_seq)
+      VALUES (@account, @hold_id, @amount, @expires_at, @created_seq)`,
+    takeHold: `DELETE FROM ${t.holds} WHERE account = @account AND hold_id = @hold_id RETURNING amount`,
+  };
+}
