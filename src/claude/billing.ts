@@ -41,7 +41,13 @@ export class ClaudeBilling {
       try {
         const r = await this.store.settle(accountId, holdId, actual, Date.now(), memo);
         if (r.ok) return { charged: r.charged, balance: r.balance };
-        // The hold expired before the call ended (a very long stream): charge what the balance allows.
+        if (attempt > 0) {
+          // A retry finding no hold: the attempt that "failed" most likely went through (its answer was
+          // lost). Debiting again could charge twice, so this is left to reconciliation.
+          this.logger.warn('aipaygent: Claude settle retried and found its hold gone; assuming the first attempt settled it', { accountId, holdId, actual, memo });
+          return { charged: actual, balance: r.balance };
+        }
+        // The hold expired before the call ended (a very long stream): debit the cost if the balance allows.
         return await this.lateDebit(accountId, actual, memo);
       } catch (error) {
         if (attempt >= SETTLE_PAUSES_MS.length) {
