@@ -83,11 +83,16 @@ export function errorResponse(code: ErrorCode, schemaRef: string): Json {
   };
 }
 
-/** components.responses: one per error code, in the one error shape (402 with its `payment` object). */
-export function errorResponses(): Json {
+/** components.responses: one per error code, in the one error shape (402 with its `payment` object, and x402's headers when on). */
+export function errorResponses(f: DocFacts): Json {
   const out: Json = {};
   for (const code of Object.keys(STATUS_OF) as ErrorCode[]) {
     out[code] = errorResponse(code, `#/components/schemas/${code === 'payment_required' ? 'PaymentRequiredError' : 'Error'}`);
+  }
+  if (f.x402) {
+    const paid = out.payment_required as { description: string; headers: Json };
+    paid.description += ' With x402 on, a fixed-price call also offers PAYMENT-REQUIRED: pay it and retry with PAYMENT-SIGNATURE.';
+    for (const h of ['payment-required', 'payment-response'] as const) paid.headers[HEADER_DOCS[h].name] = headerRef(h);
   }
   return out;
 }

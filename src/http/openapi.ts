@@ -95,6 +95,7 @@ export function buildOpenApi(routes: readonly Route[], facts: DocFacts): Json {
     if (route.query) inline.push([{ kind: 'query', parameters }, route.query]);
     const reads = new Set<DocHeader>(route.headers ?? []);
     if (route.auth === 'key' && route.metered && METHODS_WITH_IDEMPOTENCY.has(route.method)) reads.add('idempotency-key');
+    if (facts.x402 && route.metered === true) reads.add('payment-signature');
     for (const h of reads) parameters.push(parameterRef(h));
     op.parameters = parameters;
     if (route.body) {
@@ -118,7 +119,7 @@ export function buildOpenApi(routes: readonly Route[], facts: DocFacts): Json {
     info: { title: 'aipaygent', version: facts.version, description: apiDescription(facts), license: { name: 'MIT', identifier: 'MIT' } },
     tags: sortTags(tagOrder).map((name) => ({ name, ...(TAG_TEXT[name] && { description: TAG_TEXT[name] }) })),
     paths,
-    components: { securitySchemes: SECURITY_SCHEMES, schemas: converted, headers, parameters, responses: errorResponses() },
+    components: { securitySchemes: SECURITY_SCHEMES, schemas: converted, headers, parameters, responses: errorResponses(facts) },
   };
 }
 
@@ -127,6 +128,8 @@ const CONVERT = { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }
 function responsesOf(route: Route, facts: DocFacts, registry: z.core.$ZodRegistry<{ id: string }>): Json {
   const out: Json = {};
   const quota: DocHeader[] = route.metered ? ['ratelimit', 'ratelimit-policy', 'x-credits-balance-micro-usd'] : route.auth === 'key' && facts.rateLimited ? ['ratelimit', 'ratelimit-policy'] : [];
+  // x402 pay-per-call: a fixed-price call paid by the request answers the settlement too.
+  if (facts.x402 && route.metered === true) quota.push('payment-response');
   const own = route.responses ?? { 200: { description: 'Success', schema: z.looseObject({ status: z.literal('success') }) } };
   for (const [status, r] of Object.entries(own) as Array<[string, RouteResponse]>) {
     const isError = Number(status) >= 400;
