@@ -10,7 +10,7 @@ import type { CoreRequest, CoreResponse } from './types.js';
 /** Pays one fixed-price call on the spot (x402), plugged in by the payments module. */
 export interface PayPerCall {
   /** Headers added to the 402 of a call costing `price` micro-USD (PAYMENT-REQUIRED). */
-  challenge(price: number, route: Route): Record<string, string>;
+  challenge(price: number, route: Route, req: CoreRequest): Record<string, string>;
   /**
    * undefined when the request carries no payment; else credits at least `price` to the account
    * once the payment is settled (or throws the 4xx/402/502), and returns headers for the answer.
@@ -111,7 +111,7 @@ export function createMetering(deps: MeteringDeps): Metering {
     if (!outcome.ok) {
       await abandon();
       const free = { limit: meter.freeCallsPerDay, remaining: outcome.freeRemaining, resetAt: outcome.resetAt };
-      const x402 = payPerCall && price > 0 ? payPerCall.challenge(price, route) : undefined;
+      const x402 = payPerCall && price > 0 ? payPerCall.challenge(price, route, req) : undefined;
       throw await meter.paymentRequired(accountId, outcome, { ...quotaHeaders(now, free, rate), [BALANCE_HEADER]: String(outcome.balance), ...x402, ...paidHeaders });
     }
 

@@ -27,9 +27,9 @@ export class X402Service {
     this.protocol = new X402Protocol(config);
   }
 
-  /** The PAYMENT-REQUIRED header value for paying `microUsd` for `path`. */
-  requiredHeader(microUsd: number, path: string, description: string, error = 'PAYMENT-SIGNATURE header is required'): string {
-    return encodeHeader(this.protocol.paymentRequired(microUsd, { url: path, description }, error));
+  /** The PAYMENT-REQUIRED header value for paying `microUsd` for the resource at `url`. */
+  requiredHeader(microUsd: number, url: string, description: string, error = 'PAYMENT-SIGNATURE header is required'): string {
+    return encodeHeader(this.protocol.paymentRequired(microUsd, { url, description }, error));
   }
 
   private failure(reason: X402Reject, message: string, payer?: string): X402PayResult {

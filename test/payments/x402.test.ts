@@ -54,7 +54,7 @@ describeMounts(
       expect(first.body.error.code).toBe('payment_required');
       const required = decode(first.headers.get('payment-required'));
       expect(required).toMatchObject({
-        x402Version: 2, resource: { url: '/buy-credits' },
+        x402Version: 2, resource: { url: `${m().prefix}/buy-credits` },
         accepts: [{ scheme: 'exact', network: 'eip155:8453', amount: '50000', asset: chain.usdc, payTo: receiver, extra: { name: 'USD Coin', version: '2' } }],
       });
       const before = await chain.balanceOf(receiver);
@@ -142,7 +142,7 @@ describeMounts(
       const unpaid = await store(key, { n: 1 });
       expect(unpaid.status).toBe(402);
       expect(unpaid.body.payment).toMatchObject({ price_micro_usd: 250, buy: { receiver, chain_id: 8453, token: { address: chain.usdc } } });
-      expect(decode(unpaid.headers.get('payment-required'))).toMatchObject({ x402Version: 2, resource: { url: '/memory/store' }, accepts: [{ amount: '250', payTo: receiver }] });
+      expect(decode(unpaid.headers.get('payment-required'))).toMatchObject({ x402Version: 2, resource: { url: `${m().prefix}/memory/store` }, accepts: [{ amount: '250', payTo: receiver }] });
 
       const before = await chain.balanceOf(receiver);
       const header = await sign(unpaid.headers.get('payment-required'), wallet);

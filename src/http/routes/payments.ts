@@ -9,7 +9,7 @@ import type { LinkResult, WalletService } from '../../payments/wallets.js';
 import type { X402Service } from '../../payments/x402-service.js';
 import { PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE } from '../../payments/x402.js';
 import type { CoreRequest } from '../types.js';
-import { paymentSignatureOf, x402Failure } from '../x402-pay-per-call.js';
+import { paymentSignatureOf, resourceOf, x402Failure } from '../x402-pay-per-call.js';
 import { iso } from '../../time.js';
 import * as doc from '../openapi-schemas.js';
 import { json } from '../respond.js';
@@ -47,14 +47,15 @@ async function x402TopUp(deps: PaymentRouteDeps, accountId: string, microUsd: nu
     throw new AipaygentError('invalid_request', `amount_micro_usd is below the minimum purchase (${unitsToMicroUsd(config.minAmount, config.rate)} micro-USD)`);
   }
   const description = `Top up ${microUsd} micro-USD of aipaygent credits`;
+  const resource = resourceOf(req, '/buy-credits');
   const header = paymentSignatureOf(req);
   if (!header) {
     throw new AipaygentError('payment_required', `Pay ${units} USDC base units with x402: retry with a PAYMENT-SIGNATURE header`, undefined, {
-      [PAYMENT_REQUIRED]: x402.requiredHeader(microUsd, '/buy-credits', description),
+      [PAYMENT_REQUIRED]: x402.requiredHeader(microUsd, resource, description),
     });
   }
   const paid = await x402.pay(accountId, header, microUsd, now);
-  if (!paid.ok) throw x402Failure(paid, x402.requiredHeader(microUsd, '/buy-credits', description, paid.message));
+  if (!paid.ok) throw x402Failure(paid, x402.requiredHeader(microUsd, resource, description, paid.message));
   return json(200, { status: 'success', credited_micro_usd: paid.creditedMicroUsd, balance_micro_usd: paid.balance, tx_hash: paid.transaction, payer: paid.payer }, {
     [PAYMENT_RESPONSE]: paid.responseHeader,
   });
