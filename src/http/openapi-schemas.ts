@@ -72,8 +72,14 @@ export const MemoryStored = z.object({ status: success, message: z.literal('Memo
 export const MemoryRetrieved = z.object({ status: success, user_id: z.string(), key: z.string(), data: z.unknown().describe('The stored JSON value'), expires_at: expires, size: z.number().int(), ...memoryMeta });
 export const MemoryKey = z.object({ key: z.string(), size: z.number().int().describe('Bytes of the JSON value'), version: z.number().int(), etag: z.string(), updated_at: time, expires_at: expires });
 export const MemoryList = z.object({ status: success, user_id: z.string(), keys: z.array(MemoryKey), next_cursor: cursor });
-export const MemoryDeleted = z.object({ status: success, message: z.string(), user_id: z.string(), key: z.string(), deleted: z.literal(true) });
-export const UserErased = z.object({ status: success, user_id: z.string(), deleted_keys: z.number().int() });
+export const MemoryDeleted = z.object({
+  status: success, message: z.string(), user_id: z.string(), key: z.string(), deleted: z.literal(true),
+  deleted_versions: z.number().int().optional().describe('Versions of its history removed with it'),
+});
+export const UserErased = z.object({
+  status: success, user_id: z.string(), deleted_keys: z.number().int(),
+  deleted_versions: z.number().int().optional().describe('Versions of history removed with them'),
+});
 
 // Credits.
 export const Balance = z.object({

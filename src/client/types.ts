@@ -1,0 +1,142 @@
+// What the API answers, as the client types it (kept equal to the server's response schemas by test/client/types.test.ts).
+
+/** ISO 8601 date-time (UTC). */
+export type Timestamp = string;
+
+export interface MemoryWritten {
+  status: 'success';
+  message: string;
+  user_id: string;
+  key: string;
+  /** To the second; null when the memory never expires. */
+  expires_at: Timestamp | null;
+  version: number;
+  etag: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface Memory<T = unknown> {
+  status: 'success';
+  user_id: string;
+  key: string;
+  data: T;
+  expires_at: Timestamp | null;
+  version: number;
+  etag: string;
+  size: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MemoryKey {
+  key: string;
+  size: number;
+  version: number;
+  etag: string;
+  updated_at: Timestamp;
+  expires_at: Timestamp | null;
+}
+
+export interface MemoryListPage {
+  status: 'success';
+  user_id: string;
+  keys: MemoryKey[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
+export interface MemoryDeleted {
+  status: 'success';
+  message: string;
+  user_id: string;
+  key: string;
+  deleted: true;
+  /** Versions of its history removed with it. */
+  deleted_versions?: number;
+}
+
+export interface UserErased {
+  status: 'success';
+  user_id: string;
+  deleted_keys: number;
+  deleted_versions?: number;
+}
+
+/** Balance and free calls; money is integer micro-USD (1 USD = 1000000). */
+export interface Balance {
+  status: 'success';
+  account_id: string;
+  balance_micro_usd: number;
+  balance_usd: string;
+  free_calls_remaining: number;
+  free_calls_per_day: number;
+  free_calls_reset_at: Timestamp;
+}
+
+export interface LedgerEntry {
+  id: string;
+  account_id: string;
+  amount_micro_usd: number;
+  kind: 'grant' | 'debit' | 'refund' | 'purchase' | 'hold' | 'settle' | 'release';
+  reference: string | null;
+  memo: string | null;
+  created_at: Timestamp;
+  balance_after: number;
+}
+
+export interface LedgerPage {
+  status: 'success';
+  account_id: string;
+  entries: LedgerEntry[];
+  next_cursor: string | null;
+}
+
+/** The `payment` object of a 402: what the call costs, the balance, and how to buy credits. */
+export interface PaymentInfo {
+  currency: 'USD';
+  price_micro_usd: number;
+  price_usd: string;
+  balance_micro_usd: number;
+  balance_usd: string;
+  shortfall_micro_usd: number;
+  shortfall_usd: string;
+  free_calls_per_day: number;
+  free_calls_remaining: number;
+  free_calls_reset_at: Timestamp;
+  /** Paths relative to the mount; with payments configured, the chain details of GET /buy-credits too. */
+  buy: { instructions: { method: 'GET'; path: string }; purchase: { method: 'POST'; path: string; [k: string]: unknown }; balance: { method: 'GET'; path: string }; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+/** What POST /buy-credits answers: credited (200) or waiting for confirmations (202). */
+export type Purchase =
+  | { status: 'success'; tx_hash: string; credited_micro_usd: number; balance_micro_usd: number; [k: string]: unknown }
+  | { status: 'pending'; tx_hash: string; confirmations: number; required: number; message: string };
+
+/** A Messages API request (the article's body: messages and model; the rest is Anthropic's). */
+export interface ClaudeRequest {
+  model: string;
+  messages: Array<{ role: 'user' | 'assistant'; content: unknown }>;
+  max_tokens?: number;
+  system?: unknown;
+  [k: string]: unknown;
+}
+
+/** Anthropic's Message (`content[0].text` is the answer). */
+export interface ClaudeMessage {
+  id: string;
+  type: 'message';
+  role: 'assistant';
+  model: string;
+  content: Array<{ type: string; text?: string; [k: string]: unknown }>;
+  stop_reason: string | null;
+  usage: { input_tokens: number; output_tokens: number; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+/** One server-sent event of a streamed Claude answer; `data` is parsed JSON. */
+export interface ClaudeStreamEvent {
+  event: string;
+  data: any;
+}
