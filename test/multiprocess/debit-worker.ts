@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     };
     close = () => keyv.disconnect();
   } else {
-    const store = await openStore(STORE_URL, { timeoutMs: 10_000, prefix: PREFIX });
+    const store = await openStore(STORE_URL, { timeoutMs: 60_000, prefix: PREFIX });
     await store.init();
     debit = async () => (await store.post(ACCOUNT, { amount: -1, kind: 'debit' }, Date.now())).ok;
     close = () => store.close();

@@ -45,7 +45,7 @@ describe.each(backends)('multi-process exactness on %s', (name, locate) => {
     if (!url) return ctx.skip();
     const prefix = `apgmp_${randomUUID().slice(0, 8)}_`;
     const account = `acct_mp${randomUUID().slice(0, 8)}`;
-    const store = await openStore(url, { timeoutMs: 10_000, prefix });
+    const store = await openStore(url, { timeoutMs: 60_000, prefix });
     await store.init();
     try {
       await store.post(account, { amount: BALANCE, kind: 'grant', reference: 'mp-grant' }, Date.now());
