@@ -43,6 +43,11 @@ export function estimatePromptTokens(body: Record<string, unknown>): number {
   return Math.ceil(bytes / BYTES_PER_TOKEN) + images * IMAGE_TOKENS + BASE_OVERHEAD + (hasTools ? TOOLS_OVERHEAD : 0);
 }
 
+/** Estimated tokens of one text, by the same rule (UTF-8 bytes / 3, rounded up): sizes injected memory context. */
+export function estimateTextTokens(text: string): number {
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / BYTES_PER_TOKEN);
+}
+
 /** How many web searches the request allows at most (`max_uses` of a web_search tool; 0 without one). */
 export function maxWebSearches(body: Record<string, unknown>): number {
   if (!Array.isArray(body.tools)) return 0;

@@ -1,5 +1,6 @@
 // The `claude` options of createAipaygent(), their validation, and the model catalogue they define.
 import { DEFAULT_PRICES } from './default-prices.js';
+import { parseClaudeMemoryOptions, type ClaudeMemoryConfig, type ClaudeMemoryOptions } from './memory-options.js';
 import type { ModelPrice, TokenRates } from './prices.js';
 
 /** Per-model price given as an option: a new model needs `input` and `output`; the rest defaults. */
@@ -37,6 +38,8 @@ export interface ClaudeOptions {
   prices?: Record<string, ModelPriceOption>;
   /** Percent added to the upstream cost (two decimals at most), e.g. 20 for +20%. @default 0 */
   markupPercent?: number;
+  /** Memory-aware calls: context injection and the server-side memory tool (see ClaudeMemoryOptions). @default the defaults of each field */
+  memory?: ClaudeMemoryOptions;
 }
 
 /** The validated Claude configuration. */
@@ -53,6 +56,7 @@ export interface ClaudeConfig {
   models: ReadonlySet<string> | null;
   /** Markup in basis points (1/100 of a percent), so that every computation stays in integers. */
   markupBps: number;
+  memory: ClaudeMemoryConfig;
 }
 
 const RATE_NAMES = ['input', 'output', 'cacheWrite5m', 'cacheWrite1h', 'cacheRead'] as const;
@@ -109,6 +113,7 @@ export function parseClaudeOptions(options: ClaudeOptions | undefined, problems:
     aliases: new Map(),
     models: null,
     markupBps: 0,
+    memory: parseClaudeMemoryOptions(options.memory, problems),
   };
   const prices = new Map(Object.entries(DEFAULT_PRICES));
   for (const [id, given] of Object.entries(options.prices ?? {})) {
