@@ -3,23 +3,21 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Address, Hex } from 'viem';
-import { startChain, type TestChain, type Wallet } from '../support/chain.js';
+import type { TestChain, Wallet } from '../support/chain.js';
 import { call, describeMounts, startMount, type Mounted } from '../support/mounts.js';
+import { decodeHeader as decode, relayerPayments, startX402Chain, topUp } from '../support/x402.js';
 import { linkWallet } from './support.js';
 
 let chain: TestChain;
 let receiver: Address;
 let relayer: Wallet;
 beforeAll(async () => {
-  chain = await startChain();
-  receiver = (await chain.newWallet()).address;
-  relayer = await chain.newWallet();
+  ({ chain, receiver, relayer } = await startX402Chain());
 });
 afterAll(async () => {
   await chain?.stop();
 });
 
-const decode = (h: string | null) => JSON.parse(Buffer.from(h ?? '', 'base64').toString('utf8'));
 const nowS = () => BigInt(Math.floor(Date.now() / 1000));
 
 /** What an x402 client does with a PAYMENT-REQUIRED header: sign its first `accepts` entry (overrides make it wrong). */
@@ -33,12 +31,9 @@ async function sign(required: string | null, payer: Wallet, over: { value?: bigi
   return Buffer.from(JSON.stringify({ x402Version: 2, resource: pr.resource, accepted, payload: { signature, authorization } })).toString('base64');
 }
 
-const topUp = (url: string, key: string, amount: number, signature?: string) =>
-  call(`${url}/buy-credits`, { key, body: { amount_micro_usd: amount }, headers: signature ? { 'payment-signature': signature } : {} });
-
 describeMounts(
   'payments: x402 top-up settled by a relayer',
-  () => ({ payments: { rpcUrl: chain.rpcUrl, usdcAddress: chain.usdc, receiver, minAmount: 1000, x402: { relayerKey: relayer.key } } }),
+  () => ({ payments: relayerPayments({ chain, receiver, relayer }, { minAmount: 1000 }) }),
   (m: () => Mounted) => {
     const funded = async () => {
       const key = (await m().ai.api.keys.create()).api_key;
@@ -130,7 +125,7 @@ describeMounts(
 
 describeMounts(
   'payments: x402 pays a metered call the balance cannot cover',
-  () => ({ freeCallsPerDay: 0, pricing: { '/memory/store': 250 }, payments: { rpcUrl: chain.rpcUrl, usdcAddress: chain.usdc, receiver, x402: { relayerKey: relayer.key } } }),
+  () => ({ freeCallsPerDay: 0, pricing: { '/memory/store': 250 }, payments: relayerPayments({ chain, receiver, relayer }) }),
   (m: () => Mounted) => {
     const store = (key: string, data: unknown, signature?: string) =>
       call(`${m().url}/memory/store`, { key, body: { user_id: 'u1', key: 'k', data }, headers: signature ? { 'payment-signature': signature } : {} });
