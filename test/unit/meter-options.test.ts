@@ -19,7 +19,9 @@ describe('meter options', () => {
   it('defaults: 10 free calls a day, 100 micro-USD per memory call, no rate limit', () => {
     const c = parseOptions({});
     expect(c.freeCallsPerDay).toBe(10);
-    expect(c.pricing).toEqual({ '/memory/store': 100, '/memory/retrieve': 100, '/memory/list': 100, '/memory/delete': 100 });
+    // Every fixed-price memory route costs 100 micro-USD by default, whichever routes exist.
+    expect(Object.keys(c.pricing)).toEqual(expect.arrayContaining(['/memory/store', '/memory/retrieve', '/memory/list', '/memory/delete', '/memory/append']));
+    expect(new Set(Object.values(c.pricing))).toEqual(new Set([100]));
     expect(c.rateLimit).toBeUndefined();
     expect(parseOptions({ pricing: { '/memory/store': 7 }, rateLimit: { requests: 5 } })).toMatchObject({
       pricing: { '/memory/store': 7, '/memory/list': 100 }, rateLimit: { requests: 5, windowSeconds: 60 },
