@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { PATH } from './scenarios.js';
+import { PATH, type RequestSpec } from './scenarios.js';
 
 interface Pair {
   id: string;
@@ -19,29 +19,37 @@ interface Pair {
 const PAIRS: Pair[] = [
   { id: 'express-retrieve', title: 'GET /memory/retrieve in Express 5 (in-memory store) vs a bare Express route', baseline: 'express-bare', subject: 'express-retrieve', target: '≥ 85% of bare', minRatio: 0.85 },
   { id: 'koa-retrieve', title: 'GET /memory/retrieve in Koa 3 (in-memory store) vs a bare Koa route', baseline: 'koa-bare', subject: 'koa-retrieve', target: '≥ 85% of bare', minRatio: 0.85 },
+  // Contention costs: 50 connections appending to ONE key (CAS + batching) vs storing under distinct keys.
+  { id: 'append-memory', title: 'POST /memory/append, 50 appenders on one key vs /memory/store on distinct keys (in-memory)', baseline: 'memory-store-distinct-keys', subject: 'memory-append-one-key', target: '≥ 50% of store', minRatio: 0.5 },
+  { id: 'append-redis', title: 'POST /memory/append, 50 appenders on one key vs /memory/store on distinct keys (Redis)', baseline: 'redis-store-distinct-keys', subject: 'redis-append-one-key', target: '≥ 50% of store', minRatio: 0.5 },
 ];
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = 50;
 const only = process.argv.slice(2);
 
-async function startScenario(name: string): Promise<{ port: number; headers: Record<string, string>; stop(): void }> {
+async function startScenario(name: string): Promise<{ port: number; headers: Record<string, string>; request?: RequestSpec; stop(): void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', name], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
   });
-  const info = JSON.parse(line) as { port: number; headers: Record<string, string> };
+  const info = JSON.parse(line) as { port: number; headers: Record<string, string>; request?: RequestSpec };
   return { ...info, stop: () => child.kill('SIGTERM') };
 }
 
 async function load(name: string): Promise<{ rps: number; p50: number; p99: number; non2xx: number }> {
   const s = await startScenario(name);
   try {
-    const url = `http://127.0.0.1:${s.port}${PATH}`;
+    const spec = s.request;
+    const url = `http://127.0.0.1:${s.port}${spec ? spec.path : PATH}`;
+    let n = 0;
+    // Write scenarios: "__N__" in the body becomes a fresh number per request (distinct keys, distinct items).
+    const requests = spec && [{ method: spec.method, setupRequest: (req: Record<string, unknown>) => ({ ...req, body: spec.body.replaceAll('__N__', String(n++)) }) }];
+    const opts = { url, connections, headers: s.headers, ...(spec && { method: spec.method, body: spec.body, requests }) } as autocannon.Options;
     // Warm-up: JIT and connection pools, not measured.
-    await autocannon({ url, connections, duration: 2, headers: s.headers });
-    const r = await autocannon({ url, connections, duration: seconds, headers: s.headers });
+    await autocannon({ ...opts, duration: 2 });
+    const r = await autocannon({ ...opts, duration: seconds });
     return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
   } finally {
     s.stop();

@@ -10,10 +10,21 @@ import { aipaygentKoa } from '../adapters/koa.js';
 export const DATA = { language: 'Python', style: 'functional', framework: 'FastAPI', testing: 'pytest', documented: true, last_updated: '2024-01-15T10:30:00Z' };
 export const PATH = '/memory/retrieve?user_id=dev_user_123&key=coding_preferences';
 
+/**
+ * What the load generator sends when a scenario does not GET `PATH`. "__N__" in `body` becomes a
+ * counter per request (distinct keys); it must be plain data: it travels from the child process as JSON.
+ */
+export interface RequestSpec {
+  method: 'POST' | 'PATCH';
+  path: string;
+  body: string;
+}
+
 /** What a scenario gives the load generator: a server plus the headers of each request. */
 export interface Scenario {
   server: Server;
   headers: Record<string, string>;
+  request?: RequestSpec;
   close(): Promise<void>;
 }
 
@@ -33,7 +44,37 @@ async function seeded(options: Parameters<typeof createAipaygent>[0] = {}): Prom
   return { ai, headers: { authorization: `Bearer ${api_key}` } };
 }
 
+/** 50 agents appending to one conversation (bounded by max_items), vs the same writes stored under distinct keys. */
+const APPEND: RequestSpec = {
+  method: 'POST', path: '/memory/append',
+  body: JSON.stringify({ user_id: 'agent', key: 'conversation_history', path: '/messages', items: [{ role: 'user', content: 'How do I optimize database queries? __N__' }], max_items: 100 }),
+};
+const STORE: RequestSpec = {
+  method: 'POST', path: '/memory/store',
+  body: JSON.stringify({ user_id: 'agent', key: 'message___N__', data: { role: 'user', content: 'How do I optimize database queries? __N__' } }),
+};
+
+/** A write scenario: aipaygent in Express on `store` (free calls unlimited, so no 402 skews the run). */
+async function writes(request: RequestSpec, store?: { url: string }): Promise<Scenario> {
+  const storePrefix = `apgbench_${process.pid}:`;
+  const { ai, headers } = await seeded({ freeCallsPerDay: 1_000_000, ...(store && { store: store.url, storePrefix, multiProcess: true }) });
+  const app = express();
+  app.use(express.json(), aipaygentExpress(ai) as never);
+  return {
+    server: createServer(app), headers: { ...headers, 'content-type': 'application/json' }, request,
+    async close() {
+      await ai.close();
+      if (store) await (await import('../test/support/cleanup.js')).dropPrefix(store.url, storePrefix);
+    },
+  };
+}
+const redis = () => ({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+
 export const scenarios: Record<string, () => Promise<Scenario>> = {
+  'memory-append-one-key': () => writes(APPEND),
+  'memory-store-distinct-keys': () => writes(STORE),
+  'redis-append-one-key': () => writes(APPEND, redis()),
+  'redis-store-distinct-keys': () => writes(STORE, redis()),
   async 'express-bare'() {
     const app = express();
     const body = bareBody();

@@ -8,7 +8,7 @@ if (!make) throw new Error(`unknown scenario ${name}`);
 const scenario = await make();
 scenario.server.listen(0, '127.0.0.1', () => {
   const { port } = scenario.server.address() as AddressInfo;
-  process.stdout.write(JSON.stringify({ port, headers: scenario.headers }) + '\n');
+  process.stdout.write(JSON.stringify({ port, headers: scenario.headers, request: scenario.request }) + '\n');
 });
 process.on('SIGTERM', () => {
   scenario.server.close();

@@ -47,6 +47,12 @@ export interface AipaygentOptions {
     maxTtlDays?: number;
     /** Values above this many bytes are stored gzip-compressed. @default 1024 */
     compressAboveBytes?: number;
+    /** Versions kept per key for `GET /memory/history` and `POST /memory/restore` (0: no history, one write per store). @default 10 */
+    historyVersions?: number;
+    /** Whether a retrieve renews `expires_at` by the memory's own TTL (sliding expiry); `refresh_on_read` overrides it per request. @default false */
+    refreshOnRead?: boolean;
+    /** Largest NDJSON body of `POST /memory/import`, in bytes (streamed, never held whole). @default 67108864 */
+    maxImportBytes?: number;
   };
   /** Where masked internal errors are reported. @default console */
   logger?: Logger;
@@ -71,7 +77,7 @@ export interface AipaygentOptions {
    * The default, $0.0001 a call, is 10,000 calls for $1: an agent making 1,000 paid calls a day
    * spends about $3 a month ("a few dollars monthly", as the article says), and it stays far
    * above what one store round trip costs to serve.
-   * @default { '/memory/store': 100, '/memory/retrieve': 100, '/memory/list': 100, '/memory/delete': 100 }
+   * @default 100 for each of /memory/store, retrieve, list, delete, append, patch, history, restore, export, import
    */
   pricing?: Partial<Record<PricedPath, number>>;
   /**
@@ -87,13 +93,22 @@ export interface AipaygentOptions {
 }
 
 /** Endpoints billed a fixed price per call (`metered: true` routes). */
-export type PricedPath = '/memory/store' | '/memory/retrieve' | '/memory/list' | '/memory/delete';
+export type PricedPath =
+  | '/memory/store' | '/memory/retrieve' | '/memory/list' | '/memory/delete'
+  | '/memory/append' | '/memory/patch' | '/memory/history' | '/memory/restore' | '/memory/export' | '/memory/import';
 
 export const DEFAULT_PRICING: Readonly<Record<PricedPath, number>> = {
   '/memory/store': 100,
   '/memory/retrieve': 100,
   '/memory/list': 100,
   '/memory/delete': 100,
+  '/memory/append': 100,
+  '/memory/patch': 100,
+  '/memory/history': 100,
+  '/memory/restore': 100,
+  // One call exports or imports all of a user's memories: the user's own data, not priced per record.
+  '/memory/export': 100,
+  '/memory/import': 100,
 };
 
 /** The validated, fully defaulted configuration the core runs on. */
@@ -104,7 +119,10 @@ export interface Config {
   storeTimeoutMs: number;
   storePrefix: string;
   limits: { maxBodyBytes: number; maxValueBytes: number; maxDepth: number; maxKeyBytes: number };
-  memory: { defaultTtlDays: number | null; maxTtlDays: number; compressAboveBytes: number };
+  memory: {
+    defaultTtlDays: number | null; maxTtlDays: number; compressAboveBytes: number;
+    historyVersions: number; refreshOnRead: boolean; maxImportBytes: number;
+  };
   logger: Logger;
   claude: ClaudeConfig | undefined;
   payments: PaymentsConfig | undefined;
@@ -141,6 +159,9 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
       defaultTtlDays: memory.defaultTtlDays === undefined ? 365 : memory.defaultTtlDays,
       maxTtlDays: memory.maxTtlDays ?? 3650,
       compressAboveBytes: num('memory.compressAboveBytes', memory.compressAboveBytes, 1024, 0, 1024 ** 3),
+      historyVersions: num('memory.historyVersions', memory.historyVersions, 10, 0, 100),
+      refreshOnRead: memory.refreshOnRead ?? false,
+      maxImportBytes: num('memory.maxImportBytes', memory.maxImportBytes, 64 * 1024 ** 2, 1024, 16 * 1024 ** 3),
     },
     logger: options.logger ?? console,
     claude: parseClaudeOptions(options.claude, problems),
@@ -169,6 +190,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
   if (defaultTtlDays !== null && (typeof defaultTtlDays !== 'number' || !(defaultTtlDays > 0) || defaultTtlDays > maxTtlDays)) {
     problems.push('memory.defaultTtlDays must be null or a number in (0, maxTtlDays]');
   }
+  if (typeof config.memory.refreshOnRead !== 'boolean') problems.push('memory.refreshOnRead must be true or false');
   if (config.limits.maxValueBytes > config.limits.maxBodyBytes) problems.push('limits.maxValueBytes must not exceed limits.maxBodyBytes');
   if (problems.length) throw new TypeError(`aipaygent: invalid options:\n- ${problems.join('\n- ')}`);
   return config;

@@ -70,7 +70,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   // Services see a late-bound store so that routes and `api` exist synchronously.
   const lazyStore = deferredStore(ready, () => store);
   const keys = new KeyService(lazyStore);
-  const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, ...config.memory });
+  const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, ...config.memory }, config.logger);
   const payments = config.payments && createPayments(lazyStore, config.payments);
   // Every 402 then carries the chain, token and receiver in `payment.buy`.
   const meter = new Meter(lazyStore, config.freeCallsPerDay, payments && (() => buyInstructions(payments.config)));
@@ -78,7 +78,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
 
   const router = new Router();
   for (const r of payments ? paymentRoutes(payments) : paymentsDisabledRoutes()) router.add(r);
-  for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays })) router.add(r);
+  for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays, maxDepth: config.limits.maxDepth })) router.add(r);
   for (const r of creditsRoutes({ ledger })) router.add(r);
   if (config.claude) {
     const proxy = createClaudeProxy(config.claude, lazyStore, config.logger);

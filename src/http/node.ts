@@ -43,6 +43,21 @@ function streamBody(req: IncomingMessage): BodySource {
         req.on('error', onError);
       });
     },
+    async *chunks(limit) {
+      let size = Number(req.headers['content-length']) > limit ? Infinity : 0;
+      try {
+        // destroyOnReturn: false, so stopping early drains the rest (finally) and the 4xx still reaches the client.
+        if (size <= limit) {
+          for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+            if ((size += chunk.length) > limit) break;
+            yield chunk;
+          }
+        }
+        if (size > limit) throw bodyTooLarge(limit);
+      } finally {
+        if (!req.readableEnded) req.resume();
+      }
+    },
   };
 }
 
@@ -104,7 +119,11 @@ export async function writeNodeResponse(res: ServerResponse, out: CoreResponse):
       if (res.destroyed) break;
       const drained = res.write(chunk);
       (res as { flush?: () => void }).flush?.();
-      if (!drained) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!drained) {
+        // Cancel the losing listener: otherwise every wait leaves one behind on `res` (MaxListenersExceededWarning).
+        const stop = new AbortController();
+        await Promise.race([once(res, 'drain', { signal: stop.signal }), once(res, 'close', { signal: stop.signal })]).finally(() => stop.abort());
+      }
     }
     res.end();
   } catch {

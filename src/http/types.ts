@@ -3,7 +3,12 @@
 /** Where the request body comes from: parsed by the host, a stream to read on demand, or none. */
 export type BodySource =
   | { kind: 'parsed'; value: unknown }
-  | { kind: 'stream'; read(limitBytes: number): Promise<Uint8Array> }
+  | {
+      kind: 'stream';
+      read(limitBytes: number): Promise<Uint8Array>;
+      /** The body chunk by chunk, for routes that stream it (NDJSON import); over the limit it throws 413. */
+      chunks?(limitBytes: number): AsyncIterable<Uint8Array>;
+    }
   | { kind: 'none' };
 
 /** A request as the core sees it. */

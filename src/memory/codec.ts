@@ -22,6 +22,9 @@ export interface Encoded {
 /** Strong ETag of JSON text: a quoted, truncated SHA-256 (same text, same tag, on every backend). */
 export const etagOf = (text: Buffer): string => `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
 
+/** The same tag from a string (hashes its UTF-8 bytes without copying them into a Buffer first). */
+export const etagOfText = (text: string): string => `"${createHash('sha256').update(text, 'utf8').digest('base64url').slice(0, 27)}"`;
+
 export async function encodeJson(text: string, compressAbove: number): Promise<Encoded> {
   const raw = Buffer.from(text, 'utf8');
   const etag = etagOf(raw);

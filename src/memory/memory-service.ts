@@ -1,7 +1,17 @@
-// Per-user JSON memory of an account: store, retrieve, list, delete, erase. No HTTP types here.
-import { AipaygentError } from '../errors.js';
-import type { RecordMeta, Store } from '../storage/contract.js';
+// Per-user JSON memory of an account: store, retrieve, list, delete, erase, plus conditional writes,
+// atomic append, patches, version history and export/import (in the modules beside). No HTTP types here.
+import type { Logger } from '../http/respond.js';
+import type { Store } from '../storage/contract.js';
 import { decodeJson, encodeJson } from './codec.js';
+import { refuse, type Refusal } from './draft.js';
+import { History, type VersionMeta } from './history.js';
+import { expiryAt, toMemoryMeta, ttlMsOf, valuesOf, type MemoryMeta } from './meta.js';
+import { appendMutation, deleteMutation, jsonPatchMutation, mergePatchMutation, restoreMutation, storeMutation, type AppendInput } from './mutations.js';
+import { Mutator, type Mutation, type MutationOutcome, type Target } from './mutator.js';
+import { isConditional, type Precondition } from './preconditions.js';
+import type { PatchOperation } from './json-patch.js';
+import { formatTag, parseTag } from './tag.js';
+import { exportNdjson, type ImportLineResult, type ImportRecord } from './transfer.js';
 
 export interface MemoryLimits {
   /** Largest `data` accepted, in bytes of its JSON text. */
@@ -10,6 +20,12 @@ export interface MemoryLimits {
   compressAboveBytes: number;
   defaultTtlDays: number | null;
   maxTtlDays: number;
+  /** Versions kept per key (0: no history). */
+  historyVersions: number;
+  /** Whether a read renews the TTL when the request does not say. */
+  refreshOnRead: boolean;
+  /** Largest NDJSON body of an import, in bytes. */
+  maxImportBytes: number;
 }
 
 export interface StoreInput {
@@ -18,66 +34,176 @@ export interface StoreInput {
   data: unknown;
   /** Fractional days; undefined: the default. */
   ttlDays?: number | undefined;
+  precondition?: Precondition | undefined;
 }
 
 /** A retrieved memory: its metadata and the JSON text of its data (not parsed: it is spliced into responses). */
 export interface Retrieved {
-  meta: RecordMeta;
+  meta: MemoryMeta;
   json: string;
 }
 
-const DAY_MS = 86_400_000;
-const collectionOf = (userId: string) => `m:${userId}`;
+/** Result of a write: the memory after it, or why it was refused (412, 409, 404, 413, 503). */
+export type WriteOutcome = { ok: true; meta: MemoryMeta; facts: Record<string, unknown> } | { ok: false; refusal: Refusal; current: MemoryMeta | null };
+
+export type DeleteOutcome = { ok: true; deleted: boolean; deletedVersions: number } | { ok: false; refusal: Refusal; current: MemoryMeta | null };
 
 export class MemoryService {
+  private readonly history: History;
+  private readonly mutator: Mutator;
+
   constructor(
     private readonly store: Store,
-    private readonly limits: MemoryLimits,
-  ) {}
+    readonly limits: MemoryLimits,
+    logger: Logger = console,
+  ) {
+    this.history = new History(store, limits.historyVersions, logger);
+    this.mutator = new Mutator(store, this.history, {
+      maxValueBytes: limits.maxValueBytes, compressAboveBytes: limits.compressAboveBytes, defaultTtlMs: this.ttlOf(undefined),
+    });
+  }
+
+  /** TTL in ms of a write giving `ttlDays` (undefined: the default; null: never expires). */
+  ttlOf(ttlDays: number | undefined): number | null {
+    const days = ttlDays ?? this.limits.defaultTtlDays;
+    return days === null ? null : ttlMsOf(days);
+  }
 
   /** Expiry of a write at `now`, rounded up to the second so `expires_at` reads as in the article. */
   expiryOf(ttlDays: number | undefined, now: number): number | null {
-    const days = ttlDays ?? this.limits.defaultTtlDays;
-    if (days === null) return null;
-    return Math.ceil((now + days * DAY_MS) / 1000) * 1000;
+    return expiryAt(this.ttlOf(ttlDays), now);
   }
 
-  async put(accountId: string, input: StoreInput, now: number): Promise<RecordMeta> {
+  private tooLarge(bytes: number): Refusal | null {
+    return bytes > this.limits.maxValueBytes ? refuse('payload_too_large', `data is ${bytes} bytes of JSON; the limit is ${this.limits.maxValueBytes}`) : null;
+  }
+
+  /**
+   * Stores `data` (creates or overwrites). Every accepted write is a new version, even when the
+   * content is identical: the version counts writes, while the ETag (a content hash) stays the same.
+   */
+  async put(accountId: string, input: StoreInput, now: number): Promise<WriteOutcome> {
     const text = JSON.stringify(input.data);
     const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > this.limits.maxValueBytes) {
-      throw new AipaygentError('payload_too_large', `data is ${bytes} bytes of JSON; the limit is ${this.limits.maxValueBytes}`);
-    }
+    const big = this.tooLarge(bytes);
+    if (big) return { ok: false, refusal: big, current: null };
+    const ttlMs = this.ttlOf(input.ttlDays);
     const encoded = await encodeJson(text, this.limits.compressAboveBytes);
-    const result = await this.store.put(
-      accountId,
-      collectionOf(input.userId),
-      input.key,
-      { value: encoded.value, size: encoded.size, tag: encoded.etag, expiresAt: this.expiryOf(input.ttlDays, now) },
-      now,
-    );
-    if (!result.ok) throw new Error('unconditional put was refused');
-    return result.record;
+    const p = input.precondition;
+    // Only "If-None-Match: *" maps onto one conditional put; other conditions need the current ETag.
+    if (isConditional(p) && !(p.ifMatch === undefined && p.ifNoneMatch === '*')) {
+      return this.mutate(accountId, input, storeMutation(text, encoded.etag, ttlMs, p));
+    }
+    const expect = p?.ifNoneMatch === '*' ? { absent: true as const } : undefined;
+    const tag = formatTag({ etag: encoded.etag, ttlMs });
+    const result = await this.store.put(accountId, valuesOf(input.userId), input.key, { value: encoded.value, size: bytes, tag, expiresAt: expiryAt(ttlMs, now) }, now, expect);
+    if (!result.ok) {
+      return { ok: false, refusal: refuse('precondition_failed', 'The memory already exists (If-None-Match: *)'), current: result.current && toMemoryMeta(result.current) };
+    }
+    const meta = toMemoryMeta(result.record);
+    await this.history.record(accountId, input.userId, input.key, { ...meta, value: encoded.value, operation: 'store' }, now);
+    return { ok: true, meta, facts: {} };
   }
 
-  async get(accountId: string, userId: string, key: string, now: number): Promise<Retrieved | null> {
-    const record = await this.store.get(accountId, collectionOf(userId), key, now);
+  /**
+   * Reads a memory: one store round trip. With `refresh` (or the `refreshOnRead` option) a read also
+   * pushes `expires_at` forward by the memory's own TTL; that is a write (version +1, ETag unchanged).
+   */
+  async get(accountId: string, userId: string, key: string, now: number, refresh?: boolean): Promise<Retrieved | null> {
+    const record = await this.store.get(accountId, valuesOf(userId), key, now);
     if (!record) return null;
-    const { value, ...meta } = record;
+    const { value, ...rest } = record;
+    let meta = toMemoryMeta(rest);
+    if ((refresh ?? this.limits.refreshOnRead) && meta.ttlMs !== null) {
+      const expiresAt = expiryAt(meta.ttlMs, now);
+      // Unchanged bytes and tag; a concurrent write wins the CAS and set its own expiry: nothing to retry.
+      const renewed = await this.store.put(accountId, valuesOf(userId), key, { value, size: meta.size, tag: record.tag, expiresAt }, now, { version: meta.version });
+      if (renewed.ok) meta = toMemoryMeta(renewed.record);
+    }
     return { meta, json: await decodeJson(value) };
   }
 
-  async list(accountId: string, userId: string, query: { prefix?: string; after?: string; limit: number }, now: number): Promise<RecordMeta[]> {
-    return this.store.list(accountId, collectionOf(userId), query, now);
+  async list(accountId: string, userId: string, query: { prefix?: string | undefined; after?: string | undefined; limit: number }, now: number): Promise<MemoryMeta[]> {
+    return (await this.store.list(accountId, valuesOf(userId), query, now)).map(toMemoryMeta);
   }
 
-  async delete(accountId: string, userId: string, key: string, now: number): Promise<boolean> {
-    const result = await this.store.delete(accountId, collectionOf(userId), key, now);
-    return result.ok && result.deleted;
+  /** Deletes one memory and its history. */
+  async delete(accountId: string, userId: string, key: string, now: number, precondition?: Precondition): Promise<DeleteOutcome> {
+    if (isConditional(precondition)) {
+      const out = await this.mutator.run({ accountId, userId, key }, deleteMutation(precondition));
+      if (!out.ok) return out;
+    } else {
+      const result = await this.store.delete(accountId, valuesOf(userId), key, now);
+      if (!(result.ok && result.deleted)) return { ok: true, deleted: false, deletedVersions: 0 };
+    }
+    return { ok: true, deleted: true, deletedVersions: await this.history.dropKey(accountId, userId, key, now) };
   }
 
-  /** Erases everything of one user of the account. */
-  async eraseUser(accountId: string, userId: string): Promise<{ deletedKeys: number }> {
-    return { deletedKeys: await this.store.purge(accountId, collectionOf(userId)) };
+  /** Erases everything of one user of the account: values, their index and every kept version. */
+  async eraseUser(accountId: string, userId: string): Promise<{ deletedKeys: number; deletedVersions: number }> {
+    const deletedKeys = await this.store.purge(accountId, valuesOf(userId));
+    return { deletedKeys, deletedVersions: await this.history.dropUser(accountId, userId) };
+  }
+
+  /** Appends items to the array at a JSON Pointer, atomically (see Mutator). */
+  append(accountId: string, t: { userId: string; key: string }, input: AppendInput): Promise<WriteOutcome> {
+    return this.mutate(accountId, t, appendMutation(input));
+  }
+
+  /** JSON Merge Patch (RFC 7396); creates the memory when absent. */
+  mergePatch(accountId: string, t: { userId: string; key: string }, patch: unknown, ttlDays: number | undefined, precondition?: Precondition): Promise<WriteOutcome> {
+    return this.mutate(accountId, t, mergePatchMutation(patch, ttlDays === undefined ? undefined : ttlMsOf(ttlDays), precondition));
+  }
+
+  /** JSON Patch (RFC 6902) of an existing memory: all operations or none. */
+  jsonPatch(accountId: string, t: { userId: string; key: string }, ops: PatchOperation[], precondition?: Precondition): Promise<WriteOutcome> {
+    return this.mutate(accountId, t, jsonPatchMutation(ops, precondition));
+  }
+
+  /** Writes a kept version back as the newest one (with its own TTL, renewed from now). */
+  async restore(accountId: string, t: { userId: string; key: string }, version: number, now: number, precondition?: Precondition): Promise<WriteOutcome> {
+    const old = await this.history.get(accountId, t.userId, t.key, version, now);
+    if (!old) return { ok: false, refusal: refuse('not_found', `Version ${version} of "${t.key}" is not in the history`), current: null };
+    const tag = parseTag(old.tag);
+    return this.mutate(accountId, t, restoreMutation(await decodeJson(old.value), tag.etag, toMemoryMeta(old).ttlMs, version, precondition));
+  }
+
+  /** The kept versions of a key, newest first, with their data when asked. */
+  async versions(accountId: string, userId: string, key: string, now: number, withData = false): Promise<Array<VersionMeta & { json?: string }>> {
+    const list = await this.history.list(accountId, userId, key, now);
+    if (!withData) return list;
+    const records = await Promise.all(list.map((v) => this.history.get(accountId, userId, key, v.version, now)));
+    const out: Array<VersionMeta & { json?: string }> = [];
+    for (let i = 0; i < list.length; i++) if (records[i]) out.push({ ...list[i]!, json: await decodeJson(records[i]!.value) });
+    return out;
+  }
+
+  /** Every live memory of a user as NDJSON chunks, streamed page by page. */
+  exportUser(accountId: string, userId: string, now: number): AsyncGenerator<string> {
+    return exportNdjson(this.store, accountId, userId, now);
+  }
+
+  /** Writes one imported record (overwrite, or only when absent with `skipExisting`). */
+  async importRecord(accountId: string, userId: string, rec: ImportRecord, now: number, skipExisting: boolean): Promise<ImportLineResult | Refusal> {
+    const bytes = Buffer.byteLength(rec.text, 'utf8');
+    const big = this.tooLarge(bytes);
+    if (big) return big;
+    const expiresAt = rec.expiresAt !== undefined ? rec.expiresAt : expiryAt(rec.ttlMs !== undefined ? rec.ttlMs : this.ttlOf(undefined), now);
+    if (expiresAt !== null && expiresAt <= now) return 'expired';
+    const ttlMs = rec.ttlMs !== undefined ? rec.ttlMs : expiresAt === null ? null : Math.max(1000, expiresAt - now);
+    const encoded = await encodeJson(rec.text, this.limits.compressAboveBytes);
+    const input = { value: encoded.value, size: bytes, tag: formatTag({ etag: encoded.etag, ttlMs }), expiresAt };
+    const result = await this.store.put(accountId, valuesOf(userId), rec.key, input, now, skipExisting ? { absent: true } : undefined);
+    if (!result.ok) return 'skipped';
+    await this.history.record(accountId, userId, rec.key, { ...toMemoryMeta(result.record), value: encoded.value, operation: 'import' }, now);
+    return 'imported';
+  }
+
+  private async mutate(accountId: string, t: { userId: string; key: string }, m: Mutation): Promise<WriteOutcome> {
+    const target: Target = { accountId, userId: t.userId, key: t.key };
+    const out: MutationOutcome = await this.mutator.run(target, m);
+    if (!out.ok) return out;
+    if (!out.meta) return { ok: false, refusal: refuse('not_found', `No memory "${t.key}" for user "${t.userId}"`), current: null };
+    return { ok: true, meta: out.meta, facts: out.facts };
   }
 }

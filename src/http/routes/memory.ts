@@ -1,22 +1,24 @@
-// The article's memory endpoints: store, retrieve, list, delete one, erase a user.
+// The article's memory endpoints: store, retrieve, list, delete one, erase a user (with ETags and conditions).
 import { z } from 'zod';
 import { AipaygentError, invalid } from '../../errors.js';
 import type { MemoryService } from '../../memory/memory-service.js';
-import type { RecordMeta } from '../../storage/contract.js';
-import { iso, isoSeconds } from '../../time.js';
-import { identifier, queryInt } from '../fields.js';
+import { preconditionHolds } from '../../memory/preconditions.js';
+import { iso } from '../../time.js';
+import { queryInt } from '../fields.js';
 import { MemoryDeleted, MemoryList, MemoryRetrieved, MemoryStored, ok, UserErased } from '../openapi-schemas.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
+import { memoryEditRoutes } from './memory-edit.js';
+import { expiresAt, memoryFields, preconditionOf, queryBool, refusalError, times, written } from './memory-http.js';
+import { memoryTransferRoutes } from './memory-transfer.js';
 
 export interface MemoryRouteDeps {
   memory: MemoryService;
   maxKeyBytes: number;
   maxTtlDays: number;
+  /** Deepest nesting of a JSON body (import lines are checked against it too). @default 64 */
+  maxDepth?: number;
 }
-
-const expiresAt = (m: RecordMeta) => (m.expiresAt === null ? null : isoSeconds(m.expiresAt));
-const times = (m: RecordMeta) => ({ created_at: iso(m.createdAt), updated_at: iso(m.updatedAt) });
 
 /** Cursors are opaque to clients: base64url of the last key of the page. */
 const encodeCursor = (key: string) => Buffer.from(JSON.stringify({ after: key })).toString('base64url');
@@ -30,13 +32,15 @@ function decodeCursor(cursor: string): string {
   throw invalid('cursor is not a cursor returned by /memory/list');
 }
 
+const notFound = (userId: string, key: string) => new AipaygentError('not_found', `No memory "${key}" for user "${userId}"`);
+
+const CONDITIONS =
+  'Conditional: `If-Match: "<etag>"` applies the write only to that version of the content (else 412 `precondition_failed`, ' +
+  'with the current `version` and `etag`); `If-None-Match: *` creates only when absent. ';
+
 export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
-  const userId = identifier('user_id', deps.maxKeyBytes);
-  const key = identifier('key', deps.maxKeyBytes);
+  const { userId, key, ttl } = memoryFields(deps.maxKeyBytes, deps.maxTtlDays);
   const one = z.object({ user_id: userId, key });
-  const ttl = z
-    .number({ error: 'ttl_days must be a number' })
-    .refine((n) => n > 0 && n <= deps.maxTtlDays, { error: `ttl_days must be greater than 0 and at most ${deps.maxTtlDays}` });
   const storeBody = z.object({
     user_id: userId,
     key,
@@ -48,30 +52,41 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
     route({
       method: 'POST', path: '/memory/store', auth: 'key', metered: true,
       summary: 'Store a JSON value for a user under a key (creates or overwrites).',
+      description: CONDITIONS + 'Every accepted write is a new version, identical content included (the ETag, a content hash, then stays the same) and renews `expires_at`.',
       body: storeBody,
+      headers: ['if-match'],
       responses: { 200: ok('Stored', MemoryStored, ['etag']) },
-      async handle({ body, caller, now }) {
-        const m = await deps.memory.put(caller.accountId, { userId: body.user_id, key: body.key, data: body.data, ttlDays: body.ttl_days }, now);
-        return json(200, {
-          status: 'success', message: 'Memory stored successfully', key: body.key, user_id: body.user_id,
-          expires_at: expiresAt(m), version: m.version, etag: m.tag, ...times(m),
-        }, { etag: m.tag });
+      errors: ['precondition_failed'],
+      async handle({ req, body, caller, now }) {
+        const input = { userId: body.user_id, key: body.key, data: body.data, ttlDays: body.ttl_days, precondition: preconditionOf(req) };
+        const out = await deps.memory.put(caller.accountId, input, now);
+        if (!out.ok) throw refusalError(out.refusal, out.current);
+        const m = out.meta;
+        return json(200, { status: 'success', message: 'Memory stored successfully', key: body.key, user_id: body.user_id, ...written(m) }, { etag: m.etag });
       },
     }),
     route({
       method: 'GET', path: '/memory/retrieve', auth: 'key', metered: true,
       summary: 'Retrieve one memory; 404 when absent or expired.',
-      query: one,
-      responses: { 200: ok('The memory, `data` as stored', MemoryRetrieved, ['etag']) },
+      description:
+        '`refresh_on_read=true` pushes `expires_at` forward by the memory\'s own TTL (sliding expiry; a write: `version` +1). ' +
+        '`If-None-Match: "<etag>"` answers 304 without a body when the content is unchanged.',
+      query: one.extend({ refresh_on_read: queryBool('refresh_on_read').optional() }),
+      responses: { 200: ok('The memory, `data` as stored', MemoryRetrieved, ['etag']), 304: ok('Not modified: the content still has the ETag sent in If-None-Match', undefined, ['etag']) },
       errors: ['not_found'],
-      async handle({ query, caller, now }) {
-        const found = await deps.memory.get(caller.accountId, query.user_id, query.key, now);
-        if (!found) throw new AipaygentError('not_found', `No memory "${query.key}" for user "${query.user_id}"`);
+      async handle({ req, query, caller, now }) {
+        const found = await deps.memory.get(caller.accountId, query.user_id, query.key, now, query.refresh_on_read);
+        if (!found) throw notFound(query.user_id, query.key);
         const m = found.meta;
+        const inm = req.headers['if-none-match'];
+        if (typeof inm === 'string') {
+          const p = preconditionOf(req);
+          if (p?.ifNoneMatch && !preconditionHolds({ ifNoneMatch: p.ifNoneMatch }, true, () => m.etag)) return { status: 304, headers: { etag: m.etag, 'cache-control': 'no-store' }, body: null };
+        }
         // The stored JSON text is spliced in as is: no parse and re-serialize on the hot path.
         const head = JSON.stringify({ status: 'success', user_id: query.user_id, key: query.key });
-        const tail = JSON.stringify({ expires_at: expiresAt(m), version: m.version, etag: m.tag, size: m.size, ...times(m) });
-        return json(200, `${head.slice(0, -1)},"data":${found.json},${tail.slice(1)}`, { etag: m.tag });
+        const tail = JSON.stringify({ expires_at: expiresAt(m), version: m.version, etag: m.etag, size: m.size, ...times(m) });
+        return json(200, `${head.slice(0, -1)},"data":${found.json},${tail.slice(1)}`, { etag: m.etag });
       },
     }),
     route({
@@ -92,33 +107,38 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
         const page = items.slice(0, limit);
         return json(200, {
           status: 'success', user_id: query.user_id,
-          keys: page.map((m) => ({ key: m.key, size: m.size, version: m.version, etag: m.tag, updated_at: iso(m.updatedAt), expires_at: expiresAt(m) })),
+          keys: page.map((m) => ({ key: m.key, size: m.size, version: m.version, etag: m.etag, updated_at: iso(m.updatedAt), expires_at: expiresAt(m) })),
           next_cursor: items.length > limit ? encodeCursor(page[page.length - 1]!.key) : null,
         });
       },
     }),
     route({
       method: 'DELETE', path: '/memory/delete', auth: 'key', metered: true,
-      summary: 'Delete one memory; 404 when absent.',
+      summary: 'Delete one memory and its version history; 404 when absent.',
+      description: 'Conditional with `If-Match: "<etag>"` (412 `precondition_failed` when the content changed).',
       query: one,
+      headers: ['if-match'],
       responses: { 200: ok('Deleted', MemoryDeleted) },
-      errors: ['not_found'],
-      async handle({ query, caller, now }) {
-        if (!(await deps.memory.delete(caller.accountId, query.user_id, query.key, now))) {
-          throw new AipaygentError('not_found', `No memory "${query.key}" for user "${query.user_id}"`);
-        }
-        return json(200, { status: 'success', message: 'Memory deleted', user_id: query.user_id, key: query.key, deleted: true });
+      errors: ['not_found', 'precondition_failed'],
+      async handle({ req, query, caller, now }) {
+        const out = await deps.memory.delete(caller.accountId, query.user_id, query.key, now, preconditionOf(req));
+        if (!out.ok) throw refusalError(out.refusal, out.current);
+        if (!out.deleted) throw notFound(query.user_id, query.key);
+        return json(200, { status: 'success', message: 'Memory deleted', user_id: query.user_id, key: query.key, deleted: true, deleted_versions: out.deletedVersions });
       },
     }),
     route({
       method: 'DELETE', path: '/memory/user', auth: 'key', metered: false,
       summary: 'Erase every memory of one user (right to erasure); free.',
+      description: 'Removes the values, their indexes and every kept version; the counts are the receipt.',
       query: z.object({ user_id: userId }),
       responses: { 200: ok('Erased', UserErased) },
       async handle({ query, caller }) {
-        const { deletedKeys } = await deps.memory.eraseUser(caller.accountId, query.user_id);
-        return json(200, { status: 'success', user_id: query.user_id, deleted_keys: deletedKeys });
+        const { deletedKeys, deletedVersions } = await deps.memory.eraseUser(caller.accountId, query.user_id);
+        return json(200, { status: 'success', user_id: query.user_id, deleted_keys: deletedKeys, deleted_versions: deletedVersions });
       },
     }),
+    ...memoryEditRoutes(deps),
+    ...memoryTransferRoutes(deps),
   ];
 }

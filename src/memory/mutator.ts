@@ -1,0 +1,153 @@
+// Read-modify-write of one memory under concurrency: a per-key queue batches this process's mutations,
+// and a compare-and-set loop (bounded retries, jittered backoff) makes them safe across processes.
+import type { Store } from '../storage/contract.js';
+import { decodeJson, encodeJson } from './codec.js';
+import { Draft, refuse, type Refusal } from './draft.js';
+import type { History } from './history.js';
+import { expiryAt, toMemoryMeta, valuesOf, type MemoryMeta } from './meta.js';
+import { preconditionHolds, type Precondition } from './preconditions.js';
+import { formatTag } from './tag.js';
+
+/** One change to a memory, applied to the current state (or refused, leaving the draft unchanged). */
+export interface Mutation {
+  /** Operation name recorded in the history. */
+  op: string;
+  precondition?: Precondition | undefined;
+  apply(draft: Draft): Refusal | null;
+  /** Facts for the caller's response, read from the final state of its batch (e.g. an array's length). */
+  describe?(draft: Draft): Record<string, unknown>;
+}
+
+export interface Target {
+  accountId: string;
+  userId: string;
+  key: string;
+}
+
+/** What the caller of a mutation gets: the memory after the write (null: it no longer exists). */
+export type MutationOutcome =
+  | { ok: true; meta: MemoryMeta | null; written: boolean; facts: Record<string, unknown> }
+  | { ok: false; refusal: Refusal; current: MemoryMeta | null };
+
+export interface MutatorOptions {
+  maxValueBytes: number;
+  compressAboveBytes: number;
+  defaultTtlMs: number | null;
+  /** Compare-and-set attempts before giving up with a 503 (each one re-reads the memory). @default 64 */
+  maxAttempts?: number;
+}
+
+interface Entry {
+  mutation: Mutation;
+  resolve(outcome: MutationOutcome): void;
+  reject(error: unknown): void;
+  /** Run alone: its batch was too large as a whole, so each entry is judged on its own. */
+  solo?: boolean;
+}
+
+/** Largest batch applied in one write: bounds the work one CAS attempt can waste. */
+const MAX_BATCH = 256;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Mutator {
+  private readonly queues = new Map<string, Entry[]>();
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly history: History,
+    private readonly opts: MutatorOptions,
+  ) {
+    this.maxAttempts = opts.maxAttempts ?? 64;
+  }
+
+  /**
+   * Applies `mutation` atomically. Mutations of the same memory arriving while a write is in flight
+   * are applied together in the next write (one CAS for many appends), in arrival order.
+   */
+  run(target: Target, mutation: Mutation): Promise<MutationOutcome> {
+    const id = `${target.accountId}\u0000${target.userId}\u0000${target.key}`;
+    return new Promise<MutationOutcome>((resolve, reject) => {
+      const entry: Entry = { mutation, resolve, reject };
+      const queue = this.queues.get(id);
+      if (queue) return void queue.push(entry);
+      const fresh = [entry];
+      this.queues.set(id, fresh);
+      void this.drain(id, target, fresh);
+    });
+  }
+
+  private async drain(id: string, target: Target, queue: Entry[]): Promise<void> {
+    while (queue.length) {
+      const batch = queue[0]!.solo ? queue.splice(0, 1) : queue.splice(0, Math.min(queue.length, MAX_BATCH));
+      try {
+        const again = await this.apply(target, batch);
+        if (again) queue.unshift(...again);
+      } catch (error) {
+        for (const e of batch) e.reject(error);
+      }
+    }
+    this.queues.delete(id);
+  }
+
+  /** Runs one batch to completion; returns entries to requeue one by one when the batch as a whole was too large. */
+  private async apply(t: Target, batch: Entry[]): Promise<Entry[] | undefined> {
+    const collection = valuesOf(t.userId);
+    for (let attempt = 1; ; attempt++) {
+      const now = Date.now();
+      const record = await this.store.get(t.accountId, collection, t.key, now);
+      const before = record && toMemoryMeta(record);
+      const draft = new Draft(record && before && { text: await decodeJson(record.value), etag: before.etag, ttlMs: before.ttlMs }, this.opts.defaultTtlMs);
+      const refusals = batch.map((e) => {
+        const m = e.mutation;
+        if (m.precondition && !preconditionHolds(m.precondition, draft.exists, () => draft.currentEtag())) {
+          return refuse('precondition_failed', draft.exists ? 'The memory has changed: its ETag does not match the condition' : 'The condition does not hold: the memory does not exist');
+        }
+        const refusal = m.apply(draft);
+        if (!refusal) draft.ops.push(m.op);
+        return refusal;
+      });
+      const facts = batch.map((e, i) => (refusals[i] === null && e.mutation.describe ? e.mutation.describe(draft) : {}));
+      const settle = (meta: MemoryMeta | null, written: boolean) =>
+        batch.forEach((e, i) => e.resolve(refusals[i] ? { ok: false, refusal: refusals[i]!, current: before } : { ok: true, meta, written, facts: facts[i]! }));
+      if (!draft.changed) {
+        settle(before, false);
+        return undefined;
+      }
+      const text = draft.currentText();
+      let committed: MemoryMeta | null | undefined;
+      if (text === null) {
+        const r = before ? await this.store.delete(t.accountId, collection, t.key, now, { version: before.version }) : { ok: true as const };
+        if (r.ok) committed = null;
+      } else {
+        const size = Buffer.byteLength(text, 'utf8');
+        if (size > this.opts.maxValueBytes) {
+          if (batch.length > 1) return batch.map((e) => ({ ...e, solo: true }));
+          batch[0]!.resolve({ ok: false, refusal: refuse('payload_too_large', `The result would be ${size} bytes of JSON; the limit is ${this.opts.maxValueBytes}`), current: before });
+          return undefined;
+        }
+        const encoded = await encodeJson(text, this.opts.compressAboveBytes);
+        const expiresAt = expiryAt(draft.ttlMs, now);
+        const tag = formatTag({ etag: encoded.etag, ttlMs: draft.ttlMs });
+        const expect = before ? { version: before.version } : { absent: true as const };
+        const r = await this.store.put(t.accountId, collection, t.key, { value: encoded.value, size, tag, expiresAt }, now, expect);
+        if (r.ok) {
+          committed = toMemoryMeta(r.record);
+          const operation = [...new Set(draft.ops)].join('+');
+          await this.history.record(t.accountId, t.userId, t.key, { ...committed, value: encoded.value, operation, restoredFrom: draft.restoredFrom }, now);
+        }
+      }
+      if (committed !== undefined) {
+        settle(committed, true);
+        return undefined;
+      }
+      if (attempt >= this.maxAttempts) {
+        const busy = refuse('store_unavailable', `The memory changed ${attempt} times while this write retried; try again`);
+        batch.forEach((e) => e.resolve({ ok: false, refusal: busy, current: null }));
+        return undefined;
+      }
+      // Full jitter (AWS style): random wait up to an exponentially growing cap, so contenders spread out.
+      await sleep(Math.random() * Math.min(100, 2 ** attempt));
+    }
+  }
+}

@@ -1,0 +1,130 @@
+// Export (NDJSON, streamed page by page) and import (NDJSON read line by line) of one user's memories.
+import { setImmediate } from 'node:timers/promises';
+import type { Store } from '../storage/contract.js';
+import { iso } from '../time.js';
+import { decodeJson } from './codec.js';
+import type { Refusal } from './draft.js';
+import { DAY_MS, toMemoryMeta, valuesOf } from './meta.js';
+
+/** Records per page of an export: bounds what is held in memory at once, whatever the user's size. */
+const EXPORT_PAGE = 200;
+
+/**
+ * NDJSON of every live memory of a user, one record a line:
+ * `{"key","data","version","etag","size","created_at","updated_at","expires_at","ttl_days"}`.
+ * Yields one chunk per page: nothing beyond a page is ever buffered.
+ */
+export async function* exportNdjson(store: Store, accountId: string, userId: string, now: number): AsyncGenerator<string> {
+  const collection = valuesOf(userId);
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.list(accountId, collection, { after, limit: EXPORT_PAGE }, now);
+    const records = await Promise.all(page.map((m) => store.get(accountId, collection, m.key, now)));
+    let chunk = '';
+    for (const record of records) {
+      if (!record) continue; // deleted or expired since the listing
+      const m = toMemoryMeta(record);
+      const head = JSON.stringify({ key: m.key });
+      const tail = JSON.stringify({
+        version: m.version, etag: m.etag, size: m.size, created_at: iso(m.createdAt), updated_at: iso(m.updatedAt),
+        expires_at: m.expiresAt === null ? null : iso(m.expiresAt), ttl_days: m.ttlMs === null ? null : m.ttlMs / DAY_MS,
+      });
+      // The stored JSON text is spliced in as is, like retrieve does.
+      chunk += `${head.slice(0, -1)},"data":${await decodeJson(record.value)},${tail.slice(1)}\n`;
+    }
+    if (chunk) yield chunk;
+    if (page.length < EXPORT_PAGE) return;
+    // With a synchronous store (SQLite, in-memory) and a socket that never pushes back, the whole export
+    // would run as one chain of microtasks and starve every other request: give the event loop a turn.
+    await setImmediate();
+    after = page[page.length - 1]!.key;
+  }
+}
+
+/** One line of an import, validated by the caller. `undefined` fields fall back to defaults. */
+export interface ImportRecord {
+  key: string;
+  /** JSON text of the value. */
+  text: string;
+  /** Absolute expiry (null: never); undefined: from `ttlMs`. */
+  expiresAt?: number | null | undefined;
+  ttlMs?: number | null | undefined;
+}
+
+export type ImportLineResult = 'imported' | 'skipped' | 'expired';
+
+export interface ImportCounts {
+  lines: number;
+  imported: number;
+  skipped: number;
+  expired: number;
+}
+
+export type ImportOutcome = ({ ok: true } & ImportCounts) | ({ ok: false; refusal: Refusal; line: number } & ImportCounts);
+
+export interface ImportDeps {
+  /** Longest line accepted, in bytes. */
+  maxLineBytes: number;
+  /** Writes in flight at once. */
+  concurrency: number;
+  parse(line: string): ImportRecord | Refusal;
+  write(record: ImportRecord): Promise<ImportLineResult | Refusal>;
+  signal?: AbortSignal | undefined;
+}
+
+const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== null && 'code' in x && 'message' in x;
+
+/**
+ * Reads NDJSON chunks and writes each line, a bounded number at a time. Stops at the first bad
+ * line: the lines before it stay imported (an import overwrites, so sending it again is safe).
+ */
+export async function importNdjson(chunks: AsyncIterable<Uint8Array>, deps: ImportDeps): Promise<ImportOutcome> {
+  const counts: ImportCounts = { lines: 0, imported: 0, skipped: 0, expired: 0 };
+  const inFlight = new Set<Promise<void>>();
+  let failure: { refusal: Refusal; line: number } | undefined;
+  let pending: Buffer = Buffer.alloc(0);
+
+  const handle = async (line: string, no: number) => {
+    const record = deps.parse(line);
+    const result = isRefusal(record) ? record : await deps.write(record);
+    if (isRefusal(result)) failure ??= { refusal: { ...result, message: `line ${no}: ${result.message}` }, line: no };
+    else counts[result]++;
+  };
+  const submit = async (bytes: Buffer) => {
+    const line = bytes.toString('utf8').trim();
+    if (!line) return;
+    const no = ++counts.lines;
+    const task = handle(line, no).finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    if (inFlight.size >= deps.concurrency) await Promise.race(inFlight);
+  };
+
+  try {
+    await readLines();
+  } catch (error) {
+    // The body failed (too large, client gone): let the writes already started finish first.
+    await Promise.allSettled(inFlight);
+    throw error;
+  }
+  if (!failure && !deps.signal?.aborted && pending.length) await submit(pending);
+  await Promise.all(inFlight);
+  return failure ? { ok: false, ...failure, ...counts } : { ok: true, ...counts };
+
+  async function readLines(): Promise<void> {
+    for await (const chunk of chunks) {
+      if (deps.signal?.aborted) break;
+      let data = pending.length ? Buffer.concat([pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      // "\n" never occurs inside a multi-byte UTF-8 sequence, so splitting bytes on it is safe.
+      for (let nl = data.indexOf(10); nl !== -1 && !failure; nl = data.indexOf(10)) {
+        await submit(data.subarray(0, nl));
+        data = data.subarray(nl + 1);
+      }
+      pending = Buffer.from(data);
+      if (failure) break;
+      if (pending.length > deps.maxLineBytes) {
+        failure = { refusal: { code: 'payload_too_large', message: `line ${counts.lines + 1} is longer than ${deps.maxLineBytes} bytes` }, line: counts.lines + 1 };
+        break;
+      }
+    }
+  }
+}
