@@ -25,6 +25,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
       maxBodyBytes: int('AIPAYGENT_MAX_BODY_BYTES'),
       maxValueBytes: int('AIPAYGENT_MAX_VALUE_BYTES'),
     },
+    memory: {
+      historyVersions: int('AIPAYGENT_HISTORY_VERSIONS'),
+      refreshOnRead: env.AIPAYGENT_REFRESH_ON_READ ? env.AIPAYGENT_REFRESH_ON_READ === '1' || env.AIPAYGENT_REFRESH_ON_READ === 'true' : undefined,
+      maxImportBytes: int('AIPAYGENT_MAX_IMPORT_BYTES'),
+    },
     freeCallsPerDay: int('AIPAYGENT_FREE_CALLS_PER_DAY'),
     pricing: pricingFromEnv(env.AIPAYGENT_PRICING),
     rateLimit: rateLimit === undefined ? undefined : { requests: rateLimit, windowSeconds: int('AIPAYGENT_RATE_LIMIT_WINDOW_SECONDS') },
