@@ -37,6 +37,9 @@ export const BALANCE_HEADER = 'x-credits-balance-micro-usd';
  */
 export const isRefunded = (status: number): boolean => status >= 500 || status === 400 || status === 413 || status === 415;
 
+const REFUND_FAILED_MESSAGE =
+  'This call failed and the storage backend did not record its refund: it may have been charged (see /credits/ledger). Retry shortly.';
+
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
 /** RateLimit / RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers-11: a List of String items). */
@@ -116,13 +119,15 @@ export function createMetering(deps: MeteringDeps): Metering {
     }
 
     let charge: Charge = outcome.charge;
-    const res = await runHandler(route, { ...ctx, charge });
+    let res = await runHandler(route, { ...ctx, charge });
     if (isRefunded(res.status)) {
       try {
         charge = await meter.refund(accountId, charge, now, `refund: ${memo} answered ${res.status}`);
       } catch (error) {
-        // The call failed and so did its refund: say exactly what is owed, for reconciliation.
+        // The call failed and so did its refund: say exactly what is owed, for reconciliation,
+        // and never let the client read "nothing was charged" when something may have been.
         logger.error('aipaygent: REFUND FAILED, the account is owed this call', { accountId, memo, status: res.status, charge, error });
+        res = errorResponse(new AipaygentError('store_unavailable', REFUND_FAILED_MESSAGE), logger);
       }
       await abandon();
     } else if (idemKey !== undefined) {

@@ -13,11 +13,13 @@ export interface Faults {
   putGate: Promise<void> | undefined;
   /** The next N charges fail as if the backend were down. */
   failCharges: number;
+  /** The next N refunds fail as if the backend were down. */
+  failRefunds: number;
   /** Counts of calls per method, to assert how many round trips a request made. */
   calls: Record<string, number>;
 }
 
-export const newFaults = (): Faults => ({ failMemoryGets: 0, failMemoryPuts: 0, putGate: undefined, failCharges: 0, calls: {} });
+export const newFaults = (): Faults => ({ failMemoryGets: 0, failMemoryPuts: 0, putGate: undefined, failCharges: 0, failRefunds: 0, calls: {} });
 
 /** An in-memory KeyvStore (or `inner`) whose memory collections and charge misbehave as `faults` says. */
 export function faultyStore(faults: Faults, inner: Store = new KeyvStore(new Keyv({ throwOnErrors: true }))): Store {
@@ -42,6 +44,10 @@ export function faultyStore(faults: Faults, inner: Store = new KeyvStore(new Key
         }
         if (name === 'charge' && faults.failCharges > 0) {
           faults.failCharges--;
+          throw new StoreUnavailableError(new Error('injected fault: backend down'));
+        }
+        if (name === 'refund' && faults.failRefunds > 0) {
+          faults.failRefunds--;
           throw new StoreUnavailableError(new Error('injected fault: backend down'));
         }
         return (value as (...a: unknown[]) => unknown).apply(target, args);
