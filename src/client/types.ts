@@ -53,14 +53,15 @@ export interface MemoryDeleted {
   key: string;
   deleted: true;
   /** Versions of its history removed with it. */
-  deleted_versions?: number;
+  deleted_versions: number;
 }
 
 export interface UserErased {
   status: 'success';
   user_id: string;
   deleted_keys: number;
-  deleted_versions?: number;
+  /** Versions of history removed with them. */
+  deleted_versions: number;
 }
 
 /** Balance and free calls; money is integer micro-USD (1 USD = 1000000). */

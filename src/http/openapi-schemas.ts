@@ -74,11 +74,11 @@ export const MemoryKey = z.object({ key: z.string(), size: z.number().int().desc
 export const MemoryList = z.object({ status: success, user_id: z.string(), keys: z.array(MemoryKey), next_cursor: cursor });
 export const MemoryDeleted = z.object({
   status: success, message: z.string(), user_id: z.string(), key: z.string(), deleted: z.literal(true),
-  deleted_versions: z.number().int().optional().describe('Versions of its history removed with it'),
+  deleted_versions: z.number().int().describe('Versions of its history removed with it'),
 });
 export const UserErased = z.object({
   status: success, user_id: z.string(), deleted_keys: z.number().int(),
-  deleted_versions: z.number().int().optional().describe('Versions of history removed with them'),
+  deleted_versions: z.number().int().describe('Versions of history removed with them'),
 });
 
 // Credits.
