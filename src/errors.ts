@@ -62,7 +62,8 @@ export class AipaygentError extends Error {
 /** Thrown by store implementations on any backend fault; always answered 503, never masked as "absent". */
 export class StoreUnavailableError extends AipaygentError {
   constructor(cause?: unknown) {
-    super('store_unavailable', 'The storage backend is unavailable; nothing was charged. Retry shortly.');
+    // "Nothing was charged" would be a promise we cannot keep: a write that timed out may still commit.
+    super('store_unavailable', 'The storage backend is unavailable or did not answer in time; the call was not served. Retry shortly (GET /credits/ledger shows any charge).');
     this.name = 'StoreUnavailableError';
     if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
   }
@@ -71,4 +72,9 @@ export class StoreUnavailableError extends AipaygentError {
 /** Shorthand for a 400 with a precise message. */
 export function invalid(message: string): AipaygentError {
   return new AipaygentError('invalid_request', message);
+}
+
+/** A 401 that tells the client which scheme to use (the same header on every key or token failure). */
+export function unauthorized(message: string): AipaygentError {
+  return new AipaygentError('unauthorized', message, undefined, { 'www-authenticate': 'Bearer realm="aipaygent"' });
 }
