@@ -11,6 +11,8 @@ scenario.server.listen(0, '127.0.0.1', () => {
   process.stdout.write(JSON.stringify({ port, headers: scenario.headers, request: scenario.request }) + '\n');
 });
 process.on('SIGTERM', () => {
-  scenario.server.close();
-  void scenario.close().then(() => process.exit(0));
+  // Requests still in flight finish before the store closes (else they would fail with 503 at shutdown).
+  scenario.server.close(() => void scenario.close().then(() => process.exit(0)));
+  scenario.server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 5000).unref();
 });
