@@ -1,10 +1,9 @@
 // `npm run bench`: runs scenario pairs side by side (autocannon against child-process servers) and records ratios.
 import { spawn } from 'node:child_process';
-import { cpus } from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { PATH, type RequestSpec } from './scenarios.js';
+import { machine, writeSection } from './report.js';
 
 interface Pair {
   id: string;
@@ -75,24 +74,15 @@ for (const pair of PAIRS.filter((p) => only.length === 0 || only.some((o) => p.i
   rows.push(line);
 }
 
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}`;
-const section = [
-  `<!-- bench:http:start -->`,
-  `Command: \`npm run bench\` (autocannon, ${connections} connections, ${seconds} s per run after a 2 s warm-up, each server in its own process, baseline and subject alternated twice and averaged).`,
-  `Machine: ${machine}. Run: ${new Date().toISOString()}.`,
-  '',
-  '| pair | baseline req/s | aipaygent req/s | ratio | target | aipaygent latency |',
-  '|---|---:|---:|---:|---|---|',
-  ...rows,
-  `<!-- bench:http:end -->`,
-].join('\n');
-let doc = '';
-try {
-  doc = readFileSync('BENCHMARKS.md', 'utf8');
-} catch {
-  doc = '# Benchmarks\n\nSpeed is reported as ratios measured side by side in one run: absolute numbers on a shared 2-core machine drift.\n\n';
-}
-doc = doc.includes('<!-- bench:http:start -->') && only.length === 0
-  ? doc.replace(/<!-- bench:http:start -->[\s\S]*<!-- bench:http:end -->/, section)
-  : only.length === 0 ? `${doc}\n## HTTP throughput\n\n${section}\n` : doc;
-writeFileSync('BENCHMARKS.md', doc);
+writeSection(
+  'http',
+  'HTTP throughput: aipaygent mounted vs the bare framework',
+  [
+    `Command: \`npm run bench\` (autocannon, ${connections} connections, ${seconds} s per run after a 2 s warm-up, each server in its own process, baseline and subject alternated twice and averaged).`,
+    `Machine: ${machine()}. Run: ${new Date().toISOString()}.`,
+    '',
+    '| pair | baseline req/s | aipaygent req/s | ratio | target | aipaygent latency |',
+    '|---|---:|---:|---:|---|---|',
+    ...rows,
+  ].join('\n'),
+);
