@@ -1,5 +1,6 @@
 // createAipaygent(): wires config, store, services and routes into `handle`, a typed `api` and `close`.
 import { createHash } from 'node:crypto';
+import { MemoryClaude } from './claude/memory-claude.js';
 import { createClaudeProxy } from './claude/proxy.js';
 import { parseOptions, type AipaygentOptions } from './config.js';
 import { createHandler } from './http/core.js';
@@ -82,7 +83,8 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   for (const r of creditsRoutes({ ledger })) router.add(r);
   if (config.claude) {
     const proxy = createClaudeProxy(config.claude, lazyStore, config.logger);
-    for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger: config.logger })) router.add(r);
+    const memoryClaude = new MemoryClaude({ proxy, memory, store: lazyStore, meter, config: config.claude, maxKeyBytes: config.limits.maxKeyBytes, logger: config.logger });
+    for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger: config.logger, memory: memoryClaude })) router.add(r);
   }
   if (config.adminToken !== undefined) for (const r of adminRoutes({ keys, ledger })) router.add(r);
   for (const r of [...discoveryRoutes({ routes: router.routes, config }), ...docsRoutes()]) router.add(r);

@@ -30,7 +30,7 @@ const RANGES: Record<keyof ClaudeMemoryConfig, [fallback: number, min: number, m
   maxSteps: [8, 1, 100],
   injectTokens: [2000, 1, 1_000_000],
   maxInjectTokens: [32_000, 1, 1_000_000],
-  maxInjectedMemories: [100, 1, 10_000],
+  maxInjectedMemories: [100, 1, 999],
   maxListedFiles: [500, 1, 100_000],
 };
 

@@ -124,3 +124,19 @@ export function declaredMemoryTool(body: Record<string, unknown>): DeclaredMemor
   }
   return null;
 }
+
+/** How memory-aware calls work, for the Claude routes' documentation (OpenAPI, /docs). */
+export function memoryRouteDoc(config: ClaudeMemoryConfig): string {
+  return (
+    '**Memory-aware calls.** Add `memory: {user_id, keys?, prefix?, max_tokens?}` to the body (SDK users: the headers ' +
+    '`x-aipaygent-memory-user`, `x-aipaygent-memory-keys` (comma-separated), `x-aipaygent-memory-prefix`, `x-aipaygent-memory-max-tokens`, ' +
+    'percent-encoded) to add that user\'s memories to the system prompt, after your own system blocks: one ' +
+    '`<memory key="…">json</memory>` per key, sorted by key, within `max_tokens` ' +
+    `(default ${config.injectTokens}); \`X-Memory-Keys\` lists the keys injected, \`X-Memory-Truncated\` says what the budget cut. ` +
+    'Declare Claude\'s memory tool (`{"type": "memory_20250818", "name": "memory"}`) with `memory.user_id` and the server runs the ' +
+    'model\'s memory calls on that user\'s memories (`/memories/notes.md` is the key `notes.md`) until it answers, ' +
+    `at most ${config.maxSteps} upstream calls, each billed as a Claude call. The answer is one Message without the memory tool calls; ` +
+    '`X-Memory-Tool-Steps` and `X-Memory-Tool-Stopped` (`step_limit`, `payment_required`, `client_tool`) tell how it went ' +
+    '(streams: `: aipaygent-memory-tool-steps=<n>` and `: aipaygent-memory-tool-stopped=<why>` comments at the end).'
+  );
+}

@@ -24,10 +24,10 @@ export interface ClaudeCall {
   now: number;
 }
 
-/** What the route renders. `cost` is what the caller was charged, in micro-USD. */
+/** What the route renders. `cost` is what the caller was charged, in micro-USD; `headers` are added to the answer. */
 export type ClaudeOutcome =
-  | { kind: 'message'; status: number; text: string; contentType: string; requestId: string | null; cost: number; balance: number | null }
-  | { kind: 'stream'; status: number; chunks: AsyncIterable<Uint8Array>; contentType: string; requestId: string | null; balance: number | null }
+  | { kind: 'message'; status: number; text: string; contentType: string; requestId: string | null; cost: number; balance: number | null; headers?: Record<string, string> }
+  | { kind: 'stream'; status: number; chunks: AsyncIterable<Uint8Array>; contentType: string; requestId: string | null; balance: number | null; headers?: Record<string, string> }
   | { kind: 'failed'; failure: ClientFailure; cost: number }
   | { kind: 'insufficient'; required: number; balance: number };
 

@@ -1,6 +1,8 @@
 // Claude routes (API key, billed by tokens): the article's /claude/message and Anthropic-compatible /v1/messages.
 import { z } from 'zod';
 import { ANTHROPIC_TYPE_OF, type ClientFailure } from '../../claude/failure.js';
+import type { MemoryClaude } from '../../claude/memory-claude.js';
+import { memoryRouteDoc } from '../../claude/memory-spec.js';
 import { chooseModel, type ClaudeConfig } from '../../claude/options.js';
 import { STREAM_COST_COMMENT, type ClaudeOutcome, type ClaudeProxy } from '../../claude/proxy.js';
 import { AipaygentError, type ErrorCode } from '../../errors.js';
@@ -16,6 +18,8 @@ export interface ClaudeRouteDeps {
   config: ClaudeConfig;
   meter: Meter;
   logger: Logger;
+  /** Context injection and the server-side memory tool; without it `memory` is passed upstream untouched. */
+  memory?: MemoryClaude;
 }
 
 /** The header carrying what a non-streamed call was charged (streams end with an SSE comment instead). */
@@ -66,7 +70,7 @@ function anthropicFailure(f: ClientFailure): CoreResponse {
 }
 
 function success(o: Extract<ClaudeOutcome, { kind: 'message' | 'stream' }>): CoreResponse {
-  const headers: Record<string, string> = { 'content-type': o.contentType };
+  const headers: Record<string, string> = { ...o.headers, 'content-type': o.contentType };
   if (o.requestId) headers['request-id'] = o.requestId;
   if (o.balance !== null) headers[BALANCE_HEADER] = String(o.balance);
   if (o.kind === 'message') return { status: o.status, headers: { ...headers, 'cache-control': 'no-store', [COST_HEADER]: String(o.cost) }, body: o.text };
@@ -80,6 +84,7 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
   // Documentation (OpenAPI) shared by both routes.
   const docs = {
     tags: ['Claude'],
+    description: memoryRouteDoc(config.memory),
     headers: ['anthropic-beta'],
     errors: ['not_found', 'rate_limited'],
     responses: {
@@ -94,10 +99,12 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
     const choice = chooseModel(config, ctx.body.model);
     if (!choice.ok) throw new AipaygentError('invalid_request', choice.message);
     const beta = ctx.req.headers['anthropic-beta'];
-    const outcome = await proxy.call({
+    const call = {
       accountId: ctx.caller.accountId, body: ctx.body, choice, free: ctx.charge?.free ?? false,
       signal: ctx.req.signal, beta: Array.isArray(beta) ? beta.join(',') : beta, now: ctx.now,
-    });
+    };
+    // Memory-aware calls (`memory` / x-aipaygent-memory-* headers) go through the memory layer; the others straight to the proxy.
+    const outcome = await (deps.memory ? deps.memory.call(call, ctx.req.headers) : proxy.call(call));
     if (outcome.kind === 'message' || outcome.kind === 'stream') return success(outcome);
     if (outcome.kind === 'insufficient') {
       const charge = ctx.charge;
