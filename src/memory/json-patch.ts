@@ -1,5 +1,5 @@
-// JSON Patch (RFC 6902), written here rather than taken from the `rfc6902` package (see the report in
-// test/memory/json-patch.test.ts): every path resolves through own members only, array indexes are
+// JSON Patch (RFC 6902), written here rather than taken from the `rfc6902` package (the defects found are
+// kept as a test in test/memory/patches.test.ts): every path resolves through own members only, array indexes are
 // checked strictly, and a patch applies completely or not at all.
 import { formatPointer, isIndex, parsePointer, resolve } from './json-pointer.js';
 import { cloneJson, isObject, jsonEqual, setOwn } from './json-value.js';

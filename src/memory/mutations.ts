@@ -24,6 +24,7 @@ export function storeMutation(text: string, etag: string, ttlMs: number | null, 
 export function deleteMutation(precondition: Precondition | undefined): Mutation {
   return {
     op: 'delete',
+    alone: true,
     precondition,
     apply(draft) {
       if (!draft.exists) return refuse('not_found', 'No such memory');

@@ -16,6 +16,8 @@ export interface Mutation {
   apply(draft: Draft): Refusal | null;
   /** Facts for the caller's response, read from the final state of its batch (e.g. an array's length). */
   describe?(draft: Draft): Record<string, unknown>;
+  /** Applied in a batch of its own (a delete: what follows it must not be folded into it). */
+  alone?: boolean;
 }
 
 export interface Target {
@@ -79,7 +81,9 @@ export class Mutator {
 
   private async drain(id: string, target: Target, queue: Entry[]): Promise<void> {
     while (queue.length) {
-      const batch = queue[0]!.solo ? queue.splice(0, 1) : queue.splice(0, Math.min(queue.length, MAX_BATCH));
+      let size = 1;
+      if (!queue[0]!.solo && !queue[0]!.mutation.alone) while (size < queue.length && size < MAX_BATCH && !queue[size]!.mutation.alone) size++;
+      const batch = queue.splice(0, size);
       try {
         const again = await this.apply(target, batch);
         if (again) queue.unshift(...again);

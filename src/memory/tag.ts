@@ -22,12 +22,6 @@ export function formatTag(info: TagInfo): string {
   return tag;
 }
 
-/** The etag part alone: the hot path (retrieve, list) needs nothing else. */
-export function etagOfTag(tag: string): string {
-  const end = tag.indexOf(';');
-  return end === -1 ? tag : tag.slice(0, end);
-}
-
 export function parseTag(tag: string): TagInfo {
   const parts = tag.split(';');
   const info: TagInfo = { etag: parts[0]!, ttlMs: null };
