@@ -112,8 +112,9 @@ export class Mutator {
         return refusal;
       });
       const facts = batch.map((e, i) => (refusals[i] === null && e.mutation.describe ? e.mutation.describe(draft) : {}));
+      // A refused entry is told the state after its batch: that is what a retry will be compared with.
       const settle = (meta: MemoryMeta | null, written: boolean) =>
-        batch.forEach((e, i) => e.resolve(refusals[i] ? { ok: false, refusal: refusals[i]!, current: before } : { ok: true, meta, written, facts: facts[i]! }));
+        batch.forEach((e, i) => e.resolve(refusals[i] ? { ok: false, refusal: refusals[i]!, current: written ? meta : before } : { ok: true, meta, written, facts: facts[i]! }));
       if (!draft.changed) {
         settle(before, false);
         return undefined;

@@ -53,6 +53,18 @@ describe('the memory mutator', () => {
     expect((await memory.versions('acct', 'u', 'k', Date.now())).map((v) => v.version)).toEqual([1]);
   });
 
+  it('tells a refused entry the state after its batch, the one a retry is compared with', async () => {
+    const { memory, open } = gated();
+    const first = memory.append('acct', T, { path: [], items: [1] });
+    await tick();
+    const other = memory.append('acct', T, { path: [], items: [2] });
+    const stale = memory.append('acct', T, { path: [], items: [3], precondition: { ifMatch: ['"not-it"'] } });
+    open();
+    await first;
+    const [ok, refused] = await Promise.all([other, stale]);
+    expect(refused).toMatchObject({ ok: false, refusal: { code: 'precondition_failed' }, current: { version: 2, etag: ok.ok && ok.meta.etag } });
+  });
+
   it('judges an oversized batch entry by entry: only the append that overflows is refused', async () => {
     const { memory, open } = gated({ maxValueBytes: 100 });
     const first = memory.append('acct', T, { path: [], items: ['a'] });
