@@ -92,11 +92,11 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
 
   const handler = createHandler({
     router,
-    keys,
     adminTokenHash: config.adminToken === undefined ? undefined : createHash('sha256').update(config.adminToken).digest(),
     limits: config.limits,
     logger: config.logger,
     metering: createMetering({
+      keys,
       meter,
       limiter: config.rateLimit && new RateLimiter(lazyStore, config.rateLimit),
       idempotency: new Idempotency(lazyStore),

@@ -1,7 +1,6 @@
-// The request pipeline: match, authenticate, validate, run the route, map errors. Adapters call `handle`.
+// The request pipeline: match, check credentials, validate, run the route (key routes through metering), map errors. Adapters call `handle`.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AipaygentError } from '../errors.js';
-import type { KeyService } from '../keys/key-service.js';
+import { AipaygentError, unauthorized } from '../errors.js';
 import { parseApiKey } from '../keys/api-key.js';
 import { readJsonBody, type BodyLimits } from './body.js';
 import { parseInput, queryObject } from './fields.js';
@@ -13,16 +12,12 @@ import type { CoreRequest, CoreResponse } from './types.js';
 
 export interface CoreDeps {
   router: Router;
-  keys: KeyService;
   adminTokenHash: Buffer | undefined;
   limits: BodyLimits;
   logger: Logger;
-  /** Rate limit, Idempotency-Key and the meter, run around every key-authenticated route. */
+  /** Key verification, rate limit, Idempotency-Key and the meter, run around every key-authenticated route. */
   metering: Metering;
 }
-
-const unauthorized = (message: string) =>
-  new AipaygentError('unauthorized', message, undefined, { 'www-authenticate': 'Bearer realm="aipaygent"' });
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
@@ -41,7 +36,7 @@ export function presentedToken(headers: CoreRequest['headers']): string | undefi
 const NO_CALLER: Caller = { accountId: '', keyId: '' };
 
 export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<CoreResponse | undefined> {
-  const { router, keys, adminTokenHash, limits, logger, metering } = deps;
+  const { router, adminTokenHash, limits, logger, metering } = deps;
 
   async function run(route: Route, req: CoreRequest, params: Record<string, string>): Promise<CoreResponse> {
     const now = Date.now();
@@ -56,15 +51,10 @@ export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<Cor
     const query = route.query ? parseInput(route.query, queryObject(req.query), 'query') : undefined;
     const rawBody = route.body ? await readJsonBody(req.body, limits) : undefined;
     const body = route.body ? parseInput(route.body, rawBody, 'request body') : undefined;
-    let caller = NO_CALLER;
-    if (route.auth === 'key') {
-      const found = await keys.authenticate(token!, now);
-      if (!found) throw unauthorized('Invalid or revoked API key');
-      caller = found;
-    }
-    const ctx = { req, query, body, params, caller, now, charge: null };
-    // Invalid requests were refused above, before the meter: they cost nothing.
-    return route.auth === 'key' ? metering(route, ctx, rawBody) : route.handle(ctx);
+    const ctx = { req, query, body, params, caller: NO_CALLER, now, charge: null };
+    // Invalid requests were refused above, before the meter: they cost nothing. Key routes: metering
+    // verifies the key against the store (within the charge on metered routes) and sets ctx.caller.
+    return route.auth === 'key' ? metering(route, ctx, rawBody, token!) : route.handle(ctx);
   }
 
   return async function handle(req: CoreRequest): Promise<CoreResponse | undefined> {

@@ -1,5 +1,6 @@
-// The metering stage of the pipeline: rate limit, Idempotency-Key, charge, run the handler, refund on failure.
-import { AipaygentError } from '../errors.js';
+// The key-route stage of the pipeline: verify the key, rate limit, Idempotency-Key, charge, run the handler, refund on failure.
+import { AipaygentError, unauthorized } from '../errors.js';
+import type { ChargeCredential, KeyService } from '../keys/key-service.js';
 import type { Charge, Meter } from '../meter/meter.js';
 import type { RateDecision, RateLimiter } from '../meter/rate-limit.js';
 import { fingerprint, idempotencyKeyOf, type Idempotency } from './idempotency.js';
@@ -19,6 +20,7 @@ export interface PayPerCall {
 }
 
 export interface MeteringDeps {
+  keys: Pick<KeyService, 'authenticate' | 'chargeAuth'>;
   meter: Meter;
   limiter: RateLimiter | undefined;
   idempotency: Idempotency;
@@ -64,11 +66,16 @@ export function checkPricing(routes: readonly Route[], pricing: Readonly<Record<
   }
 }
 
-/** The stage core.ts calls for every key-authenticated route (rawBody: the JSON body before validation). */
-export type Metering = (route: Route, ctx: RouteContext, rawBody: unknown) => Promise<CoreResponse>;
+/**
+ * The stage core.ts calls for every key-authenticated route (rawBody: the JSON body before
+ * validation; apiKey: the well-formed key presented, not yet verified: this stage verifies it).
+ */
+export type Metering = (route: Route, ctx: RouteContext, rawBody: unknown, apiKey: string) => Promise<CoreResponse>;
+
+const INVALID_KEY = 'Invalid or revoked API key';
 
 export function createMetering(deps: MeteringDeps): Metering {
-  const { meter, limiter, idempotency, pricing, logger, payPerCall } = deps;
+  const { keys, meter, limiter, idempotency, pricing, logger, payPerCall } = deps;
 
   async function runHandler(route: Route, ctx: RouteContext): Promise<CoreResponse> {
     try {
@@ -78,10 +85,16 @@ export function createMetering(deps: MeteringDeps): Metering {
     }
   }
 
-  async function metered(route: Route, ctx: RouteContext, rawBody: unknown, rate: RateDecision | undefined): Promise<CoreResponse> {
-    const { accountId } = ctx.caller;
+  /**
+   * `unverified`: the key has not been checked yet; the charge checks it in the same store operation,
+   * and its claimed caller is acted for only once that charge said yes. Else ctx.caller is verified.
+   */
+  async function metered(
+    route: Route, ctx: RouteContext, rawBody: unknown, rate: RateDecision | undefined, idemKey: string | undefined, unverified?: ChargeCredential,
+  ): Promise<CoreResponse> {
+    const caller = unverified?.claimed ?? ctx.caller;
+    const { accountId } = caller;
     const { now, req } = ctx;
-    const idemKey = route.method === 'POST' ? idempotencyKeyOf(req.headers) : undefined;
     const fp = idemKey === undefined ? '' : fingerprint(route.method, route.path, req.query, rawBody);
     if (idemKey !== undefined) {
       const begun = await idempotency.begin(accountId, idemKey, fp, now);
@@ -93,9 +106,14 @@ export function createMetering(deps: MeteringDeps): Metering {
 
     const memo = `${route.method} ${route.path}`;
     const price = route.metered === 'tokens' ? 0 : pricing[route.path]!;
+    const take = async () => {
+      const taken = await meter.charge(accountId, price, now, memo, unverified?.auth);
+      if ('unauthorized' in taken) throw unauthorized(INVALID_KEY);
+      return taken;
+    };
     let outcome;
     try {
-      outcome = await meter.charge(accountId, price, now, memo);
+      outcome = await take();
     } catch (error) {
       await abandon();
       throw error;
@@ -105,7 +123,7 @@ export function createMetering(deps: MeteringDeps): Metering {
     if (!outcome.ok && payPerCall && price > 0) {
       try {
         paidHeaders = await payPerCall.pay(accountId, req, price, route, now);
-        if (paidHeaders) outcome = await meter.charge(accountId, price, now, memo);
+        if (paidHeaders) outcome = await take();
       } catch (error) {
         await abandon();
         throw error;
@@ -119,7 +137,7 @@ export function createMetering(deps: MeteringDeps): Metering {
     }
 
     let charge: Charge = outcome.charge;
-    let res = await runHandler(route, { ...ctx, charge });
+    let res = await runHandler(route, { ...ctx, caller, charge });
     if (isRefunded(res.status)) {
       try {
         charge = await meter.refund(accountId, charge, now, `refund: ${memo} answered ${res.status}`);
@@ -139,8 +157,17 @@ export function createMetering(deps: MeteringDeps): Metering {
     return { ...res, headers: { ...res.headers, ...headers, ...paidHeaders } };
   }
 
-  /** Runs a key-authenticated route: the rate limit for all of them, the meter for metered ones. */
-  return async function run(route, ctx, rawBody) {
+  /** Runs a key-authenticated route: verifies the key, then the rate limit for all of them, the meter for metered ones. */
+  return async function run(route, ctx, rawBody, apiKey) {
+    const idemKey = route.metered && route.method === 'POST' ? idempotencyKeyOf(ctx.req.headers) : undefined;
+    // A metered call verifies its key inside the charge: one store operation, no round trip of its own.
+    // A rate limit and an Idempotency-Key act on the account BEFORE the charge (a forged key must neither
+    // spend someone's rate limit nor be shown their stored response): then the key is verified first, alone.
+    const credential = route.metered && !limiter && idemKey === undefined ? keys.chargeAuth(apiKey) : undefined;
+    if (credential) return metered(route, ctx, rawBody, undefined, undefined, credential);
+    const caller = await keys.authenticate(apiKey, ctx.now);
+    if (!caller) throw unauthorized(INVALID_KEY);
+    ctx = { ...ctx, caller };
     let rate: RateDecision | undefined;
     if (limiter) {
       rate = await limiter.hit(ctx.caller.accountId, ctx.caller.keyId, ctx.now);
@@ -158,6 +185,6 @@ export function createMetering(deps: MeteringDeps): Metering {
       const res = await runHandler(route, ctx);
       return rate ? { ...res, headers: { ...res.headers, ...quotaHeaders(ctx.now, undefined, rate) } } : res;
     }
-    return metered(route, ctx, rawBody, rate);
+    return metered(route, ctx, rawBody, rate, idemKey);
   };
 }

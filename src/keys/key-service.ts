@@ -1,5 +1,5 @@
 // API keys: create (shown once), authenticate against the stored hash, revoke at once.
-import type { Store } from '../storage/contract.js';
+import type { ChargeAuth, Store } from '../storage/contract.js';
 import { accountOfKeyId, hashSecret, isAccountId, newAccountId, newApiKey, newKeyId, parseApiKey, sameSecret } from './api-key.js';
 
 /** Keys live in their account's own collection, next to its money and memory. */
@@ -12,6 +12,12 @@ export const KEYS_COLLECTION = 'keys';
  */
 const ACTIVE = 'active';
 const REVOKED = 'revoked';
+
+/** A key's claimed caller plus the check that proves it inside `store.charge` (see `KeyService.chargeAuth`). */
+export interface ChargeCredential {
+  claimed: { accountId: string; keyId: string };
+  auth: ChargeAuth;
+}
 
 export interface CreatedKey {
   status: 'success';
@@ -43,6 +49,18 @@ export class KeyService {
     const stored = await this.store.get(claimed.accountId, KEYS_COLLECTION, claimed.keyId, now);
     if (!stored || stored.tag !== ACTIVE) return undefined;
     return sameSecret(apiKey, stored.value.subarray(0, 32)) ? claimed : undefined;
+  }
+
+  /**
+   * For metered calls: who a well-formed API key claims to be, and the check `store.charge` runs on
+   * its record in the same atomic operation as the charge (ChargeAuth: live, 'active', same hash),
+   * so that verifying the key costs no round trip of its own. Nothing is verified here: the claimed
+   * caller must not be acted for before that charge said yes. undefined when it is not an API key.
+   */
+  chargeAuth(apiKey: string): ChargeCredential | undefined {
+    const claimed = parseApiKey(apiKey);
+    if (!claimed) return undefined;
+    return { claimed, auth: { collection: KEYS_COLLECTION, key: claimed.keyId, tag: ACTIVE, hash: hashSecret(apiKey) } };
   }
 
   /** Whether the account has ever had a key (revoked ones count): accounts exist only through their keys. */

@@ -1,7 +1,7 @@
 // The meter: "a free call left today, else a debit of the price" in one store operation, and its refund.
 import type { AipaygentError } from '../errors.js';
 import { paymentRequired, type HowToBuyProvider } from '../ledger/payment-required.js';
-import type { Store } from '../storage/contract.js';
+import type { ChargeAuth, Store } from '../storage/contract.js';
 import { utcDay } from '../time.js';
 
 /** What the meter decided for one call; handlers read it as `ctx.charge`. */
@@ -21,7 +21,9 @@ export interface Charge {
 
 export type ChargeOutcome =
   | { ok: true; charge: Charge }
-  | { ok: false; price: number; balance: number; freeRemaining: number; resetAt: number };
+  | { ok: false; price: number; balance: number; freeRemaining: number; resetAt: number }
+  /** Only with `auth`: the key did not verify, and nothing was taken. */
+  | { ok: false; unauthorized: true };
 
 export interface QuotaStatus {
   freeCallsPerDay: number;
@@ -46,14 +48,16 @@ export class Meter {
    * One store round trip. `price` > 0: a free call, else a debit of `price`, else refused.
    * `price` 0 (token-billed routes): a free call when one is left, else ok with nothing taken;
    * the handler then reserves and settles the real cost itself (`store.hold` / `store.settle`).
+   * `auth` (KeyService.chargeAuth) verifies the caller's API key in that same store operation.
    */
-  async charge(accountId: string, price: number, now: number, memo: string): Promise<ChargeOutcome> {
+  async charge(accountId: string, price: number, now: number, memo: string, auth?: ChargeAuth): Promise<ChargeOutcome> {
     const { day, endsAt } = utcDay(now);
     const r = await this.store.charge(
       accountId,
-      { window: day, windowExpiresAt: endsAt + WINDOW_GRACE_MS, freeLimit: this.freeCallsPerDay, price, memo },
+      { window: day, windowExpiresAt: endsAt + WINDOW_GRACE_MS, freeLimit: this.freeCallsPerDay, price, memo, ...(auth && { auth }) },
       now,
     );
+    if ('unauthorized' in r) return r;
     const freeRemaining = Math.max(0, this.freeCallsPerDay - r.freeUsed);
     if (r.ok) return { ok: true, charge: { free: r.free, price: r.free ? 0 : price, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
     if (price === 0) return { ok: true, charge: { free: false, price: 0, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };

@@ -89,6 +89,23 @@ export type PostResult =
   | { ok: false; reason: 'insufficient_funds'; balance: number }
   | { ok: false; reason: 'duplicate'; balance: number };
 
+/**
+ * Authenticates the caller inside `charge`, so that "is this API key valid?" and "take the free call
+ * or the price" are one atomic store operation (one round trip) instead of a read and then a charge.
+ * The charge proceeds only if the record (account, collection, key) is live at `now`, has tag `tag`
+ * and its value begins with the 32 bytes `hash`. The store may compare `hash` with a plain,
+ * early-exit comparison: both sides are SHA-256 digests, and a caller chooses only the preimage (the
+ * presented key), so timing reveals at most how many leading bytes of the digest of their own guess
+ * match, which preimage resistance makes useless for finding a key (see src/storage/charge-auth.ts).
+ */
+export interface ChargeAuth {
+  collection: string;
+  key: string;
+  tag: string;
+  /** The 32-byte SHA-256 of the presented secret; any other length never matches. */
+  hash: Uint8Array;
+}
+
 /** "A free call left today, else a debit of `price`", as one atomic operation. */
 export interface ChargeInput {
   /** Window id for the free calls, e.g. the UTC day "2026-11-24". */
@@ -99,12 +116,19 @@ export interface ChargeInput {
   /** micro-USD debited when no free call is left; 0 means free calls only. */
   price: number;
   memo?: string;
+  /**
+   * When given, checked first: if it fails, nothing is read or written beyond the check (no free
+   * call, no debit, no account created) and the answer is `{ ok: false, unauthorized: true }`.
+   */
+  auth?: ChargeAuth;
 }
 
 export type ChargeResult =
   | { ok: true; free: true; freeUsed: number; balance: number }
   | { ok: true; free: false; freeUsed: number; balance: number; entry: LedgerEntry }
-  | { ok: false; freeUsed: number; balance: number };
+  | { ok: false; freeUsed: number; balance: number }
+  /** Only when `auth` was given and did not match; says nothing about the account. */
+  | { ok: false; unauthorized: true };
 
 export interface HoldInput {
   holdId: string;

@@ -4,6 +4,7 @@ import type {
   ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery,
   Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord,
 } from './contract.js';
+import { authMatches } from './charge-auth.js';
 import { KeyedLock } from './lock.js';
 
 interface RawRecord extends RecordMeta {
@@ -190,8 +191,11 @@ export class KeyvStore implements Store {
 
   // --- money: one account document (balance, seq, holds) plus one Keyv entry per ledger entry ---
 
-  private money<T>(account: string, now: Millis, fn: (a: Account) => Promise<T>): Promise<T> {
+  /** `refuse`, when given, runs first inside the lock: a non-undefined answer ends the operation untouched. */
+  private money<T>(account: string, now: Millis, fn: (a: Account) => Promise<T>, refuse?: () => Promise<T | undefined>): Promise<T> {
     return this.lock.run(this.k('a', account), async () => {
+      const refused = await refuse?.();
+      if (refused !== undefined) return refused;
       const stored = await this.read<Account>(this.k('a', account));
       const a: Account = stored ? { ...stored, holds: { ...stored.holds } } : { balance: 0, seq: 0, holds: {} };
       for (const [holdId, hold] of Object.entries(a.holds)) {
@@ -235,6 +239,10 @@ export class KeyvStore implements Store {
 
   async charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
     const counterKey = this.k('c', account, `free:${input.window}`);
+    const { auth } = input;
+    // The key record is read inside the money lock, before the account: a refused caller leaves no trace.
+    const refuse = auth && (async (): Promise<ChargeResult | undefined> =>
+      authMatches(await this.get(account, auth.collection, auth.key, now), auth, now) ? undefined : { ok: false, unauthorized: true });
     return this.money(account, now, async (a) => {
       const c = await this.read<Counter>(counterKey);
       const used = c && c.exp > now ? c.n : 0;
@@ -245,7 +253,7 @@ export class KeyvStore implements Store {
       if (input.price <= 0 || a.balance < input.price) return { ok: false, freeUsed: used, balance: a.balance };
       const entry = await this.append(a, account, { amount: -input.price, kind: 'debit', memo: input.memo }, now);
       return { ok: true, free: false, freeUsed: used, balance: a.balance, entry };
-    });
+    }, refuse);
   }
 
   async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {

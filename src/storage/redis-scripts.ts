@@ -141,8 +141,9 @@ return n
 
 /**
  * Prelude of every money script. KEYS: account (bal, seq), ledger list, references, holds (id ->
- * amount), holds by expiry, counter (or the account key again when unused), and, on a standalone
- * server only, the global zset of accounts by earliest hold expiry (for sweep). ARGV: now, account.
+ * amount), holds by expiry, counter (or the account key again when unused), the record charge
+ * authenticates with (or the account key again), and, on a standalone server only, the global zset
+ * of accounts by earliest hold expiry (for sweep). ARGV: now, account.
  * Releases expired holds first, posting 'release' entries, exactly like the generic store.
  */
 const MONEY = `
@@ -166,9 +167,9 @@ local function append(amount, kind, ref, memo)
 end
 -- Keeps the account's earliest hold expiry in the global zset that sweep reads.
 local function reindex()
-  if not KEYS[7] then return end
+  if not KEYS[8] then return end
   local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-  if first[1] then redis.call('ZADD', KEYS[7], first[2], ARGV[2]) else redis.call('ZREM', KEYS[7], ARGV[2]) end
+  if first[1] then redis.call('ZADD', KEYS[8], first[2], ARGV[2]) else redis.call('ZREM', KEYS[8], ARGV[2]) end
 end
 local released = 0
 do
@@ -204,10 +205,20 @@ return {1, bal, e}
 `;
 
 /**
- * ARGV[3..]: windowExpiresAt, freeLimit, price, memo?. KEYS[6]: the window's counter.
- * Returns {1, freeUsed, balance} (free) | {2, freeUsed, balance, entry} (paid) | {0, freeUsed, balance}.
+ * ARGV[3..]: windowExpiresAt, freeLimit, price, memo?, auth tag? ('' = no auth), auth hash (32 bytes).
+ * KEYS[6]: the window's counter; KEYS[7]: the API key record (same {account} slot: Cluster-safe).
+ * Returns {1, freeUsed, balance} (free) | {2, freeUsed, balance, entry} (paid) | {0, freeUsed, balance}
+ * | {3} (unauthorized). The key is checked before the prelude, so a refused caller writes nothing. The
+ * plain string compare is safe: both sides are SHA-256 digests (see src/storage/charge-auth.ts).
  */
-export const CHARGE = `${MONEY}
+export const CHARGE = `
+if ARGV[7] ~= '' then
+  local m = redis.call('HMGET', KEYS[7], 'tag', 'exp', 'v')
+  if m[1] ~= string.sub(ARGV[7], 2) or (m[2] ~= '' and tonumber(m[2]) <= tonumber(ARGV[1])) or #ARGV[8] ~= 32 or string.sub(m[3], 1, 32) ~= ARGV[8] then
+    return {3}
+  end
+end
+${MONEY}
 local c = redis.call('HMGET', KEYS[6], 'n', 'exp')
 local used = 0
 if c[1] and tonumber(c[2]) > now then used = tonumber(c[1]) end

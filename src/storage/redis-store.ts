@@ -125,9 +125,9 @@ export class RedisStore implements Store {
     return scope === null ? `${this.prefix}o:${enc(key)}` : `${this.tag(scope)}o:${enc(key)}`;
   }
 
-  private money(s: Script, account: string, now: Millis, args: Arg[], counter?: string): Promise<unknown> {
+  private money(s: Script, account: string, now: Millis, args: Arg[], counter?: string, record?: string): Promise<unknown> {
     const t = this.tag(account);
-    const keys = [`${t}a`, `${t}l`, `${t}f`, `${t}h`, `${t}hz`, counter ?? `${t}a`];
+    const keys = [`${t}a`, `${t}l`, `${t}f`, `${t}h`, `${t}hz`, counter ?? `${t}a`, record ?? `${t}a`];
     // In a Cluster the global zset lives in another slot, so scripts cannot touch it there (see sweep).
     if (this.kind !== 'cluster') keys.push(this.dueKey);
     return this.eval(s, keys, [int(now, 'now'), account, ...args]);
@@ -203,13 +203,13 @@ export class RedisStore implements Store {
   }
 
   async charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
-    const { windowExpiresAt, freeLimit, price } = input;
-    const args = [int(windowExpiresAt, 'windowExpiresAt'), int(freeLimit, 'freeLimit'), int(price, 'price'), opt(input.memo)];
-    const r = (await this.money(S.CHARGE, account, now, args, this.counterKey(account, `free:${input.window}`))) as unknown[];
+    const { windowExpiresAt, freeLimit, price, auth } = input;
+    const args = [int(windowExpiresAt, 'windowExpiresAt'), int(freeLimit, 'freeLimit'), int(price, 'price'), opt(input.memo), opt(auth?.tag), auth ? Buffer.from(auth.hash) : ''];
+    const r = (await this.money(S.CHARGE, account, now, args, this.counterKey(account, `free:${input.window}`), auth && this.recordKeys(account, auth.collection, auth.key)[0])) as unknown[];
     const [freeUsed, balance] = [Number(r[1]), Number(r[2])];
     if (r[0] === 1) return { ok: true, free: true, freeUsed, balance };
     if (r[0] === 2) return { ok: true, free: false, freeUsed, balance, entry: entryOf(account, r[3]) };
-    return { ok: false, freeUsed, balance };
+    return r[0] === 3 ? { ok: false, unauthorized: true } : { ok: false, freeUsed, balance };
   }
 
   async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {

@@ -1,6 +1,6 @@
 // Money operations on Postgres: each one is a single round trip running lock, hold release and the operation in one transaction.
 import pg from 'pg';
-import type { ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult } from './contract.js';
+import type { ChargeAuth, ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult } from './contract.js';
 import type { TableNames } from './sql-schema.js';
 import { bool, int, intOrNull, toEntry, type Row } from './sql-rows.js';
 
@@ -19,6 +19,14 @@ const num = (n: number): string => {
   return `(${n})`; // parenthesised: "x - -5" must never become the comment "x --5"
 };
 
+/**
+ * The outcome of charge's API-key check, decided ONCE by the first statement and read by the later
+ * ones: re-checking the record in each statement could let a later one see another answer than the
+ * one that decided whether the account lock was taken. A transaction-local setting (set_config with
+ * is_local) dies with the implicit transaction, so it never leaks to the next query on the connection.
+ */
+const AUTHED = `(current_setting('aipaygent.charge_auth', true) = 'on')`;
+
 const ENTRY_COLS = 'seq, amount, kind, reference, memo, created_at, balance_after';
 const ENTRY_OUT = 'ins.seq AS e_seq, ins.amount AS e_amount, ins.kind AS e_kind, ins.reference AS e_reference, ins.memo AS e_memo, ins.created_at AS e_created_at, ins.balance_after AS e_balance_after';
 
@@ -31,11 +39,25 @@ export class PostgresMoney {
       ON CONFLICT (account) DO UPDATE SET seq = x.seq WHERE false`;
   }
 
+  /**
+   * The lock of an authenticated charge: taken (and the account row created) only when the live key
+   * record has the tag and its value starts with the hash; the outcome is left in AUTHED. Comparing
+   * digests with `=` is safe (see src/storage/charge-auth.ts); any hash but 32 bytes never matches.
+   */
+  private authLock(a: string, now: string, auth: ChargeAuth): string {
+    const match = auth.hash.length !== 32 ? 'false' : `EXISTS (SELECT 1 FROM ${this.t.records}
+        WHERE account = ${a} AND collection = ${str(auth.collection)} AND key = ${str(auth.key)} AND tag = ${str(auth.tag)}
+          AND (expires_at IS NULL OR expires_at > ${now}) AND substring(value FROM 1 FOR 32) = decode('${Buffer.from(auth.hash).toString('hex')}', 'hex'))`;
+    return `WITH auth AS (SELECT set_config('aipaygent.charge_auth', CASE WHEN ${match} THEN 'on' ELSE 'off' END, true) AS v)
+      INSERT INTO ${this.t.accounts} AS x (account, balance, seq) SELECT ${a}, 0, 0 FROM auth WHERE auth.v = 'on'
+      ON CONFLICT (account) DO UPDATE SET seq = x.seq WHERE false`;
+  }
+
   /** Releases every hold expired at `now`, oldest first, one 'release' entry each (as the reference store does). */
-  private release(a: string, now: string): string {
+  private release(a: string, now: string, gate?: string): string {
     const t = this.t;
     return `WITH gone AS (
-        DELETE FROM ${t.holds} WHERE account = ${a} AND expires_at <= ${now} RETURNING hold_id, amount, created_seq
+        DELETE FROM ${t.holds} WHERE account = ${a} AND expires_at <= ${now}${gate ? ` AND ${gate}` : ''} RETURNING hold_id, amount, created_seq
       ), r AS (
         SELECT hold_id, amount, row_number() OVER w AS n, sum(amount) OVER w AS run FROM gone WINDOW w AS (ORDER BY created_seq)
       ), acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
@@ -60,11 +82,15 @@ export class PostgresMoney {
       )`;
   }
 
-  /** Lock, release expired holds, then `op`; returns the rows of `op` (the last statement). */
-  private async run(account: string, now: Millis, op: (a: string, now: string) => string): Promise<Row> {
+  /**
+   * Lock, release expired holds, then `op`; returns the rows of `op` (the last statement). With
+   * `auth`, every statement is gated on its outcome and `op` gets that gate (else the gate is 'true').
+   */
+  private async run(account: string, now: Millis, op: (a: string, now: string, gate: string) => string, auth?: ChargeAuth): Promise<Row> {
     const a = str(account);
     const n = num(now);
-    const rows = await this.query(`${this.lock(a)};\n${this.release(a, n)};\n${op(a, n)}`);
+    const [lock, gate] = auth ? [this.authLock(a, n, auth), AUTHED] : [this.lock(a), undefined];
+    const rows = await this.query(`${lock};\n${this.release(a, n, gate)};\n${op(a, n, gate ?? 'true')}`);
     return rows[0]!;
   }
 
@@ -99,8 +125,10 @@ export class PostgresMoney {
     const t = this.t;
     const [limit, price] = [num(input.freeLimit), num(input.price)];
     const name = str(`free:${input.window}`);
-    const row = await this.run(account, now, (a, n) => `WITH acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
-      u AS (SELECT COALESCE((SELECT value FROM ${t.counters} WHERE account = ${a} AND name = ${name} AND expires_at > ${n}), 0) AS used),
+    // Unauthenticated (gate false): acc and u are empty, so nothing below writes; g still yields the row.
+    const row = await this.run(account, now, (a, n, gate) => `WITH g AS (SELECT ${gate} AS authed),
+      acc AS (SELECT balance, seq FROM ${t.accounts}, g WHERE account = ${a} AND g.authed),
+      u AS (SELECT COALESCE((SELECT value FROM ${t.counters} WHERE account = ${a} AND name = ${name} AND expires_at > ${n}), 0) AS used FROM g WHERE g.authed),
       fr AS (
         INSERT INTO ${t.counters} AS c (account, name, value, expires_at)
         SELECT ${a}, ${name}, u.used + 1, ${num(input.windowExpiresAt)} FROM u WHERE u.used < ${limit}
@@ -110,7 +138,9 @@ export class PostgresMoney {
       ),
       ok AS (SELECT balance, seq FROM acc, u WHERE u.used >= ${limit} AND ${price} > 0 AND balance >= ${price}),
       ${this.append(a, n, `-${price}`, 'debit', null, input.memo ?? null)}
-      SELECT acc.balance, u.used, (SELECT value FROM fr) AS free_used, ${ENTRY_OUT} FROM acc CROSS JOIN u LEFT JOIN ins ON true`);
+      SELECT g.authed, acc.balance, u.used, (SELECT value FROM fr) AS free_used, ${ENTRY_OUT}
+      FROM g LEFT JOIN acc ON true LEFT JOIN u ON true LEFT JOIN ins ON true`, input.auth);
+    if (!bool(row.authed)) return { ok: false, unauthorized: true };
     const freeUsed = intOrNull(row.free_used);
     if (freeUsed !== null) return { ok: true, free: true, freeUsed, balance: int(row.balance) };
     const used = int(row.used);

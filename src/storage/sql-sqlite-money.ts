@@ -1,8 +1,9 @@
 // Money operations on SQLite: each one is a synchronous IMMEDIATE transaction, so it is exact across processes sharing the file.
 import type Database from 'better-sqlite3';
+import { authMatches } from './charge-auth.js';
 import type { ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult } from './contract.js';
 import type { TableNames } from './sql-schema.js';
-import { int, type Params, type Row } from './sql-rows.js';
+import { int, intOrNull, type Params, type Row } from './sql-rows.js';
 
 /** Returns the prepared statement for `sql` (prepared once, on first use: the tables exist by then). */
 export type Prepare = (sql: string) => Database.Statement;
@@ -37,9 +38,14 @@ export class SqliteMoney {
     return this.prepare(sql).run(params).changes;
   }
 
-  /** BEGIN IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading a read lock. */
-  private money<T>(account: string, now: Millis, fn: (a: Account) => T): T {
+  /**
+   * BEGIN IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading a read lock.
+   * `refuse`, when given, runs first: a non-undefined answer ends the transaction with nothing written.
+   */
+  private money<T>(account: string, now: Millis, fn: (a: Account) => T, refuse?: () => T | undefined): T {
     return this.transaction.immediate(() => {
+      const refused = refuse?.();
+      if (refused !== undefined) return refused;
       const row = this.get(this.sql.account, { account });
       const expired = this.prepare(this.sql.expiredHolds).all({ account, now }) as Row[];
       const a: Account = { balance: row ? int(row.balance) : 0, seq: row ? int(row.seq) : 0, dirty: false, released: expired.length };
@@ -89,6 +95,13 @@ export class SqliteMoney {
 
   charge(account: string, input: ChargeInput, now: Millis): ChargeResult {
     const name = `free:${input.window}`;
+    const { auth } = input;
+    // The key record is read inside the same transaction as the charge: one atomic operation.
+    const refuse = auth && ((): ChargeResult | undefined => {
+      const row = this.get(this.sql.keyRecord, { account, collection: auth.collection, key: auth.key });
+      const record = row && { tag: String(row.tag), expiresAt: intOrNull(row.expires_at), value: row.value as Uint8Array };
+      return authMatches(record ?? null, auth, now) ? undefined : { ok: false, unauthorized: true };
+    });
     return this.money(account, now, (a): ChargeResult => {
       const used = int(this.get(this.sql.counter, { account, name, now })?.value ?? 0);
       if (used < input.freeLimit) {
@@ -98,7 +111,7 @@ export class SqliteMoney {
       if (input.price <= 0 || a.balance < input.price) return { ok: false, freeUsed: used, balance: a.balance };
       const entry = this.append(a, account, { amount: -input.price, kind: 'debit', memo: input.memo }, now);
       return { ok: true, free: false, freeUsed: used, balance: a.balance, entry };
-    });
+    }, refuse);
   }
 
   refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): number {
@@ -136,6 +149,7 @@ export class SqliteMoney {
 function statements(t: TableNames) {
   return {
     account: `SELECT balance, seq FROM ${t.accounts} WHERE account = @account`,
+    keyRecord: `SELECT tag, value, expires_at FROM ${t.records} WHERE account = @account AND collection = @collection AND key = @key`,
     saveAccount: `INSERT INTO ${t.accounts} (account, balance, seq) VALUES (@account, @balance, @seq)
       ON CONFLICT (account) DO UPDATE SET balance = excluded.balance, seq = excluded.seq`,
     expiredHolds: `SELECT hold_id, amount FROM ${t.holds} WHERE account = @account AND expires_at <= @now ORDER BY created_seq`,

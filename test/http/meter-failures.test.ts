@@ -78,14 +78,14 @@ describeMounts('meter: refunds and fail-closed', () => {
     expect(await freeLeft(m(), account)).toBe(2);
   });
 
-  it('the meter costs exactly one store round trip per metered call', async () => {
+  it('a metered call costs two store operations: the charge, which also verifies the API key, and the work', async () => {
     const { key } = await newAccount(m());
     await call(`${m().url}/memory/store`, { key, body: storeBody('a') });
     const before = { ...faults.calls };
     expect((await call(`${m().url}/memory/retrieve?user_id=u1&key=a`, { key })).status).toBe(200);
     const delta = Object.fromEntries(Object.entries(faults.calls).map(([k, n]) => [k, n - (before[k] ?? 0)]).filter(([, n]) => n !== 0));
-    // get: the API key, then the memory itself; charge: the meter. Nothing else.
-    expect(delta).toEqual({ get: 2, charge: 1 });
+    // charge: the meter, with the key check inside it; get: the memory itself. No separate read of the key.
+    expect(delta).toEqual({ charge: 1, get: 1 });
   });
 });
 

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
 import type { PutInput, Store } from '../../src/storage/contract.js';
+import { chargeAuthConformance } from './conformance-charge-auth.js';
 
 export interface StoreHarness {
   store: Store;
@@ -185,6 +186,8 @@ export function storageConformance(name: string, make: () => Promise<StoreHarnes
       expect(results.filter((x) => x.ok && !x.free).length).toBe(100);
       expect(await s().balance(a, Date.now())).toBe(0);
     });
+
+    chargeAuthConformance(it, s, acct);
 
     it('holds reserve, settle the actual amount, and expire by themselves', async () => {
       const a = acct();
