@@ -91,8 +91,13 @@ export function catalogue(deps: DiscoveryDeps, req: CoreRequest): Record<string,
 }
 
 export function discoveryRoutes(deps: DiscoveryDeps): Route[] {
-  // Built on first use: every route is registered by then, and a server nobody asks pays nothing.
-  let document: Record<string, unknown> | undefined;
+  // Built and serialized on first use: every route is registered by then, and a server nobody asks pays nothing.
+  // Only `servers` depends on the request: it is spliced between the two halves of the cached text.
+  let halves: [string, string] | undefined;
+  const serialize = (): [string, string] => {
+    const { openapi, info, ...rest } = buildOpenApi(deps.routes, facts);
+    return [JSON.stringify({ openapi, info }).slice(0, -1), JSON.stringify(rest).slice(1)];
+  };
   const facts = docFacts(deps.config);
   return [
     route({
@@ -108,11 +113,10 @@ export function discoveryRoutes(deps: DiscoveryDeps): Route[] {
       summary: 'This OpenAPI 3.1 document, generated from the schemas that validate requests.',
       responses: { 200: ok('The OpenAPI 3.1 document', z.looseObject({ openapi: z.string() })) },
       async handle({ req }) {
-        document ??= buildOpenApi(deps.routes, facts);
+        const [head, tail] = (halves ??= serialize());
         // Root-relative: clients resolve it against this document's own URL, so no Host header is trusted.
-        const { openapi, info, ...rest } = document;
-        const servers = [{ url: base(req) || '/', description: 'This mount' }];
-        return json(200, { openapi, info, servers, ...rest }, { 'cache-control': 'no-cache', 'access-control-allow-origin': '*' });
+        const servers = JSON.stringify([{ url: base(req) || '/', description: 'This mount' }]);
+        return json(200, `${head},"servers":${servers},${tail}`, { 'cache-control': 'no-cache', 'access-control-allow-origin': '*' });
       },
     }),
   ];

@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { AipaygentError } from '../../errors.js';
 import { ok } from '../openapi-schemas.js';
 import { route, type Route } from '../route.js';
@@ -57,12 +58,14 @@ const distVersion = (() => {
   }
 })();
 
-/** Read once, gzipped once, kept: a page load must not touch the disk. */
+const gzipAsync = promisify(gzip);
+
+/** Read once, gzipped once (on the thread pool, not the event loop), kept: a page load must not touch the disk. */
 const loaded = new Map<string, Promise<{ raw: Buffer; gzip: Buffer }>>();
 function load(name: string, asset: Asset) {
   let p = loaded.get(name);
   if (!p) {
-    p = (asset.file ? readFile(join(distDir(), asset.file)) : Promise.resolve(Buffer.from(asset.text!, 'utf8'))).then((raw) => ({ raw, gzip: gzipSync(raw) }));
+    p = (asset.file ? readFile(join(distDir(), asset.file)) : Promise.resolve(Buffer.from(asset.text!, 'utf8'))).then(async (raw) => ({ raw, gzip: await gzipAsync(raw, { level: 9 }) }));
     // A failed read is retried by the next request, not cached forever.
     p.catch(() => loaded.delete(name));
     loaded.set(name, p);
