@@ -29,6 +29,10 @@ export const HEADER_DOCS = {
   },
   'payment-response': { in: 'response', name: 'PAYMENT-RESPONSE', description: 'x402 v2: base64 JSON of the settlement (success, transaction hash, network, payer).' },
   'request-id': { in: 'response', name: 'request-id', description: "Anthropic's id of the upstream request, for support." },
+  'x-memory-keys': { in: 'response', name: 'X-Memory-Keys', description: 'Memory-aware calls: the keys injected into the system prompt (comma-separated, percent-encoded).' },
+  'x-memory-truncated': { in: 'response', name: 'X-Memory-Truncated', description: 'Memory-aware calls: what the token budget cut or left out.' },
+  'x-memory-tool-steps': { in: 'response', name: 'X-Memory-Tool-Steps', integer: true, description: "Memory tool run on the server: the upstream calls made." },
+  'x-memory-tool-stopped': { in: 'response', name: 'X-Memory-Tool-Stopped', description: 'Memory tool run on the server: why it stopped early (`step_limit`, `payment_required`, `client_tool`).' },
   // Request headers.
   'if-match': { in: 'request', name: 'If-Match', description: 'Apply the write only if the memory still has this ETag (else 412 precondition_failed).' },
   'if-none-match': { in: 'request', name: 'If-None-Match', description: '`*`: create only when absent (else 412 precondition_failed).' },
@@ -38,6 +42,10 @@ export const HEADER_DOCS = {
   },
   'payment-signature': { in: 'request', name: 'PAYMENT-SIGNATURE', description: 'x402 v2: base64 JSON of the signed payment payload (EIP-3009 authorization) answering a PAYMENT-REQUIRED.' },
   'anthropic-beta': { in: 'request', name: 'anthropic-beta', description: 'Forwarded to Anthropic unchanged (beta features).' },
+  'x-aipaygent-memory-user': { in: 'request', name: 'x-aipaygent-memory-user', description: 'Memory-aware calls (SDK users): whose memories to inject (percent-encoded user_id).' },
+  'x-aipaygent-memory-keys': { in: 'request', name: 'x-aipaygent-memory-keys', description: 'Memory-aware calls: the keys to inject (comma-separated, percent-encoded).' },
+  'x-aipaygent-memory-prefix': { in: 'request', name: 'x-aipaygent-memory-prefix', description: 'Memory-aware calls: inject the keys with this prefix.' },
+  'x-aipaygent-memory-max-tokens': { in: 'request', name: 'x-aipaygent-memory-max-tokens', integer: true, description: 'Memory-aware calls: token budget of the injected memories.' },
 } as const satisfies Record<string, { in: 'request' | 'response'; name: string; description: string; integer?: boolean }>;
 
 export type DocHeader = keyof typeof HEADER_DOCS;
