@@ -145,7 +145,7 @@ writeSection(
     '|---|---:|---:|---:|',
     ...rows,
     '',
-    'A metered call is one store operation for the API-key check and the free call or debit together (`store.charge` with `auth`), then the memory operation; a store also writes its version history (one more put). With a rate limit configured or an `Idempotency-Key` sent, the key is verified on its own first (one more round trip), so that a forged key never touches the account.',
+    'A metered call is one store operation for the API-key check and the free call or debit together (`store.charge` with `auth`), then the memory operation; a store also writes its version history (one more put). With a rate limit configured, an `Idempotency-Key` sent or a custom Store without `info.chargeAuth`, the key is verified on its own first (one more round trip), so that a forged key never touches the account.',
     '',
     'A 1,000-message conversation history (varied text, as an agent would store it) stored through the memory API:',
     '',

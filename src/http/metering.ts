@@ -162,8 +162,10 @@ export function createMetering(deps: MeteringDeps): Metering {
     const idemKey = route.metered && route.method === 'POST' ? idempotencyKeyOf(ctx.req.headers) : undefined;
     // A metered call verifies its key inside the charge: one store operation, no round trip of its own.
     // A rate limit and an Idempotency-Key act on the account BEFORE the charge (a forged key must neither
-    // spend someone's rate limit nor be shown their stored response): then the key is verified first, alone.
-    const credential = route.metered && !limiter && idemKey === undefined ? keys.chargeAuth(apiKey) : undefined;
+    // spend someone's rate limit nor be shown their stored response): then the key is verified first, alone,
+    // as it is with a Store that cannot check keys in `charge` (it would ignore the check: never trust it blindly).
+    const fused = route.metered && !limiter && idemKey === undefined && meter.verifiesKeys;
+    const credential = fused ? keys.chargeAuth(apiKey) : undefined;
     if (credential) return metered(route, ctx, rawBody, undefined, undefined, credential);
     const caller = await keys.authenticate(apiKey, ctx.now);
     if (!caller) throw unauthorized(INVALID_KEY);

@@ -64,6 +64,11 @@ export class Meter {
     return { ok: false, price, balance: r.balance, freeRemaining, resetAt: endsAt };
   }
 
+  /** Whether `charge` can verify the API key itself (StoreInfo.chargeAuth); false until the store is open. */
+  get verifiesKeys(): boolean {
+    return this.store.info?.chargeAuth === true;
+  }
+
   /** Gives back what `charge` took (the free call, or the price as a 'refund' entry); returns the new state. */
   async refund(accountId: string, charge: Charge, now: number, memo: string): Promise<Charge> {
     if (!charge.free && charge.price === 0) return charge;

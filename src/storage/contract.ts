@@ -151,6 +151,11 @@ export interface StoreInfo {
   backend: 'keyv' | 'redis' | 'postgres' | 'sqlite';
   /** True when the atomicity holds across processes sharing the backend. */
   multiProcess: boolean;
+  /**
+   * True when `charge` honours `ChargeInput.auth`. A Store without it (e.g. one written before `auth`
+   * existed, which would ignore the field) still works: keys are then verified by a separate read first.
+   */
+  chargeAuth?: boolean;
 }
 
 /**

@@ -45,7 +45,7 @@ function matches(current: RawRecord | null, expect: Expect | undefined): boolean
  * Redis, Postgres or SQLite store for that (see `multiProcess`).
  */
 export class KeyvStore implements Store {
-  readonly info: StoreInfo = { backend: 'keyv', multiProcess: false };
+  readonly info: StoreInfo = { backend: 'keyv', multiProcess: false, chargeAuth: true };
   private readonly lock = new KeyedLock();
   /** Without a serializer Keyv hands back the stored objects themselves: they are never mutated. */
   private readonly raw: boolean;

@@ -21,7 +21,7 @@ const MIGRATION_LOCK = 0x61706700;
  * pg.Pool, also when it was derived from a host's Keyv instance, and closes only that pool.
  */
 export class PostgresStore implements Store {
-  readonly info: StoreInfo = { backend: 'postgres', multiProcess: true };
+  readonly info: StoreInfo = { backend: 'postgres', multiProcess: true, chargeAuth: true };
   readonly namespace: string;
   private readonly kv: SqlKv;
   private readonly money: PostgresMoney;

@@ -71,7 +71,7 @@ const expectArgs = (e: Expect | undefined): [string, string] => (!e ? ['', ''] :
  *   Pholds-due  accounts by earliest hold expiry (standalone/sentinel only: it lives in another slot)
  */
 export class RedisStore implements Store {
-  readonly info: StoreInfo = { backend: 'redis', multiProcess: true };
+  readonly info: StoreInfo = { backend: 'redis', multiProcess: true, chargeAuth: true };
   private readonly kind: 'standalone' | 'cluster' | 'sentinel';
   private readonly prefix: string;
   private readonly dueKey: string;

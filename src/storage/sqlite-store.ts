@@ -31,7 +31,7 @@ export class SqliteStore implements Store {
 
   constructor(private readonly db: Database.Database, private readonly opts: SqlStoreOptions) {
     // An in-memory database lives in this process only: nothing to share with another one.
-    this.info = { backend: 'sqlite', multiProcess: !db.memory };
+    this.info = { backend: 'sqlite', multiProcess: !db.memory, chargeAuth: true };
     this.namespace = sqlNamespace(opts.prefix);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.timeoutMs))}`);
     // WAL: readers never block the writer and vice versa; the setting is stored in the file itself.

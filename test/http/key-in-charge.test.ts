@@ -1,5 +1,8 @@
 // HTTP: metered calls verify the API key inside the charge; a bad key is the same 401 and never acts for the account it names.
+import { Keyv } from 'keyv';
 import { expect, it } from 'vitest';
+import type { ChargeInput, Store } from '../../src/storage/contract.js';
+import { KeyvStore } from '../../src/storage/keyv-store.js';
 import { describeMounts, call, ADMIN_TOKEN, type Mounted } from '../support/mounts.js';
 import { faultyStore, newFaults, type Faults } from '../support/faulty-store.js';
 
@@ -60,6 +63,33 @@ describeMounts('metered calls: the key is verified by the charge', () => {
     expect(balance.get).toBe(1);
     expect(balance.charge).toBeUndefined();
     expectInvalidKey(await call(`${m().url}/credits/balance`, { key: forge(key) }));
+  });
+});
+
+/** A Store written before ChargeAuth existed: no `info.chargeAuth`, and a charge that never looks at `auth`. */
+function legacyStore(): Store {
+  const inner = new KeyvStore(new Keyv({ throwOnErrors: true }));
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'info') return { backend: 'keyv', multiProcess: false };
+      if (prop === 'charge') return (account: string, { auth: _ignored, ...input }: ChargeInput, now: number) => target.charge(account, input, now);
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describeMounts('metered calls on a Store that cannot verify keys in charge', () => {
+  faults = newFaults();
+  return { store: faultyStore(faults, legacyStore()), freeCallsPerDay: 2 };
+}, (m) => {
+  it('the key is read and checked first, so a forged key is still refused and takes nothing', async () => {
+    const { key, account } = await newAccount(m());
+    expect((await call(`${m().url}/memory/store`, { key, body: storeBody('a') })).status).toBe(200);
+    const retrieve = `${m().url}/memory/retrieve?user_id=u1&key=a`;
+    expect(await opsOf(async () => expectInvalidKey(await call(retrieve, { key: forge(key) })))).toEqual({ get: 1 });
+    expect(await opsOf(async () => expect((await call(retrieve, { key })).status).toBe(200))).toEqual({ get: 2, charge: 1 });
+    expect((await m().ai.api.ledger.balance(account)).freeCallsRemaining).toBe(0);
   });
 });
 

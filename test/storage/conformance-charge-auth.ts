@@ -14,6 +14,7 @@ const keyRecord = (hash: Uint8Array, tag = 'active', expiresAt: number | null = 
 /** Registers the tests inside storageConformance's describe (its skipping `it`, store and account factory). */
 export function chargeAuthConformance(it: (title: string, fn: () => Promise<void>) => void, s: () => Store, acct: () => string): void {
   it('charge with auth: only a live record with the tag and hash pays; any other takes and writes nothing', async () => {
+    expect(s().info.chargeAuth).toBe(true);
     const [a, b] = [acct(), acct()];
     const now = Date.now();
     const hash = sha256('secret-1');
