@@ -214,9 +214,8 @@ return {1, bal, e}
 export const CHARGE = `
 if ARGV[7] ~= '' then
   local m = redis.call('HMGET', KEYS[7], 'tag', 'exp', 'v')
-  if m[1] ~= string.sub(ARGV[7], 2) or (m[2] ~= '' and tonumber(m[2]) <= tonumber(ARGV[1])) or #ARGV[8] ~= 32 or string.sub(m[3], 1, 32) ~= ARGV[8] then
-    return {3}
-  end
+  local live = m[1] == string.sub(ARGV[7], 2) and (m[2] == '' or tonumber(m[2]) > tonumber(ARGV[1]))
+  if not live or #ARGV[8] ~= 32 or string.sub(m[3], 1, 32) ~= ARGV[8] then return {3} end
 end
 ${MONEY}
 local c = redis.call('HMGET', KEYS[6], 'n', 'exp')
