@@ -18,6 +18,7 @@ interface Pair {
 const PAIRS: Pair[] = [
   { id: 'express-retrieve', title: 'GET /memory/retrieve in Express 5 (in-memory store) vs a bare Express route', baseline: 'express-bare', subject: 'express-retrieve', target: '≥ 85% of bare', minRatio: 0.85 },
   { id: 'koa-retrieve', title: 'GET /memory/retrieve in Koa 3 (in-memory store) vs a bare Koa route', baseline: 'koa-bare', subject: 'koa-retrieve', target: '≥ 85% of bare', minRatio: 0.85 },
+  { id: 'redis-retrieve', title: 'GET /memory/retrieve in Express 5 on Redis (auth + quota + read) vs a bare Express route doing one Redis GET', baseline: 'express-redis-bare', subject: 'express-redis-retrieve', target: 'recorded (no target set)', minRatio: 0 },
   // Contention costs: 50 connections appending to ONE key (CAS + batching) vs storing under distinct keys.
   { id: 'append-memory', title: 'POST /memory/append, 50 appenders on one key vs /memory/store on distinct keys (in-memory)', baseline: 'memory-store-distinct-keys', subject: 'memory-append-one-key', target: '≥ 50% of store', minRatio: 0.5 },
   { id: 'append-redis', title: 'POST /memory/append, 50 appenders on one key vs /memory/store on distinct keys (Redis)', baseline: 'redis-store-distinct-keys', subject: 'redis-append-one-key', target: '≥ 50% of store', minRatio: 0.5 },

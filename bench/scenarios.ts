@@ -37,7 +37,8 @@ function bareBody(): string {
 }
 
 async function seeded(options: Parameters<typeof createAipaygent>[0] = {}): Promise<{ ai: Aipaygent; headers: Record<string, string> }> {
-  const ai = createAipaygent(options);
+  // Metered as usual, with free calls to spare: a 402 would end the run early and skew it.
+  const ai = createAipaygent({ freeCallsPerDay: 1_000_000, ...options });
   await ai.ready;
   const { api_key, account_id } = await ai.api.keys.create();
   await ai.api.memory.put(account_id, { userId: 'dev_user_123', key: 'coding_preferences', data: DATA, ttlDays: 365 }, Date.now());
@@ -89,6 +90,43 @@ export const scenarios: Record<string, () => Promise<Scenario>> = {
     const app = express();
     app.use(aipaygentExpress(ai) as never);
     return { server: createServer(app), headers, close: () => ai.close() };
+  },
+  async 'express-redis-bare'() {
+    // The least a Redis-backed route can do: one GET of the stored JSON, sent as is.
+    const { createClient } = await import('@redis/client');
+    const url = redis().url;
+    const client = createClient({ url });
+    await client.connect();
+    const key = `apgbench_bare_${process.pid}`;
+    await client.set(key, bareBody());
+    const app = express();
+    app.get('/memory/retrieve', (_req, res, next) => {
+      client.get(key).then((body) => {
+        res.setHeader('content-type', 'application/json; charset=utf-8');
+        res.end(body);
+      }, next);
+    });
+    return {
+      server: createServer(app), headers: {},
+      async close() {
+        await client.del(key);
+        client.destroy();
+      },
+    };
+  },
+  async 'express-redis-retrieve'() {
+    const url = redis().url;
+    const storePrefix = `apgbench_${process.pid}:`;
+    const { ai, headers } = await seeded({ store: url, storePrefix, multiProcess: true });
+    const app = express();
+    app.use(aipaygentExpress(ai) as never);
+    return {
+      server: createServer(app), headers,
+      async close() {
+        await ai.close();
+        await (await import('../test/support/cleanup.js')).dropPrefix(url, storePrefix);
+      },
+    };
   },
   async 'koa-bare'() {
     const app = new Koa();
