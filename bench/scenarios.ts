@@ -71,6 +71,21 @@ async function writes(request: RequestSpec, store?: { url: string }): Promise<Sc
 }
 const redis = () => ({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
 
+/** GET /memory/retrieve through aipaygent in Express 5, on the in-memory store or on `store`. */
+async function mounted(options: Parameters<typeof createAipaygent>[0] = {}, store?: { url: string }): Promise<Scenario> {
+  const storePrefix = `apgbench_${process.pid}:`;
+  const { ai, headers } = await seeded({ ...options, ...(store && { store: store.url, storePrefix, multiProcess: true }) });
+  const app = express();
+  app.use(aipaygentExpress(ai) as never);
+  return {
+    server: createServer(app), headers,
+    async close() {
+      await ai.close();
+      if (store) await (await import('../test/support/cleanup.js')).dropPrefix(store.url, storePrefix);
+    },
+  };
+}
+
 export const scenarios: Record<string, () => Promise<Scenario>> = {
   'memory-append-one-key': () => writes(APPEND),
   'memory-store-distinct-keys': () => writes(STORE),
@@ -85,12 +100,8 @@ export const scenarios: Record<string, () => Promise<Scenario>> = {
     });
     return { server: createServer(app), headers: {}, close: async () => {} };
   },
-  async 'express-retrieve'() {
-    const { ai, headers } = await seeded();
-    const app = express();
-    app.use(aipaygentExpress(ai) as never);
-    return { server: createServer(app), headers, close: () => ai.close() };
-  },
+  'express-retrieve': () => mounted(),
+  'express-retrieve-unmetered': () => mounted({ metering: false }),
   async 'express-redis-bare'() {
     // The least a Redis-backed route can do: one GET of the stored JSON, sent as is.
     const { createClient } = await import('@redis/client');
@@ -114,20 +125,8 @@ export const scenarios: Record<string, () => Promise<Scenario>> = {
       },
     };
   },
-  async 'express-redis-retrieve'() {
-    const url = redis().url;
-    const storePrefix = `apgbench_${process.pid}:`;
-    const { ai, headers } = await seeded({ store: url, storePrefix, multiProcess: true });
-    const app = express();
-    app.use(aipaygentExpress(ai) as never);
-    return {
-      server: createServer(app), headers,
-      async close() {
-        await ai.close();
-        await (await import('../test/support/cleanup.js')).dropPrefix(url, storePrefix);
-      },
-    };
-  },
+  'express-redis-retrieve': () => mounted({}, redis()),
+  'express-redis-retrieve-unmetered': () => mounted({ metering: false }, redis()),
   async 'koa-bare'() {
     const app = new Koa();
     const body = bareBody();

@@ -73,6 +73,13 @@ export interface AipaygentOptions {
    */
   freeCallsPerDay?: number;
   /**
+   * false: the fixed-price memory routes are free and uncounted (no quota, no debit, no RateLimit
+   * headers, and /discover and OpenAPI say so), for hosts that bill elsewhere. Claude calls stay
+   * billed by tokens.
+   * @default true
+   */
+  metering?: boolean;
+  /**
    * Price of one metered call past the free ones, in integer micro-USD (1 = $0.000001), per endpoint.
    * The default, $0.0001 a call, is 10,000 calls for $1: an agent making 1,000 paid calls a day
    * spends about $3 a month ("a few dollars monthly", as the article says), and it stays far
@@ -127,6 +134,7 @@ export interface Config {
   claude: ClaudeConfig | undefined;
   payments: PaymentsConfig | undefined;
   freeCallsPerDay: number;
+  metering: boolean;
   pricing: Readonly<Record<string, number>>;
   rateLimit: { requests: number; windowSeconds: number } | undefined;
 }
@@ -167,6 +175,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     claude: parseClaudeOptions(options.claude, problems),
     payments: parsePayments(options.payments, problems),
     freeCallsPerDay: num('freeCallsPerDay', options.freeCallsPerDay, 10, 0, 1_000_000),
+    metering: options.metering ?? true,
     pricing: { ...DEFAULT_PRICING },
     rateLimit: undefined,
   };

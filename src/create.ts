@@ -79,7 +79,11 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
 
   const router = new Router();
   for (const r of payments ? paymentRoutes(payments) : paymentsDisabledRoutes()) router.add(r);
-  for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays, maxDepth: config.limits.maxDepth })) router.add(r);
+  for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays, maxDepth: config.limits.maxDepth })) {
+    // `metering: false` makes the fixed-price routes free where they are declared, so the pipeline,
+    // /discover and OpenAPI all see the same thing.
+    router.add(config.metering || r.metered !== true ? r : { ...r, metered: false });
+  }
   for (const r of creditsRoutes({ ledger })) router.add(r);
   if (config.claude) {
     const proxy = createClaudeProxy(config.claude, lazyStore, config.logger);
