@@ -1,0 +1,142 @@
+// Money of the generic Keyv store: one account document (balance, seq, holds) plus one Keyv entry per ledger entry.
+import type { Keyv } from 'keyv';
+import type {
+  ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, StoredRecord,
+} from './contract.js';
+import { authMatches } from './charge-auth.js';
+import type { KeyedLock } from './lock.js';
+import { ttlUntil, type Counter } from './keyv-store.js';
+
+interface Account {
+  balance: number;
+  seq: number;
+  holds: { [holdId: string]: { amount: number; expiresAt: Millis } };
+}
+
+const k = (...parts: string[]): string => JSON.stringify(parts);
+
+/** Every operation runs inside the account's in-process lock (one process only, like KeyvStore). */
+export class KeyvMoney {
+  constructor(
+    private readonly keyv: Keyv,
+    private readonly lock: KeyedLock,
+    private readonly getRecord: (account: string, collection: string, key: string, now: Millis) => Promise<StoredRecord | null>,
+  ) {}
+
+  private async read<T>(key: string): Promise<T | null> {
+    const value = (await this.keyv.get(key)) as T | undefined;
+    return value ?? null;
+  }
+
+  /** `refuse`, when given, runs first inside the lock: a non-undefined answer ends the operation untouched. */
+  private withAccount<T>(account: string, now: Millis, fn: (a: Account) => Promise<T>, refuse?: () => Promise<T | undefined>): Promise<T> {
+    return this.lock.run(k('a', account), async () => {
+      const refused = await refuse?.();
+      if (refused !== undefined) return refused;
+      const stored = await this.read<Account>(k('a', account));
+      const a: Account = stored ? { ...stored, holds: { ...stored.holds } } : { balance: 0, seq: 0, holds: {} };
+      for (const [holdId, hold] of Object.entries(a.holds)) {
+        if (hold.expiresAt <= now) {
+          delete a.holds[holdId];
+          await this.append(a, account, { amount: hold.amount, kind: 'release', reference: `hold:${holdId}`, memo: 'hold expired' }, now);
+        }
+      }
+      const result = await fn(a);
+      await this.keyv.set(k('a', account), a);
+      return result;
+    });
+  }
+
+  private async append(a: Account, account: string, input: PostInput, now: Millis): Promise<LedgerEntry> {
+    a.seq += 1;
+    a.balance += input.amount;
+    const entry: LedgerEntry = {
+      seq: a.seq, accountId: account, amount: input.amount, kind: input.kind, reference: input.reference ?? null,
+      memo: input.memo ?? null, createdAt: now, balanceAfter: a.balance,
+    };
+    await this.keyv.set(k('l', account, String(a.seq)), entry);
+    if (input.reference !== undefined) await this.keyv.set(k('ref', account, input.reference), a.seq);
+    return entry;
+  }
+
+  async balance(account: string, now: Millis): Promise<number> {
+    return this.withAccount(account, now, async (a) => a.balance);
+  }
+
+  async post(account: string, input: PostInput, now: Millis): Promise<PostResult> {
+    return this.withAccount(account, now, async (a) => {
+      if (input.reference !== undefined && (await this.read(k('ref', account, input.reference))) !== null) {
+        return { ok: false, reason: 'duplicate', balance: a.balance };
+      }
+      if (input.amount < 0 && a.balance + input.amount < 0) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
+      const entry = await this.append(a, account, input, now);
+      return { ok: true, entry, balance: a.balance };
+    });
+  }
+
+  async charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
+    const counterKey = k('c', account, `free:${input.window}`);
+    const { auth } = input;
+    // The key record is read inside the money lock, before the account: a refused caller leaves no trace.
+    const refuse = auth && (async (): Promise<ChargeResult | undefined> =>
+      authMatches(await this.getRecord(account, auth.collection, auth.key, now), auth, now) ? undefined : { ok: false, unauthorized: true });
+    return this.withAccount(account, now, async (a) => {
+      const c = await this.read<Counter>(counterKey);
+      const used = c && c.exp > now ? c.n : 0;
+      if (used < input.freeLimit) {
+        await this.keyv.set(counterKey, { n: used + 1, exp: input.windowExpiresAt }, ttlUntil(input.windowExpiresAt, now));
+        return { ok: true, free: true, freeUsed: used + 1, balance: a.balance };
+      }
+      if (input.price <= 0 || a.balance < input.price) return { ok: false, freeUsed: used, balance: a.balance };
+      const entry = await this.append(a, account, { amount: -input.price, kind: 'debit', memo: input.memo }, now);
+      return { ok: true, free: false, freeUsed: used, balance: a.balance, entry };
+    }, refuse);
+  }
+
+  async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
+    const counterKey = k('c', account, `free:${input.window}`);
+    return this.withAccount(account, now, async (a) => {
+      if (input.free) {
+        const c = await this.read<Counter>(counterKey);
+        if (c && c.exp > now && c.n > 0) await this.keyv.set(counterKey, { n: c.n - 1, exp: c.exp }, ttlUntil(c.exp, now));
+      } else if (input.amount > 0) {
+        await this.append(a, account, { amount: input.amount, kind: 'refund', memo: input.memo }, now);
+      }
+      return a.balance;
+    });
+  }
+
+  async hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
+    return this.withAccount(account, now, async (a) => {
+      if (a.holds[input.holdId]) return { ok: false, reason: 'duplicate', balance: a.balance };
+      if (a.balance < input.amount) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
+      a.holds[input.holdId] = { amount: input.amount, expiresAt: input.expiresAt };
+      await this.append(a, account, { amount: -input.amount, kind: 'hold', reference: `hold:${input.holdId}`, memo: input.memo }, now);
+      return { ok: true, balance: a.balance };
+    });
+  }
+
+  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
+    return this.withAccount(account, now, async (a) => {
+      const hold = a.holds[holdId];
+      if (!hold) return { ok: false, reason: 'unknown_hold', balance: a.balance };
+      delete a.holds[holdId];
+      // Beyond the hold, charge only what the balance covers: the balance never goes below 0.
+      const charged = Math.min(actual, hold.amount + a.balance);
+      const back = hold.amount - charged;
+      const entry = back === 0 ? null : await this.append(a, account, { amount: back, kind: 'settle', memo }, now);
+      return { ok: true, charged, balance: a.balance, entry };
+    });
+  }
+
+  async ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {
+    const a = await this.read<Account>(k('a', account));
+    if (!a) return [];
+    const out: LedgerEntry[] = [];
+    for (let seq = Math.min(a.seq, (query.before ?? Infinity) - 1); seq >= 1 && out.length < query.limit; seq--) {
+      const e = await this.read<LedgerEntry>(k('l', account, String(seq)));
+      if (e) out.push(e);
+    }
+    return out;
+  }
+}
