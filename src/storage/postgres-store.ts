@@ -2,14 +2,12 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Keyv } from 'keyv';
-import type {
-  ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery, Millis,
-  PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord,
-} from './contract.js';
+import type { Millis, Store, StoreInfo } from './contract.js';
 import { SqlKv } from './sql-kv.js';
 import { PostgresMoney } from './sql-postgres-money.js';
 import { compileForPostgres, type Params, type Row } from './sql-rows.js';
 import { schemaStatements, sqlNamespace, tableNames } from './sql-schema.js';
+import { SqlStoreBase } from './sql-store-base.js';
 import { startSweeper, type SqlStoreOptions } from './sql-sweeper.js';
 
 /** Arbitrary class id of our migration advisory lock; the second key is the schema name's hash. */
@@ -20,16 +18,17 @@ const MIGRATION_LOCK = 0x61706700;
  * connection); money operations are one round trip each (see PostgresMoney). The store owns its
  * pg.Pool, also when it was derived from a host's Keyv instance, and closes only that pool.
  */
-export class PostgresStore implements Store {
+export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store {
   readonly info: StoreInfo = { backend: 'postgres', multiProcess: true, chargeAuth: true };
   readonly namespace: string;
-  private readonly kv: SqlKv;
-  private readonly money: PostgresMoney;
+  protected readonly kv: SqlKv;
+  protected readonly money: PostgresMoney;
   private readonly prepared = new Map<string, { name: string; text: string; names: string[] }>();
   private stopSweeper: () => void = () => {};
   private closed = false;
 
   constructor(private readonly pool: pg.Pool, private readonly opts: SqlStoreOptions) {
+    super();
     this.namespace = sqlNamespace(opts.prefix);
     const t = tableNames('postgres', this.namespace);
     this.kv = new SqlKv({
@@ -97,75 +96,6 @@ export class PostgresStore implements Store {
       // A client that failed mid-transaction is discarded rather than reused.
       client.release(failure instanceof Error ? failure : undefined);
     }
-  }
-
-  get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
-    return this.kv.get(account, collection, key, now);
-  }
-
-  put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
-    return this.kv.put(account, collection, key, input, now, expect);
-  }
-
-  delete(account: string, collection: string, key: string, now: Millis, expect?: Expect): Promise<DeleteResult> {
-    return this.kv.delete(account, collection, key, now, expect);
-  }
-
-  list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]> {
-    return this.kv.list(account, collection, query, now);
-  }
-
-  purge(account: string, collection: string): Promise<number> {
-    return this.kv.purge(account, collection);
-  }
-
-  incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number> {
-    return this.kv.incr(account, name, by, expiresAt);
-  }
-
-  counter(account: string, name: string, now: Millis): Promise<number> {
-    return this.kv.counter(account, name, now);
-  }
-
-  async balance(account: string, now: Millis): Promise<number> {
-    // A plain read unless a hold has expired: then the release must be written first.
-    return (await this.kv.balanceIfSettled(account, now)) ?? this.money.balance(account, now);
-  }
-
-  post(account: string, input: PostInput, now: Millis): Promise<PostResult> {
-    return this.money.post(account, input, now);
-  }
-
-  charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
-    return this.money.charge(account, input, now);
-  }
-
-  refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
-    return this.money.refund(account, input, now);
-  }
-
-  hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
-    return this.money.hold(account, input, now);
-  }
-
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
-    return this.money.settle(account, holdId, actual, now, memo);
-  }
-
-  ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {
-    return this.kv.ledger(account, query);
-  }
-
-  claim(scope: string | null, key: string, value: string, expiresAt: Millis | null, now: Millis): Promise<ClaimResult> {
-    return this.kv.claim(scope, key, value, expiresAt, now);
-  }
-
-  updateClaim(scope: string | null, key: string, value: string, expiresAt: Millis | null): Promise<void> {
-    return this.kv.updateClaim(scope, key, value, expiresAt);
-  }
-
-  releaseClaim(scope: string | null, key: string): Promise<void> {
-    return this.kv.releaseClaim(scope, key);
   }
 
   async sweep(now: Millis): Promise<{ records: number; holds: number }> {

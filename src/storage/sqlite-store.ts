@@ -3,14 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Keyv } from 'keyv';
-import type {
-  ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery, Millis,
-  PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord,
-} from './contract.js';
+import type { Millis, Store, StoreInfo } from './contract.js';
 import { SqlKv } from './sql-kv.js';
 import type { Params, Row } from './sql-rows.js';
 import { schemaStatements, sqlNamespace, tableNames } from './sql-schema.js';
 import { SqliteMoney } from './sql-sqlite-money.js';
+import { SqlStoreBase } from './sql-store-base.js';
 import { startSweeper, type SqlStoreOptions } from './sql-sweeper.js';
 
 const MEMORY = ':memory:';
@@ -21,15 +19,16 @@ const MEMORY = ':memory:';
  * transactions plus `busy_timeout` keep the file exact. The price: a call waiting on another
  * process's write lock blocks this event loop for up to `timeoutMs`.
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends SqlStoreBase<SqliteMoney> implements Store {
   readonly info: StoreInfo;
   readonly namespace: string;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly kv: SqlKv;
-  private readonly money: SqliteMoney;
+  protected readonly kv: SqlKv;
+  protected readonly money: SqliteMoney;
   private stopSweeper: () => void = () => {};
 
   constructor(private readonly db: Database.Database, private readonly opts: SqlStoreOptions) {
+    super();
     // An in-memory database lives in this process only: nothing to share with another one.
     this.info = { backend: 'sqlite', multiProcess: !db.memory, chargeAuth: true };
     this.namespace = sqlNamespace(opts.prefix);
@@ -62,75 +61,6 @@ export class SqliteStore implements Store {
     }).immediate();
     this.stopSweeper();
     this.stopSweeper = startSweeper((now) => this.sweep(now), this.opts.sweepIntervalMs);
-  }
-
-  get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
-    return this.kv.get(account, collection, key, now);
-  }
-
-  put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
-    return this.kv.put(account, collection, key, input, now, expect);
-  }
-
-  delete(account: string, collection: string, key: string, now: Millis, expect?: Expect): Promise<DeleteResult> {
-    return this.kv.delete(account, collection, key, now, expect);
-  }
-
-  list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]> {
-    return this.kv.list(account, collection, query, now);
-  }
-
-  purge(account: string, collection: string): Promise<number> {
-    return this.kv.purge(account, collection);
-  }
-
-  incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number> {
-    return this.kv.incr(account, name, by, expiresAt);
-  }
-
-  counter(account: string, name: string, now: Millis): Promise<number> {
-    return this.kv.counter(account, name, now);
-  }
-
-  async balance(account: string, now: Millis): Promise<number> {
-    // A plain read unless a hold has expired: then the release must be written first.
-    return (await this.kv.balanceIfSettled(account, now)) ?? this.money.balance(account, now);
-  }
-
-  async post(account: string, input: PostInput, now: Millis): Promise<PostResult> {
-    return this.money.post(account, input, now);
-  }
-
-  async charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
-    return this.money.charge(account, input, now);
-  }
-
-  async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
-    return this.money.refund(account, input, now);
-  }
-
-  async hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
-    return this.money.hold(account, input, now);
-  }
-
-  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
-    return this.money.settle(account, holdId, actual, now, memo);
-  }
-
-  ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {
-    return this.kv.ledger(account, query);
-  }
-
-  claim(scope: string | null, key: string, value: string, expiresAt: Millis | null, now: Millis): Promise<ClaimResult> {
-    return this.kv.claim(scope, key, value, expiresAt, now);
-  }
-
-  updateClaim(scope: string | null, key: string, value: string, expiresAt: Millis | null): Promise<void> {
-    return this.kv.updateClaim(scope, key, value, expiresAt);
-  }
-
-  releaseClaim(scope: string | null, key: string): Promise<void> {
-    return this.kv.releaseClaim(scope, key);
   }
 
   async sweep(now: Millis): Promise<{ records: number; holds: number }> {
