@@ -148,7 +148,7 @@ export type ClaimResult = { inserted: true } | { inserted: false; value: string 
 
 /** Identifies which implementation is behind a Store, and whether several processes may share it. */
 export interface StoreInfo {
-  backend: 'keyv' | 'redis' | 'postgres' | 'sqlite';
+  backend: 'memory' | 'keyv' | 'redis' | 'postgres' | 'sqlite';
   /** True when the atomicity holds across processes sharing the backend. */
   multiProcess: boolean;
   /**

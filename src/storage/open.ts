@@ -1,8 +1,9 @@
 // Turns the `store` option (nothing, a URL, a Keyv instance or a Store) into a Store, picking the native path.
-import { Keyv } from 'keyv';
+import type { Keyv } from 'keyv';
 import type { Store } from './contract.js';
 import { KeyvStore } from './keyv-store.js';
 import { guardStore } from './guard.js';
+import { MemoryStore } from './memory-store.js';
 
 /** What the `store` option accepts. */
 export type StoreOption = undefined | string | Keyv | Store;
@@ -32,9 +33,9 @@ function adapterName(keyv: Keyv): string {
 export async function openStore(option: StoreOption, opts: OpenOptions): Promise<Store> {
   if (isStore(option)) return option;
   if (option === undefined || option === 'memory') {
-    // The in-memory Map cannot hang or fail: no time bound needed on the hot path. No serializer:
-    // objects are kept as they are (7 µs of JSON per read saved; the store never mutates them).
-    return new KeyvStore(new Keyv({ throwOnErrors: true, serialize: undefined, deserialize: undefined }));
+    // The embedded default: plain Maps that cannot hang or fail, so no time bound on the hot path; each
+    // operation is synchronous inside, so atomic without locks (see memory-store.ts).
+    return new MemoryStore();
   }
   if (typeof option === 'string') {
     const url = option;

@@ -31,7 +31,7 @@ describe('options', () => {
   it('refuses multiProcess with the in-memory store or any generic Keyv, loudly', async () => {
     for (const store of [undefined, new Keyv(new Map())]) {
       const ai = createAipaygent({ store, multiProcess: true });
-      await expect(ai.ready).rejects.toThrow(/multiProcess is true but the keyv store is atomic only inside one process/);
+      await expect(ai.ready).rejects.toThrow(/multiProcess is true but the (memory|keyv) store is atomic only inside one process/);
       // Requests fail closed instead of running on a store that cannot keep money exact.
       const res = await ai.handle({ method: 'GET', path: '/memory/list', query: 'user_id=u', headers: { authorization: 'Bearer apg_aaaaaaaaaaaaaaaaaaaaaaaa_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, body: { kind: 'none' }, signal: new AbortController().signal });
       expect(res?.status).toBe(503);

@@ -1,0 +1,116 @@
+// One account of the in-memory store: its records, counters and money. Every method runs to the end
+// without awaiting, which is what makes each store operation atomic in one process.
+import type {
+  ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, StoredRecord,
+} from './contract.js';
+
+export interface Counter {
+  n: number;
+  exp: Millis;
+}
+
+/** One (account, collection): its records, and its keys in UTF-8 byte order (null: rebuild on the next list). */
+export interface Collection {
+  records: Map<string, StoredRecord>;
+  sorted: string[] | null;
+}
+
+export class MemoryAccount {
+  readonly collections = new Map<string, Collection>();
+  readonly counters = new Map<string, Counter>();
+  balance = 0;
+  private readonly log: LedgerEntry[] = [];
+  private readonly references = new Set<string>();
+  private readonly holds = new Map<string, { amount: number; expiresAt: Millis }>();
+
+  constructor(private readonly id: string) {}
+
+  /** Gives back every hold past its expiry (a 'release' entry each); returns how many. */
+  releaseExpired(now: Millis): number {
+    if (this.holds.size === 0) return 0;
+    let released = 0;
+    for (const [holdId, hold] of this.holds) {
+      if (hold.expiresAt > now) continue;
+      this.holds.delete(holdId);
+      this.append({ amount: hold.amount, kind: 'release', reference: `hold:${holdId}`, memo: 'hold expired' }, now);
+      released++;
+    }
+    return released;
+  }
+
+  private append(input: PostInput, now: Millis): LedgerEntry {
+    this.balance += input.amount;
+    // Frozen: the same object is the ledger's own copy and what callers get.
+    const entry: LedgerEntry = Object.freeze({
+      seq: this.log.length + 1, accountId: this.id, amount: input.amount, kind: input.kind, reference: input.reference ?? null,
+      memo: input.memo ?? null, createdAt: now, balanceAfter: this.balance,
+    });
+    this.log.push(entry);
+    if (input.reference !== undefined) this.references.add(input.reference);
+    return entry;
+  }
+
+  incr(name: string, by: number, expiresAt: Millis, now: Millis): number {
+    const c = this.counters.get(name);
+    const n = (c && c.exp > now ? c.n : 0) + by;
+    this.counters.set(name, { n, exp: expiresAt });
+    return n;
+  }
+
+  post(input: PostInput, now: Millis): PostResult {
+    if (input.reference !== undefined && this.references.has(input.reference)) return { ok: false, reason: 'duplicate', balance: this.balance };
+    if (input.amount < 0 && this.balance + input.amount < 0) return { ok: false, reason: 'insufficient_funds', balance: this.balance };
+    const entry = this.append(input, now);
+    return { ok: true, entry, balance: this.balance };
+  }
+
+  charge(input: ChargeInput, now: Millis): ChargeResult {
+    const name = `free:${input.window}`;
+    const c = this.counters.get(name);
+    const used = c && c.exp > now ? c.n : 0;
+    if (used < input.freeLimit) {
+      if (c && c.exp > now) c.n = used + 1;
+      else this.counters.set(name, { n: 1, exp: input.windowExpiresAt });
+      return { ok: true, free: true, freeUsed: used + 1, balance: this.balance };
+    }
+    if (input.price <= 0 || this.balance < input.price) return { ok: false, freeUsed: used, balance: this.balance };
+    const entry = this.append({ amount: -input.price, kind: 'debit', memo: input.memo }, now);
+    return { ok: true, free: false, freeUsed: used, balance: this.balance, entry };
+  }
+
+  refund(input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): number {
+    if (input.free) {
+      const c = this.counters.get(`free:${input.window}`);
+      if (c && c.exp > now && c.n > 0) c.n -= 1;
+    } else if (input.amount > 0) {
+      this.append({ amount: input.amount, kind: 'refund', memo: input.memo }, now);
+    }
+    return this.balance;
+  }
+
+  hold(input: HoldInput, now: Millis): HoldResult {
+    if (this.holds.has(input.holdId)) return { ok: false, reason: 'duplicate', balance: this.balance };
+    if (this.balance < input.amount) return { ok: false, reason: 'insufficient_funds', balance: this.balance };
+    this.holds.set(input.holdId, { amount: input.amount, expiresAt: input.expiresAt });
+    this.append({ amount: -input.amount, kind: 'hold', reference: `hold:${input.holdId}`, memo: input.memo }, now);
+    return { ok: true, balance: this.balance };
+  }
+
+  settle(holdId: string, actual: number, now: Millis, memo?: string): SettleResult {
+    const hold = this.holds.get(holdId);
+    if (!hold) return { ok: false, reason: 'unknown_hold', balance: this.balance };
+    this.holds.delete(holdId);
+    // Beyond the hold, charge only what the balance covers: the balance never goes below 0.
+    const charged = Math.min(actual, hold.amount + this.balance);
+    const back = hold.amount - charged;
+    const entry = back === 0 ? null : this.append({ amount: back, kind: 'settle', memo }, now);
+    return { ok: true, charged, balance: this.balance, entry };
+  }
+
+  /** Entries newest first, with seq < `before` when given. */
+  entries(query: { before?: number; limit: number }): LedgerEntry[] {
+    const out: LedgerEntry[] = [];
+    for (let seq = Math.min(this.log.length, (query.before ?? Infinity) - 1); seq >= 1 && out.length < query.limit; seq--) out.push(this.log[seq - 1]!);
+    return out;
+  }
+}
