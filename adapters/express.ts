@@ -16,7 +16,7 @@ type Next = (error?: unknown) => void;
 export function aipaygentExpress(service: Aipaygent | AipaygentOptions = {}): (req: ExpressRequest, res: ServerResponse, next: Next) => void {
   const core = 'handle' in service ? service : createAipaygent(service);
   return function aipaygent(req, res, next) {
-    const request = nodeRequest(req, res, { parsedBody: req.body, ip: req.ip, originalUrl: req.originalUrl });
+    const request = nodeRequest(req, res, { parsedBody: req.body, ip: () => req.ip, originalUrl: () => req.originalUrl });
     core.handle(request).then((out) => (out ? writeNodeResponse(res, out) : next()), next);
   };
 }

@@ -34,7 +34,7 @@ export function aipaygentKoa(service: Aipaygent | AipaygentOptions = {}, options
   return async function aipaygent(ctx, next) {
     const path = stripPrefix(ctx.path, prefix);
     if (path === undefined) return next();
-    const out = await core.handle(nodeRequest(ctx.req, ctx.res, { path, parsedBody: ctx.request.body, ip: ctx.ip, originalUrl: ctx.originalUrl }));
+    const out = await core.handle(nodeRequest(ctx.req, ctx.res, { path, parsedBody: ctx.request.body, ip: () => ctx.ip, originalUrl: () => ctx.originalUrl }));
     if (!out) return next();
     ctx.status = out.status;
     ctx.set(out.headers);

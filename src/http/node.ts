@@ -64,36 +64,80 @@ function streamBody(req: IncomingMessage): BodySource {
 const hasBody = (req: IncomingMessage): boolean =>
   req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 
-/**
- * Builds the core request. `parsedBody` is what the host's body parser left (`req.body`,
- * `ctx.request.body`); it is used only when that parser actually consumed the stream.
- */
-export function nodeRequest(
-  req: IncomingMessage,
-  res: ServerResponse,
-  init: { path?: string; parsedBody?: unknown; ip?: string | undefined; originalUrl?: string | undefined },
-): CoreRequest {
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
+/** Aborts when the response closes before it finished (the client went away), also if it already has. */
+function disconnectSignal(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
-  res.once('close', () => {
+  const gone = () => {
     if (!res.writableFinished) controller.abort(new Error('client disconnected'));
-  });
-  let body: BodySource;
-  if (!hasBody(req)) body = { kind: 'none' };
-  else if (req.readableDidRead || req.readableEnded) body = init.parsedBody === undefined ? { kind: 'none' } : { kind: 'parsed', value: init.parsedBody };
-  else body = streamBody(req);
-  const path = init.path ?? (q === -1 ? url : url.slice(0, q));
-  return {
-    method: req.method ?? 'GET',
-    path,
-    query: q === -1 ? '' : url.slice(q + 1),
-    headers: req.headers,
-    body,
-    signal: controller.signal,
-    ip: init.ip,
-    mountPath: init.originalUrl === undefined ? '' : mountPathOf(init.originalUrl, path),
   };
+  if (res.closed) gone();
+  else res.once('close', gone);
+  return controller.signal;
+}
+
+const NO_BODY: BodySource = Object.freeze({ kind: 'none' });
+
+/** What an adapter knows beyond the node request: each read only if the core asks for it. */
+export interface NodeRequestInit {
+  /** The path relative to the mount when the host stripped a prefix itself (Koa `prefix`). */
+  path?: string;
+  /** What the host's body parser left (`req.body`, `ctx.request.body`). */
+  parsedBody?: unknown;
+  /** The client address as the host decides it; a function is called only when asked (Express `req.ip` is not cheap). */
+  ip?: string | (() => string | undefined) | undefined;
+  /** The URL as the client sent it, before the host's mount stripped a prefix (a function: read when asked). */
+  originalUrl?: string | (() => string | undefined) | undefined;
+}
+
+/**
+ * The core request over node's. The fields the core reads on every request are plain; the signal, ip
+ * and mount path are made on first use: most requests never need them and each costs measurably
+ * under load (an AbortController and a listener; Express's trust-proxy walk; string work).
+ */
+class NodeCoreRequest implements CoreRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: CoreRequest['headers'];
+  readonly body: BodySource;
+  private signalMade: AbortSignal | undefined;
+
+  constructor(
+    req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly init: NodeRequestInit,
+  ) {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.method = req.method ?? 'GET';
+    this.path = init.path ?? (q === -1 ? url : url.slice(0, q));
+    this.query = q === -1 ? '' : url.slice(q + 1);
+    this.headers = req.headers;
+    // A parser's value counts only when that parser actually consumed the stream.
+    if (!hasBody(req)) this.body = NO_BODY;
+    else if (req.readableDidRead || req.readableEnded) this.body = init.parsedBody === undefined ? NO_BODY : { kind: 'parsed', value: init.parsedBody };
+    else this.body = streamBody(req);
+  }
+
+  get signal(): AbortSignal {
+    return (this.signalMade ??= disconnectSignal(this.res));
+  }
+
+  get ip(): string | undefined {
+    const { ip } = this.init;
+    return typeof ip === 'function' ? ip() : ip;
+  }
+
+  get mountPath(): string {
+    const { originalUrl: given } = this.init;
+    const originalUrl = typeof given === 'function' ? given() : given;
+    return originalUrl === undefined ? '' : mountPathOf(originalUrl, this.path);
+  }
+}
+
+/** Builds the core request (see NodeCoreRequest). */
+export function nodeRequest(req: IncomingMessage, res: ServerResponse, init: NodeRequestInit): CoreRequest {
+  return new NodeCoreRequest(req, res, init);
 }
 
 /** The mount point: the URL path the client sent (`originalUrl`) minus the path relative to the mount. */
@@ -105,14 +149,20 @@ export function mountPathOf(originalUrl: string, relativePath: string): string {
 }
 
 /** Writes a core response; streamed bodies honour backpressure and stop when the client leaves. */
-export async function writeNodeResponse(res: ServerResponse, out: CoreResponse): Promise<void> {
+export function writeNodeResponse(res: ServerResponse, out: CoreResponse): Promise<void> {
   res.statusCode = out.status;
   for (const name in out.headers) res.setHeader(name, out.headers[name]!);
   const body = out.body;
   if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
     res.end(body ?? undefined);
-    return;
+    return DONE;
   }
+  return writeStream(res, body);
+}
+
+const DONE = Promise.resolve();
+
+async function writeStream(res: ServerResponse, body: AsyncIterable<string | Uint8Array>): Promise<void> {
   res.flushHeaders();
   try {
     for await (const chunk of body) {
