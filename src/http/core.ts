@@ -38,20 +38,24 @@ const NO_CALLER: Caller = { accountId: '', keyId: '' };
 export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<CoreResponse | undefined> {
   const { router, adminTokenHash, limits, logger, metering } = deps;
 
-  async function run(route: Route, req: CoreRequest, params: Record<string, string>): Promise<CoreResponse> {
-    const now = Date.now();
-    // Cheap checks first: a malformed credential or input costs no store round trip.
-    const token = route.auth === 'none' ? undefined : presentedToken(req.headers);
+  /** The credential a route needs, checked without the store (a malformed one costs no round trip). Throws 401. */
+  function credential(route: Route, req: CoreRequest): string | undefined {
+    if (route.auth === 'none') return undefined;
+    const token = presentedToken(req.headers);
     if (route.auth === 'admin') {
       if (!token || !adminTokenHash || !timingSafeEqual(sha256(token), adminTokenHash)) throw unauthorized('A valid admin token is required');
-    } else if (route.auth === 'key') {
+    } else {
       if (!token) throw unauthorized('Missing API key: send "Authorization: Bearer <api key>"');
       if (!parseApiKey(token)) throw unauthorized('Invalid API key');
     }
+    return token;
+  }
+
+  /** Validates the input, then runs the route (key routes through metering). Throws 4xx as AipaygentError. */
+  function run(route: Route, req: CoreRequest, params: Record<string, string>, token: string | undefined, rawBody: unknown): Promise<CoreResponse> {
     const query = route.query ? parseInput(route.query, queryObject(req.query), 'query') : undefined;
-    const rawBody = route.body ? await readJsonBody(req.body, limits) : undefined;
     const body = route.body ? parseInput(route.body, rawBody, 'request body') : undefined;
-    const ctx = { req, query, body, params, caller: NO_CALLER, now, charge: null };
+    const ctx = { req, query, body, params, caller: NO_CALLER, now: Date.now(), charge: null };
     // Invalid requests were refused above, before the meter: they cost nothing. Key routes: metering
     // verifies the key against the store (within the charge on metered routes) and sets ctx.caller.
     return route.auth === 'key' ? metering(route, ctx, rawBody, token!) : route.handle(ctx);
@@ -66,7 +70,10 @@ export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<Cor
           allow: match.allow.join(', '),
         });
       }
-      return await run(match.route, req, match.params);
+      const { route } = match;
+      const token = credential(route, req);
+      const rawBody = route.body ? await readJsonBody(req.body, limits) : undefined;
+      return await run(route, req, match.params, token, rawBody);
     } catch (error) {
       const res = errorResponse(error, logger);
       return match.kind === 'route' && match.route.renderError ? match.route.renderError(res) : res;

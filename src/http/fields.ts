@@ -35,13 +35,29 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what 
   throw invalid(message);
 }
 
-/** Query string to a plain object; a repeated parameter is a 400 (ambiguous). */
+function setOnce(out: Record<string, string>, k: string, v: string): void {
+  if (k in out) throw invalid(`Query parameter "${k}" is given more than once`);
+  out[k] = v;
+}
+
+/** Query string to a plain object (URLSearchParams' decoding); a repeated parameter is a 400 (ambiguous). */
 export function queryObject(query: string): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   if (!query) return out;
-  for (const [k, v] of new URLSearchParams(query)) {
-    if (k in out) throw invalid(`Query parameter "${k}" is given more than once`);
-    out[k] = v;
+  if (query.includes('%') || query.includes('+')) {
+    for (const [k, v] of new URLSearchParams(query)) setOnce(out, k, v);
+    return out;
+  }
+  // Nothing to decode (the usual case): split it directly, as URLSearchParams would (a leading "?" too).
+  for (let start = query.charCodeAt(0) === 63 ? 1 : 0; start < query.length; ) {
+    let end = query.indexOf('&', start);
+    if (end === -1) end = query.length;
+    if (end > start) {
+      const eq = query.indexOf('=', start);
+      if (eq === -1 || eq > end) setOnce(out, query.slice(start, end), '');
+      else setOnce(out, query.slice(start, eq), query.slice(eq + 1, end));
+    }
+    start = end + 1;
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // The key-route stage of the pipeline: verify the key, rate limit, Idempotency-Key, charge, run the handler, refund on failure.
 import { AipaygentError, unauthorized } from '../errors.js';
 import type { ChargeCredential, KeyService } from '../keys/key-service.js';
-import type { Charge, Meter } from '../meter/meter.js';
+import type { Charge, ChargeOutcome, Meter } from '../meter/meter.js';
 import type { RateDecision, RateLimiter } from '../meter/rate-limit.js';
 import { fingerprint, idempotencyKeyOf, type Idempotency } from './idempotency.js';
 import { errorResponse, type Logger } from './respond.js';
@@ -46,6 +46,8 @@ const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
 /** RateLimit / RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers-11: a List of String items). */
 function quotaHeaders(now: number, free: { limit: number; remaining: number; resetAt: number } | undefined, rate: RateDecision | undefined): Record<string, string> {
+  // The common case (every metered call without a rate limit) without building lists.
+  if (free && !rate) return { 'ratelimit-policy': `"free";q=${free.limit};w=86400`, ratelimit: `"free";r=${free.remaining};t=${seconds(free.resetAt - now)}` };
   const policy: string[] = [];
   const state: string[] = [];
   if (free) {
@@ -77,6 +79,26 @@ const INVALID_KEY = 'Invalid or revoked API key';
 export function createMetering(deps: MeteringDeps): Metering {
   const { keys, meter, limiter, idempotency, pricing, logger, payPerCall } = deps;
 
+  /** Releases an Idempotency-Key taken for a call that ends without a response worth replaying. */
+  async function abandon(accountId: string, idemKey: string | undefined): Promise<void> {
+    if (idemKey !== undefined) await idempotency.abandon(accountId, idemKey).catch((e: unknown) => logger.error('aipaygent: could not release an Idempotency-Key', e));
+  }
+
+  /** The meter's charge; a key that `auth` does not verify is a 401 and took nothing. */
+  async function take(accountId: string, price: number, now: number, memo: string, unverified: ChargeCredential | undefined) {
+    const taken = await meter.charge(accountId, price, now, memo, unverified?.auth);
+    if ('unauthorized' in taken) throw unauthorized(INVALID_KEY);
+    return taken;
+  }
+
+  /** The ledger memo of a route's calls ("GET /memory/retrieve"), made once per route. */
+  const memos = new Map<Route, string>();
+  const memoOf = (route: Route): string => {
+    let memo = memos.get(route);
+    if (memo === undefined) memos.set(route, (memo = `${route.method} ${route.path}`));
+    return memo;
+  };
+
   async function runHandler(route: Route, ctx: RouteContext): Promise<CoreResponse> {
     try {
       return await route.handle(ctx);
@@ -86,87 +108,98 @@ export function createMetering(deps: MeteringDeps): Metering {
   }
 
   /**
+   * Neither a free call nor the balance paid: the request may pay itself (x402), else 402. Returns the
+   * outcome of the charge made once the request's payment was credited, with the payment's headers.
+   */
+  async function unpaid(
+    route: Route, ctx: RouteContext, accountId: string, price: number, outcome: Extract<ChargeOutcome, { ok: false; price: number }>,
+    rate: RateDecision | undefined, idemKey: string | undefined, unverified: ChargeCredential | undefined,
+  ): Promise<{ outcome: Extract<ChargeOutcome, { ok: true }>; paidHeaders: Record<string, string> }> {
+    const { now, req } = ctx;
+    let paidHeaders: Record<string, string> | undefined;
+    let last: ChargeOutcome = outcome;
+    try {
+      // Paid by the request (x402): settled and credited first, then charged like any other call.
+      if (payPerCall && price > 0) {
+        paidHeaders = await payPerCall.pay(accountId, req, price, route, now);
+        if (paidHeaders) last = await take(accountId, price, now, memoOf(route), unverified);
+      }
+    } catch (error) {
+      await abandon(accountId, idemKey);
+      throw error;
+    }
+    if (last.ok) return { outcome: last, paidHeaders: paidHeaders! };
+    await abandon(accountId, idemKey);
+    const refused = last as Extract<ChargeOutcome, { ok: false; price: number }>;
+    const free = { limit: meter.freeCallsPerDay, remaining: refused.freeRemaining, resetAt: refused.resetAt };
+    const x402 = payPerCall && price > 0 ? payPerCall.challenge(price, route, req) : undefined;
+    throw await meter.paymentRequired(accountId, refused, { ...quotaHeaders(now, free, rate), [BALANCE_HEADER]: String(refused.balance), ...x402, ...paidHeaders });
+  }
+
+  /** A call that failed on our side (or rejected its input itself) gives back what it took. */
+  async function refunded(route: Route, accountId: string, charge: Charge, res: CoreResponse, now: number): Promise<{ charge: Charge; res: CoreResponse }> {
+    const memo = memoOf(route);
+    try {
+      return { charge: await meter.refund(accountId, charge, now, `refund: ${memo} answered ${res.status}`), res };
+    } catch (error) {
+      // The call failed and so did its refund: say exactly what is owed, for reconciliation,
+      // and never let the client read "nothing was charged" when something may have been.
+      logger.error('aipaygent: REFUND FAILED, the account is owed this call', { accountId, memo, status: res.status, charge, error });
+      return { charge, res: errorResponse(new AipaygentError('store_unavailable', REFUND_FAILED_MESSAGE), logger) };
+    }
+  }
+
+  /**
    * `unverified`: the key has not been checked yet; the charge checks it in the same store operation,
    * and its claimed caller is acted for only once that charge said yes. Else ctx.caller is verified.
+   * The usual call (free call or debit, handler, headers) stays in this function; the rare paths
+   * (Idempotency-Key, 402 / x402, refund) are their own functions.
    */
   async function metered(
     route: Route, ctx: RouteContext, rawBody: unknown, rate: RateDecision | undefined, idemKey: string | undefined, unverified?: ChargeCredential,
   ): Promise<CoreResponse> {
     const caller = unverified?.claimed ?? ctx.caller;
     const { accountId } = caller;
-    const { now, req } = ctx;
-    const fp = idemKey === undefined ? '' : fingerprint(route.method, route.path, req.query, rawBody);
+    const { now } = ctx;
+    const fp = idemKey === undefined ? '' : fingerprint(route.method, route.path, ctx.req.query, rawBody);
     if (idemKey !== undefined) {
       const begun = await idempotency.begin(accountId, idemKey, fp, now);
       if (begun.kind === 'replay') return begun.response;
     }
-    const abandon = async () => {
-      if (idemKey !== undefined) await idempotency.abandon(accountId, idemKey).catch((e: unknown) => logger.error('aipaygent: could not release an Idempotency-Key', e));
-    };
-
-    const memo = `${route.method} ${route.path}`;
     const price = route.metered === 'tokens' ? 0 : pricing[route.path]!;
-    const take = async () => {
-      const taken = await meter.charge(accountId, price, now, memo, unverified?.auth);
-      if ('unauthorized' in taken) throw unauthorized(INVALID_KEY);
-      return taken;
-    };
-    let outcome;
+    let outcome: ChargeOutcome;
     try {
-      outcome = await take();
+      outcome = await take(accountId, price, now, memoOf(route), unverified);
     } catch (error) {
-      await abandon();
+      await abandon(accountId, idemKey);
       throw error;
     }
-    // Paid by the request (x402): settled and credited first, then charged like any other call.
     let paidHeaders: Record<string, string> | undefined;
-    if (!outcome.ok && payPerCall && price > 0) {
-      try {
-        paidHeaders = await payPerCall.pay(accountId, req, price, route, now);
-        if (paidHeaders) outcome = await take();
-      } catch (error) {
-        await abandon();
-        throw error;
-      }
+    if (!outcome.ok) ({ outcome, paidHeaders } = await unpaid(route, ctx, accountId, price, outcome as Extract<ChargeOutcome, { ok: false; price: number }>, rate, idemKey, unverified));
+    let charge: Charge = (outcome as Extract<ChargeOutcome, { ok: true }>).charge;
+    // ctx belongs to this request alone: completed in place rather than copied.
+    ctx.caller = caller;
+    ctx.charge = charge;
+    let res: CoreResponse;
+    try {
+      res = await route.handle(ctx);
+    } catch (error) {
+      res = errorResponse(error, logger);
     }
-    if (!outcome.ok) {
-      await abandon();
-      const free = { limit: meter.freeCallsPerDay, remaining: outcome.freeRemaining, resetAt: outcome.resetAt };
-      const x402 = payPerCall && price > 0 ? payPerCall.challenge(price, route, req) : undefined;
-      throw await meter.paymentRequired(accountId, outcome, { ...quotaHeaders(now, free, rate), [BALANCE_HEADER]: String(outcome.balance), ...x402, ...paidHeaders });
-    }
-
-    let charge: Charge = outcome.charge;
-    let res = await runHandler(route, { ...ctx, caller, charge });
     if (isRefunded(res.status)) {
-      try {
-        charge = await meter.refund(accountId, charge, now, `refund: ${memo} answered ${res.status}`);
-      } catch (error) {
-        // The call failed and so did its refund: say exactly what is owed, for reconciliation,
-        // and never let the client read "nothing was charged" when something may have been.
-        logger.error('aipaygent: REFUND FAILED, the account is owed this call', { accountId, memo, status: res.status, charge, error });
-        res = errorResponse(new AipaygentError('store_unavailable', REFUND_FAILED_MESSAGE), logger);
-      }
-      await abandon();
+      ({ charge, res } = await refunded(route, accountId, charge, res, now));
+      await abandon(accountId, idemKey);
     } else if (idemKey !== undefined) {
       await idempotency.complete(accountId, idemKey, fp, res, now).catch((e: unknown) => logger.error('aipaygent: could not store an idempotent response', e));
     }
     const headers = quotaHeaders(now, { limit: meter.freeCallsPerDay, remaining: charge.freeRemaining, resetAt: charge.resetAt }, rate);
     // Token-billed handlers may set the balance after their settle; theirs wins.
     if (!(BALANCE_HEADER in res.headers)) headers[BALANCE_HEADER] = String(charge.balance);
-    return { ...res, headers: { ...res.headers, ...headers, ...paidHeaders } };
+    return { status: res.status, headers: paidHeaders ? { ...res.headers, ...headers, ...paidHeaders } : { ...res.headers, ...headers }, body: res.body };
   }
 
-  /** Runs a key-authenticated route: verifies the key, then the rate limit for all of them, the meter for metered ones. */
-  return async function run(route, ctx, rawBody, apiKey) {
-    const idemKey = route.metered && route.method === 'POST' ? idempotencyKeyOf(ctx.req.headers) : undefined;
-    // A metered call verifies its key inside the charge: one store operation, no round trip of its own.
-    // A rate limit and an Idempotency-Key act on the account BEFORE the charge (a forged key must neither
-    // spend someone's rate limit nor be shown their stored response): then the key is verified first, alone,
-    // as it is with a Store that cannot check keys in `charge` (it would ignore the check: never trust it blindly).
-    const fused = route.metered && !limiter && idemKey === undefined && meter.verifiesKeys;
-    const credential = fused ? keys.chargeAuth(apiKey) : undefined;
-    if (credential) return metered(route, ctx, rawBody, undefined, undefined, credential);
+  /** The key verified on its own first (rate limit, Idempotency-Key, unmetered routes, a Store without chargeAuth). */
+  async function verifiedFirst(route: Route, ctx: RouteContext, rawBody: unknown, apiKey: string, idemKey: string | undefined): Promise<CoreResponse> {
     const caller = await keys.authenticate(apiKey, ctx.now);
     if (!caller) throw unauthorized(INVALID_KEY);
     ctx = { ...ctx, caller };
@@ -188,5 +221,17 @@ export function createMetering(deps: MeteringDeps): Metering {
       return rate ? { ...res, headers: { ...res.headers, ...quotaHeaders(ctx.now, undefined, rate) } } : res;
     }
     return metered(route, ctx, rawBody, rate, idemKey);
+  }
+
+  /** Runs a key-authenticated route: verifies the key, then the rate limit for all of them, the meter for metered ones. */
+  return function run(route, ctx, rawBody, apiKey) {
+    const idemKey = route.metered && route.method === 'POST' ? idempotencyKeyOf(ctx.req.headers) : undefined;
+    // A metered call verifies its key inside the charge: one store operation, no round trip of its own.
+    // A rate limit and an Idempotency-Key act on the account BEFORE the charge (a forged key must neither
+    // spend someone's rate limit nor be shown their stored response): then the key is verified first, alone,
+    // as it is with a Store that cannot check keys in `charge` (it would ignore the check: never trust it blindly).
+    const fused = route.metered && !limiter && idemKey === undefined && meter.verifiesKeys;
+    const credential = fused ? keys.chargeAuth(apiKey) : undefined;
+    return credential ? metered(route, ctx, rawBody, undefined, undefined, credential) : verifiedFirst(route, ctx, rawBody, apiKey, idemKey);
   };
 }

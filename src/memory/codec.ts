@@ -34,8 +34,9 @@ export async function encodeJson(text: string, compressAbove: number): Promise<E
   return packed.length < raw.length ? { value: packed, size: raw.length, etag } : { value: raw, size: raw.length, etag };
 }
 
-export async function decodeJson(value: Uint8Array): Promise<string> {
+/** The JSON text of a stored value: at once when it is plain or small, through the thread pool when a large gzip. */
+export function decodeJson(value: Uint8Array): string | Promise<string> {
   if (!isGzip(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
-  const raw = value.length <= SYNC_LIMIT / 4 ? gunzipSync(value) : await gunzipAsync(value);
-  return raw.toString('utf8');
+  if (value.length <= SYNC_LIMIT / 4) return gunzipSync(value).toString('utf8');
+  return gunzipAsync(value).then((raw) => raw.toString('utf8'));
 }

@@ -112,15 +112,17 @@ export class MemoryService {
   async get(accountId: string, userId: string, key: string, now: number, refresh?: boolean): Promise<Retrieved | null> {
     const record = await this.store.get(accountId, valuesOf(userId), key, now);
     if (!record) return null;
-    const { value, ...rest } = record;
-    let meta = toMemoryMeta(rest);
+    let meta = toMemoryMeta(record);
     if ((refresh ?? this.limits.refreshOnRead) && meta.ttlMs !== null) {
       const expiresAt = expiryAt(meta.ttlMs, now);
       // Unchanged bytes and tag; a concurrent write wins the CAS and set its own expiry: nothing to retry.
-      const renewed = await this.store.put(accountId, valuesOf(userId), key, { value, size: meta.size, tag: record.tag, expiresAt }, now, { version: meta.version });
+      const put = { value: record.value, size: meta.size, tag: record.tag, expiresAt };
+      const renewed = await this.store.put(accountId, valuesOf(userId), key, put, now, { version: meta.version });
       if (renewed.ok) meta = toMemoryMeta(renewed.record);
     }
-    return { meta, json: await decodeJson(value) };
+    // Plain JSON text is decoded on the spot; only a gzipped value may need a trip to the thread pool.
+    const json = decodeJson(record.value);
+    return { meta, json: typeof json === 'string' ? json : await json };
   }
 
   async list(accountId: string, userId: string, query: { prefix?: string | undefined; after?: string | undefined; limit: number }, now: number): Promise<MemoryMeta[]> {

@@ -23,6 +23,10 @@ export function formatTag(info: TagInfo): string {
 }
 
 export function parseTag(tag: string): TagInfo {
+  const semi = tag.indexOf(';');
+  if (semi === -1) return { etag: tag, ttlMs: null };
+  // The usual tag of a memory: its etag and TTL only.
+  if (tag.startsWith(';t=', semi) && tag.indexOf(';', semi + 1) === -1) return { etag: tag.slice(0, semi), ttlMs: Number(tag.slice(semi + 3)) };
   const parts = tag.split(';');
   const info: TagInfo = { etag: parts[0]!, ttlMs: null };
   for (let i = 1; i < parts.length; i++) {

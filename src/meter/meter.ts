@@ -1,7 +1,7 @@
 // The meter: "a free call left today, else a debit of the price" in one store operation, and its refund.
 import type { AipaygentError } from '../errors.js';
 import { paymentRequired, type HowToBuyProvider } from '../ledger/payment-required.js';
-import type { ChargeAuth, Store } from '../storage/contract.js';
+import type { ChargeAuth, ChargeInput, Store } from '../storage/contract.js';
 import { utcDay } from '../time.js';
 
 /** What the meter decided for one call; handlers read it as `ctx.charge`. */
@@ -52,11 +52,9 @@ export class Meter {
    */
   async charge(accountId: string, price: number, now: number, memo: string, auth?: ChargeAuth): Promise<ChargeOutcome> {
     const { day, endsAt } = utcDay(now);
-    const r = await this.store.charge(
-      accountId,
-      { window: day, windowExpiresAt: endsAt + WINDOW_GRACE_MS, freeLimit: this.freeCallsPerDay, price, memo, ...(auth && { auth }) },
-      now,
-    );
+    const input: ChargeInput = { window: day, windowExpiresAt: endsAt + WINDOW_GRACE_MS, freeLimit: this.freeCallsPerDay, price, memo };
+    if (auth) input.auth = auth;
+    const r = await this.store.charge(accountId, input, now);
     if ('unauthorized' in r) return r;
     const freeRemaining = Math.max(0, this.freeCallsPerDay - r.freeUsed);
     if (r.ok) return { ok: true, charge: { free: r.free, price: r.free ? 0 : price, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };

@@ -2,28 +2,38 @@
 import { StoreUnavailableError } from '../errors.js';
 import type { Store } from './contract.js';
 
-/** Returns a Store that forwards to `current()` once `ready` has resolved. */
+type Method = Exclude<keyof Store, 'info'>;
+
+/** Every method of the contract (a missing or extra name is a type error here). */
+const METHODS: Record<Method, true> = {
+  init: true, get: true, put: true, delete: true, list: true, purge: true, incr: true, counter: true, balance: true, post: true,
+  charge: true, refund: true, hold: true, settle: true, ledger: true, claim: true, updateClaim: true, releaseClaim: true, sweep: true, close: true,
+};
+
+/**
+ * Returns a Store that forwards to `current()` once `ready` has resolved. It is a plain object whose
+ * methods are replaced by the real store's own (bound) methods when it opens: after that a call costs
+ * one property read, no Proxy trap and no extra promise on the hot path.
+ */
 export function deferredStore(ready: Promise<unknown>, current: () => Store | undefined): Store {
-  const bound = new Map<PropertyKey, unknown>();
-  return new Proxy({} as Store, {
-    get(_target, prop) {
-      const store = current();
-      if (store) {
-        let fn = bound.get(prop);
-        if (fn === undefined) {
-          const value = Reflect.get(store, prop) as unknown;
-          if (typeof value !== 'function') return value;
-          bound.set(prop, (fn = value.bind(store)));
-        }
-        return fn;
-      }
-      return async (...args: unknown[]) => {
-        await ready.catch((cause: unknown) => {
-          throw new StoreUnavailableError(cause);
-        });
-        const s = current()!;
-        return (Reflect.get(s, prop) as (...a: unknown[]) => unknown).apply(s, args);
-      };
+  const stand = { info: undefined } as unknown as { -readonly [K in keyof Store]: Store[K] };
+  const methods = Object.keys(METHODS) as Method[];
+  for (const name of methods) {
+    (stand as Record<Method, unknown>)[name] = async (...args: unknown[]) => {
+      await ready.catch((cause: unknown) => {
+        throw new StoreUnavailableError(cause);
+      });
+      const s = current()!;
+      return (s[name] as (...a: unknown[]) => unknown).apply(s, args);
+    };
+  }
+  ready.then(
+    () => {
+      const s = current()!;
+      stand.info = s.info;
+      for (const name of methods) (stand as Record<Method, unknown>)[name] = (s[name] as (...a: unknown[]) => unknown).bind(s);
     },
-  });
+    () => {},
+  );
+  return stand;
 }

@@ -9,7 +9,7 @@ import { MemoryDeleted, MemoryList, MemoryRetrieved, MemoryStored, ok, UserErase
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
 import { memoryEditRoutes } from './memory-edit.js';
-import { expiresAt, memoryFields, preconditionOf, queryBool, refusalError, times, written } from './memory-http.js';
+import { expiresAt, memoryFields, preconditionOf, queryBool, refusalError, written } from './memory-http.js';
 import { memoryTransferRoutes } from './memory-transfer.js';
 
 export interface MemoryRouteDeps {
@@ -83,10 +83,14 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
           const p = preconditionOf(req);
           if (p?.ifNoneMatch && !preconditionHolds({ ifNoneMatch: p.ifNoneMatch }, true, () => m.etag)) return { status: 304, headers: { etag: m.etag, 'cache-control': 'no-store' }, body: null };
         }
-        // The stored JSON text is spliced in as is: no parse and re-serialize on the hot path.
-        const head = JSON.stringify({ status: 'success', user_id: query.user_id, key: query.key });
-        const tail = JSON.stringify({ expires_at: expiresAt(m), version: m.version, etag: m.etag, size: m.size, ...times(m) });
-        return json(200, `${head.slice(0, -1)},"data":${found.json},${tail.slice(1)}`, { etag: m.etag });
+        // The stored JSON text is spliced in as is: no parse and re-serialize on the hot path. The other
+        // fields are strings JSON.stringify would leave unescaped (timestamps, a base64url ETag) or numbers.
+        const exp = expiresAt(m);
+        const body =
+          `{"status":"success","user_id":${JSON.stringify(query.user_id)},"key":${JSON.stringify(query.key)},"data":${found.json},` +
+          `"expires_at":${exp === null ? 'null' : `"${exp}"`},"version":${m.version},"etag":${JSON.stringify(m.etag)},"size":${m.size},` +
+          `"created_at":"${iso(m.createdAt)}","updated_at":"${iso(m.updatedAt)}"}`;
+        return json(200, body, { etag: m.etag });
       },
     }),
     route({
