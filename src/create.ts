@@ -85,8 +85,9 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     router.add(config.metering || r.metered !== true ? r : { ...r, metered: false });
   }
   for (const r of creditsRoutes({ ledger })) router.add(r);
+  let proxy: ReturnType<typeof createClaudeProxy> | undefined;
   if (config.claude) {
-    const proxy = createClaudeProxy(config.claude, lazyStore, config.logger);
+    proxy = createClaudeProxy(config.claude, lazyStore, config.logger);
     const memoryClaude = new MemoryClaude({ proxy, memory, store: lazyStore, meter, config: config.claude, maxKeyBytes: config.limits.maxKeyBytes, logger: config.logger });
     for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger: config.logger, memory: memoryClaude })) router.add(r);
   }
@@ -116,6 +117,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     routes: router.routes,
     ready,
     async close() {
+      proxy?.close();
       await ready.catch(() => {});
       await store?.close();
     },

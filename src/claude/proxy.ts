@@ -47,6 +47,11 @@ export class ClaudeProxy {
     private readonly logger: Logger,
   ) {}
 
+  /** Ends the upstream's kept-alive connections (createAipaygent's close). */
+  close(): void {
+    this.upstream.close();
+  }
+
   async call(c: ClaudeCall): Promise<ClaudeOutcome> {
     const { config } = this;
     const { price, model } = c.choice;

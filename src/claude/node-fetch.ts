@@ -1,0 +1,99 @@
+// The `fetch` the Anthropic SDK is given: node:http(s) with keep-alive instead of the global undici fetch.
+//
+// Why: on a proxied call the second hop is most of our added latency, and undici's fetch (its own
+// HTTP parser in WebAssembly, web streams end to end, per-request bookkeeping) cost about a fifth
+// of the proxy's CPU in `bench/claude-proxy.ts --profile`. node:http is the server's own stack.
+// It implements what the SDK uses: method, headers, a string or bytes body, AbortSignal, and a
+// Response whose body streams with backpressure (the socket pauses while nobody reads).
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+
+/** Statuses whose Response must have a null body (fetch spec). */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/** Bodies up to this many bytes with a Content-Length are collected before the Response is handed out. */
+const SMALL_BODY = 64 * 1024;
+
+const abortError = (): DOMException => new DOMException('This operation was aborted', 'AbortError');
+
+/** A fetch over node:http(s) with its own keep-alive agents; `close()` ends their idle sockets. */
+export interface NodeFetch {
+  fetch: typeof fetch;
+  close(): void;
+}
+
+function requestBody(body: unknown): string | Uint8Array | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  // The Messages API is JSON: the SDK sends a string. Anything else (uploads) is not ours to proxy.
+  throw new TypeError('aipaygent: the upstream fetch sends string or byte bodies only');
+}
+
+function responseHeaders(raw: string[]): Headers {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  return headers;
+}
+
+export function createNodeFetch(): NodeFetch {
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
+  function nodeFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    return new Promise<Response>((resolve, reject) => {
+      const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+      const signal = init.signal ?? undefined;
+      if (signal?.aborted) return reject(abortError());
+      const headers: Record<string, string> = {};
+      new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+      let body: string | Uint8Array | undefined;
+      try {
+        body = requestBody(init.body);
+      } catch (error) {
+        return reject(error);
+      }
+      const https = url.protocol === 'https:';
+      const send = https ? httpsRequest : httpRequest;
+      let response: IncomingMessage | undefined;
+      const onAbort = () => {
+        // Before the headers: the fetch rejects. After: the body stream errors, as fetch's does.
+        req.destroy(abortError());
+        response?.destroy(abortError());
+      };
+      const req = send(url, { method: init.method ?? 'GET', headers, agent: https ? agents.https : agents.http }, (res) => {
+        response = res;
+        const status = res.statusCode ?? 502;
+        res.once('close', () => signal?.removeEventListener('abort', onAbort));
+        const init = { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res.rawHeaders) };
+        if (NULL_BODY.has(status)) {
+          res.resume();
+          return resolve(new Response(null, init));
+        }
+        // A small body of known length (a whole Message, an error) is collected here, so that it is read
+        // in one piece; anything else (SSE) streams with backpressure.
+        const length = Number(res.headers['content-length']);
+        if (!(length <= SMALL_BODY)) return resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, init));
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.once('end', () => resolve(new Response(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), init)));
+        res.once('error', (error) => reject(signal?.aborted ? abortError() : new TypeError('fetch failed', { cause: error })));
+      });
+      req.once('error', (error) => {
+        signal?.removeEventListener('abort', onAbort);
+        // A fetch rejects with a TypeError for network failures, its cause being the socket error.
+        reject(signal?.aborted ? abortError() : new TypeError('fetch failed', { cause: error }));
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.end(body);
+    });
+  }
+
+  return {
+    fetch: nodeFetch as typeof fetch,
+    close() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
