@@ -215,7 +215,7 @@ function report(plain: Stats, sse: Stats, mem: { before: Mem; open: Mem; after: 
   const md = [
     `Command: \`npx tsx bench/claude-proxy.ts\` (also the last step of \`npm run bench\`). The fake Anthropic upstream (\`test/support/fake-anthropic.ts\`, answering at once) and aipaygent (bare node:http core bridge, in-memory store, paid account with credit: every call reserves, then settles) each run in their own child process; the measuring process only sends requests.`,
     `Sequential requests over keep-alive connections, direct and proxied interleaved one by one (the order alternating), ${WARMUP} warm-up pairs dropped. "Added" is the distribution of per-pair differences (proxied − direct).`,
-    `Machine: ${machine()}. Load average (1 min) ${load[0].toFixed(2)} at the start, ${load[1].toFixed(2)} at the end (a CI run was using the machine). Run: ${new Date().toISOString()}.`,
+    `Machine: ${machine()}. Load average (1 min) ${load[0].toFixed(2)} at the start, ${load[1].toFixed(2)} at the end. Run: ${new Date().toISOString()}.`,
     '',
     '| measure | direct p50 / p99 (ms) | proxied p50 / p99 (ms) | added p50 / p99 (ms) | target |',
     '|---|---:|---:|---:|---|',
