@@ -145,3 +145,39 @@ export const scenarios: Record<string, () => Promise<Scenario>> = {
     return { server: createServer(app.callback()), headers, close: () => ai.close() };
   },
 };
+
+// Scenarios for bench/probe.ts (not in the pairs of run.ts): where a mounted request's cost goes.
+/** The headers a metered retrieve answers with, for the stub cores below. */
+const STUB_HEADERS = {
+  'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', etag: '"z5rvwMfLNqE_eMFfgPP3W37EQ0j"',
+  'ratelimit-policy': '"free";q=1000000;w=86400', ratelimit: '"free";r=999999;t=3000', 'x-credits-balance-micro-usd': '0',
+};
+
+/** The Koa adapter around a core that answers the retrieve bytes at once, after busy-waiting `burnUs` µs. */
+function koaStub(burnUs: number): Scenario {
+  const body = bareBody();
+  const burn = BigInt(Math.round(burnUs * 1000));
+  const app = new Koa();
+  const core = {
+    async handle() {
+      const t0 = process.hrtime.bigint();
+      while (process.hrtime.bigint() - t0 < burn);
+      return { status: 200, headers: STUB_HEADERS, body };
+    },
+  };
+  app.use(aipaygentKoa(core as unknown as Aipaygent) as never);
+  return { server: createServer(app.callback()), headers: {}, close: async () => {} };
+}
+
+Object.assign(scenarios, {
+  'koa-retrieve-unmetered': async () => {
+    const { ai, headers } = await seeded({ metering: false });
+    const app = new Koa();
+    app.use(aipaygentKoa(ai) as never);
+    return { server: createServer(app.callback()), headers, close: () => ai.close() };
+  },
+  /** The adapter's own cost: Koa plus the node bridge, no core work. */
+  'koa-stub': async () => koaStub(0),
+  /** The adapter plus BURN_US µs (default 8) of pure CPU per request: how added work scales under load. */
+  'koa-burn': async () => koaStub(Number(process.env.BURN_US ?? 8)),
+} satisfies Record<string, () => Promise<Scenario>>);
