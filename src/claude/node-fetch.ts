@@ -12,8 +12,14 @@ import { Readable } from 'node:stream';
 /** Statuses whose Response must have a null body (fetch spec). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-/** Bodies up to this many bytes with a Content-Length are collected before the Response is handed out. */
+/** JSON bodies up to this many bytes are collected before the Response is handed out. */
 const SMALL_BODY = 64 * 1024;
+
+/** The whole body of the Responses built from a collected body: a reader may take it without a stream. */
+const collected = new WeakMap<Response, Buffer>();
+
+/** The complete body of `response` when this fetch collected it (small, known length), else undefined. */
+export const collectedBody = (response: Response): Buffer | undefined => collected.get(response);
 
 const abortError = (): DOMException => new DOMException('This operation was aborted', 'AbortError');
 
@@ -31,10 +37,19 @@ function requestBody(body: unknown): string | Uint8Array | undefined {
   throw new TypeError('aipaygent: the upstream fetch sends string or byte bodies only');
 }
 
-function responseHeaders(raw: string[]): Headers {
-  const headers = new Headers();
-  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-  return headers;
+/** The response's header lines as pairs: the Response builds its Headers from them once. */
+function responseHeaders(raw: string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+  return pairs;
+}
+
+/** The request's headers as node:http takes them (the SDK hands a Headers: read, not copied). */
+function requestHeaders(given: RequestInit['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (given instanceof Headers) given.forEach((value, name) => (out[name] = value));
+  else if (given) new Headers(given).forEach((value, name) => (out[name] = value));
+  return out;
 }
 
 export function createNodeFetch(): NodeFetch {
@@ -45,8 +60,7 @@ export function createNodeFetch(): NodeFetch {
       const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
       const signal = init.signal ?? undefined;
       if (signal?.aborted) return reject(abortError());
-      const headers: Record<string, string> = {};
-      new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+      const headers = requestHeaders(init.headers);
       let body: string | Uint8Array | undefined;
       try {
         body = requestBody(init.body);
@@ -70,13 +84,28 @@ export function createNodeFetch(): NodeFetch {
           res.resume();
           return resolve(new Response(null, init));
         }
-        // A small body of known length (a whole Message, an error) is collected here, so that it is read
-        // in one piece; anything else (SSE) streams with backpressure.
-        const length = Number(res.headers['content-length']);
-        if (!(length <= SMALL_BODY)) return resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, init));
+        // A whole Message or an error (JSON, not an event stream) is collected here when it is small, so
+        // that it is read in one piece; an event stream, or a body past SMALL_BODY, streams with backpressure.
+        const streamed = () => resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, init));
+        const type = res.headers['content-type'] ?? '';
+        if (type.startsWith('text/event-stream') || Number(res.headers['content-length']) > SMALL_BODY) return streamed();
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.once('end', () => resolve(new Response(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), init)));
+        let size = 0;
+        const onData = (chunk: Buffer) => {
+          chunks.push(chunk);
+          if ((size += chunk.length) <= SMALL_BODY) return;
+          // Larger than announced (or not announced): hand it over as a stream, what was read first.
+          res.off('data', onData).off('end', onEnd).pause();
+          for (let i = chunks.length - 1; i >= 0; i--) res.unshift(chunks[i]!);
+          streamed();
+        };
+        const onEnd = () => {
+          const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+          const response = new Response(whole, init);
+          collected.set(response, whole);
+          resolve(response);
+        };
+        res.on('data', onData).once('end', onEnd);
         res.once('error', (error) => reject(signal?.aborted ? abortError() : new TypeError('fetch failed', { cause: error })));
       });
       req.once('error', (error) => {

@@ -96,7 +96,7 @@ export class ClaudeProxy {
       return { kind: 'failed', failure: describeFailure(sent.failure), cost: cost ?? 0 };
     }
 
-    if (c.body.stream === true && sent.contentType.startsWith('text/event-stream')) {
+    if (c.body.stream === true && sent.contentType.startsWith('text/event-stream') && sent.body) {
       const tap = new StreamUsage();
       const finish = async (outcome: RelayOutcome): Promise<Uint8Array | null> => {
         const usage = tap.sawStart ? tap.billable() : promptOnly();
@@ -110,7 +110,7 @@ export class ClaudeProxy {
       };
     }
 
-    const read = await readAll(sent.body, config.timeoutMs);
+    const read = sent.text !== null ? { ok: true as const, text: sent.text } : await readAll(sent.body!, config.timeoutMs);
     if (!read.ok) {
       const cost = (await settle(promptOnly(), sent.requestId, null)) ?? 0;
       const failure: UpstreamFailure = read.stalled ? { kind: 'timeout' } : c.signal.aborted ? { kind: 'aborted' } : { kind: 'unreachable' };

@@ -1,7 +1,7 @@
 // The upstream Messages API through the official SDK: explicit key and URL, timeout, retries, abort.
 import Anthropic, { APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { Logger } from '../http/respond.js';
-import { createNodeFetch, type NodeFetch } from './node-fetch.js';
+import { collectedBody, createNodeFetch, type NodeFetch } from './node-fetch.js';
 import type { ClaudeConfig } from './options.js';
 
 /** Why the upstream gave no usable answer. Expected outcomes, returned, never thrown. */
@@ -12,7 +12,12 @@ export type UpstreamFailure =
   | { kind: 'unreachable' };
 
 export type UpstreamResult =
-  | { ok: true; status: number; body: ReadableStream<Uint8Array>; contentType: string; requestId: string | null }
+  | {
+      ok: true; status: number; contentType: string; requestId: string | null;
+      /** The body as it arrives; `text` instead when the fetch already holds all of it (a small JSON body). */
+      body: ReadableStream<Uint8Array> | null;
+      text: string | null;
+    }
   | { ok: false; failure: UpstreamFailure };
 
 /** The one place the SDK is configured. */
@@ -52,12 +57,17 @@ export class Upstream {
       const response = await this.client
         .post('/v1/messages', { body, signal, stream: body.stream === true, headers: beta ? { 'anthropic-beta': beta } : undefined })
         .asResponse();
-      if (!response.body) return { ok: false, failure: { kind: 'unreachable' } };
+      const contentType = response.headers.get('content-type') ?? 'application/json';
+      // An event stream is always relayed as a stream, even one that arrived whole.
+      const whole = contentType.startsWith('text/event-stream') ? undefined : collectedBody(response);
+      const stream = whole ? null : (response.body as ReadableStream<Uint8Array> | null);
+      if (!whole && !stream) return { ok: false, failure: { kind: 'unreachable' } };
       return {
         ok: true,
         status: response.status,
-        body: response.body as ReadableStream<Uint8Array>,
-        contentType: response.headers.get('content-type') ?? 'application/json',
+        body: stream,
+        text: whole ? whole.toString('utf8') : null,
+        contentType,
         requestId: response.headers.get('request-id'),
       };
     } catch (error) {

@@ -93,3 +93,43 @@ describe('node fetch', () => {
     await expect(http.fetch(`${base}/`, { method: 'POST', body: new FormData() })).rejects.toThrow(/string or byte bodies/);
   });
 });
+
+describe('node fetch: collected bodies', () => {
+  it('a small body with a length is handed over whole (collectedBody), a streamed one is not', async () => {
+    const { collectedBody } = await import('../../src/claude/node-fetch.js');
+    handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': '14' }).end('{"id":"msg_1"}');
+    const small = await http.fetch(`${base}/m`, { method: 'POST', body: '{}' });
+    expect(collectedBody(small)?.toString()).toBe('{"id":"msg_1"}');
+    expect(await small.text()).toBe('{"id":"msg_1"}');
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('event: ping\ndata: {}\n\n');
+    };
+    const streamed = await http.fetch(`${base}/s`, { method: 'POST', body: '{}' });
+    expect(collectedBody(streamed)).toBeUndefined();
+    expect(await streamed.text()).toContain('ping');
+  });
+});
+
+describe('node fetch: bodies without a length', () => {
+  it('a small chunked JSON body is collected; a large one streams, every byte in order', async () => {
+    const { collectedBody } = await import('../../src/claude/node-fetch.js');
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":');
+      res.end('"msg_2"}');
+    };
+    const small = await http.fetch(`${base}/c`, { method: 'POST', body: '{}' });
+    expect(collectedBody(small)?.toString()).toBe('{"id":"msg_2"}');
+
+    const big = JSON.stringify({ text: Array.from({ length: 30_000 }, (_, i) => String(i)).join(',') }); // ~170 KB
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (let i = 0; i < big.length; i += 7000) res.write(big.slice(i, i + 7000));
+      res.end();
+    };
+    const large = await http.fetch(`${base}/big`, { method: 'POST', body: '{}' });
+    expect(collectedBody(large)).toBeUndefined();
+    expect(await large.text()).toBe(big);
+  });
+});
