@@ -8,6 +8,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
+import type { ChunkSource } from './sse.js';
 
 /** Statuses whose Response must have a null body (fetch spec). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -18,8 +19,41 @@ const SMALL_BODY = 64 * 1024;
 /** The whole body of the Responses built from a collected body: a reader may take it without a stream. */
 const collected = new WeakMap<Response, Buffer>();
 
-/** The complete body of `response` when this fetch collected it (small, known length), else undefined. */
+/** The complete body of `response` when this fetch collected it (a small JSON body), else undefined. */
 export const collectedBody = (response: Response): Buffer | undefined => collected.get(response);
+
+/** The node stream under the Responses this fetch streams: read it directly, or `response.body`, never both. */
+const sources = new WeakMap<Response, ChunkSource>();
+
+/** The body of a streamed `response` as a node stream's chunks (no web stream in between), else undefined. */
+export const bodySource = (response: Response): ChunkSource | undefined => sources.get(response);
+
+function nodeSource(res: IncomingMessage): ChunkSource {
+  const chunks = res[Symbol.asyncIterator]() as AsyncIterator<Buffer, undefined>;
+  return {
+    read: () => chunks.next() as ReturnType<ChunkSource['read']>,
+    cancel: async () => void res.destroy(),
+  };
+}
+
+/** `response.body` for a streamed answer: attached to the node stream only if someone reads it. */
+function lazyWebBody(res: IncomingMessage): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        reader ??= (Readable.toWeb(res) as ReadableStream<Uint8Array>).getReader();
+        const r = await reader.read();
+        if (r.done) controller.close();
+        else controller.enqueue(r.value);
+      },
+      cancel() {
+        res.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
 
 const abortError = (): DOMException => new DOMException('This operation was aborted', 'AbortError');
 
@@ -86,7 +120,11 @@ export function createNodeFetch(): NodeFetch {
         }
         // A whole Message or an error (JSON, not an event stream) is collected here when it is small, so
         // that it is read in one piece; an event stream, or a body past SMALL_BODY, streams with backpressure.
-        const streamed = () => resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, init));
+        const streamed = () => {
+          const response = new Response(lazyWebBody(res), init);
+          sources.set(response, nodeSource(res));
+          resolve(response);
+        };
         const type = res.headers['content-type'] ?? '';
         if (type.startsWith('text/event-stream') || Number(res.headers['content-length']) > SMALL_BODY) return streamed();
         const chunks: Buffer[] = [];

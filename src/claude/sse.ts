@@ -3,6 +3,22 @@ import { applyUsage, emptyUsage, type TokenUsage } from './prices.js';
 
 const encoder = new TextEncoder();
 
+/**
+ * Where an upstream body is read from, chunk by chunk: a web stream's reader, or a node stream read
+ * directly (node-fetch.ts), which spares each chunk the web-stream machinery. `cancel` ends the body
+ * (a pending read then ends or fails).
+ */
+export interface ChunkSource {
+  read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>;
+  cancel(): Promise<void>;
+}
+
+const isChunkSource = (x: ReadableStream<Uint8Array> | ChunkSource): x is ChunkSource => typeof (x as ChunkSource).read === 'function';
+
+function chunkSource(body: ReadableStream<Uint8Array> | ChunkSource): ChunkSource {
+  return isChunkSource(body) ? body : (body.getReader() as ChunkSource);
+}
+
 /** An SSE `error` event in Anthropic's framing. */
 export function errorEvent(type: string, message: string): Uint8Array {
   return encoder.encode(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`);
@@ -102,12 +118,12 @@ export type RelayOutcome = 'complete' | 'stalled' | 'failed' | 'cancelled';
  * what it returns is sent as the last chunk.
  */
 export async function* relay(
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<Uint8Array> | ChunkSource,
   tap: StreamUsage,
   idleMs: number,
   finish: (outcome: RelayOutcome) => Promise<Uint8Array | null>,
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  const reader = body.getReader();
+  const reader = chunkSource(body);
   let stalled = false;
   let finished = false;
   // One timer for the whole stream, pushed back on every chunk; on expiry cancelling ends the pending read.
@@ -122,7 +138,8 @@ export async function* relay(
       try {
         r = await reader.read();
       } catch {
-        outcome = 'failed';
+        // A source that errors when cancelled (a node stream destroyed) still counts the stall as a stall.
+        outcome = stalled ? 'stalled' : 'failed';
         break;
       }
       if (stalled) {
@@ -154,8 +171,8 @@ export async function* relay(
 }
 
 /** Reads a whole (JSON) body; a silence longer than `idleMs` or a broken connection is a failure. */
-export async function readAll(body: ReadableStream<Uint8Array>, idleMs: number): Promise<{ ok: true; text: string } | { ok: false; stalled: boolean }> {
-  const reader = body.getReader();
+export async function readAll(body: ReadableStream<Uint8Array> | ChunkSource, idleMs: number): Promise<{ ok: true; text: string } | { ok: false; stalled: boolean }> {
+  const reader = chunkSource(body);
   let stalled = false;
   const timer = setTimeout(() => {
     stalled = true;

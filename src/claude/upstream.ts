@@ -1,7 +1,8 @@
 // The upstream Messages API through the official SDK: explicit key and URL, timeout, retries, abort.
 import Anthropic, { APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { Logger } from '../http/respond.js';
-import { collectedBody, createNodeFetch, type NodeFetch } from './node-fetch.js';
+import { bodySource, collectedBody, createNodeFetch, type NodeFetch } from './node-fetch.js';
+import type { ChunkSource } from './sse.js';
 import type { ClaudeConfig } from './options.js';
 
 /** Why the upstream gave no usable answer. Expected outcomes, returned, never thrown. */
@@ -15,7 +16,7 @@ export type UpstreamResult =
   | {
       ok: true; status: number; contentType: string; requestId: string | null;
       /** The body as it arrives; `text` instead when the fetch already holds all of it (a small JSON body). */
-      body: ReadableStream<Uint8Array> | null;
+      body: ReadableStream<Uint8Array> | ChunkSource | null;
       text: string | null;
     }
   | { ok: false; failure: UpstreamFailure };
@@ -60,7 +61,7 @@ export class Upstream {
       const contentType = response.headers.get('content-type') ?? 'application/json';
       // An event stream is always relayed as a stream, even one that arrived whole.
       const whole = contentType.startsWith('text/event-stream') ? undefined : collectedBody(response);
-      const stream = whole ? null : (response.body as ReadableStream<Uint8Array> | null);
+      const stream = whole ? null : (bodySource(response) ?? (response.body as ReadableStream<Uint8Array> | null));
       if (!whole && !stream) return { ok: false, failure: { kind: 'unreachable' } };
       return {
         ok: true,

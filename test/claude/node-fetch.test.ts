@@ -133,3 +133,23 @@ describe('node fetch: bodies without a length', () => {
     expect(await large.text()).toBe(big);
   });
 });
+
+describe('node fetch: the node stream under a streamed answer', () => {
+  it('bodySource reads the chunks without the web stream; cancel ends the connection', async () => {
+    const { bodySource } = await import('../../src/claude/node-fetch.js');
+    let closed!: Promise<void>;
+    handler = (_req, res) => {
+      closed = new Promise((r) => res.once('close', () => r()));
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: ping\ndata: {}\n\n');
+    };
+    const res = await http.fetch(`${base}/src`, { method: 'POST', body: '{}' });
+    const source = bodySource(res)!;
+    const first = await source.read();
+    expect(first.done === false && new TextDecoder().decode(first.value)).toContain('ping');
+    const pending = source.read();
+    await source.cancel();
+    await expect(pending).rejects.toThrow();
+    await closed;
+  });
+});
