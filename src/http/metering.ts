@@ -91,6 +91,9 @@ export function createMetering(deps: MeteringDeps): Metering {
     return taken;
   }
 
+  /** RateLimit-Policy of the free quota: the same on every answer. */
+  const freePolicy = `"free";q=${meter.freeCallsPerDay};w=86400`;
+
   /** The ledger memo of a route's calls ("GET /memory/retrieve"), made once per route. */
   const memos = new Map<Route, string>();
   const memoOf = (route: Route): string => {
@@ -192,10 +195,15 @@ export function createMetering(deps: MeteringDeps): Metering {
     } else if (idemKey !== undefined) {
       await idempotency.complete(accountId, idemKey, fp, res, now).catch((e: unknown) => logger.error('aipaygent: could not store an idempotent response', e));
     }
-    const headers = quotaHeaders(now, { limit: meter.freeCallsPerDay, remaining: charge.freeRemaining, resetAt: charge.resetAt }, rate);
     // Token-billed handlers may set the balance after their settle; theirs wins.
-    if (!(BALANCE_HEADER in res.headers)) headers[BALANCE_HEADER] = String(charge.balance);
-    return { status: res.status, headers: paidHeaders ? { ...res.headers, ...headers, ...paidHeaders } : { ...res.headers, ...headers }, body: res.body };
+    const balance = BALANCE_HEADER in res.headers ? res.headers[BALANCE_HEADER]! : String(charge.balance);
+    if (rate || paidHeaders) {
+      const quota = quotaHeaders(now, { limit: meter.freeCallsPerDay, remaining: charge.freeRemaining, resetAt: charge.resetAt }, rate);
+      return { status: res.status, headers: { ...res.headers, ...quota, [BALANCE_HEADER]: balance, ...paidHeaders }, body: res.body };
+    }
+    // The usual answer, its headers in one object (the same fields quotaHeaders gives without a rate limit).
+    const ratelimit = `"free";r=${charge.freeRemaining};t=${seconds(charge.resetAt - now)}`;
+    return { status: res.status, headers: { ...res.headers, 'ratelimit-policy': freePolicy, ratelimit, [BALANCE_HEADER]: balance }, body: res.body };
   }
 
   /** The key verified on its own first (rate limit, Idempotency-Key, unmetered routes, a Store without chargeAuth). */

@@ -15,6 +15,13 @@ export interface Collection {
   sorted: string[] | null;
 }
 
+/** The counter of a window's free calls (the name Meter reads), kept for the current window. */
+let lastWindow = { window: '', name: '' };
+function freeCounter(window: string): string {
+  if (lastWindow.window !== window) lastWindow = { window, name: `free:${window}` };
+  return lastWindow.name;
+}
+
 export class MemoryAccount {
   readonly collections = new Map<string, Collection>();
   readonly counters = new Map<string, Counter>();
@@ -65,7 +72,7 @@ export class MemoryAccount {
   }
 
   charge(input: ChargeInput, now: Millis): ChargeResult {
-    const name = `free:${input.window}`;
+    const name = freeCounter(input.window);
     const c = this.counters.get(name);
     const used = c && c.exp > now ? c.n : 0;
     if (used < input.freeLimit) {
@@ -80,7 +87,7 @@ export class MemoryAccount {
 
   refund(input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): number {
     if (input.free) {
-      const c = this.counters.get(`free:${input.window}`);
+      const c = this.counters.get(freeCounter(input.window));
       if (c && c.exp > now && c.n > 0) c.n -= 1;
     } else if (input.amount > 0) {
       this.append({ amount: input.amount, kind: 'refund', memo: input.memo }, now);
