@@ -11,7 +11,10 @@ export type BodySource =
     }
   | { kind: 'none' };
 
-/** A request as the core sees it. */
+/**
+ * A request as the core sees it. The node bridge makes `signal`, `ip` and `mountPath` on first read
+ * (getters on its prototype): read them from the request itself; a `{ ...req }` copy would not have them.
+ */
 export interface CoreRequest {
   /** Upper-case HTTP method. */
   method: string;
