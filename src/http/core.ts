@@ -51,9 +51,8 @@ export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<Cor
     return token;
   }
 
-  /** Validates the input, then runs the route (key routes through metering). Throws 4xx as AipaygentError. */
-  function run(route: Route, req: CoreRequest, params: Record<string, string>, token: string | undefined, rawBody: unknown): Promise<CoreResponse> {
-    const query = route.query ? parseInput(route.query, queryObject(req.query), 'query') : undefined;
+  /** Validates the body, then runs the route (key routes through metering). Throws 4xx as AipaygentError. */
+  function run(route: Route, req: CoreRequest, params: Record<string, string>, token: string | undefined, query: unknown, rawBody: unknown): Promise<CoreResponse> {
     const body = route.body ? parseInput(route.body, rawBody, 'request body') : undefined;
     const ctx = { req, query, body, params, caller: NO_CALLER, now: Date.now(), charge: null };
     // Invalid requests were refused above, before the meter: they cost nothing. Key routes: metering
@@ -71,9 +70,11 @@ export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<Cor
         });
       }
       const { route } = match;
+      // Cheap checks first (credential, query string), then the body is read.
       const token = credential(route, req);
+      const query = route.query ? parseInput(route.query, queryObject(req.query), 'query') : undefined;
       const rawBody = route.body ? await readJsonBody(req.body, limits) : undefined;
-      return await run(route, req, match.params, token, rawBody);
+      return await run(route, req, match.params, token, query, rawBody);
     } catch (error) {
       const res = errorResponse(error, logger);
       return match.kind === 'route' && match.route.renderError ? match.route.renderError(res) : res;
