@@ -8,6 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { machine, writeSection } from './report.js';
+import { scriptArgs } from './script.js';
 
 const MODEL = 'claude-3-5-sonnet-20241022';
 const N_JSON = 400;
@@ -73,7 +74,7 @@ async function runServer(fakeUrl: string): Promise<void> {
 interface Child { proc: ChildProcess; info: any; ask(cmd: string): Promise<any>; stop(): Promise<void> }
 
 async function start(args: string[], nodeFlags: string[] = []): Promise<Child> {
-  const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'bench/claude-proxy.ts', ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+  const proc = spawn(process.execPath, [...nodeFlags, ...scriptArgs('claude-proxy'), ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).once('line', resolve);
     proc.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));

@@ -70,7 +70,7 @@ async function child(records: number, store: string): Promise<void> {
 }
 
 async function parent(records: number, store: string): Promise<void> {
-  const worker: ChildProcess = fork(fileURLToPath(import.meta.url), ['child', String(records), store], { execArgv: ['--import', 'tsx', '--expose-gc'] });
+  const worker: ChildProcess = fork(fileURLToPath(import.meta.url), ['child', String(records), store], { execArgv: [...(import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : []), '--expose-gc'] });
   const next = () => new Promise<Msg>((resolve) => worker.once('message', (m) => resolve(m as Msg)));
   const pid = worker.pid!;
   const started = Date.now();

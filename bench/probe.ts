@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { PATH } from './scenarios.js';
+import { scriptArgs } from './script.js';
 
 /** CPU milliseconds used so far by process `pid` (utime + stime, in clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
@@ -18,7 +19,7 @@ function cpuMs(pid: number): number {
 const seconds = Number(process.env.S ?? 5);
 const connections = Number(process.env.C ?? 50);
 for (const name of process.argv.slice(2)) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', name], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+  const child = spawn(process.execPath, [...scriptArgs('server'), name], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
   const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
   const { port, headers } = JSON.parse(line) as { port: number; headers: Record<string, string> };
   const opts = { url: `http://127.0.0.1:${port}${PATH}`, connections, headers };

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { PATH, type RequestSpec } from './scenarios.js';
 import { machine, writeSection } from './report.js';
+import { scriptArgs } from './script.js';
 
 interface Pair {
   id: string;
@@ -27,11 +28,12 @@ const PAIRS: Pair[] = [
 ];
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = 50;
 const only = process.argv.slice(2);
 
 async function startScenario(name: string): Promise<{ port: number; headers: Record<string, string>; request?: RequestSpec; stop(): void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', name], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+  const child = spawn(process.execPath, [...scriptArgs('server'), name], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
@@ -60,19 +62,20 @@ async function load(name: string): Promise<{ rps: number; p50: number; p99: numb
 
 const rows: string[] = [];
 for (const pair of PAIRS.filter((p) => only.length === 0 || only.some((o) => p.id.includes(o)))) {
-  // Alternate baseline and subject twice so drift on a noisy machine hits both alike.
+  // Alternate baseline and subject so drift on a noisy machine hits both alike.
   const base = [];
   const subj = [];
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < rounds; round++) {
     base.push(await load(pair.baseline));
     subj.push(await load(pair.subject));
+    console.log(`  ${pair.id} round ${round + 1}: ${Math.round(base.at(-1)!.rps)} vs ${Math.round(subj.at(-1)!.rps)} req/s (${((subj.at(-1)!.rps / base.at(-1)!.rps) * 100).toFixed(1)}%)`);
   }
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const b = avg(base.map((x) => x.rps));
   const s = avg(subj.map((x) => x.rps));
   if (subj.some((x) => x.non2xx > 0)) throw new Error(`${pair.subject} answered non-2xx responses: the benchmark is invalid`);
   const ratio = s / b;
-  const line = `| ${pair.title} | ${Math.round(b)} | ${Math.round(s)} | **${(ratio * 100).toFixed(1)}%** | ${pair.target} ${ratio >= pair.minRatio ? '✅' : '❌'} | p50 ${subj[1]!.p50} ms / p99 ${subj[1]!.p99} ms |`;
+  const line = `| ${pair.title} | ${Math.round(b)} | ${Math.round(s)} | **${(ratio * 100).toFixed(1)}%** | ${pair.target} ${ratio >= pair.minRatio ? '✅' : '❌'} | p50 ${subj.at(-1)!.p50} ms / p99 ${subj.at(-1)!.p99} ms |`;
   console.log(line);
   rows.push(line);
 }
@@ -81,7 +84,7 @@ writeSection(
   'http',
   'HTTP throughput: aipaygent mounted vs the bare framework',
   [
-    `Command: \`npm run bench\` (autocannon, ${connections} connections, ${seconds} s per run after a 2 s warm-up, each server in its own process, baseline and subject alternated twice and averaged).`,
+    `Command: \`npm run bench\` (autocannon, ${connections} connections, ${seconds} s per run after a 2 s warm-up, each server in its own process, baseline and subject alternated ${rounds === 2 ? "twice" : `${rounds} times`} and averaged; the servers run the tsc output, as a user's server would).`,
     `Machine: ${machine()}. Run: ${new Date().toISOString()}.`,
     '',
     '| pair | baseline req/s | aipaygent req/s | ratio | target | aipaygent latency |',
