@@ -51,7 +51,7 @@ export class Idempotency {
     if (found.s === 'pending') throw conflict('A request with this Idempotency-Key is still in progress; retry after it has finished');
     if ('streamed' in found) throw conflict('The request with this Idempotency-Key was answered with a stream, which cannot be replayed');
     const body = found.body === null ? null : found.bytes ? Buffer.from(found.body, 'base64') : found.body;
-    return { kind: 'replay', response: { status: found.status, headers: { ...found.headers, 'idempotent-replayed': 'true' }, body } };
+    return { kind: 'replay', response: { status: found.status, headers: Object.assign({}, found.headers, { 'idempotent-replayed': 'true' }), body } };
   }
 
   /** Stores the response of a finished (and charged) call for replays. */

@@ -76,7 +76,7 @@ export class History {
       .reverse()
       .map((m) => {
         const tag = parseTag(m.tag);
-        return { ...toMemoryMeta(m), key, version: versionOf(m.key), operation: tag.op ?? 'store', restoredFrom: tag.restoredFrom ?? null };
+        return Object.assign(toMemoryMeta(m), { key, version: versionOf(m.key), operation: tag.op ?? 'store', restoredFrom: tag.restoredFrom ?? null });
       });
   }
 

@@ -101,7 +101,7 @@ export class MemoryService {
       return { ok: false, refusal: refuse('precondition_failed', 'The memory already exists (If-None-Match: *)'), current: result.current && toMemoryMeta(result.current) };
     }
     const meta = toMemoryMeta(result.record);
-    await this.history.record(accountId, input.userId, input.key, { ...meta, value: encoded.value, operation: 'store' }, now);
+    await this.history.record(accountId, input.userId, input.key, Object.assign({}, meta, { value: encoded.value, operation: 'store' }), now);
     return { ok: true, meta, facts: {} };
   }
 
@@ -176,7 +176,7 @@ export class MemoryService {
     if (!withData) return list;
     const records = await Promise.all(list.map((v) => this.history.get(accountId, userId, key, v.version, now)));
     const out: Array<VersionMeta & { json?: string }> = [];
-    for (let i = 0; i < list.length; i++) if (records[i]) out.push({ ...list[i]!, json: await decodeJson(records[i]!.value) });
+    for (let i = 0; i < list.length; i++) if (records[i]) out.push(Object.assign({}, list[i]!, { json: await decodeJson(records[i]!.value) }));
     return out;
   }
 
@@ -197,7 +197,7 @@ export class MemoryService {
     const input = { value: encoded.value, size: bytes, tag: formatTag({ etag: encoded.etag, ttlMs }), expiresAt };
     const result = await this.store.put(accountId, valuesOf(userId), rec.key, input, now, skipExisting ? { absent: true } : undefined);
     if (!result.ok) return 'skipped';
-    await this.history.record(accountId, userId, rec.key, { ...toMemoryMeta(result.record), value: encoded.value, operation: 'import' }, now);
+    await this.history.record(accountId, userId, rec.key, Object.assign(toMemoryMeta(result.record), { value: encoded.value, operation: 'import' }), now);
     return 'imported';
   }
 

@@ -139,7 +139,7 @@ export class Mutator {
         if (r.ok) {
           committed = toMemoryMeta(r.record);
           const operation = [...new Set(draft.ops)].join('+');
-          await this.history.record(t.accountId, t.userId, t.key, { ...committed, value: encoded.value, operation, restoredFrom: draft.restoredFrom }, now);
+          await this.history.record(t.accountId, t.userId, t.key, Object.assign({}, committed, { value: encoded.value, operation, restoredFrom: draft.restoredFrom }), now);
         }
       }
       if (committed !== undefined) {

@@ -72,7 +72,7 @@ export class Meter {
     if (!charge.free && charge.price === 0) return charge;
     const balance = await this.store.refund(accountId, { window: charge.window, free: charge.free, amount: charge.price, memo }, now);
     const freeRemaining = charge.free ? Math.min(this.freeCallsPerDay, charge.freeRemaining + 1) : charge.freeRemaining;
-    return { ...charge, balance, freeRemaining, free: false, price: 0 };
+    return Object.assign({}, charge, { balance, freeRemaining, free: false, price: 0 });
   }
 
   /** Today's free-call state of an account (one counter read). */

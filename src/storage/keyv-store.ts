@@ -73,7 +73,7 @@ export class KeyvStore implements Store {
   async get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
     const r = await this.liveRecord(account, collection, key, now);
     if (!r) return null;
-    return { ...meta(r), value: this.bytes(r.v) };
+    return Object.assign(meta(r), { value: this.bytes(r.v) });
   }
 
   async put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {

@@ -141,7 +141,7 @@ export class RedisStore implements Store {
   async get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
     const [rec] = this.recordKeys(account, collection, key);
     const m = (await this.eval(S.GET, [rec], [int(now, 'now')], true)) as Buffer[] | null;
-    return m ? { ...metaOf(key, m.slice(0, 6)), value: new Uint8Array(m[6]!) } : null;
+    return m ? Object.assign(metaOf(key, m.slice(0, 6)), { value: new Uint8Array(m[6]!) }) : null;
   }
 
   async put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {

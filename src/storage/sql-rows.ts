@@ -30,7 +30,7 @@ export function toMeta(row: Row): RecordMeta {
 
 export function toRecord(row: Row): StoredRecord {
   const value = row.value as Uint8Array;
-  return { ...toMeta(row), value: Buffer.isBuffer(value) ? value : Buffer.from(value) };
+  return Object.assign(toMeta(row), { value: Buffer.isBuffer(value) ? value : Buffer.from(value) });
 }
 
 /** A ledger row; `p` is the column prefix when the row comes from a joined result (`e_seq`...). */
