@@ -153,11 +153,10 @@ const STUB_HEADERS = {
   'ratelimit-policy': '"free";q=1000000;w=86400', ratelimit: '"free";r=999999;t=3000', 'x-credits-balance-micro-usd': '0',
 };
 
-/** The Koa adapter around a core that answers the retrieve bytes at once, after busy-waiting `burnUs` µs. */
-function koaStub(burnUs: number): Scenario {
+/** A core that answers the retrieve bytes at once, after busy-waiting `burnUs` µs. */
+function stubCore(burnUs: number): Aipaygent {
   const body = bareBody();
   const burn = BigInt(Math.round(burnUs * 1000));
-  const app = new Koa();
   const core = {
     async handle() {
       const t0 = process.hrtime.bigint();
@@ -165,8 +164,21 @@ function koaStub(burnUs: number): Scenario {
       return { status: 200, headers: STUB_HEADERS, body };
     },
   };
-  app.use(aipaygentKoa(core as unknown as Aipaygent) as never);
+  return core as unknown as Aipaygent;
+}
+
+/** The Koa adapter around stubCore(burnUs). */
+function koaStub(burnUs: number): Scenario {
+  const app = new Koa();
+  app.use(aipaygentKoa(stubCore(burnUs)) as never);
   return { server: createServer(app.callback()), headers: {}, close: async () => {} };
+}
+
+/** The Express adapter around stubCore(burnUs). */
+function expressStub(burnUs: number): Scenario {
+  const app = express();
+  app.use(aipaygentExpress(stubCore(burnUs)) as never);
+  return { server: createServer(app), headers: {}, close: async () => {} };
 }
 
 Object.assign(scenarios, {
@@ -180,4 +192,7 @@ Object.assign(scenarios, {
   'koa-stub': async () => koaStub(0),
   /** The adapter plus BURN_US µs (default 8) of pure CPU per request: how added work scales under load. */
   'koa-burn': async () => koaStub(Number(process.env.BURN_US ?? 8)),
+  /** The same two for Express. */
+  'express-stub': async () => expressStub(0),
+  'express-burn': async () => expressStub(Number(process.env.BURN_US ?? 8)),
 } satisfies Record<string, () => Promise<Scenario>>);
