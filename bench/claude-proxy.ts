@@ -222,7 +222,7 @@ function report(plain: Stats, sse: Stats, mem: { before: Mem; open: Mem; after: 
   const row = (name: string, s: Stats, target: string) =>
     `| ${name} | ${ms(s.d50)} / ${ms(s.d99)} | ${ms(s.p50)} / ${ms(s.p99)} | **${ms(s.add50)}** / ${ms(s.add99)} | ${target} ${ok(s.add50)} |`;
   const md = [
-    `Command: \`npx tsx bench/claude-proxy.ts\` (also the first step of \`npm run bench\`). The fake Anthropic upstream (\`test/support/fake-anthropic.ts\`, answering at once) and aipaygent (bare node:http core bridge, in-memory store, paid account with credit: every call reserves, then settles) each run in their own child process; the measuring process only sends requests.`,
+    `Command: \`npm run bench\` (its first step, on the tsc output; \`npx tsx bench/claude-proxy.ts\` runs it alone from the sources). The fake Anthropic upstream (\`test/support/fake-anthropic.ts\`, answering at once) and aipaygent (bare node:http core bridge, in-memory store, paid account with credit: every call reserves, then settles) each run in their own child process; the measuring process only sends requests.`,
     `After ${SETTLE_SECONDS} s of quiet, sequential requests over keep-alive connections, direct and proxied interleaved one by one (the order alternating), ${WARMUP} warm-up pairs dropped. "Added" is the distribution of per-pair differences (proxied − direct).`,
     `Machine: ${machine()}. Load average (1 min) ${load[0].toFixed(2)} at the start, ${load[1].toFixed(2)} at the end. Run: ${new Date().toISOString()}.`,
     '',
