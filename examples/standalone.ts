@@ -34,8 +34,11 @@ if (generatedToken) {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    // Stop accepting; the calls in flight still answer (ai.close waits for them, 10 s at most), then exit.
     server.close();
-    server.closeAllConnections();
-    void ai.close().then(() => process.exit(0));
+    void ai.close().then(() => {
+      server.closeAllConnections();
+      process.exit(0);
+    });
   });
 }

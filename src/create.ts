@@ -41,8 +41,12 @@ export interface Aipaygent {
   routes: readonly Route[];
   /** Resolves once the store is open and migrated; `handle` waits for it by itself. */
   ready: Promise<void>;
-  /** Closes what aipaygent opened (never the host's own Keyv client). */
-  close(): Promise<void>;
+  /**
+   * Graceful shutdown: new requests get a 503 at once; calls in flight finish (charge, work and refund
+   * included) for up to `timeoutMs` (default 10 s); then what aipaygent opened is closed (never the
+   * host's own Keyv client). Close the HTTP server first, then this.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 /**
@@ -95,7 +99,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   for (const r of [...discoveryRoutes({ routes: router.routes, config }), ...docsRoutes()]) router.add(r);
   checkPricing(router.routes, config.pricing);
 
-  const handler = createHandler({
+  const { handle, drain } = createHandler({
     router,
     adminTokenHash: config.adminToken === undefined ? undefined : createHash('sha256').update(config.adminToken).digest(),
     limits: config.limits,
@@ -112,11 +116,13 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   });
 
   return {
-    handle: handler,
+    handle,
     api: { keys, memory, ledger },
     routes: router.routes,
     ready,
-    async close() {
+    async close(options = {}) {
+      const timeoutMs = options.timeoutMs ?? 10_000;
+      if (!(await drain(timeoutMs))) config.logger.warn(`aipaygent: closing with calls still in flight after ${timeoutMs} ms; they will fail with 503`);
       proxy?.close();
       await ready.catch(() => {});
       await store?.close();

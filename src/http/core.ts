@@ -5,9 +5,9 @@ import { parseApiKey } from '../keys/api-key.js';
 import { readJsonBody, type BodyLimits } from './body.js';
 import { parseInput, queryObject } from './fields.js';
 import type { Metering } from './metering.js';
-import { errorResponse, type Logger } from './respond.js';
+import { errorResponse, json, type Logger } from './respond.js';
 import type { Caller, Route } from './route.js';
-import type { Router } from './router.js';
+import type { Match, Router } from './router.js';
 import type { CoreRequest, CoreResponse } from './types.js';
 
 export interface CoreDeps {
@@ -35,8 +35,31 @@ export function presentedToken(headers: CoreRequest['headers']): string | undefi
 
 const NO_CALLER: Caller = { accountId: '', keyId: '' };
 
-export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<CoreResponse | undefined> {
+/** The request handler plus what a graceful shutdown needs from it. */
+export interface Handler {
+  handle(req: CoreRequest): Promise<CoreResponse | undefined>;
+  /**
+   * Stops taking requests (each new one is a 503) and resolves once every call in flight has its
+   * answer, or after `timeoutMs`; true when none was left. A streamed body may still be running.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
+}
+
+/** An error answer in the route's own shape (the Anthropic-compatible routes render theirs). */
+const rendered = (match: Match, res: CoreResponse): CoreResponse => (match.kind === 'route' && match.route.renderError ? match.route.renderError(res) : res);
+
+/** The answer to a request that arrives once `drain` began: nothing was done, so nothing to log. */
+const shuttingDown = (match: Match): CoreResponse =>
+  rendered(match, json(503, {
+    status: 'error',
+    error: { code: 'store_unavailable', message: 'This server is shutting down; the call was not served and nothing was charged. Retry shortly.' },
+  }, { 'retry-after': '1' }));
+
+export function createHandler(deps: CoreDeps): Handler {
   const { router, adminTokenHash, limits, logger, metering } = deps;
+  let inFlight = 0;
+  let draining = false;
+  let onIdle: (() => void) | undefined;
 
   /** The credential a route needs, checked without the store (a malformed one costs no round trip). Throws 401. */
   function credential(route: Route, req: CoreRequest): string | undefined {
@@ -60,9 +83,11 @@ export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<Cor
     return route.auth === 'key' ? metering(route, ctx, rawBody, token!) : route.handle(ctx);
   }
 
-  return async function handle(req: CoreRequest): Promise<CoreResponse | undefined> {
+  async function handle(req: CoreRequest): Promise<CoreResponse | undefined> {
     const match = router.match(req.method, req.path);
     if (!match) return undefined;
+    if (draining) return shuttingDown(match);
+    inFlight++;
     try {
       if (match.kind === 'method_not_allowed') {
         throw new AipaygentError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${match.allow.join(', ')}`, undefined, {
@@ -76,8 +101,25 @@ export function createHandler(deps: CoreDeps): (req: CoreRequest) => Promise<Cor
       const rawBody = route.body ? await readJsonBody(req.body, limits) : undefined;
       return await run(route, req, match.params, token, query, rawBody);
     } catch (error) {
-      const res = errorResponse(error, logger);
-      return match.kind === 'route' && match.route.renderError ? match.route.renderError(res) : res;
+      return rendered(match, errorResponse(error, logger));
+    } finally {
+      if (--inFlight === 0) onIdle?.();
     }
-  };
+  }
+
+  let idle: Promise<void> | undefined;
+  function drain(timeoutMs: number): Promise<boolean> {
+    draining = true;
+    if (inFlight === 0) return Promise.resolve(true);
+    idle ??= new Promise<void>((resolve) => (onIdle = resolve));
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      void idle!.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  return { handle, drain };
 }
