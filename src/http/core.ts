@@ -57,8 +57,10 @@ const shuttingDown = (match: Match): CoreResponse =>
 
 export function createHandler(deps: CoreDeps): Handler {
   const { router, adminTokenHash, limits, logger, metering } = deps;
+  // Graceful shutdown: calls counted from match to answer; `idle` settles when the count falls to 0 while draining.
   let inFlight = 0;
   let draining = false;
+  let idle: Promise<void> | undefined;
   let onIdle: (() => void) | undefined;
 
   /** The credential a route needs, checked without the store (a malformed one costs no round trip). Throws 401. */
@@ -107,7 +109,6 @@ export function createHandler(deps: CoreDeps): Handler {
     }
   }
 
-  let idle: Promise<void> | undefined;
   function drain(timeoutMs: number): Promise<boolean> {
     draining = true;
     if (inFlight === 0) return Promise.resolve(true);
