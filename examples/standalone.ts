@@ -34,10 +34,12 @@ if (generatedToken) {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    // Stop accepting; the calls in flight still answer (ai.close waits for them, 10 s at most), then exit.
-    server.close();
-    void ai.close().then(() => {
-      server.closeAllConnections();
+    // Stop accepting. The calls in flight still answer, streams included (ai.close waits up to 10 s),
+    // then the store closes; exit once the connections have flushed (2 s at most).
+    const flushed = new Promise((resolve) => server.close(resolve));
+    void ai.close().then(async () => {
+      server.closeIdleConnections();
+      await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       process.exit(0);
     });
   });

@@ -43,7 +43,8 @@ export interface Aipaygent {
   ready: Promise<void>;
   /**
    * Graceful shutdown: new requests get a 503 at once; calls in flight finish (charge, work and refund
-   * included) for up to `timeoutMs` (default 10 s); then what aipaygent opened is closed (never the
+   * included; a streamed answer until it is read to the end or its client leaves) for up to `timeoutMs`
+   * (default 10 s; Infinity waits as long as it takes); then what aipaygent opened is closed (never the
    * host's own Keyv client). Close the HTTP server first, then this.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
@@ -122,6 +123,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     ready,
     async close(options = {}) {
       const timeoutMs = options.timeoutMs ?? 10_000;
+      if (!(timeoutMs >= 0)) throw new TypeError(`aipaygent: close({ timeoutMs }) must be a number of ms >= 0 (got ${timeoutMs})`);
       if (!(await drain(timeoutMs))) config.logger.warn(`aipaygent: closing with calls still in flight after ${timeoutMs} ms; they will fail with 503`);
       proxy?.close();
       await ready.catch(() => {});

@@ -8,7 +8,7 @@ import type { Metering } from './metering.js';
 import { errorResponse, json, type Logger } from './respond.js';
 import type { Caller, Route } from './route.js';
 import type { Match, Router } from './router.js';
-import type { CoreRequest, CoreResponse } from './types.js';
+import type { CoreBody, CoreRequest, CoreResponse } from './types.js';
 
 export interface CoreDeps {
   router: Router;
@@ -39,10 +39,57 @@ const NO_CALLER: Caller = { accountId: '', keyId: '' };
 export interface Handler {
   handle(req: CoreRequest): Promise<CoreResponse | undefined>;
   /**
-   * Stops taking requests (each new one is a 503) and resolves once every call in flight has its
-   * answer, or after `timeoutMs`; true when none was left. A streamed body may still be running.
+   * Stops taking requests (each new one is a 503) and resolves once every call in flight has its whole
+   * answer (a streamed body: read to the end, failed, or given up by its reader), or after `timeoutMs`
+   * (Infinity: no limit); true when none was left.
    */
   drain(timeoutMs: number): Promise<boolean>;
+}
+
+const isStream = (body: CoreBody): body is AsyncIterable<string | Uint8Array> => body !== null && typeof body !== 'string' && !(body instanceof Uint8Array);
+
+/** `body`, calling `ended` once when it has been read to the end, fails, or its reader stops early (return/throw). */
+function untilEnd<T>(body: AsyncIterable<T>, ended: () => void): AsyncIterable<T> {
+  let open = true;
+  const end = () => {
+    if (open) {
+      open = false;
+      ended();
+    }
+  };
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      const inner = body[Symbol.asyncIterator]();
+      return {
+        async next() {
+          try {
+            const r = await inner.next();
+            if (r.done) end();
+            return r;
+          } catch (error) {
+            end();
+            throw error;
+          }
+        },
+        // The inner iterator's own cleanup (a stream's billing) runs first; then the call counts as ended.
+        async return(value?: unknown) {
+          try {
+            return inner.return ? await inner.return(value) : { done: true, value: value as T };
+          } finally {
+            end();
+          }
+        },
+        async throw(error?: unknown) {
+          try {
+            if (inner.throw) return await inner.throw(error);
+            throw error;
+          } finally {
+            end();
+          }
+        },
+      };
+    },
+  };
 }
 
 /** An error answer in the route's own shape (the Anthropic-compatible routes render theirs). */
@@ -85,11 +132,29 @@ export function createHandler(deps: CoreDeps): Handler {
     return route.auth === 'key' ? metering(route, ctx, rawBody, token!) : route.handle(ctx);
   }
 
+  /** A call ends once its whole answer is out (see `drain`). */
+  function ended(): void {
+    if (--inFlight === 0) onIdle?.();
+  }
+
   async function handle(req: CoreRequest): Promise<CoreResponse | undefined> {
     const match = router.match(req.method, req.path);
     if (!match) return undefined;
     if (draining) return shuttingDown(match);
     inFlight++;
+    let streaming = false;
+    try {
+      const res = await answer(match, req);
+      if (!isStream(res.body)) return res;
+      streaming = true;
+      return { status: res.status, headers: res.headers, body: untilEnd(res.body, ended) };
+    } finally {
+      if (!streaming) ended();
+    }
+  }
+
+  /** The route's answer, or the error answer: never throws. */
+  async function answer(match: Match, req: CoreRequest): Promise<CoreResponse> {
     try {
       if (match.kind === 'method_not_allowed') {
         throw new AipaygentError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${match.allow.join(', ')}`, undefined, {
@@ -104,8 +169,6 @@ export function createHandler(deps: CoreDeps): Handler {
       return await run(route, req, match.params, token, query, rawBody);
     } catch (error) {
       return rendered(match, errorResponse(error, logger));
-    } finally {
-      if (--inFlight === 0) onIdle?.();
     }
   }
 
@@ -114,7 +177,8 @@ export function createHandler(deps: CoreDeps): Handler {
     if (inFlight === 0) return Promise.resolve(true);
     idle ??= new Promise<void>((resolve) => (onIdle = resolve));
     return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
+      // setTimeout would turn a delay beyond 2^31 - 1 ms (or Infinity) into 1 ms.
+      const timer = timeoutMs === Infinity ? undefined : setTimeout(() => resolve(false), Math.min(timeoutMs, 2 ** 31 - 1));
       void idle!.then(() => {
         clearTimeout(timer);
         resolve(true);

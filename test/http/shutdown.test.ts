@@ -62,7 +62,54 @@ describe('ai.close(): graceful shutdown', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
     expect(warnings).toEqual(['aipaygent: closing with calls still in flight after 100 ms; they will fail with 503']);
     release();
-    await inFlight; // settles (its store is gone), never hangs
+    await inFlight; // settles either way, never hangs
+  });
+
+  it('timeoutMs: Infinity waits as long as it takes; a negative or NaN timeout is refused', async () => {
+    const { ai, inFlight, release } = await heldWrite();
+    await expect(ai.close({ timeoutMs: -1 })).rejects.toThrow(TypeError);
+    await expect(ai.close({ timeoutMs: Number.NaN })).rejects.toThrow(TypeError);
+    let closed = false;
+    const closing = ai.close({ timeoutMs: Infinity }).then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(false);
+    release();
+    expect((await inFlight)?.status).toBe(200);
+    await closing;
+  });
+
+  describe('a streamed answer (NDJSON export) counts until its reader is done with it', () => {
+    async function exporting() {
+      const ai = createAipaygent();
+      const { api_key, account_id } = await ai.api.keys.create();
+      for (const key of ['a', 'b', 'c']) await ai.api.memory.put(account_id, { userId: 'u', key, data: { key } }, Date.now());
+      const res = await ai.handle(request(api_key, 'GET', '/memory/export', 'user_id=u'));
+      expect(res?.status).toBe(200);
+      let closed = false;
+      const closing = ai.close().then(() => (closed = true));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(closed).toBe(false);
+      return { body: res!.body as AsyncIterable<string | Uint8Array>, closing, isClosed: () => closed };
+    }
+
+    it('read to the end: every line arrives (the store is still open), then close resolves', async () => {
+      const { body, closing, isClosed } = await exporting();
+      let text = '';
+      for await (const chunk of body) text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      expect(text.trim().split('\n').map((l) => JSON.parse(l).key)).toEqual(['a', 'b', 'c']);
+      await closing;
+      expect(isClosed()).toBe(true);
+    });
+
+    it('given up by its reader (the client left): close resolves without waiting for the timeout', async () => {
+      const { body, closing } = await exporting();
+      const it = body[Symbol.asyncIterator]();
+      await it.next();
+      const started = Date.now();
+      await it.return!();
+      await closing;
+      expect(Date.now() - started).toBeLessThan(1000);
+    });
   });
 
   it('closes at once when nothing is in flight, and a second close is harmless', async () => {
