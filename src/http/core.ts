@@ -4,11 +4,12 @@ import { AipaygentError, unauthorized } from '../errors.js';
 import { parseApiKey } from '../keys/api-key.js';
 import { readJsonBody, type BodyLimits } from './body.js';
 import { parseInput, queryObject } from './fields.js';
+import { InFlight, isStreamBody } from './in-flight.js';
 import type { Metering } from './metering.js';
 import { errorResponse, json, type Logger } from './respond.js';
 import type { Caller, Route } from './route.js';
 import type { Match, Router } from './router.js';
-import type { CoreBody, CoreRequest, CoreResponse } from './types.js';
+import type { CoreRequest, CoreResponse } from './types.js';
 
 export interface CoreDeps {
   router: Router;
@@ -46,52 +47,6 @@ export interface Handler {
   drain(timeoutMs: number): Promise<boolean>;
 }
 
-const isStream = (body: CoreBody): body is AsyncIterable<string | Uint8Array> => body !== null && typeof body !== 'string' && !(body instanceof Uint8Array);
-
-/** `body`, calling `ended` once when it has been read to the end, fails, or its reader stops early (return/throw). */
-function untilEnd<T>(body: AsyncIterable<T>, ended: () => void): AsyncIterable<T> {
-  let open = true;
-  const end = () => {
-    if (open) {
-      open = false;
-      ended();
-    }
-  };
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<T> {
-      const inner = body[Symbol.asyncIterator]();
-      return {
-        async next() {
-          try {
-            const r = await inner.next();
-            if (r.done) end();
-            return r;
-          } catch (error) {
-            end();
-            throw error;
-          }
-        },
-        // The inner iterator's own cleanup (a stream's billing) runs first; then the call counts as ended.
-        async return(value?: unknown) {
-          try {
-            return inner.return ? await inner.return(value) : { done: true, value: value as T };
-          } finally {
-            end();
-          }
-        },
-        async throw(error?: unknown) {
-          try {
-            if (inner.throw) return await inner.throw(error);
-            throw error;
-          } finally {
-            end();
-          }
-        },
-      };
-    },
-  };
-}
-
 /** An error answer in the route's own shape (the Anthropic-compatible routes render theirs). */
 const rendered = (match: Match, res: CoreResponse): CoreResponse => (match.kind === 'route' && match.route.renderError ? match.route.renderError(res) : res);
 
@@ -104,11 +59,7 @@ const shuttingDown = (match: Match): CoreResponse =>
 
 export function createHandler(deps: CoreDeps): Handler {
   const { router, adminTokenHash, limits, logger, metering } = deps;
-  // Graceful shutdown: calls counted from match to answer; `idle` settles when the count falls to 0 while draining.
-  let inFlight = 0;
-  let draining = false;
-  let idle: Promise<void> | undefined;
-  let onIdle: (() => void) | undefined;
+  const calls = new InFlight();
 
   /** The credential a route needs, checked without the store (a malformed one costs no round trip). Throws 401. */
   function credential(route: Route, req: CoreRequest): string | undefined {
@@ -132,24 +83,19 @@ export function createHandler(deps: CoreDeps): Handler {
     return route.auth === 'key' ? metering(route, ctx, rawBody, token!) : route.handle(ctx);
   }
 
-  /** A call ends once its whole answer is out (see `drain`). */
-  function ended(): void {
-    if (--inFlight === 0) onIdle?.();
-  }
-
   async function handle(req: CoreRequest): Promise<CoreResponse | undefined> {
     const match = router.match(req.method, req.path);
     if (!match) return undefined;
-    if (draining) return shuttingDown(match);
-    inFlight++;
+    if (!calls.begin()) return shuttingDown(match);
     let streaming = false;
     try {
       const res = await answer(match, req);
-      if (!isStream(res.body)) return res;
+      if (!isStreamBody(res.body)) return res;
+      // A stream's work (and billing) goes on while it is read: the call ends with it.
       streaming = true;
-      return { status: res.status, headers: res.headers, body: untilEnd(res.body, ended) };
+      return { status: res.status, headers: res.headers, body: calls.untilEnd(res.body) };
     } finally {
-      if (!streaming) ended();
+      if (!streaming) calls.end();
     }
   }
 
@@ -172,19 +118,5 @@ export function createHandler(deps: CoreDeps): Handler {
     }
   }
 
-  function drain(timeoutMs: number): Promise<boolean> {
-    draining = true;
-    if (inFlight === 0) return Promise.resolve(true);
-    idle ??= new Promise<void>((resolve) => (onIdle = resolve));
-    return new Promise<boolean>((resolve) => {
-      // setTimeout would turn a delay beyond 2^31 - 1 ms (or Infinity) into 1 ms.
-      const timer = timeoutMs === Infinity ? undefined : setTimeout(() => resolve(false), Math.min(timeoutMs, 2 ** 31 - 1));
-      void idle!.then(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-  }
-
-  return { handle, drain };
+  return { handle, drain: (timeoutMs) => calls.drain(timeoutMs) };
 }

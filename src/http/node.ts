@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { bodyTooLarge } from './body.js';
+import { isStreamBody } from './in-flight.js';
 import type { BodySource, CoreRequest, CoreResponse } from './types.js';
 
 /** Reads the raw body up to `limit` bytes; beyond it rejects with 413 and discards the rest. */
@@ -153,11 +154,9 @@ export function writeNodeResponse(res: ServerResponse, out: CoreResponse): Promi
   res.statusCode = out.status;
   for (const name in out.headers) res.setHeader(name, out.headers[name]!);
   const body = out.body;
-  if (body === null || typeof body === 'string' || body instanceof Uint8Array) {
-    res.end(body ?? undefined);
-    return DONE;
-  }
-  return writeStream(res, body);
+  if (isStreamBody(body)) return writeStream(res, body);
+  res.end(body ?? undefined);
+  return DONE;
 }
 
 const DONE = Promise.resolve();
