@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { createAipaygent, type Aipaygent } from '../src/create.js';
 import type { AipaygentOptions } from '../src/config.js';
+import { surfaceStartupError, type StartupErrorHandler } from '../src/http/boot.js';
 import { nodeRequest, stripPrefix } from '../src/http/node.js';
 
 /** The parts of a Koa context the adapter uses (structural, so Koa 2 and 3 both fit). */
@@ -21,6 +22,8 @@ interface KoaContext {
 export interface KoaAdapterOptions {
   /** Serve only below this path (e.g. "/ai"); koa-mount works too. @default "/" */
   prefix?: string;
+  /** Told why the service failed to start (`ai.ready` rejected). @default stop the process with the reason (fail fast) */
+  onStartupError?: StartupErrorHandler;
 }
 
 /**
@@ -31,6 +34,7 @@ export interface KoaAdapterOptions {
 export function aipaygentKoa(service: Aipaygent | AipaygentOptions = {}, options: KoaAdapterOptions = {}): (ctx: KoaContext, next: () => Promise<unknown>) => Promise<unknown> {
   const core = 'handle' in service ? service : createAipaygent(service);
   const prefix = options.prefix ?? '/';
+  surfaceStartupError(core, options.onStartupError);
   return async function aipaygent(ctx, next) {
     const path = stripPrefix(ctx.path, prefix);
     if (path === undefined) return next();

@@ -1,6 +1,6 @@
 // Public options, parsed once into an internal config: one error lists every fatal problem.
 import { parseClaudeOptions, type ClaudeConfig, type ClaudeOptions } from './claude/options.js';
-import type { Logger } from './http/respond.js';
+import { toLogger, type Logger } from './observe/logger.js';
 import { parsePayments, type PaymentsConfig, type PaymentsOptions } from './payments/config.js';
 import type { StoreOption } from './storage/open.js';
 
@@ -24,8 +24,32 @@ export interface AipaygentOptions {
    * @default undefined (admin routes off)
    */
   adminToken?: string;
+  /**
+   * Bearer token that may read `GET /metrics` (the admin token may too), for a scraper that must not
+   * hold the admin token. /metrics is off when neither token is set. At least 16 characters.
+   * @default undefined
+   */
+  metricsToken?: string;
+  /**
+   * How a client without money reaches the operator (an e-mail address or URL), named in every 402
+   * and in /discover: the way to get credits when the server sells none online.
+   * @default undefined
+   */
+  operatorContact?: string;
   /** Every store call fails with 503 `store_unavailable` after this many ms. @default 2000 */
   storeTimeoutMs?: number;
+  /**
+   * false: `ai.ready` rejects when the store does not answer at startup (the server does not start).
+   * true: start anyway, answer 503 `store_unavailable` and retry until the store answers (a warning is logged).
+   * @default false
+   */
+  startWhenStoreDown?: boolean;
+  /**
+   * true: report a span per call served and per Claude call (GenAI semantic conventions) through
+   * `@opentelemetry/api` (install it; the host configures the SDK and exporter).
+   * @default false
+   */
+  openTelemetry?: boolean;
   /** Prefix of every key / table of native stores, so several apps can share one server. @default "apg:" */
   storePrefix?: string;
   /** Limits on input. */
@@ -54,7 +78,12 @@ export interface AipaygentOptions {
     /** Largest NDJSON body of `POST /memory/import`, in bytes (streamed, never held whole). @default 67108864 */
     maxImportBytes?: number;
   };
-  /** Where masked internal errors are reported. @default console */
+  /**
+   * Where masked faults are reported (never to the client): anything with `warn(message, detail)` and
+   * `error(message, detail)` such as `console`, or a pino or bunyan logger, which is called as
+   * `(fields, message)` (detected by its `bindings()` / `fields`). Nothing else is logged.
+   * @default console
+   */
   logger?: Logger;
   /**
    * The Claude proxy (`POST /claude/message`, `POST /v1/messages`), billed by tokens. Its routes are
@@ -123,7 +152,11 @@ export interface Config {
   store: StoreOption;
   multiProcess: boolean;
   adminToken: string | undefined;
+  metricsToken: string | undefined;
+  operatorContact: string | undefined;
   storeTimeoutMs: number;
+  startWhenStoreDown: boolean;
+  openTelemetry: boolean;
   storePrefix: string;
   limits: { maxBodyBytes: number; maxValueBytes: number; maxDepth: number; maxKeyBytes: number };
   memory: {
@@ -155,6 +188,10 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     store: options.store,
     multiProcess: options.multiProcess ?? false,
     adminToken: options.adminToken,
+    metricsToken: options.metricsToken,
+    operatorContact: options.operatorContact,
+    startWhenStoreDown: options.startWhenStoreDown ?? false,
+    openTelemetry: options.openTelemetry ?? false,
     storeTimeoutMs: num('storeTimeoutMs', options.storeTimeoutMs, 2000, 10, 600_000),
     storePrefix: options.storePrefix ?? 'apg:',
     limits: {
@@ -171,7 +208,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
       refreshOnRead: memory.refreshOnRead ?? false,
       maxImportBytes: num('memory.maxImportBytes', memory.maxImportBytes, 64 * 1024 ** 2, 1024, 16 * 1024 ** 3),
     },
-    logger: options.logger ?? console,
+    logger: toLogger(options.logger),
     claude: parseClaudeOptions(options.claude, problems),
     payments: parsePayments(options.payments, problems),
     freeCallsPerDay: num('freeCallsPerDay', options.freeCallsPerDay, 10, 0, 1_000_000),
@@ -188,8 +225,15 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     if (!isInt(requests, 1, 1_000_000_000)) problems.push(`rateLimit.requests must be an integer between 1 and 1000000000 (got ${String(requests)})`);
     config.rateLimit = { requests, windowSeconds: num('rateLimit.windowSeconds', windowSeconds, 60, 1, 86_400) };
   }
-  if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken.length < 16)) {
-    problems.push('adminToken must be a string of at least 16 characters');
+  for (const name of ['adminToken', 'metricsToken'] as const) {
+    const token = options[name];
+    if (token !== undefined && (typeof token !== 'string' || token.length < 16)) problems.push(`${name} must be a string of at least 16 characters`);
+  }
+  if (options.operatorContact !== undefined && (typeof options.operatorContact !== 'string' || !/^[^\u0000-\u001f]{1,200}$/.test(options.operatorContact))) {
+    problems.push('operatorContact must be a string of 1 to 200 characters (an e-mail address or URL)');
+  }
+  for (const name of ['startWhenStoreDown', 'openTelemetry'] as const) {
+    if (typeof config[name] !== 'boolean') problems.push(`${name} must be true or false`);
   }
   if (typeof config.storePrefix !== 'string' || !/^[A-Za-z0-9_:.-]{0,64}$/.test(config.storePrefix)) {
     problems.push('storePrefix must be up to 64 characters of [A-Za-z0-9_:.-]');

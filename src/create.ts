@@ -2,45 +2,62 @@
 import { createHash } from 'node:crypto';
 import { MemoryClaude } from './claude/memory-claude.js';
 import { createClaudeProxy } from './claude/proxy.js';
+import type { Upstream } from './claude/upstream.js';
 import { parseOptions, type AipaygentOptions } from './config.js';
+import { featureLines, startFeatures, type Started } from './features.js';
 import { createHandler } from './http/core.js';
 import { Idempotency } from './http/idempotency.js';
 import { checkPricing, createMetering } from './http/metering.js';
+import { json } from './http/respond.js';
 import { x402PayPerCall } from './http/x402-pay-per-call.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { claudeRoutes } from './http/routes/claude.js';
 import { creditsRoutes } from './http/routes/credits.js';
-import { discoveryRoutes } from './http/routes/discovery.js';
+import { discoveryRoutes, PACKAGE_VERSION } from './http/routes/discovery.js';
 import { docsRoutes } from './http/routes/docs.js';
+import { healthRoutes, type Readiness } from './http/routes/health.js';
 import { memoryRoutes } from './http/routes/memory.js';
-import { buyInstructions, paymentRoutes, paymentsDisabledRoutes } from './http/routes/payments.js';
+import { offRoutes } from './http/routes/off.js';
+import { buyInstructions, paymentRoutes } from './http/routes/payments.js';
 import type { Route } from './http/route.js';
 import { Router } from './http/router.js';
 import type { CoreRequest, CoreResponse } from './http/types.js';
 import { KeyService } from './keys/key-service.js';
+import { late } from './late.js';
 import { LedgerService } from './ledger/ledger-service.js';
 import { MemoryService } from './memory/memory-service.js';
-import { createPayments } from './payments/payments.js';
 import { Meter } from './meter/meter.js';
 import { RateLimiter } from './meter/rate-limit.js';
-import type { Store } from './storage/contract.js';
+import { Events } from './observe/events.js';
+import { createMetrics } from './observe/metrics.js';
+import { observedStore } from './observe/observed-store.js';
+import { StartupError } from './optional.js';
+import type { PurchaseService } from './payments/purchases.js';
+import type { WalletService } from './payments/wallets.js';
+import type { X402Service } from './payments/x402-service.js';
+import type { Store, StoreInfo } from './storage/contract.js';
 import { deferredStore } from './storage/deferred.js';
-import { openStore } from './storage/open.js';
-
+import { describeStore, openStore } from './storage/open.js';
+import { initAtStart } from './storage/start.js';
 /** The mounted service: the adapters call `handle`; the host may call `api` in process. */
 export interface Aipaygent {
   /** Answers a request of ours, or resolves undefined ("not my route": call the host's next()). */
   handle(req: CoreRequest): Promise<CoreResponse | undefined>;
   /** Typed in-process API, for admin tasks and tests. */
   api: {
-    keys: Pick<KeyService, 'create' | 'revoke' | 'authenticate'>;
+    keys: Pick<KeyService, 'create' | 'revoke' | 'authenticate' | 'list'>;
     memory: MemoryService;
-    ledger: Pick<LedgerService, 'grant' | 'balance' | 'entries'>;
+    ledger: Pick<LedgerService, 'grant' | 'grantToAccount' | 'balance' | 'entries'>;
   };
   /** The route table this instance serves (read-only): what /openapi.json and /discover describe. */
   routes: readonly Route[];
-  /** Resolves once the store is open and migrated; `handle` waits for it by itself. */
+  /**
+   * Resolves once the optional packages of the configured features are loaded and the store is open and
+   * migrated; rejects with a StartupError naming what is missing or unreachable. `handle` waits for it.
+   */
   ready: Promise<void>;
+  /** One line per feature, "name: on|off (why)", as the standalone server prints them at startup. */
+  features(store?: StoreInfo): string[];
   /**
    * Graceful shutdown: new requests get a 503 at once; calls in flight finish (charge, work and refund
    * included; a streamed answer until it is read to the end or its client leaves) for up to `timeoutMs`
@@ -51,83 +68,150 @@ export interface Aipaygent {
 }
 
 /**
- * Creates the service. Mount it with `aipaygent/express` or `aipaygent/koa`.
+ * Creates the service. Mount it with `aipaygent/express` or `aipaygent/koa`. Options are checked at
+ * once (a TypeError lists every problem); what needs I/O (optional packages, the store) is checked by
+ * `ready`, which rejects with a StartupError naming the fault.
  * @example
  * const ai = createAipaygent({ adminToken: process.env.AIPAYGENT_ADMIN_TOKEN });
+ * await ai.ready; // fails fast: a missing package or an unreachable store
  * app.use(express.json(), aipaygentExpress(ai));
  */
 export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const config = parseOptions(options);
+  const { logger } = config;
+  const events = new Events();
+  const metrics = config.adminToken !== undefined || config.metricsToken !== undefined ? createMetrics(events) : undefined;
   let store: Store | undefined;
-  const ready = openStore(config.store, { timeoutMs: config.storeTimeoutMs, prefix: config.storePrefix }).then(async (opened) => {
-    if (config.multiProcess && !opened.info.multiProcess) {
-      await opened.close();
-      throw new TypeError(
-        `aipaygent: multiProcess is true but the ${opened.info.backend} store is atomic only inside one process; ` +
-          'use a Redis, Postgres or SQLite Keyv adapter (or URL) so several processes stay exact',
-      );
+  let started: Started | undefined;
+  const upstream = late<Upstream>('the Claude upstream');
+  const purchases = late<PurchaseService>('the purchase service');
+  const wallets = late<WalletService>('the wallet service');
+  const x402 = late<X402Service>('the x402 service');
+
+  async function start(): Promise<void> {
+    const opened = await openStore(config.store, { timeoutMs: config.storeTimeoutMs, prefix: config.storePrefix });
+    try {
+      if (config.multiProcess && !opened.info.multiProcess) {
+        throw new StartupError(
+          `aipaygent: multiProcess is true but the ${opened.info.backend} store is atomic only inside one process; ` +
+            'use a Redis, Postgres or SQLite Keyv adapter (or URL) so several processes stay exact',
+        );
+      }
+      started = await startFeatures(config, lazyStore, events, PACKAGE_VERSION);
+    } catch (error) {
+      await opened.close().catch(() => {});
+      throw error;
     }
-    await opened.init();
-    store = opened;
-  });
-  // Surface the failure through `ready` and `handle`, never as an unhandled rejection.
+    if (started.upstream) upstream.bind(started.upstream);
+    if (started.payments) {
+      purchases.bind(started.payments.purchases);
+      wallets.bind(started.payments.wallets);
+      if (started.payments.x402) x402.bind(started.payments.x402);
+    }
+    const initTimeoutMs = Math.max(10_000, 5 * config.storeTimeoutMs);
+    const live = await initAtStart(opened, { initTimeoutMs, startWhenStoreDown: config.startWhenStoreDown, describe: describeStore(config.store), logger });
+    store = metrics ? observedStore(live, events) : live;
+  }
+  const ready = start();
+  // Surfaced by `ready` itself, and at boot by the adapters and the standalone server; never an unhandled rejection here.
   ready.catch(() => {});
 
   // Services see a late-bound store so that routes and `api` exist synchronously.
   const lazyStore = deferredStore(ready, () => store);
   const keys = new KeyService(lazyStore);
-  const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, ...config.memory }, config.logger);
-  const payments = config.payments && createPayments(lazyStore, config.payments);
-  // Every 402 then carries the chain, token and receiver in `payment.buy`.
-  const meter = new Meter(lazyStore, config.freeCallsPerDay, payments && (() => buyInstructions(payments.config)));
-  const ledger = new LedgerService(lazyStore, meter);
+  const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, ...config.memory }, logger);
+  const paymentsConfig = config.payments;
+  // Every 402 names the ways to pay this server has: USDC purchases (with the chain details), x402, the operator.
+  const meter = new Meter(lazyStore, config.freeCallsPerDay, { buy: paymentsConfig && (() => buyInstructions(paymentsConfig)), contact: config.operatorContact });
+  const ledger = new LedgerService(lazyStore, meter, (accountId, now) => keys.hasKeys(accountId, now));
 
   const router = new Router();
-  for (const r of payments ? paymentRoutes(payments) : paymentsDisabledRoutes()) router.add(r);
+  if (paymentsConfig) {
+    for (const r of paymentRoutes({ config: paymentsConfig, purchases: purchases.target, wallets: wallets.target, x402: paymentsConfig.x402 && x402.target })) router.add(r);
+  }
   for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays, maxDepth: config.limits.maxDepth })) {
     // `metering: false` makes the fixed-price routes free where they are declared, so the pipeline,
     // /discover and OpenAPI all see the same thing.
     router.add(config.metering || r.metered !== true ? r : { ...r, metered: false });
   }
   for (const r of creditsRoutes({ ledger })) router.add(r);
-  let proxy: ReturnType<typeof createClaudeProxy> | undefined;
   if (config.claude) {
-    proxy = createClaudeProxy(config.claude, lazyStore, config.logger);
-    const memoryClaude = new MemoryClaude({ proxy, memory, store: lazyStore, meter, config: config.claude, maxKeyBytes: config.limits.maxKeyBytes, logger: config.logger });
-    for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger: config.logger, memory: memoryClaude })) router.add(r);
+    const proxy = createClaudeProxy(config.claude, lazyStore, logger, upstream.target, events);
+    const memoryClaude = new MemoryClaude({ proxy, memory, store: lazyStore, meter, config: config.claude, maxKeyBytes: config.limits.maxKeyBytes, logger });
+    for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger, memory: memoryClaude })) router.add(r);
   }
   if (config.adminToken !== undefined) for (const r of adminRoutes({ keys, ledger })) router.add(r);
-  for (const r of [...discoveryRoutes({ routes: router.routes, config }), ...docsRoutes()]) router.add(r);
+  for (const r of healthRoutes({ readiness, metrics: metrics && (() => metrics.render()) })) router.add(r);
+  for (const r of [...discoveryRoutes({ routes: router.routes, config }), ...docsRoutes(), ...offRoutes(config)]) router.add(r);
   checkPricing(router.routes, config.pricing);
 
-  const { handle, drain } = createHandler({
+  const sha = (token: string | undefined) => (token === undefined ? undefined : createHash('sha256').update(token).digest());
+  const handler = createHandler({
     router,
-    adminTokenHash: config.adminToken === undefined ? undefined : createHash('sha256').update(config.adminToken).digest(),
+    adminTokenHash: sha(config.adminToken),
+    metricsTokenHash: sha(config.metricsToken),
     limits: config.limits,
-    logger: config.logger,
+    logger,
+    events,
     metering: createMetering({
       keys,
       meter,
       limiter: config.rateLimit && new RateLimiter(lazyStore, config.rateLimit),
       idempotency: new Idempotency(lazyStore),
       pricing: config.pricing,
-      logger: config.logger,
-      payPerCall: payments?.x402 && x402PayPerCall(payments.x402),
+      logger,
+      payPerCall: paymentsConfig?.x402 && x402PayPerCall(x402.target),
     }),
   });
 
-  return {
-    handle,
+  /** /readyz: started, not draining, and a store probe (one counter read) within the store's timeout. */
+  async function readiness(): Promise<Readiness> {
+    if (handler.draining) return { ready: false, reason: 'shutting down' };
+    if (!store) return { ready: false, reason: 'starting' };
+    const t0 = performance.now();
+    try {
+      await lazyStore.counter(HEALTH_ACCOUNT, 'readyz', Date.now());
+      return { ready: true, backend: store.info.backend, latencyMs: performance.now() - t0 };
+    } catch {
+      return { ready: false, reason: 'the store did not answer in time' };
+    }
+  }
+
+  let isReady = false;
+  ready.then(() => void (isReady = true), () => {});
+  /** Before `ready` resolved, calls of ours wait for it (and fail as STARTUP_FAILED if it rejects). */
+  async function whenReady(req: CoreRequest): Promise<CoreResponse | undefined> {
+    if (!router.match(req.method, req.path)) return undefined;
+    try {
+      await ready;
+    } catch {
+      return STARTUP_FAILED;
+    }
+    return handler.handle(req);
+  }
+
+  const service: Aipaygent = {
+    // A stable function (a host may wrap it); once started, one flag read on top of the pipeline.
+    handle: (req) => (isReady ? handler.handle(req) : whenReady(req)),
     api: { keys, memory, ledger },
     routes: router.routes,
     ready,
+    features: (info) => featureLines(config, info ?? store?.info),
     async close(options = {}) {
       const timeoutMs = options.timeoutMs ?? 10_000;
       if (!(timeoutMs >= 0)) throw new TypeError(`aipaygent: close({ timeoutMs }) must be a number of ms >= 0 (got ${timeoutMs})`);
-      if (!(await drain(timeoutMs))) config.logger.warn(`aipaygent: closing with calls still in flight after ${timeoutMs} ms; they will fail with 503`);
-      proxy?.close();
+      if (!(await handler.drain(timeoutMs))) logger.warn(`aipaygent: closing with calls still in flight after ${timeoutMs} ms; they will fail with 503`);
+      started?.upstream?.close();
+      metrics?.close();
       await ready.catch(() => {});
       await store?.close();
     },
   };
+  return service;
 }
+
+/** The account the readiness probe reads a counter of: not an account id (acct_…), so never anyone's. */
+const HEALTH_ACCOUNT = '_health';
+
+/** A call of ours after `ready` rejected: the reason was reported at startup; the client learns nothing internal. */
+const STARTUP_FAILED = json(500, { status: 'error', error: { code: 'internal', message: 'This service did not start; its operator has the reason in the server log.' } });

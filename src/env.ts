@@ -11,12 +11,23 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
     if (!Number.isSafeInteger(n)) throw new TypeError(`${name} must be an integer (got "${raw}")`);
     return n;
   };
+  const flag = (name: string): boolean | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (raw === '1' || raw === 'true') return true;
+    if (raw === '0' || raw === 'false') return false;
+    throw new TypeError(`${name} must be 1 or 0 (got "${raw}")`);
+  };
   const store = env.AIPAYGENT_STORE;
   const rateLimit = int('AIPAYGENT_RATE_LIMIT_REQUESTS');
   return {
     store: store === undefined || store === '' ? undefined : store,
     multiProcess: env.AIPAYGENT_MULTI_PROCESS === '1' || env.AIPAYGENT_MULTI_PROCESS === 'true',
     adminToken: env.AIPAYGENT_ADMIN_TOKEN || undefined,
+    metricsToken: env.AIPAYGENT_METRICS_TOKEN || undefined,
+    operatorContact: env.AIPAYGENT_OPERATOR_CONTACT || undefined,
+    startWhenStoreDown: flag('AIPAYGENT_START_WHEN_STORE_DOWN'),
+    openTelemetry: flag('AIPAYGENT_OPENTELEMETRY'),
     storeTimeoutMs: int('AIPAYGENT_STORE_TIMEOUT_MS'),
     storePrefix: env.AIPAYGENT_STORE_PREFIX || undefined,
     // The Claude proxy is served only with an Anthropic key; its other options keep their defaults.

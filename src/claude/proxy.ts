@@ -1,6 +1,8 @@
 // One Claude call: reserve the worst case, call upstream, pass the answer on, settle the real usage.
 import { StoreUnavailableError } from '../errors.js';
-import type { Logger } from '../http/respond.js';
+import type { Events } from '../observe/events.js';
+import type { Logger } from '../observe/logger.js';
+import { claudeEvent } from './observe.js';
 import type { Store } from '../storage/contract.js';
 import { ClaudeBilling } from './billing.js';
 import { estimatePromptTokens, maxWebSearches } from './estimate.js';
@@ -8,7 +10,7 @@ import { describeFailure, type ClientFailure } from './failure.js';
 import type { ClaudeConfig, ModelChoice } from './options.js';
 import { applyUsage, costOf, emptyUsage, worstCaseCost, type TokenUsage } from './prices.js';
 import { commentLine, readAll, relay, StreamUsage, type RelayOutcome } from './sse.js';
-import { Upstream, type UpstreamFailure } from './upstream.js';
+import type { Upstream, UpstreamFailure } from './upstream.js';
 
 export interface ClaudeCall {
   accountId: string;
@@ -42,9 +44,10 @@ export const STREAM_COST_COMMENT = 'aipaygent-cost-micro-usd';
 export class ClaudeProxy {
   constructor(
     private readonly config: ClaudeConfig,
-    private readonly upstream: Upstream,
+    private readonly upstream: Pick<Upstream, 'send' | 'close'>,
     private readonly billing: ClaudeBilling,
     private readonly logger: Logger,
+    private readonly events?: Events,
   ) {}
 
   /** Ends the upstream's kept-alive connections (createAipaygent's close). */
@@ -72,16 +75,22 @@ export class ClaudeProxy {
 
     // Settles at most once, whatever path the call takes; returns the amount charged, null when the store failed.
     let settled = false;
-    const settle = async (usage: TokenUsage, requestId: string | null, messageId: string | null): Promise<number | null> => {
-      if (settled || holdId === undefined) return 0;
+    const started = Date.now();
+    const settle = async (usage: TokenUsage, requestId: string | null, messageId: string | null, status = 200): Promise<number | null> => {
+      if (settled) return 0;
       settled = true;
-      const cost = costOf(price, usage, config.markupBps);
-      const memo = `claude ${model} request=${requestId ?? '-'} message=${messageId ?? '-'} ` +
-        `in=${usage.input} out=${usage.output} cache_write=${usage.cacheWrite5m + usage.cacheWrite1h} cache_read=${usage.cacheRead}` +
-        (usage.webSearches ? ` web_search=${usage.webSearches}` : '');
-      const r = await this.billing.settle(c.accountId, holdId, cost, memo);
-      if (r) balance = r.balance;
-      return r === null ? null : r.charged;
+      let charged: number | null = 0;
+      if (holdId !== undefined) {
+        const cost = costOf(price, usage, config.markupBps);
+        const memo = `claude ${model} request=${requestId ?? '-'} message=${messageId ?? '-'} ` +
+          `in=${usage.input} out=${usage.output} cache_write=${usage.cacheWrite5m + usage.cacheWrite1h} cache_read=${usage.cacheRead}` +
+          (usage.webSearches ? ` web_search=${usage.webSearches}` : '');
+        const r = await this.billing.settle(c.accountId, holdId, cost, memo);
+        if (r) balance = r.balance;
+        charged = r === null ? null : r.charged;
+      }
+      if (this.events?.active) this.events.emit(claudeEvent(model, c.body.stream === true, status, started, maxTokens, usage, charged ?? 0, messageId ?? requestId));
+      return charged;
     };
     // When the upstream took the prompt but we never saw its usage, the prompt estimate is charged.
     const promptOnly = (): TokenUsage => ({ ...emptyUsage(), input: promptEstimate });
@@ -92,7 +101,7 @@ export class ClaudeProxy {
       // Timed out or cancelled: the upstream may have done the work, so the prompt is charged.
       // A status error or no connection: nothing was produced, nothing is charged.
       const tookPrompt = sent.failure.kind === 'aborted' || sent.failure.kind === 'timeout';
-      const cost = await settle(tookPrompt ? promptOnly() : emptyUsage(), null, null);
+      const cost = await settle(tookPrompt ? promptOnly() : emptyUsage(), null, null, sent.failure.kind === 'status' ? sent.failure.status : 502);
       return { kind: 'failed', failure: describeFailure(sent.failure), cost: cost ?? 0 };
     }
 
@@ -139,9 +148,9 @@ export class ClaudeProxy {
   }
 }
 
-/** The proxy with its upstream client and billing, as createAipaygent() wires it. */
-export function createClaudeProxy(config: ClaudeConfig, store: Store, logger: Logger): ClaudeProxy {
+/** The proxy with its upstream client (made once the SDK is loaded, see src/features.ts) and billing, as createAipaygent() wires it. */
+export function createClaudeProxy(config: ClaudeConfig, store: Store, logger: Logger, upstream: Pick<Upstream, 'send' | 'close'>, events?: Events): ClaudeProxy {
   // A hold outlives the longest call (every attempt timing out, then a long stream); a crash frees it after that.
   const holdTtlMs = Math.max(2 * 3_600_000, 2 * config.timeoutMs * (config.maxRetries + 1));
-  return new ClaudeProxy(config, new Upstream(config, logger), new ClaudeBilling(store, logger, holdTtlMs), logger);
+  return new ClaudeProxy(config, upstream, new ClaudeBilling(store, logger, holdTtlMs), logger, events);
 }

@@ -106,7 +106,19 @@ export interface PaymentInfo {
   free_calls_remaining: number;
   free_calls_reset_at: Timestamp;
   /** Paths relative to the mount; with payments configured, the chain details of GET /buy-credits too. */
-  buy: { instructions: { method: 'GET'; path: string }; purchase: { method: 'POST'; path: string; [k: string]: unknown }; balance: { method: 'GET'; path: string }; [k: string]: unknown };
+  buy: {
+    /** Only when the server sells credits (payments on); then with the chain details of GET /buy-credits. */
+    instructions?: { method: 'GET'; path: string };
+    purchase?: { method: 'POST'; path: string; [k: string]: unknown };
+    balance: { method: 'GET'; path: string };
+    /** false when the server sells no credits online (its operator grants them). */
+    online_purchase?: false;
+    /** Whom to ask for credits, when the operator set it. */
+    contact?: string;
+    [k: string]: unknown;
+  };
+  /** When this call can pay for itself with x402 (see the PAYMENT-REQUIRED header). */
+  x402?: { pay_this_call: string };
   [k: string]: unknown;
 }
 

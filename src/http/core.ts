@@ -5,8 +5,10 @@ import { parseApiKey } from '../keys/api-key.js';
 import { readJsonBody, type BodyLimits } from './body.js';
 import { parseInput, queryObject } from './fields.js';
 import { InFlight, isStreamBody } from './in-flight.js';
+import type { Events } from '../observe/events.js';
+import type { Logger } from '../observe/logger.js';
 import type { Metering } from './metering.js';
-import { errorResponse, json, type Logger } from './respond.js';
+import { errorResponse, json } from './respond.js';
 import type { Caller, Route } from './route.js';
 import type { Match, Router } from './router.js';
 import type { CoreRequest, CoreResponse } from './types.js';
@@ -14,10 +16,14 @@ import type { CoreRequest, CoreResponse } from './types.js';
 export interface CoreDeps {
   router: Router;
   adminTokenHash: Buffer | undefined;
+  /** Also admits GET /metrics (with the admin token). */
+  metricsTokenHash: Buffer | undefined;
   limits: BodyLimits;
   logger: Logger;
   /** Key verification, rate limit, Idempotency-Key and the meter, run around every key-authenticated route. */
   metering: Metering;
+  /** Each answered call is reported there (when someone listens). */
+  events: Events;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
@@ -45,6 +51,8 @@ export interface Handler {
    * (Infinity: no limit); true when none was left.
    */
   drain(timeoutMs: number): Promise<boolean>;
+  /** True once `drain` began (readiness answers 503 from then on). */
+  readonly draining: boolean;
 }
 
 /** An error answer in the route's own shape (the Anthropic-compatible routes render theirs). */
@@ -58,15 +66,18 @@ const shuttingDown = (match: Match): CoreResponse =>
   }, { 'retry-after': '1' }));
 
 export function createHandler(deps: CoreDeps): Handler {
-  const { router, adminTokenHash, limits, logger, metering } = deps;
-  const calls = new InFlight();
+  const { router, adminTokenHash, metricsTokenHash, limits, logger, metering, events } = deps;
+  const matches = (token: string | undefined, hash: Buffer | undefined) => token !== undefined && hash !== undefined && timingSafeEqual(sha256(token), hash);
+  const calls = new InFlight((delta) => events.active && events.emit({ type: 'stream', delta }));
 
   /** The credential a route needs, checked without the store (a malformed one costs no round trip). Throws 401. */
   function credential(route: Route, req: CoreRequest): string | undefined {
     if (route.auth === 'none') return undefined;
     const token = presentedToken(req.headers);
     if (route.auth === 'admin') {
-      if (!token || !adminTokenHash || !timingSafeEqual(sha256(token), adminTokenHash)) throw unauthorized('A valid admin token is required');
+      if (!matches(token, adminTokenHash)) throw unauthorized('A valid admin token is required');
+    } else if (route.auth === 'metrics') {
+      if (!matches(token, metricsTokenHash) && !matches(token, adminTokenHash)) throw unauthorized('A valid metrics or admin token is required');
     } else {
       if (!token) throw unauthorized('Missing API key: send "Authorization: Bearer <api key>"');
       if (!parseApiKey(token)) throw unauthorized('Invalid API key');
@@ -88,8 +99,10 @@ export function createHandler(deps: CoreDeps): Handler {
     if (!match) return undefined;
     if (!calls.begin()) return shuttingDown(match);
     let streaming = false;
+    const started = events.active ? performance.now() : 0;
     try {
       const res = await answer(match, req);
+      if (events.active) served(match, req, res.status, started);
       if (!isStreamBody(res.body)) return res;
       // A stream's work (and billing) goes on while it is read: the call ends with it.
       streaming = true;
@@ -118,5 +131,18 @@ export function createHandler(deps: CoreDeps): Handler {
     }
   }
 
-  return { handle, drain: (timeoutMs) => calls.drain(timeoutMs) };
+  /** The request event: the route's pattern (never the raw path: labels stay few), status, time to the answer. */
+  function served(match: Match, req: CoreRequest, status: number, started: number): void {
+    const endedAt = Date.now();
+    const route = match.kind === 'route' ? match.route.path : '(method not allowed)';
+    events.emit({ type: 'request', method: req.method, route, status, durationMs: performance.now() - started, endedAt });
+  }
+
+  return {
+    handle,
+    drain: (timeoutMs) => calls.drain(timeoutMs),
+    get draining() {
+      return calls.draining;
+    },
+  };
 }

@@ -7,7 +7,8 @@ export const isStreamBody = (body: CoreBody): body is AsyncIterable<string | Uin
 
 export class InFlight {
   private count = 0;
-  private draining = false;
+  /** True once `drain` began. */
+  draining = false;
   private idle: { promise: Promise<void>; resolve: () => void } | undefined;
 
   /** Counts a call unless draining began; false: refuse it. */
@@ -22,13 +23,18 @@ export class InFlight {
     if (--this.count === 0) this.idle?.resolve();
   }
 
+  /** `onStream`: told +1 when a streamed answer begins and -1 when it ends (the open-streams gauge). */
+  constructor(private readonly onStream?: (delta: 1 | -1) => void) {}
+
   /** `body`, ending its call once it has been read to the end, fails, or its reader stops early (return/throw). */
   untilEnd<T>(body: AsyncIterable<T>): AsyncIterable<T> {
     let open = true;
+    this.onStream?.(1);
     const end = () => {
       if (open) {
         open = false;
         this.end();
+        this.onStream?.(-1);
       }
     };
     return {

@@ -136,7 +136,7 @@ export function createMetering(deps: MeteringDeps): Metering {
     const refused = last as Extract<ChargeOutcome, { ok: false; price: number }>;
     const free = { limit: meter.freeCallsPerDay, remaining: refused.freeRemaining, resetAt: refused.resetAt };
     const x402 = payPerCall && price > 0 ? payPerCall.challenge(price, route, req) : undefined;
-    throw await meter.paymentRequired(accountId, refused, { ...quotaHeaders(now, free, rate), [BALANCE_HEADER]: String(refused.balance), ...x402, ...paidHeaders });
+    throw await meter.paymentRequired(accountId, refused, { ...quotaHeaders(now, free, rate), [BALANCE_HEADER]: String(refused.balance), ...x402, ...paidHeaders }, x402 !== undefined);
   }
 
   /** A call that failed on our side (or rejected its input itself) gives back what it took. */

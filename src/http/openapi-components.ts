@@ -21,12 +21,14 @@ export const SECURITY_SCHEMES = {
   },
   apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'The same API key in `x-api-key` (as the Anthropic SDKs send it).' },
   adminToken: { type: 'http', scheme: 'bearer', description: "The operator's admin token: `Authorization: Bearer <admin token>`." },
+  metricsToken: { type: 'http', scheme: 'bearer', description: 'The metrics token (`metricsToken` option), for a scraper that must not hold the admin token.' },
 } as const;
 
 /** `security` of an operation by its auth kind: either key header works; admin needs the admin token. */
 export const SECURITY_OF = {
   key: [{ apiKey: [] }, { apiKeyHeader: [] }],
   admin: [{ adminToken: [] }],
+  metrics: [{ metricsToken: [] }, { adminToken: [] }],
   none: [],
 } as const;
 

@@ -39,11 +39,14 @@ export const Payment = z.looseObject({
   free_calls_reset_at: time.describe('When the free calls come back (next UTC midnight)'),
   buy: z
     .looseObject({
-      instructions: z.object({ method: z.literal('GET'), path: z.string() }),
-      purchase: z.looseObject({ method: z.literal('POST'), path: z.string() }),
+      instructions: z.object({ method: z.literal('GET'), path: z.string() }).optional().describe('Only when this server sells credits'),
+      purchase: z.looseObject({ method: z.literal('POST'), path: z.string() }).optional().describe('Only when this server sells credits'),
       balance: z.object({ method: z.literal('GET'), path: z.string() }),
+      online_purchase: z.literal(false).optional().describe('Present when this server sells no credits online: its operator grants them'),
+      contact: z.string().optional().describe('Whom to ask for credits (the operatorContact option), when set'),
     })
-    .describe('How to buy credits; paths are relative to the mount. With payments configured, the chain details of GET /buy-credits are merged in'),
+    .describe('How to get credits; paths are relative to the mount. With payments configured, the purchase routes and the chain details of GET /buy-credits'),
+  x402: z.looseObject({ pay_this_call: z.string() }).optional().describe('Present when this call can pay for itself with x402 (see the PAYMENT-REQUIRED header)'),
 });
 
 export const PaymentRequiredBody = z.looseObject({ status: z.literal('error'), error: ErrorBody.shape.error, payment: Payment });
@@ -96,6 +99,10 @@ export const Ledger = z.object({ status: success, account_id: z.string(), entrie
 // Admin.
 export const KeyCreated = z.object({ status: success, api_key: z.string().describe('Shown only here: store it'), key_id: z.string(), account_id: z.string() });
 export const KeyRevoked = z.object({ status: success, key_id: z.string(), revoked: z.literal(true) });
+export const KeyList = z.object({
+  status: success, account_id: z.string(),
+  keys: z.array(z.object({ key_id: z.string(), label: z.string(), status: z.enum(['active', 'revoked']), created_at: time, revoked_at: time.nullable() })),
+});
 const granted = { status: success, account_id: z.string(), balance_micro_usd: micro('The new balance'), balance_usd: usd('The new balance') };
 export const CreditsGranted = z.object({ ...granted, granted: z.literal(true), entry: LedgerEntry });
 export const CreditsDuplicate = z.object({ ...granted, granted: z.literal(false), duplicate: z.literal(true) });

@@ -17,7 +17,7 @@ const NAMED: Record<string, z.ZodType> = {
   Error: S.ErrorBody, PaymentRequiredError: S.PaymentRequiredBody, Payment: S.Payment, AnthropicError: S.AnthropicErrorBody,
   AnthropicMessage: S.AnthropicMessage, MemoryStored: S.MemoryStored, MemoryRetrieved: S.MemoryRetrieved, MemoryKey: S.MemoryKey,
   MemoryList: S.MemoryList, MemoryDeleted: S.MemoryDeleted, UserErased: S.UserErased, Balance: S.Balance, LedgerEntry: S.LedgerEntry,
-  Ledger: S.Ledger, KeyCreated: S.KeyCreated, KeyRevoked: S.KeyRevoked, CreditsGranted: S.CreditsGranted, CreditsDuplicate: S.CreditsDuplicate,
+  Ledger: S.Ledger, KeyCreated: S.KeyCreated, KeyRevoked: S.KeyRevoked, KeyList: S.KeyList, CreditsGranted: S.CreditsGranted, CreditsDuplicate: S.CreditsDuplicate,
 };
 
 const TAG_TEXT: Record<string, string> = {
@@ -27,6 +27,7 @@ const TAG_TEXT: Record<string, string> = {
   Claude: "Claude's Messages API, billed by tokens",
   Admin: 'Operator routes (admin token): API keys and credit grants',
   Discovery: 'The catalogue, this document and the docs page',
+  Operations: 'Health checks for load balancers and orchestrators, and Prometheus metrics',
 };
 
 /** Known groups first, in the order a newcomer needs them; any other in the order routes were added. */

@@ -6,7 +6,8 @@ import type { DocHeader } from './openapi-headers.js';
 import type { CoreRequest, CoreResponse } from './types.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-export type AuthKind = 'key' | 'admin' | 'none';
+/** 'metrics': the metrics token, or the admin token. */
+export type AuthKind = 'key' | 'admin' | 'metrics' | 'none';
 
 /** Who is calling, once authenticated with an API key. */
 export interface Caller {
@@ -50,6 +51,8 @@ export interface Route<Q = any, B = any> {
    */
   metered: boolean | 'tokens';
   summary: string;
+  /** Served but not documented (OpenAPI, /discover, `ai.routes`): the stand-ins of features that are off. */
+  hidden?: true;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
   handle(ctx: RouteContext<Q, B>): Promise<CoreResponse>;

@@ -13,10 +13,11 @@ interface Pattern {
 export class Router {
   private readonly exact = new Map<string, Map<string, Route>>();
   private readonly patterns: Pattern[] = [];
+  /** The documented routes (hidden ones are served but not listed). */
   readonly routes: Route[] = [];
 
   add(route: Route): void {
-    this.routes.push(route);
+    if (!route.hidden) this.routes.push(route);
     if (!route.path.includes('/:')) {
       const byMethod = this.exact.get(route.path) ?? new Map<string, Route>();
       byMethod.set(route.method, route);

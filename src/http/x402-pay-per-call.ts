@@ -1,7 +1,7 @@
 // x402 on the HTTP edge: PAYMENT-SIGNATURE in, PAYMENT-REQUIRED / PAYMENT-RESPONSE out, for the meter's 402 path.
 import { AipaygentError } from '../errors.js';
 import type { X402PayResult, X402Service } from '../payments/x402-service.js';
-import { PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE } from '../payments/x402.js';
+import { PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE } from '../payments/x402-headers.js';
 import type { PayPerCall } from './metering.js';
 import type { CoreRequest } from './types.js';
 

@@ -27,6 +27,19 @@ export interface CreatedKey {
 }
 
 
+/** A key as the operator sees it: never its secret, nor its hash. */
+export interface KeyInfo {
+  keyId: string;
+  label: string;
+  active: boolean;
+  createdAt: number;
+  /** When it was revoked; null while active. */
+  revokedAt: number | null;
+}
+
+/** Keys one account may list in one call (accounts hold a handful; this bounds the reads). */
+const MAX_LISTED_KEYS = 1000;
+
 export class KeyService {
   constructor(private readonly store: Store) {}
 
@@ -61,6 +74,16 @@ export class KeyService {
     const claimed = parseApiKey(apiKey);
     if (!claimed) return undefined;
     return { claimed, auth: { collection: KEYS_COLLECTION, key: claimed.keyId, tag: ACTIVE, hash: hashSecret(apiKey) } };
+  }
+
+  /** The keys of an account, oldest id first (revoked ones included); [] for an account that does not exist. */
+  async list(accountId: string, now: number): Promise<KeyInfo[]> {
+    if (!isAccountId(accountId)) return [];
+    const metas = await this.store.list(accountId, KEYS_COLLECTION, { limit: MAX_LISTED_KEYS }, now);
+    const records = await Promise.all(metas.map((m) => this.store.get(accountId, KEYS_COLLECTION, m.key, now)));
+    return records.flatMap((r) =>
+      r ? [{ keyId: r.key, label: Buffer.from(r.value.subarray(32)).toString('utf8'), active: r.tag === ACTIVE, createdAt: r.createdAt, revokedAt: r.tag === ACTIVE ? null : r.updatedAt }] : [],
+    );
   }
 
   /** Whether the account has ever had a key (revoked ones count): accounts exist only through their keys. */

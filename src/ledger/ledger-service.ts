@@ -17,6 +17,9 @@ export type GrantResult =
   | { granted: true; balance: number; entry: LedgerEntry }
   | { granted: false; reason: 'duplicate'; balance: number };
 
+/** An operator's grant (admin API, CLI): refused when no such account exists, rather than credit one nobody can use. */
+export type OperatorGrantResult = GrantResult | { granted: false; reason: 'no_account' };
+
 export interface AccountBalance {
   accountId: string;
   balanceMicroUsd: number;
@@ -33,7 +36,15 @@ export class LedgerService {
   constructor(
     private readonly store: Store,
     private readonly meter: Meter,
+    /** Whether an account exists (accounts exist through their keys). */
+    private readonly accountExists: (accountId: string, now: number) => Promise<boolean> = async () => true,
   ) {}
+
+  /** `grant` for an operator door: a typo'd account id is refused (`no_account`), never credited. */
+  async grantToAccount(input: GrantInput, now: number = Date.now()): Promise<OperatorGrantResult> {
+    if (!(await this.accountExists(input.accountId, now))) return { granted: false, reason: 'no_account' };
+    return this.grant(input, now);
+  }
 
   /**
    * Adds credit to an account as a 'grant' entry.

@@ -28,17 +28,33 @@ export interface PaymentDetails extends PaymentContext {
   freeCallsResetAt: number;
 }
 
+/** The ways to pay this server offers, from its configuration: a 402 names only these. */
+export interface WaysToPay {
+  /** USDC purchases are on: their instructions (chain, token, receiver…) are merged into `payment.buy`. */
+  buy?: HowToBuyProvider | undefined;
+  /** x402 is on: a fixed-price call may pay itself (its 402 carries PAYMENT-REQUIRED). */
+  x402?: boolean | undefined;
+  /** Whom to ask for credits (the `operatorContact` option): shown when it is set. */
+  contact?: string | undefined;
+}
+
 /** Paths are relative to where aipaygent is mounted, like every path of the HTTP contract. */
-const DEFAULT_BUY: BuyInstructions = {
+const PURCHASE_PATHS: BuyInstructions = {
   instructions: { method: 'GET', path: '/buy-credits' },
   purchase: { method: 'POST', path: '/buy-credits', body: { tx_hash: '<hash of your USDC transfer>' } },
-  balance: { method: 'GET', path: '/credits/balance' },
 };
+const BALANCE = { method: 'GET', path: '/credits/balance' };
+
+/** `payment.buy`: the purchase routes only when purchases exist, else who grants credits. */
+async function buyObject(ctx: PaymentContext, ways: WaysToPay): Promise<BuyInstructions> {
+  const contact = ways.contact === undefined ? {} : { contact: ways.contact };
+  if (ways.buy) return { ...PURCHASE_PATHS, balance: BALANCE, ...(await ways.buy(ctx)), ...contact };
+  return { balance: BALANCE, online_purchase: false, note: "This server sells no credits online: its operator grants them.", ...contact };
+}
 
 /** The `payment` object of a 402 body. */
-export async function paymentObject(details: PaymentDetails, howToBuy?: HowToBuyProvider): Promise<Record<string, unknown>> {
+export async function paymentObject(details: PaymentDetails, ways: WaysToPay = {}): Promise<Record<string, unknown>> {
   const shortfall = Math.max(0, details.price - details.balance);
-  const extra = howToBuy ? await howToBuy({ accountId: details.accountId, price: details.price, balance: details.balance }) : {};
   return {
     currency: 'USD',
     price_micro_usd: details.price,
@@ -50,18 +66,29 @@ export async function paymentObject(details: PaymentDetails, howToBuy?: HowToBuy
     free_calls_per_day: details.freeCallsPerDay,
     free_calls_remaining: details.freeCallsRemaining,
     free_calls_reset_at: iso(details.freeCallsResetAt),
-    buy: { ...DEFAULT_BUY, ...extra },
+    buy: await buyObject({ accountId: details.accountId, price: details.price, balance: details.balance }, ways),
+    ...(ways.x402 && { x402: { pay_this_call: 'retry with a PAYMENT-SIGNATURE header for what the PAYMENT-REQUIRED header of this answer asks' } }),
   };
 }
 
+/** What the client can do, in words, naming only the ways this server has. */
+function remedy(details: PaymentDetails, ways: WaysToPay): string {
+  const options: string[] = [];
+  if (ways.buy) options.push('buy credits (see payment.buy)');
+  if (ways.x402) options.push('pay this call with x402 (PAYMENT-REQUIRED header)');
+  if (!ways.buy) options.push(ways.contact === undefined ? "ask this server's operator for credits" : `ask this server's operator for credits (${ways.contact})`);
+  if (details.freeCallsPerDay > 0) options.push("wait for tomorrow's free calls");
+  const text = options.length > 1 ? `${options.slice(0, -1).join(', ')} or ${options.at(-1)}` : options[0]!;
+  return `${text[0]!.toUpperCase()}${text.slice(1)}.`;
+}
+
 /** The 402 `payment_required` error (never a 429: lack of money is not a rate limit). */
-export async function paymentRequired(details: PaymentDetails, howToBuy?: HowToBuyProvider, headers?: Record<string, string>): Promise<AipaygentError> {
+export async function paymentRequired(details: PaymentDetails, ways: WaysToPay = {}, headers?: Record<string, string>): Promise<AipaygentError> {
   const free = details.freeCallsPerDay > 0 ? `the ${details.freeCallsPerDay} free calls of today are used and ` : '';
   return new AipaygentError(
     'payment_required',
-    `Payment required: ${free}this call costs ${formatUsd(details.price)} USD but the balance is ${formatUsd(details.balance)} USD. ` +
-      'Buy credits (see payment.buy) or wait for tomorrow\'s free calls.',
-    { payment: await paymentObject(details, howToBuy) },
+    `Payment required: ${free}this call costs ${formatUsd(details.price)} USD but the balance is ${formatUsd(details.balance)} USD. ${remedy(details, ways)}`,
+    { payment: await paymentObject(details, ways) },
     headers,
   );
 }

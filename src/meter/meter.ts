@@ -1,6 +1,6 @@
 // The meter: "a free call left today, else a debit of the price" in one store operation, and its refund.
 import type { AipaygentError } from '../errors.js';
-import { paymentRequired, type HowToBuyProvider } from '../ledger/payment-required.js';
+import { paymentRequired, type WaysToPay } from '../ledger/payment-required.js';
 import type { ChargeAuth, ChargeInput, Store } from '../storage/contract.js';
 import { utcDay } from '../time.js';
 
@@ -41,7 +41,7 @@ export class Meter {
   constructor(
     private readonly store: Store,
     readonly freeCallsPerDay: number,
-    private readonly howToBuy?: HowToBuyProvider,
+    private readonly ways: WaysToPay = {},
   ) {}
 
   /**
@@ -84,19 +84,21 @@ export class Meter {
 
   /**
    * The 402 error for a caller who cannot pay `price`. Token-billed handlers use it when their
-   * hold is refused, so every 402 carries the same `payment` object.
+   * hold is refused, so every 402 carries the same `payment` object. `x402`: this answer offers
+   * x402 for the call (its PAYMENT-REQUIRED header is among `headers`).
    */
   paymentRequired(
     accountId: string,
     state: { price: number; balance: number; freeRemaining: number; resetAt: number },
     headers?: Record<string, string>,
+    x402 = false,
   ): Promise<AipaygentError> {
     return paymentRequired(
       {
         accountId, price: state.price, balance: state.balance, freeCallsPerDay: this.freeCallsPerDay,
         freeCallsRemaining: state.freeRemaining, freeCallsResetAt: state.resetAt,
       },
-      this.howToBuy,
+      x402 ? { ...this.ways, x402 } : this.ways,
       headers,
     );
   }

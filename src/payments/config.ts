@@ -1,6 +1,9 @@
 // Payment options (USDC purchases verified on-chain, wallet linking, x402) and their validation into PaymentsConfig.
-import { getAddress, isAddress, type Address, type Hex } from 'viem';
 import { parseRate, type Rate } from './units.js';
+
+/** An EVM address or hex string, as viem types them (no import: viem loads only when payments start). */
+export type Address = `0x${string}`;
+export type Hex = `0x${string}`;
 
 /** Options of `payments`: set them to sell credits for USDC. */
 export interface PaymentsOptions {
@@ -106,8 +109,9 @@ export function parsePayments(options: PaymentsOptions | undefined, problems: st
     if (!Number.isSafeInteger(v) || v < min || v > max) p(`${name} must be an integer between ${min} and ${max} (got ${String(v)})`);
     return v;
   };
+  // Syntax only here; the EIP-55 checksum form is made when the payments module loads (createPayments).
   const address = (name: string, v: string | undefined): Address | undefined => {
-    if (typeof v === 'string' && isAddress(v, { strict: false })) return getAddress(v);
+    if (typeof v === 'string' && /^0x[0-9a-fA-F]{40}$/.test(v)) return v as Address;
     p(`${name} must be an EVM address (0x + 40 hex)${v === undefined ? ', it is required' : ''}`);
     return undefined;
   };

@@ -1,4 +1,6 @@
 // Builds the payment services from their config: one chain client shared by wallet linking, purchases and x402.
+import { getAddress } from 'viem';
+import { StartupError } from '../optional.js';
 import type { Store } from '../storage/contract.js';
 import { ChainClient } from './chain.js';
 import type { PaymentsConfig } from './config.js';
@@ -16,7 +18,9 @@ export interface Payments {
   x402: X402Service | undefined;
 }
 
+/** Loaded by createAipaygent once `payments` is configured and viem is installed (ready rejects otherwise). */
 export function createPayments(store: Store, config: PaymentsConfig): Payments {
+  checksumAddresses(config);
   const chain = new ChainClient(config);
   const wallets = new WalletService(store, chain, { chainId: config.chainId, challengeTtlMs: config.challengeTtlMs });
   const purchases = new PurchaseService(store, chain, wallets, config);
@@ -24,4 +28,15 @@ export function createPayments(store: Store, config: PaymentsConfig): Payments {
   // parsePayments guarantees a token name whenever x402 is on.
   const x402 = settler && config.tokenName ? new X402Service(store, chain, purchases, { ...config, tokenName: config.tokenName }, settler) : undefined;
   return { config, chain, wallets, purchases, x402 };
+}
+
+/** The addresses in their EIP-55 form, as shown to payers; a mixed-case address with a wrong checksum is a typo. */
+function checksumAddresses(config: PaymentsConfig): void {
+  for (const [name, field] of [['receiver', 'receiver'], ['usdcAddress', 'usdc']] as const) {
+    const given = config[field];
+    const sum = getAddress(given.toLowerCase());
+    const mixed = given !== given.toLowerCase() && given.slice(2) !== given.slice(2).toUpperCase();
+    if (mixed && given !== sum) throw new StartupError(`aipaygent: payments.${name} ${given} has a wrong EIP-55 checksum (expected ${sum}): check the address`);
+    config[field] = sum;
+  }
 }

@@ -4,9 +4,7 @@ import { getAddress, recoverTypedDataAddress, type Address, type Hex } from 'vie
 import type { PaymentsConfig } from './config.js';
 import { microUsdToUnits } from './units.js';
 
-export const PAYMENT_REQUIRED = 'payment-required';
-export const PAYMENT_SIGNATURE = 'payment-signature';
-export const PAYMENT_RESPONSE = 'payment-response';
+export { PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE } from './x402-headers.js';
 
 /** One accepted way to pay (x402 `PaymentRequirements`). */
 export interface PaymentRequirements {

@@ -2,10 +2,11 @@
 import { StoreUnavailableError } from '../errors.js';
 import type { Store } from './contract.js';
 
-type Method = Exclude<keyof Store, 'info'>;
+export type StoreMethod = Exclude<keyof Store, 'info'>;
+type Method = StoreMethod;
 
 /** Every method of the contract (a missing or extra name is a type error here). */
-const METHODS: Record<Method, true> = {
+export const STORE_METHODS: Record<Method, true> = {
   init: true, get: true, put: true, delete: true, list: true, purge: true, incr: true, counter: true, balance: true, post: true,
   charge: true, refund: true, hold: true, settle: true, ledger: true, claim: true, updateClaim: true, releaseClaim: true, sweep: true, close: true,
 };
@@ -17,7 +18,7 @@ const METHODS: Record<Method, true> = {
  */
 export function deferredStore(ready: Promise<unknown>, current: () => Store | undefined): Store {
   const stand = { info: undefined } as unknown as { -readonly [K in keyof Store]: Store[K] };
-  const methods = Object.keys(METHODS) as Method[];
+  const methods = Object.keys(STORE_METHODS) as Method[];
   for (const name of methods) {
     (stand as Record<Method, unknown>)[name] = async (...args: unknown[]) => {
       await ready.catch((cause: unknown) => {

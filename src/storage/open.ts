@@ -4,6 +4,7 @@ import type { Store } from './contract.js';
 import { KeyvStore } from './keyv-store.js';
 import { guardStore } from './guard.js';
 import { MemoryStore } from './memory-store.js';
+import { loadFeature, StartupError } from '../optional.js';
 
 /** What the `store` option accepts. */
 export type StoreOption = undefined | string | Keyv | Store;
@@ -13,6 +14,16 @@ export interface OpenOptions {
   timeoutMs: number;
   /** Key prefix / schema / table prefix for native backends. */
   prefix: string;
+}
+
+/** A store URL fit for a log line or a message: credentials replaced. */
+export const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
+
+/** How the `store` option reads in a message: its redacted URL, or what kind of object it is. */
+export function describeStore(option: StoreOption): string {
+  if (option === undefined || option === 'memory') return 'memory';
+  if (typeof option === 'string') return redactUrl(option);
+  return isStore(option) ? `a Store (${option.info.backend})` : `a Keyv instance (${adapterName(option) || 'generic'})`;
 }
 
 function isStore(value: unknown): value is Store {
@@ -26,9 +37,10 @@ function adapterName(keyv: Keyv): string {
 }
 
 /**
- * Opens the store. Native implementations are loaded lazily so that their client packages
- * (`@keyv/redis`, `pg`, `better-sqlite3`) stay optional. A store's `close()` closes only the
- * connections it opened itself, never the host's Keyv client.
+ * Opens the store without talking to it (`init()` connects and migrates). Native implementations are
+ * loaded lazily so that their client packages (`@keyv/redis`, `pg`, `better-sqlite3`) stay optional:
+ * a missing one is a StartupError naming it. A store's `close()` closes only the connections it
+ * opened itself, never the host's Keyv client.
  */
 export async function openStore(option: StoreOption, opts: OpenOptions): Promise<Store> {
   if (isStore(option)) return option;
@@ -40,18 +52,19 @@ export async function openStore(option: StoreOption, opts: OpenOptions): Promise
   if (typeof option === 'string') {
     const url = option;
     if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+      await loadFeature('redis', () => import('@keyv/redis'));
       const { redisStoreFromUrl } = await import('./redis-store.js');
       return guardStore(await redisStoreFromUrl(url, opts), opts.timeoutMs);
     }
     if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-      const { postgresStoreFromUrl } = await import('./postgres-store.js');
+      const { postgresStoreFromUrl } = await loadFeature('postgres', () => import('./postgres-store.js'));
       return guardStore(await postgresStoreFromUrl(url, opts), opts.timeoutMs);
     }
     if (url.startsWith('sqlite://')) {
-      const { sqliteStoreFromUrl } = await import('./sqlite-store.js');
+      const { sqliteStoreFromUrl } = await loadFeature('sqlite', () => import('./sqlite-store.js'));
       return guardStore(await sqliteStoreFromUrl(url, opts), opts.timeoutMs);
     }
-    throw new Error(`store: unsupported URL "${url.replace(/\/\/[^@/]*@/, '//***@')}" (use memory, redis://, postgres:// or sqlite://)`);
+    throw new StartupError(`aipaygent: store: unsupported URL "${redactUrl(url)}" (use memory, redis://, postgres:// or sqlite://)`);
   }
   // A Keyv instance: errors must surface (fail closed), never be swallowed as "absent".
   option.throwOnErrors = true;
@@ -61,11 +74,11 @@ export async function openStore(option: StoreOption, opts: OpenOptions): Promise
       return guardStore(await redisStoreFromKeyv(option, opts), opts.timeoutMs);
     }
     case 'KeyvPostgres': {
-      const { postgresStoreFromKeyv } = await import('./postgres-store.js');
+      const { postgresStoreFromKeyv } = await loadFeature('postgres', () => import('./postgres-store.js'));
       return guardStore(await postgresStoreFromKeyv(option, opts), opts.timeoutMs);
     }
     case 'KeyvSqlite': {
-      const { sqliteStoreFromKeyv } = await import('./sqlite-store.js');
+      const { sqliteStoreFromKeyv } = await loadFeature('sqlite', () => import('./sqlite-store.js'));
       return guardStore(await sqliteStoreFromKeyv(option, opts), opts.timeoutMs);
     }
     default:

@@ -20,7 +20,9 @@ interface RedisLike {
   close(): Promise<void>;
   destroy(): void;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly isOpen: boolean;
+  readonly isReady: boolean;
   readonly slots?: unknown; // only on a cluster client
   readonly getSentinelNode?: unknown; // only on a sentinel client
 }
@@ -134,6 +136,8 @@ export class RedisStore implements Store {
   }
 
   async init(): Promise<void> {
+    // A client of our own connects here, not when the store is made: ready decides what a refusal means.
+    if (this.owned && !this.client.isReady) await connect(this.client, this.opts.timeoutMs);
     if (this.kind === 'cluster') return; // SCRIPT LOAD reaches one node only; EVALSHA falls back to EVAL anyway.
     await Promise.all(Object.values(S).map((s) => this.send(undefined, ['SCRIPT', 'LOAD', s.src])));
   }
@@ -271,30 +275,26 @@ export class RedisStore implements Store {
   }
 }
 
-/** Connects its own client to `url`: no offline queue (fail fast while disconnected), bounded reconnect backoff. */
+/** Makes its own client for `url` (connected by init): no offline queue (fail fast while disconnected), bounded reconnect backoff. */
 export async function redisStoreFromUrl(url: string, opts: OpenOptions): Promise<RedisStore> {
   const { createClient } = await import('@keyv/redis');
   const socket = { connectTimeout: opts.timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) };
   const client = createClient({ url, disableOfflineQueue: true, socket }) as unknown as RedisLike;
   // Faults reach callers as rejected commands (503); an 'error' event without a listener would crash the process.
   client.on('error', () => {});
-  await connect(client, opts.timeoutMs, true);
   return new RedisStore(client, opts, true);
 }
 
 /** Uses the client held by the host's KeyvRedis adapter (connecting it if needed); never closes it. */
 export async function redisStoreFromKeyv(keyv: Keyv, opts: OpenOptions): Promise<RedisStore> {
   const client = (keyv.store as KeyvRedis<unknown>).client as unknown as RedisLike;
-  if (!client.isOpen) await connect(client, opts.timeoutMs, false);
+  if (!client.isOpen) await connect(client, opts.timeoutMs);
   return new RedisStore(client, opts, false);
 }
 
-/** The client retries forever on its own, so the first connection is bounded here; a failed owned client is destroyed. */
-async function connect(client: RedisLike, ms: number, owned: boolean): Promise<void> {
-  const connecting = client.connect();
+/** The client retries forever on its own, so the first connection is bounded here; a client still connecting is waited for. */
+async function connect(client: RedisLike, ms: number): Promise<void> {
+  const connecting = client.isOpen ? new Promise<unknown>((resolve) => client.once('ready', resolve)) : client.connect();
   connecting.catch(() => {}); // observed through bounded() below
-  await bounded(connecting, ms).catch((error: unknown) => {
-    if (owned && client.isOpen) client.destroy();
-    throw error;
-  });
+  await bounded(connecting, ms);
 }

@@ -89,14 +89,14 @@ describeMounts('GET /openapi.json', () => FULL_OPTIONS, (m: () => Mounted) => {
     }
   });
 
-  it('states the auth of every operation: API key (bearer or x-api-key), admin token, or none', () => {
+  it('states the auth of every operation: API key (bearer or x-api-key), admin token, metrics token, or none', () => {
     const schemes = doc.components.securitySchemes;
     expect(schemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(schemes.apiKeyHeader).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-api-key' });
     expect(schemes.adminToken).toMatchObject({ type: 'http', scheme: 'bearer' });
     for (const r of m().ai.routes) {
       const op = doc.paths[openApiPath(r.path)][r.method.toLowerCase()];
-      const expected = { key: [{ apiKey: [] }, { apiKeyHeader: [] }], admin: [{ adminToken: [] }], none: [] }[r.auth];
+      const expected = { key: [{ apiKey: [] }, { apiKeyHeader: [] }], admin: [{ adminToken: [] }], metrics: [{ metricsToken: [] }, { adminToken: [] }], none: [] }[r.auth];
       expect(op.security, `${r.method} ${r.path}`).toEqual(expected);
       if (r.auth !== 'none') expect(Object.keys(op.responses)).toContain('401');
     }

@@ -60,8 +60,12 @@ describeMounts('credits: free calls, debits, 402', () => ({ freeCallsPerDay: 3, 
     expect(refused.body.payment).toMatchObject({
       currency: 'USD', price_micro_usd: 250, price_usd: '0.000250', balance_micro_usd: 100, balance_usd: '0.000100',
       shortfall_micro_usd: 150, free_calls_per_day: 3, free_calls_remaining: 0,
-      buy: { instructions: { method: 'GET', path: '/buy-credits' }, purchase: { method: 'POST', path: '/buy-credits' } },
+      // No payments on this server: the 402 names no purchase route, only the balance and the operator.
+      buy: { balance: { method: 'GET', path: '/credits/balance' }, online_purchase: false },
     });
+    expect(refused.body.payment.buy).not.toHaveProperty('instructions');
+    expect(refused.body.error.message).toMatch(/Ask this server's operator for credits or wait for tomorrow's free calls\.$/);
+    expect(refused.body.error.message).not.toMatch(/buy credits/i);
     expect(Date.parse(refused.body.payment.free_calls_reset_at)).toBeGreaterThan(Date.now());
     // A cheaper endpoint is still affordable: retrieve costs 100, exactly what is left.
     const got = await call(`${m().url}/memory/retrieve?user_id=u1&key=k5`, { key });

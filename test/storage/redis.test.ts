@@ -219,6 +219,7 @@ describe('redis store specifics', () => {
     const worker = `
       const { redisStoreFromUrl } = await import(${JSON.stringify(module)});
       const store = await redisStoreFromUrl(process.env.URL, { timeoutMs: 20000, prefix: process.env.PREFIX });
+      await store.init();
       const rs = await Promise.all(Array.from({ length: 300 }, () => store.post(process.env.ACCT, { amount: -1, kind: 'debit' }, Date.now())));
       await store.close();
       console.log(rs.filter((r) => r.ok).length);`;

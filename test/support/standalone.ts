@@ -1,4 +1,4 @@
-// Starts `npm start`'s server (examples/standalone.ts) as a child process on a free port, for multi-process tests.
+// Starts `npm start`'s server (`aipaygent serve`, src/cli/main.ts) as a child process on a free port, for multi-process tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -21,7 +21,7 @@ async function freePort(): Promise<number> {
 /** Resolves once the server prints "listening on"; rejects with its output if it exits first. */
 export async function startStandalone(env: Record<string, string>): Promise<Standalone> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/standalone.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

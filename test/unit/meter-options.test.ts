@@ -57,9 +57,11 @@ describe('the 402 payment object', () => {
     const seen: unknown[] = [];
     const error = await paymentRequired(
       { accountId: 'acct_x', price: 250, balance: 100, freeCallsPerDay: 10, freeCallsRemaining: 0, freeCallsResetAt: Date.UTC(2026, 10, 25) },
-      async (ctx) => {
-        seen.push(ctx);
-        return { network: 'base', token: 'USDC', receiver: '0xabc' };
+      {
+        buy: async (ctx) => {
+          seen.push(ctx);
+          return { network: 'base', token: 'USDC', receiver: '0xabc' };
+        },
       },
     );
     expect(error.status).toBe(402);

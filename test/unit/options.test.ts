@@ -32,9 +32,11 @@ describe('options', () => {
     for (const store of [undefined, new Keyv(new Map())]) {
       const ai = createAipaygent({ store, multiProcess: true });
       await expect(ai.ready).rejects.toThrow(/multiProcess is true but the (memory|keyv) store is atomic only inside one process/);
-      // Requests fail closed instead of running on a store that cannot keep money exact.
+      // Requests fail closed instead of running on a store that cannot keep money exact: a startup fault is
+      // a 500 that says the service did not start (never a 503 "store unavailable", which would invite retries).
       const res = await ai.handle({ method: 'GET', path: '/memory/list', query: 'user_id=u', headers: { authorization: 'Bearer apg_aaaaaaaaaaaaaaaaaaaaaaaa_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, body: { kind: 'none' }, signal: new AbortController().signal });
-      expect(res?.status).toBe(503);
+      expect(res?.status).toBe(500);
+      expect(JSON.parse(res!.body as string).error.message).toMatch(/did not start/);
       await ai.close();
     }
   });

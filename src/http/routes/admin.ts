@@ -5,7 +5,8 @@ import type { KeyService } from '../../keys/key-service.js';
 import { isAccountId } from '../../keys/api-key.js';
 import { MAX_GRANT_MICRO_USD, type LedgerService } from '../../ledger/ledger-service.js';
 import { formatUsd } from '../../ledger/money.js';
-import { CreditsDuplicate, CreditsGranted, KeyCreated, KeyRevoked, ok } from '../openapi-schemas.js';
+import { CreditsDuplicate, CreditsGranted, KeyCreated, KeyList, KeyRevoked, ok } from '../openapi-schemas.js';
+import { iso } from '../../time.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
 import { entryJson } from './credits.js';
@@ -24,6 +25,21 @@ export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService }): 
       responses: { 201: ok('Created; `api_key` is shown only here', KeyCreated) },
       async handle({ body }) {
         return json(201, await deps.keys.create({ accountId: body?.account_id, label: body?.label }));
+      },
+    }),
+    route({
+      method: 'GET', path: '/admin/keys', auth: 'admin', metered: false,
+      summary: "An account's API keys (never their secrets): id, label, status, when created and revoked.",
+      query: z.object({ account_id: z.string({ error: 'account_id is required' }).refine(isAccountId, { error: 'account_id is not an account id (acct_…)' }) }),
+      responses: { 200: ok("The account's keys, oldest first", KeyList) },
+      errors: ['not_found'],
+      async handle({ query, now }) {
+        const list = await deps.keys.list(query.account_id, now);
+        if (list.length === 0) throw new AipaygentError('not_found', `No account "${query.account_id}" (it has no API keys)`);
+        return json(200, {
+          status: 'success', account_id: query.account_id,
+          keys: list.map((k) => ({ key_id: k.keyId, label: k.label, status: k.active ? 'active' : 'revoked', created_at: iso(k.createdAt), revoked_at: k.revokedAt === null ? null : iso(k.revokedAt) })),
+        });
       },
     }),
     route({
@@ -53,9 +69,8 @@ export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService }): 
       responses: { 201: ok('Granted', CreditsGranted), 200: ok('Already granted with this reference: nothing added', CreditsDuplicate) },
       errors: ['not_found'],
       async handle({ body, now }) {
-        // Refuse a typo'd account id rather than credit an account nobody can use.
-        if (!(await deps.keys.hasKeys(body.account_id, now))) throw new AipaygentError('not_found', `No account "${body.account_id}" (it has no API keys)`);
-        const r = await deps.ledger.grant({ accountId: body.account_id, amountMicroUsd: body.amount_micro_usd, reason: body.reason, reference: body.reference }, now);
+        const r = await deps.ledger.grantToAccount({ accountId: body.account_id, amountMicroUsd: body.amount_micro_usd, reason: body.reason, reference: body.reference }, now);
+        if (!r.granted && r.reason === 'no_account') throw new AipaygentError('not_found', `No account "${body.account_id}" (it has no API keys)`);
         const out = { status: 'success', account_id: body.account_id, balance_micro_usd: r.balance, balance_usd: formatUsd(r.balance) };
         return r.granted ? json(201, { ...out, granted: true, entry: entryJson(r.entry) }) : json(200, { ...out, granted: false, duplicate: true });
       },

@@ -1,7 +1,9 @@
 // The docs page (no auth, free): Swagger UI rendering /openapi.json, its assets served from swagger-ui-dist through the mount (no CDN).
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { AipaygentError } from '../../errors.js';
@@ -49,14 +51,27 @@ const ASSETS: Record<string, Asset> = {
 
 export const DOCS_ASSETS = Object.keys(ASSETS);
 
-const distDir = () => dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-const distVersion = (() => {
+/**
+ * Where the Swagger UI files are: copied into the package at build time (dist/assets/swagger-ui, see
+ * scripts/bundle-assets.mjs), so an installed aipaygent needs no swagger-ui-dist; in the repository
+ * (sources run by tsx) they come from the swagger-ui-dist dev dependency.
+ */
+function locateAssets(): { dir: string; version: string } {
+  const bundled = fileURLToPath(new URL('../../../assets/swagger-ui/', import.meta.url));
   try {
-    return (createRequire(import.meta.url)('swagger-ui-dist/package.json') as { version: string }).version;
+    return { dir: bundled, version: (JSON.parse(readFileSync(join(bundled, 'version.json'), 'utf8')) as { version: string }).version };
   } catch {
-    return '0';
+    try {
+      const require = createRequire(import.meta.url);
+      return { dir: dirname(require.resolve('swagger-ui-dist/package.json')), version: (require('swagger-ui-dist/package.json') as { version: string }).version };
+    } catch {
+      return { dir: bundled, version: '0' }; // the page loads, its assets answer 500: a broken build, reported by the docs test
+    }
   }
-})();
+}
+const assets = locateAssets();
+const distDir = () => assets.dir;
+const distVersion = assets.version;
 
 const gzipAsync = promisify(gzip);
 

@@ -1,13 +1,12 @@
 // Payment routes: buy instructions, USDC purchase by tx hash, wallet challenge and linking.
 import { z } from 'zod';
-import type { Address, Hex } from 'viem';
 import { AipaygentError, type ErrorCode } from '../../errors.js';
-import type { PaymentsConfig } from '../../payments/config.js';
+import type { Address, Hex, PaymentsConfig } from '../../payments/config.js';
 import type { PurchaseResult, PurchaseService, RejectReason } from '../../payments/purchases.js';
 import { formatUnitsText, unitsToMicroUsd } from '../../payments/units.js';
 import type { LinkResult, WalletService } from '../../payments/wallets.js';
 import type { X402Service } from '../../payments/x402-service.js';
-import { PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE } from '../../payments/x402.js';
+import { PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE } from '../../payments/x402-headers.js';
 import type { CoreRequest } from '../types.js';
 import { paymentSignatureOf, resourceOf, x402Failure } from '../x402-pay-per-call.js';
 import { iso } from '../../time.js';

@@ -1,0 +1,50 @@
+// Optional features at startup: their packages loaded on demand (a missing one fails `ready`), and one line per feature saying on/off and why.
+import type { Upstream } from './claude/upstream.js';
+import type { Config } from './config.js';
+import { TURN_ON } from './http/routes/off.js';
+import { formatUsd } from './ledger/money.js';
+import type { Events } from './observe/events.js';
+import { loadFeature } from './optional.js';
+import type { Payments } from './payments/payments.js';
+import type { Store, StoreInfo } from './storage/contract.js';
+import { describeStore } from './storage/open.js';
+
+/** What the optional packages made: the Claude upstream client and the payment services, when configured. */
+export interface Started {
+  upstream: Upstream | undefined;
+  payments: Payments | undefined;
+}
+
+/** Loads what the configuration turns on, all at once; rejects with the StartupError of the first missing package. */
+export async function startFeatures(config: Config, store: Store, events: Events, version: string): Promise<Started> {
+  const [upstream, payments] = await Promise.all([
+    config.claude && loadFeature('claude', () => import('./claude/upstream.js')).then(({ Upstream }) => new Upstream(config.claude!, config.logger)),
+    config.payments && loadFeature('payments', () => import('./payments/payments.js')).then(({ createPayments }) => createPayments(store, config.payments!)),
+    config.openTelemetry &&
+      Promise.all([loadFeature('openTelemetry', () => import('@opentelemetry/api')), import('./observe/otel.js')]).then(([api, otel]) =>
+        otel.subscribeSpans(api, events, version),
+      ),
+  ]);
+  return { upstream: upstream || undefined, payments: payments || undefined };
+}
+
+/** One line per feature, "name: on|off (why)", for the standalone server, the CLI and doctor. */
+export function featureLines(config: Config, store?: StoreInfo): string[] {
+  const price = Object.values(config.pricing)[0] ?? 0;
+  const metering = config.metering
+    ? `${config.freeCallsPerDay} free calls a day per account, then from ${formatUsd(price)} USD a call`
+    : 'metering off: memory calls are free';
+  const where = describeStore(config.store);
+  const shared = store ? (store.multiProcess ? ', shared by processes' : ', this process only') : '';
+  const x402 = config.payments?.x402;
+  return [
+    `memory: on (${metering})`,
+    `store: ${where} (${store?.backend ?? 'not open'}${shared}${where === 'memory' ? ', lost on restart' : ''})`,
+    config.claude ? `claude: on (upstream ${config.claude.baseURL ?? 'https://api.anthropic.com'})` : `claude: off (set ${TURN_ON.claude})`,
+    config.payments ? `payments: on (USDC on chain ${config.payments.chainId} to ${config.payments.receiver})` : `payments: off (set ${TURN_ON.payments})`,
+    x402 ? `x402: on (settled by ${x402.facilitatorUrl ? 'a facilitator' : 'our relayer'})` : `x402: off (set ${TURN_ON.x402})`,
+    config.adminToken !== undefined ? 'admin: on (/admin/*, admin token)' : `admin: off (set ${TURN_ON.admin})`,
+    config.adminToken !== undefined || config.metricsToken !== undefined ? 'metrics: on (GET /metrics)' : `metrics: off (set ${TURN_ON.metrics})`,
+    config.openTelemetry ? 'opentelemetry: on (spans through @opentelemetry/api)' : 'opentelemetry: off (set openTelemetry: true, AIPAYGENT_OPENTELEMETRY=1)',
+  ];
+}

@@ -1,0 +1,44 @@
+// Routes of features that are off on this server: a 404 naming the option that turns them on, never the host's HTML 404.
+import { AipaygentError } from '../../errors.js';
+import type { Config } from '../../config.js';
+import type { Method, Route } from '../route.js';
+import { toAnthropicError } from './claude.js';
+
+/** How an operator turns each feature on: the option, and the variable of the standalone server. */
+export const TURN_ON = {
+  claude: 'the claude.apiKey option (ANTHROPIC_API_KEY for the standalone server)',
+  payments: 'the payments.receiver option (AIPAYGENT_RECEIVER for the standalone server)',
+  x402: 'payments.x402 with a relayerKey or facilitatorUrl (AIPAYGENT_RELAYER_KEY or AIPAYGENT_FACILITATOR_URL)',
+  admin: 'the adminToken option (AIPAYGENT_ADMIN_TOKEN for the standalone server)',
+  metrics: 'the adminToken or metricsToken option (AIPAYGENT_ADMIN_TOKEN or AIPAYGENT_METRICS_TOKEN)',
+} as const;
+
+const off = (method: Method, path: string, what: string, turnOn: string, anthropic = false): Route => ({
+  method, path, auth: 'none', metered: false, hidden: true, summary: `${what} (off)`,
+  async handle() {
+    throw new AipaygentError('not_found', `${what} is not enabled on this server; its operator turns it on with ${turnOn}.`);
+  },
+  ...(anthropic && { renderError: toAnthropicError }),
+});
+
+/** Stand-ins, not documented (OpenAPI and /discover describe what is served), for every route of a feature that is off. */
+export function offRoutes(config: Config): Route[] {
+  const routes: Route[] = [];
+  if (!config.claude) {
+    routes.push(off('POST', '/claude/message', 'The Claude proxy', TURN_ON.claude), off('POST', '/v1/messages', 'The Claude proxy', TURN_ON.claude, true));
+  }
+  if (!config.payments) {
+    const what = 'Buying credits';
+    routes.push(off('GET', '/buy-credits', what, TURN_ON.payments), off('POST', '/buy-credits', what, TURN_ON.payments));
+    for (const [method, path] of [['GET', '/wallets/challenge'], ['POST', '/wallets/link'], ['GET', '/wallets']] as const) {
+      routes.push(off(method, path, 'Wallet linking (for USDC purchases)', TURN_ON.payments));
+    }
+  }
+  if (config.adminToken === undefined) {
+    for (const [method, path] of [['POST', '/admin/keys'], ['GET', '/admin/keys'], ['DELETE', '/admin/keys/:key_id'], ['POST', '/admin/credits']] as const) {
+      routes.push(off(method, path, 'The admin API', TURN_ON.admin));
+    }
+  }
+  if (config.adminToken === undefined && config.metricsToken === undefined) routes.push(off('GET', '/metrics', 'The metrics endpoint', TURN_ON.metrics));
+  return routes;
+}
