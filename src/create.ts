@@ -39,6 +39,7 @@ import type { Store, StoreInfo } from './storage/contract.js';
 import { deferredStore } from './storage/deferred.js';
 import { describeStore, openStore } from './storage/open.js';
 import { initAtStart } from './storage/start.js';
+import { bounded } from './storage/timeout.js';
 /** The mounted service: the adapters call `handle`; the host may call `api` in process. */
 export interface Aipaygent {
   /** Answers a request of ours, or resolves undefined ("not my route": call the host's next()). */
@@ -170,7 +171,8 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     if (!store) return { ready: false, reason: 'starting' };
     const t0 = performance.now();
     try {
-      await lazyStore.counter(HEALTH_ACCOUNT, 'readyz', Date.now());
+      // Bounded here too: a Store passed in as an object has no guard of ours.
+      await bounded(lazyStore.counter(HEALTH_ACCOUNT, 'readyz', Date.now()), config.storeTimeoutMs);
       return { ready: true, backend: store.info.backend, latencyMs: performance.now() - t0 };
     } catch {
       return { ready: false, reason: 'the store did not answer in time' };

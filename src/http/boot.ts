@@ -5,13 +5,14 @@ import type { Aipaygent } from '../create.js';
 export type StartupErrorHandler = (error: unknown) => void;
 
 /**
- * The default: rethrown outside any promise, so the process stops with the reason, as a missing import
- * or a bad configuration would stop it; a host that handles `uncaughtException` decides itself.
+ * The default: the reason on stderr, one line, and the process exits 1, as the standalone server does
+ * (and as a missing import or a bad configuration would stop it). A host that must keep running
+ * without aipaygent passes its own handler; aipaygent's routes then answer 500 "did not start".
  */
 export const failFast: StartupErrorHandler = (error) => {
-  setImmediate(() => {
-    throw error;
-  });
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${error instanceof Error ? error.name : 'Error'}: ${message}\n`);
+  process.exit(1);
 };
 
 const watched = new WeakSet<Aipaygent>();

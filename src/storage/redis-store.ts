@@ -8,19 +8,21 @@ import type {
   Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord,
 } from './contract.js';
 import type { OpenOptions } from './open.js';
+import { connect } from './redis-connect.js';
 import { bounded } from './timeout.js';
 import * as lua from './redis-scripts.js';
 
 type Arg = string | Buffer;
 
 /** The part of an @redis/client v5 client (standalone, cluster or sentinel) the store uses; no import needed. */
-interface RedisLike {
+export interface RedisLike {
   sendCommand(...args: unknown[]): Promise<unknown>;
   connect(): Promise<unknown>;
   close(): Promise<void>;
   destroy(): void;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   once(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly isOpen: boolean;
   readonly isReady: boolean;
   readonly slots?: unknown; // only on a cluster client
@@ -290,11 +292,4 @@ export async function redisStoreFromKeyv(keyv: Keyv, opts: OpenOptions): Promise
   const client = (keyv.store as KeyvRedis<unknown>).client as unknown as RedisLike;
   if (!client.isOpen) await connect(client, opts.timeoutMs);
   return new RedisStore(client, opts, false);
-}
-
-/** The client retries forever on its own, so the first connection is bounded here; a client still connecting is waited for. */
-async function connect(client: RedisLike, ms: number): Promise<void> {
-  const connecting = client.isOpen ? new Promise<unknown>((resolve) => client.once('ready', resolve)) : client.connect();
-  connecting.catch(() => {}); // observed through bounded() below
-  await bounded(connecting, ms);
 }

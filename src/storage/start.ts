@@ -15,11 +15,12 @@ export interface StartOptions {
   logger: Logger;
 }
 
-const why = (error: unknown): string => {
-  const e = error as { message?: unknown; cause?: { message?: unknown } };
-  const cause = typeof e.cause?.message === 'string' ? e.cause.message : undefined;
-  return (typeof e.message === 'string' && !(error instanceof StoreUnavailableError) ? e.message : cause ?? String(error)).split('\n')[0]!;
-};
+/** The first line of the innermost cause that says something (a StoreUnavailableError only wraps the real reason). */
+function why(error: unknown): string {
+  let e = error;
+  while (e instanceof StoreUnavailableError && (e as { cause?: unknown }).cause !== undefined) e = (e as { cause?: unknown }).cause;
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+}
 
 /**
  * Initialises `store` (connect, migrate). When that fails: a StartupError naming the store and the

@@ -1,54 +1,17 @@
 // Fail-closed on Redis: with its own redis-server killed or frozen, every store call rejects with StoreUnavailableError in time.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { Store } from '../../src/storage/contract.js';
 import { openStore } from '../../src/storage/open.js';
+import { freePort, startRedis, stopRedis } from '../support/redis-server.js';
 
 const TIMEOUT_MS = 2000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Without a redis-server binary the test skips with a notice, unless REQUIRE_BACKENDS=1 (then it fails below).
 const skip = spawnSync('redis-server', ['--version']).status !== 0 && process.env.REQUIRE_BACKENDS !== '1';
 if (skip) console.warn('redis-server is not installed: skipping the Redis outage test (set REQUIRE_BACKENDS=1 to fail instead)');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** True once something answers PING on the port. */
-function pings(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-  });
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  child.on('error', () => {}); // e.g. ENOENT: the PING loop below then fails the test
-  for (let i = 0; i < 100 && !(await pings(port)); i++) await sleep(50);
-  return child;
-}
-
-async function stopRedis(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(signal);
-  await exited;
-}
 
 /** Every contract operation once, each expected to reject with StoreUnavailableError within ~TIMEOUT_MS. */
 function everyCall(store: Store, a: string): Array<[string, () => Promise<unknown>]> {

@@ -1,6 +1,5 @@
 // Operations: /healthz (the process answers), /readyz (the store answers in time; not while starting or shutting down), /metrics.
 import { z } from 'zod';
-import { AipaygentError } from '../../errors.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../../observe/prometheus.js';
 import { ok } from '../openapi-schemas.js';
 import { json } from '../respond.js';
@@ -38,7 +37,8 @@ export function healthRoutes(deps: HealthDeps): Route[] {
       errors: ['store_unavailable'],
       async handle() {
         const r = await deps.readiness();
-        if (!r.ready) throw new AipaygentError('store_unavailable', `Not ready: ${r.reason}.`, undefined, { 'retry-after': '1' });
+        // Answered, not thrown: an orchestrator probes every few seconds, and "not ready" is news for it, not a fault to log.
+        if (!r.ready) return json(503, { status: 'error', error: { code: 'store_unavailable', message: `Not ready: ${r.reason}.` } }, { 'retry-after': '1' });
         return json(200, { status: 'ok', store: { backend: r.backend, latency_ms: Math.round(r.latencyMs * 1000) / 1000 } });
       },
     }),
