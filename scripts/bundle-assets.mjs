@@ -14,4 +14,4 @@ for (const file of ['swagger-ui-bundle.js', 'swagger-ui.css', 'favicon-32x32.png
 const { version } = JSON.parse(readFileSync(join(swagger, 'package.json'), 'utf8'));
 // The docs route reads the version for its cache-busting URLs; the license files travel with the code (Apache-2.0).
 writeFileSync(join(target, 'version.json'), `${JSON.stringify({ package: 'swagger-ui-dist', version })}\n`);
-console.log(`assets: swagger-ui-dist ${version} -> dist/assets/swagger-ui`);
+console.error(`assets: swagger-ui-dist ${version} -> dist/assets/swagger-ui`);

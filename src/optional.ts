@@ -49,3 +49,23 @@ export async function loadFeature<T>(feature: OptionalFeature, load: () => Promi
     throw isMissingPackage(error, OPTIONAL_PACKAGES[feature].pkg) ? missingPackage(feature) : error;
   }
 }
+
+/**
+ * Runs what first touches a native package (better-sqlite3 loads its compiled module when a database
+ * opens): a missing or mismatched build becomes a StartupError saying how to build it. npm 11 skips
+ * dependency install scripts unless approved, which leaves exactly this state behind.
+ */
+export async function withNativeModule<T>(feature: OptionalFeature, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!/bindings file|NODE_MODULE_VERSION|ERR_DLOPEN_FAILED|invalid ELF header|\.node\b.*(cannot open|not found)/i.test(message)) throw error;
+    const { pkg, feature: what } = OPTIONAL_PACKAGES[feature];
+    throw new StartupError(
+      `aipaygent: ${what} could not load the native module of "${pkg}" (${message.split('\n')[0]}); ` +
+        `its build script must run: npm install-scripts approve ${pkg} && npm rebuild ${pkg}`,
+      error,
+    );
+  }
+}

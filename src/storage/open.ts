@@ -4,7 +4,7 @@ import type { Store } from './contract.js';
 import { KeyvStore } from './keyv-store.js';
 import { guardStore } from './guard.js';
 import { MemoryStore } from './memory-store.js';
-import { loadFeature, StartupError } from '../optional.js';
+import { loadFeature, StartupError, withNativeModule } from '../optional.js';
 
 /** What the `store` option accepts. */
 export type StoreOption = undefined | string | Keyv | Store;
@@ -62,7 +62,7 @@ export async function openStore(option: StoreOption, opts: OpenOptions): Promise
     }
     if (url.startsWith('sqlite://')) {
       const { sqliteStoreFromUrl } = await loadFeature('sqlite', () => import('./sqlite-store.js'));
-      return guardStore(await sqliteStoreFromUrl(url, opts), opts.timeoutMs);
+      return guardStore(await withNativeModule('sqlite', () => sqliteStoreFromUrl(url, opts)), opts.timeoutMs);
     }
     throw new StartupError(`aipaygent: store: unsupported URL "${redactUrl(url)}" (use memory, redis://, postgres:// or sqlite://)`);
   }
