@@ -6,14 +6,16 @@ import { dropPrefix } from '../support/cleanup.js';
 import { call, startMount, type Mounted } from '../support/mounts.js';
 import { parsedJson, runCli, tempDir } from './support.js';
 
-const tmp = tempDir();
 const tag = randomBytes(4).toString('hex');
+const [postgres, redis] = [await postgresUrlOrSkip(), await redisUrlOrSkip()];
+// Made once the backends are found: a lookup that throws (REQUIRE_BACKENDS=1) must not leave it behind.
+const tmp = tempDir();
+afterAll(() => tmp.remove());
 const BACKENDS: { name: string; store: string | null; prefix: string }[] = [
   { name: 'sqlite', store: `sqlite://${tmp.dir}/store.db`, prefix: `apgcli_${tag}` },
-  { name: 'postgres', store: await postgresUrlOrSkip(), prefix: `apgcli_${tag}` },
-  { name: 'redis', store: await redisUrlOrSkip(), prefix: `apgcli:${tag}:` },
+  { name: 'postgres', store: postgres, prefix: `apgcli_${tag}` },
+  { name: 'redis', store: redis, prefix: `apgcli:${tag}:` },
 ];
-afterAll(() => tmp.remove());
 
 for (const { name, store, prefix } of BACKENDS) {
   describe.skipIf(!store)(`keys and credits in process on ${name}`, () => {
