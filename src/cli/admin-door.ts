@@ -1,9 +1,8 @@
-// The operator's commands run in one of two ways: in process on the configured store, or against a running server's admin API.
-import { createAipaygent, type Aipaygent } from '../create.js';
-import { optionsFromEnv } from '../env.js';
-import type { KeyInfo } from '../keys/key-service.js';
-import { formatUsd } from '../ledger/money.js';
-import { iso } from '../time.js';
+// The operator's commands go through the admin API: in process on the configured store, or over HTTP to a running server.
+import { randomBytes } from 'node:crypto';
+import { createAipaygent } from '../create.js';
+import { describeStore } from '../storage/open.js';
+import { envOptions } from './io.js';
 
 /** What `keys` and `credits` print: plain JSON-able rows. */
 export interface KeyRow { key_id: string; label: string; status: 'active' | 'revoked'; created_at: string; revoked_at: string | null }
@@ -18,53 +17,78 @@ export interface AdminDoor {
   close(): Promise<void>;
 }
 
-/** A refusal the operator must read (no such account, bad input...): printed as is, exit code 1. */
-export class DoorError extends Error {}
+/** A refusal the operator must read (no such account, bad input...): printed as is; `misuse` (the API said 400) exits 2 with the usage. */
+export class DoorError extends Error {
+  constructor(message: string, readonly misuse = false) {
+    super(message);
+    this.name = 'DoorError';
+  }
+}
 
-const row = (k: KeyInfo): KeyRow => ({
-  key_id: k.keyId, label: k.label, status: k.active ? 'active' : 'revoked', created_at: iso(k.createdAt), revoked_at: k.revokedAt === null ? null : iso(k.revokedAt),
-});
+/** One admin API call: its status and JSON body (`{}` when it had none). */
+type Send = (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) => Promise<{ status: number; body: any }>;
 
-/** In process: the same services as the admin routes, on the store of AIPAYGENT_STORE (never the in-memory one: it lives in the server). */
+/**
+ * Both doors speak to the same admin routes, so that a command validates, answers and fails the same
+ * way in process as with --url. `where` names the other end in messages that are not the API's own.
+ */
+function doorOver(send: Send, where: string, close: () => Promise<void>): AdminDoor {
+  const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<any> => {
+    const { status, body: json } = await send(method, path, body);
+    if (status >= 200 && status < 300) return json;
+    const message: string | undefined = json?.error?.message;
+    if (status === 400 && message) throw new DoorError(message, true);
+    // "No account …", "No API key …": the API's answer is the message. Any other refusal says who refused.
+    if (status === 404 && json?.error?.code === 'not_found' && message && message !== 'No such endpoint') throw new DoorError(message);
+    throw new DoorError(`${where}: ${method} ${path.split('?')[0]} answered HTTP ${status}${message ? `: ${message}` : ''}`);
+  };
+  return {
+    createKey: async ({ accountId, label }) => {
+      const r = await call('POST', '/admin/keys', { account_id: accountId, label });
+      return { api_key: r.api_key, key_id: r.key_id, account_id: r.account_id };
+    },
+    listKeys: async (accountId) => (await call('GET', `/admin/keys?account_id=${encodeURIComponent(accountId)}`)).keys as KeyRow[],
+    revokeKey: async (keyId) => void (await call('DELETE', `/admin/keys/${encodeURIComponent(keyId)}`)),
+    grant: async ({ accountId, amountMicroUsd, reason, reference }) => {
+      const r = await call('POST', '/admin/credits', { account_id: accountId, amount_micro_usd: amountMicroUsd, reason, reference });
+      return { account_id: accountId, granted: r.granted === true, balance_micro_usd: r.balance_micro_usd, balance_usd: r.balance_usd };
+    },
+    close,
+  };
+}
+
+/** In process: the admin routes of a service on the store of AIPAYGENT_STORE (never the in-memory one: it lives in the server). */
 export async function localDoor(env: NodeJS.ProcessEnv): Promise<AdminDoor> {
-  const options = optionsFromEnv(env);
+  const options = envOptions(env);
   if (options.store === undefined || options.store === 'memory') {
     throw new DoorError(
       'The in-memory store lives inside the server process: set AIPAYGENT_STORE to the shared store (redis://, postgres://, sqlite://), ' +
         'or pass --url http://host:port (with AIPAYGENT_ADMIN_TOKEN) to use the running server\'s admin API',
     );
   }
-  // Claude, payments and telemetry play no part in these commands: their packages need not be installed here.
-  const ai: Aipaygent = createAipaygent({ ...options, claude: undefined, payments: undefined, openTelemetry: false });
+  // A token of this process only: the routes are called directly, never served.
+  const token = randomBytes(24).toString('base64url');
+  // Claude, payments, telemetry and rate limits play no part in these commands: their packages need not be installed here.
+  const ai = createAipaygent({ ...options, adminToken: token, claude: undefined, payments: undefined, openTelemetry: false, rateLimit: undefined });
   await ai.ready;
-  return {
-    createKey: async ({ accountId, label }) => {
-      const created = await ai.api.keys.create({ accountId, label });
-      return { api_key: created.api_key, key_id: created.key_id, account_id: created.account_id };
-    },
-    listKeys: async (accountId) => {
-      const keys = await ai.api.keys.list(accountId, Date.now());
-      if (keys.length === 0) throw new DoorError(`No account "${accountId}" (it has no API keys)`);
-      return keys.map(row);
-    },
-    revokeKey: async (keyId) => {
-      if (!(await ai.api.keys.revoke(keyId))) throw new DoorError(`No API key "${keyId}"`);
-    },
-    grant: async (input) => {
-      const r = await ai.api.ledger.grantToAccount(input);
-      if (!r.granted && r.reason === 'no_account') throw new DoorError(`No account "${input.accountId}" (it has no API keys)`);
-      const balance = (r as { balance: number }).balance;
-      return { account_id: input.accountId, granted: r.granted, balance_micro_usd: balance, balance_usd: formatUsd(balance) };
-    },
-    close: () => ai.close(),
+  const send: Send = async (method, path, body) => {
+    const [pathname = path, query = ''] = path.split('?');
+    const res = await ai.handle({
+      method, path: pathname, query, signal: new AbortController().signal,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? { kind: 'none' } : { kind: 'parsed', value: body },
+    });
+    if (!res) return { status: 404, body: {} };
+    return { status: res.status, body: typeof res.body === 'string' && res.body ? JSON.parse(res.body) : {} };
   };
+  return doorOver(send, `the store ${describeStore(options.store)}`, () => ai.close());
 }
 
 /** Against a running server: its admin API, with the admin token of AIPAYGENT_ADMIN_TOKEN. */
 export function remoteDoor(url: string, adminToken: string | undefined): AdminDoor {
   if (!adminToken) throw new DoorError('--url needs the admin token of that server in AIPAYGENT_ADMIN_TOKEN');
   const base = url.replace(/\/+$/, '');
-  const call = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
+  const send: Send = async (method, path, body) => {
     let res: Response;
     try {
       res = await fetch(`${base}${path}`, {
@@ -74,22 +98,13 @@ export function remoteDoor(url: string, adminToken: string | undefined): AdminDo
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
-      throw new DoorError(`Cannot reach ${base} (${(error as Error).message})`);
+      // fetch says "fetch failed"; its cause says why (ECONNREFUSED, ENOTFOUND, a timeout...).
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new DoorError(`Cannot reach ${base} (${cause?.code ?? cause?.message ?? (error as Error).message})`);
     }
-    const json = (await res.json().catch(() => ({}))) as Record<string, unknown> & { error?: { message?: string } };
-    if (!res.ok) throw new DoorError(`${method} ${path}: HTTP ${res.status}: ${json.error?.message ?? 'no error message'}`);
-    return json;
+    return { status: res.status, body: await res.json().catch(() => ({})) };
   };
-  return {
-    createKey: async ({ accountId, label }) => (await call('POST', '/admin/keys', { account_id: accountId, label })) as unknown as Created,
-    listKeys: async (accountId) => (await call('GET', `/admin/keys?account_id=${encodeURIComponent(accountId)}`)).keys as KeyRow[],
-    revokeKey: async (keyId) => void (await call('DELETE', `/admin/keys/${encodeURIComponent(keyId)}`)),
-    grant: async ({ accountId, amountMicroUsd, reason, reference }) => {
-      const r = await call('POST', '/admin/credits', { account_id: accountId, amount_micro_usd: amountMicroUsd, reason, reference });
-      return { account_id: accountId, granted: r.granted === true, balance_micro_usd: r.balance_micro_usd as number, balance_usd: r.balance_usd as string };
-    },
-    close: async () => {},
-  };
+  return doorOver(send, base, async () => {});
 }
 
 /** `--url` (or AIPAYGENT_URL) picks the running server; else the store, in process. */

@@ -37,9 +37,12 @@ export function helpText(spec: CommandSpec): string {
   return [`Usage: ${spec.usage}`, '', spec.summary, ...(spec.help?.length ? ['', ...spec.help] : []), ''].join('\n');
 }
 
-/** An integer option or positional, or a usage error naming it. */
-export function integer(value: string | undefined, name: string, usage: string): number {
+/** An integer option or positional within [min, max], or a usage error naming it. */
+export function integer(value: string | undefined, name: string, usage: string, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
   const n = Number(value);
-  if (value === undefined || !/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`${name} must be a positive integer (got ${value ?? 'nothing'})`, usage);
+  if (value === undefined || !/^\d+$/.test(value) || !(n >= min && n <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? (min === 1 ? 'a positive integer' : `an integer >= ${min}`) : `an integer from ${min} to ${max}`;
+    throw new UsageError(`${name} must be ${range} (got ${value ?? 'nothing'})`, usage);
+  }
   return n;
 }

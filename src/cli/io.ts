@@ -1,4 +1,7 @@
 // What a CLI command reads and writes: the environment and two output lines, so that tests can run commands in process.
+import type { AipaygentOptions } from '../config.js';
+import { optionsFromEnv } from '../env.js';
+import { StartupError } from '../optional.js';
 import { helpText, type CommandSpec } from './args.js';
 
 export interface Io {
@@ -20,4 +23,13 @@ export function processIo(): Io {
     },
   };
   return io;
+}
+
+/** The options of the AIPAYGENT_* variables; a bad variable is a StartupError, printed as one line (never a stack). */
+export function envOptions(env: NodeJS.ProcessEnv): AipaygentOptions {
+  try {
+    return optionsFromEnv(env);
+  } catch (error) {
+    throw new StartupError(`aipaygent: ${(error as Error).message}`, error);
+  }
 }
