@@ -52,8 +52,8 @@ export async function loadFeature<T>(feature: OptionalFeature, load: () => Promi
 
 /**
  * Runs what first touches a native package (better-sqlite3 loads its compiled module when a database
- * opens): a missing or mismatched build becomes a StartupError saying how to build it. npm 11 skips
- * dependency install scripts unless approved, which leaves exactly this state behind.
+ * opens): a missing or mismatched build becomes a StartupError saying how to build it (an install with
+ * --ignore-scripts, or an npm that blocks install scripts, leaves exactly this state behind).
  */
 export async function withNativeModule<T>(feature: OptionalFeature, open: () => Promise<T>): Promise<T> {
   try {
@@ -64,7 +64,7 @@ export async function withNativeModule<T>(feature: OptionalFeature, open: () => 
     const { pkg, feature: what } = OPTIONAL_PACKAGES[feature];
     throw new StartupError(
       `aipaygent: ${what} could not load the native module of "${pkg}" (${message.split('\n')[0]}); ` +
-        `its build script must run: npm install-scripts approve ${pkg} && npm rebuild ${pkg}`,
+        `its install script did not run or built it for another Node: npm rebuild ${pkg} (allow its install script if your npm blocks them)`,
       error,
     );
   }

@@ -14,7 +14,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 /** The README section of aipaygent/client (text proposed with issue 9). */
 const CLIENT_SECTION = 'Client for agents';
-const ADMIN = 'readme-admin-token-0123456789';
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
 /** Type-checks a snippet the way a strict user project would, against the built package's declarations. */
@@ -152,32 +151,13 @@ describe('README quick starts, run as written on a clean copy', () => {
     expectArticleAnswers(await curlBlock(`http://localhost:${port}`, key));
   }, 90_000);
 
-  it('"Express quick start": the code as written (built package, its own imports), host routes kept, the curl under /ai', async () => {
+  it('"Express quick start": the code as written type-checks against the built declarations (test/package runs it from the tarball)', () => {
     const [block, ...rest] = blocks(section('Express quick start'));
     expect(block!.lang).toBe('ts');
     expect(rest).toEqual([]);
-    const port = await freePort();
-    // The one change: the port, so that a busy 3000 on this machine cannot fail the test.
-    expect(block!.code.match(/app\.listen\(3000\)/g)).toHaveLength(1);
-    writeFileSync(join(copy, 'readme-express.ts'), block!.code.replace('app.listen(3000)', `app.listen(${port})`));
-    // It type-checks against the published declarations...
+    writeFileSync(join(copy, 'readme-express.ts'), block!.code);
     typecheck(copy, 'readme-express.ts');
-    // ...and runs, with the environment variables it reads.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'readme-express.ts'], { cwd: copy, env: { ...env, AIPAYGENT_ADMIN_TOKEN: ADMIN }, detached: true, stdio: 'inherit' });
-    children.push(child);
-    const base = `http://localhost:${port}`;
-    expect(await (await until(() => fetch(base))).text()).toBe('your own routes keep working');
-
-    const created = await fetch(`${base}/ai/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
-    expect(created.status).toBe(201);
-    const { api_key: key } = (await created.json()) as { api_key: string };
-    expectArticleAnswers(await curlBlock(`${base}/ai`, key));
-    // The article's next steps work under the mount too.
-    const discover = (await (await fetch(`${base}/ai/discover`)).json()) as { status: string; openapi: string };
-    expect(discover).toMatchObject({ status: 'success', openapi: '/ai/openapi.json' });
-    const openapi = (await (await fetch(`${base}/ai/openapi.json`)).json()) as { servers: Array<{ url: string }> };
-    expect(openapi.servers[0]!.url).toBe('/ai');
-  }, 180_000);
+  }, 60_000);
 
   // The client section, once the README has it: each block as written against `npm start` (Claude through a local fake).
   (README.includes(`\n## ${CLIENT_SECTION}\n`) ? it : it.skip)(`"${CLIENT_SECTION}": its curl and its TypeScript, side by side`, async () => {

@@ -35,6 +35,11 @@ function listen(server: Server, port: number, host: string | undefined): Promise
 /** The generated admin token and a first API key, so that the first curl works at once. */
 async function printFirstKey(ai: Aipaygent, adminToken: string, port: number, io: Io): Promise<void> {
   io.out(`admin token (generated; set AIPAYGENT_ADMIN_TOKEN to choose one): ${adminToken}`);
+  if (ai.features()[1]!.startsWith('store: memory') === false) {
+    // A shared store keeps its keys: a key made at every start would be a new account every time.
+    io.out(`make API keys with: AIPAYGENT_ADMIN_TOKEN=<the token above> aipaygent keys create --url http://localhost:${port}`);
+    return;
+  }
   let apiKey: string;
   try {
     apiKey = (await ai.api.keys.create({ label: 'first key, printed at start' })).api_key;

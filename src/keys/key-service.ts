@@ -76,14 +76,16 @@ export class KeyService {
     return { claimed, auth: { collection: KEYS_COLLECTION, key: claimed.keyId, tag: ACTIVE, hash: hashSecret(apiKey) } };
   }
 
-  /** The keys of an account, oldest id first (revoked ones included); [] for an account that does not exist. */
+  /** The keys of an account, oldest first (revoked ones included); [] for an account that does not exist. */
   async list(accountId: string, now: number): Promise<KeyInfo[]> {
     if (!isAccountId(accountId)) return [];
     const metas = await this.store.list(accountId, KEYS_COLLECTION, { limit: MAX_LISTED_KEYS }, now);
     const records = await Promise.all(metas.map((m) => this.store.get(accountId, KEYS_COLLECTION, m.key, now)));
-    return records.flatMap((r) =>
+    const keys = records.flatMap((r) =>
       r ? [{ keyId: r.key, label: Buffer.from(r.value.subarray(32)).toString('utf8'), active: r.tag === ACTIVE, createdAt: r.createdAt, revokedAt: r.tag === ACTIVE ? null : r.updatedAt }] : [],
     );
+    // Key ids are random: the store lists them in id order, the operator reads them oldest first.
+    return keys.sort((a, b) => a.createdAt - b.createdAt || (a.keyId < b.keyId ? -1 : 1));
   }
 
   /** Whether the account has ever had a key (revoked ones count): accounts exist only through their keys. */

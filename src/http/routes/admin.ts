@@ -23,7 +23,12 @@ export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService }): 
         })
         .optional(),
       responses: { 201: ok('Created; `api_key` is shown only here', KeyCreated) },
-      async handle({ body }) {
+      errors: ['not_found'],
+      async handle({ body, now }) {
+        // Another key for an account that exists: a typo'd id must not make an orphan account.
+        if (body?.account_id !== undefined && !(await deps.keys.hasKeys(body.account_id, now))) {
+          throw new AipaygentError('not_found', `No account "${body.account_id}" (it has no API keys): leave account_id out to make a new account`);
+        }
         return json(201, await deps.keys.create({ accountId: body?.account_id, label: body?.label }));
       },
     }),
