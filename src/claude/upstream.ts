@@ -10,7 +10,9 @@ export type UpstreamFailure =
   | { kind: 'status'; status: number; type: string | null; message: string | null; retryAfter: string | null; requestId: string | null }
   | { kind: 'timeout' }
   | { kind: 'aborted' }
-  | { kind: 'unreachable' };
+  | { kind: 'unreachable' }
+  /** A 2xx that cannot be used: not a Message (null, not JSON, no usage...), or an event stream broken from its start. */
+  | { kind: 'malformed' };
 
 export type UpstreamResult =
   | {
