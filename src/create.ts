@@ -77,7 +77,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const lazyStore = deferredStore(ready, () => store);
   const keys = new KeyService(lazyStore);
   const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, ...config.memory }, config.logger);
-  const payments = config.payments && createPayments(lazyStore, config.payments);
+  const payments = config.payments && createPayments(lazyStore, config.payments, config.redactor);
   // Every 402 then carries the chain, token and receiver in `payment.buy`.
   const meter = new Meter(lazyStore, config.freeCallsPerDay, payments && (() => buyInstructions(payments.config)));
   const ledger = new LedgerService(lazyStore, meter);
@@ -92,7 +92,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   for (const r of creditsRoutes({ ledger })) router.add(r);
   let proxy: ReturnType<typeof createClaudeProxy> | undefined;
   if (config.claude) {
-    proxy = createClaudeProxy(config.claude, lazyStore, config.logger);
+    proxy = createClaudeProxy(config.claude, lazyStore, config.logger, config.redactor);
     const memoryClaude = new MemoryClaude({ proxy, memory, store: lazyStore, meter, config: config.claude, maxKeyBytes: config.limits.maxKeyBytes, logger: config.logger });
     for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger: config.logger, memory: memoryClaude })) router.add(r);
   }

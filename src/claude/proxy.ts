@@ -1,6 +1,7 @@
 // One Claude call: reserve the worst case, call upstream, pass the answer on, settle the real usage.
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../http/respond.js';
+import { createRedactor, type Redactor } from '../redact.js';
 import type { Store } from '../storage/contract.js';
 import { checkMessage, streamStart } from './answer.js';
 import { ClaudeBilling } from './billing.js';
@@ -49,6 +50,7 @@ export class ClaudeProxy {
     private readonly upstream: Upstream,
     private readonly billing: ClaudeBilling,
     private readonly logger: Logger,
+    private readonly redactor: Redactor = createRedactor([]),
   ) {}
 
   /** Ends the upstream's kept-alive connections (createAipaygent's close). */
@@ -131,7 +133,7 @@ export class ClaudeProxy {
       };
       return {
         kind: 'stream', status: sent.status, contentType: sent.contentType, requestId: sent.requestId, balance: balanceOf(),
-        chunks: relay(reader, tap, config.timeoutMs, finish, start.head),
+        chunks: relay(reader, tap, config.timeoutMs, finish, start.head, this.redactor.active ? this.redactor.text : undefined),
       };
     }
 
@@ -168,8 +170,8 @@ export class ClaudeProxy {
 }
 
 /** The proxy with its upstream client and billing, as createAipaygent() wires it. */
-export function createClaudeProxy(config: ClaudeConfig, store: Store, logger: Logger): ClaudeProxy {
+export function createClaudeProxy(config: ClaudeConfig, store: Store, logger: Logger, redactor: Redactor = createRedactor([config.apiKey])): ClaudeProxy {
   // A hold outlives the longest call (every attempt timing out, then a long stream); a crash frees it after that.
   const holdTtlMs = Math.max(2 * 3_600_000, 2 * config.timeoutMs * (config.maxRetries + 1));
-  return new ClaudeProxy(config, new Upstream(config, logger), new ClaudeBilling(store, logger, holdTtlMs), logger);
+  return new ClaudeProxy(config, new Upstream(config, logger, redactor), new ClaudeBilling(store, logger, holdTtlMs), logger, redactor);
 }

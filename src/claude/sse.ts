@@ -50,6 +50,8 @@ export class StreamUsage {
   malformed: string | null = null;
   /** The `error` event the upstream sent, if any. */
   error: { type: string; message: string } | null = null;
+  /** `error` events seen (well-formed or not). */
+  errors = 0;
   private readonly decoder = new TextDecoder();
   private pending = '';
 
@@ -92,6 +94,7 @@ export class StreamUsage {
       return;
     }
     if (name !== 'message_start' && name !== 'message_delta' && name !== 'error') return;
+    if (name === 'error') this.errors++;
     let parsed: unknown;
     try {
       parsed = JSON.parse(dataOf(f));
@@ -127,6 +130,17 @@ function dataOf(frame: string): string {
   return parts.join('\n');
 }
 
+/**
+ * A chunk that carries an upstream `error` event, with `scrub` applied to its text (the operator's
+ * secrets out of the upstream's message). Only such chunks are looked at, so the stream's bulk costs
+ * nothing; a secret split across two chunks, or a character split at the chunk's edge, is the price.
+ */
+function scrubbed(chunk: Uint8Array, scrub: (text: string) => string): Uint8Array {
+  const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+  const clean = scrub(text);
+  return clean === text ? chunk : encoder.encode(clean);
+}
+
 export type RelayOutcome = 'complete' | 'stalled' | 'failed' | 'malformed' | 'cancelled';
 
 /**
@@ -143,6 +157,8 @@ export async function* relay(
   idleMs: number,
   finish: (outcome: RelayOutcome) => Promise<Uint8Array | null>,
   head: readonly Uint8Array[] = [],
+  /** Applied to the chunks that carry an `error` event (see scrubbed). */
+  scrub?: (text: string) => string,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const reader = chunkSource(body);
   let stalled = false;
@@ -154,7 +170,7 @@ export async function* relay(
   }, idleMs);
   try {
     let outcome: RelayOutcome;
-    for (const chunk of head) yield chunk;
+    for (const chunk of head) yield scrub && tap.errors > 0 ? scrubbed(chunk, scrub) : chunk;
     for (;;) {
       if (tap.malformed) {
         outcome = 'malformed';
@@ -178,8 +194,9 @@ export async function* relay(
         break;
       }
       timer.refresh();
+      const errors = tap.errors;
       tap.feed(r.value);
-      yield r.value;
+      yield scrub && tap.errors !== errors ? scrubbed(r.value, scrub) : r.value;
     }
     clearTimeout(timer);
     if (outcome === 'stalled') yield errorEvent('timeout_error', 'The upstream stream stalled and was closed.');

@@ -1,4 +1,5 @@
 // Builds the payment services from their config: one chain client shared by wallet linking, purchases and x402.
+import { createRedactor, type Redactor } from '../redact.js';
 import type { Store } from '../storage/contract.js';
 import { ChainClient } from './chain.js';
 import type { PaymentsConfig } from './config.js';
@@ -16,11 +17,12 @@ export interface Payments {
   x402: X402Service | undefined;
 }
 
-export function createPayments(store: Store, config: PaymentsConfig): Payments {
+/** `redactor` scrubs what the chain, the relayer's node or the facilitator say before a client or a log reads it. */
+export function createPayments(store: Store, config: PaymentsConfig, redactor: Redactor = createRedactor([])): Payments {
   const chain = new ChainClient(config);
   const wallets = new WalletService(store, chain, { chainId: config.chainId, challengeTtlMs: config.challengeTtlMs });
   const purchases = new PurchaseService(store, chain, wallets, config);
-  const settler = createSettler(chain, config);
+  const settler = createSettler(chain, config, redactor);
   // parsePayments guarantees a token name whenever x402 is on.
   const x402 = settler && config.tokenName ? new X402Service(store, chain, purchases, { ...config, tokenName: config.tokenName }, settler) : undefined;
   return { config, chain, wallets, purchases, x402 };
