@@ -88,6 +88,14 @@ export function invalid(message: string): AipaygentError {
   return new AipaygentError('invalid_request', message);
 }
 
+/**
+ * The client closed its connection before its request body was complete (an aborted upload). Not a
+ * fault of ours: a 400 the client never reads, so nothing is logged and a metered call is refunded.
+ */
+export function clientClosed(): AipaygentError {
+  return new AipaygentError('invalid_request', 'The request body was not received in full: the client closed the connection.');
+}
+
 /** A 401 that tells the client which scheme to use (the same header on every key or token failure). */
 export function unauthorized(message: string): AipaygentError {
   return new AipaygentError('unauthorized', message, undefined, { 'www-authenticate': 'Bearer realm="aipaygent"' });
