@@ -1,7 +1,8 @@
 // What a memory-aware Claude request asks for: `memory` in the body, or `x-aipaygent-memory-*` headers (SDK users).
 import { z } from 'zod';
 import { invalid } from '../errors.js';
-import { identifier, storable } from '../http/fields.js';
+import { identifier } from '../http/fields.js';
+import { textProblem } from '../text.js';
 import type { ClaudeMemoryConfig } from './memory-options.js';
 
 /** The memory part of a request, validated. */
@@ -39,10 +40,11 @@ function schemaOf(config: ClaudeMemoryConfig, maxKeyBytes: number) {
           .array(identifier('memory.keys[]', maxKeyBytes), { error: 'memory.keys must be an array of keys' })
           .max(config.maxInjectedMemories, { error: `memory.keys must list at most ${config.maxInjectedMemories} keys on this server` })
           .optional(),
-        prefix: storable(
-          'memory.prefix',
-          z.string({ error: 'memory.prefix must be a string' }).refine((s) => Buffer.byteLength(s, 'utf8') <= maxKeyBytes, { error: `memory.prefix must be at most ${maxKeyBytes} bytes (UTF-8)` }),
-        ).optional(),
+        prefix: z
+          .string({ error: 'memory.prefix must be a string' })
+          .refine((s) => Buffer.byteLength(s, 'utf8') <= maxKeyBytes, { error: `memory.prefix must be at most ${maxKeyBytes} bytes (UTF-8)` })
+          .refine((s) => textProblem(s) === null, { error: (i) => `memory.prefix ${textProblem(i.input as string)}` })
+          .optional(),
         max_tokens: z
           .number({ error: 'memory.max_tokens must be an integer' })
           .int({ error: 'memory.max_tokens must be an integer' })
