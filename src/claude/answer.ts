@@ -4,6 +4,12 @@ import type { ChunkSource, StreamUsage } from './sse.js';
 export type MessageCheck = { ok: true; id: string | null; usage: Record<string, unknown> } | { ok: false; why: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * An upstream message id fit for a ledger memo (Anthropic's are `msg_` + base62), else null: the
+ * memo reaches the store, and a NUL or a megabyte there would make the settle itself fail.
+ */
+export const upstreamId = (v: unknown): string | null => (typeof v === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(v) ? v : null);
 const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /**
@@ -21,7 +27,7 @@ export function checkMessage(text: string): MessageCheck {
   if (!Array.isArray(m.content)) return { ok: false, why: 'a Message without a content array' };
   const u = m.usage;
   if (!isObject(u) || !isCount(u.input_tokens) || !isCount(u.output_tokens)) return { ok: false, why: 'a Message without integer usage.input_tokens and usage.output_tokens' };
-  return { ok: true, id: typeof m.id === 'string' ? m.id : null, usage: u };
+  return { ok: true, id: upstreamId(m.id), usage: u };
 }
 
 /** How an event stream began: its first chunks (already fed to the tap), or why it is unusable. */

@@ -1,4 +1,5 @@
 // Relays Anthropic's SSE stream unchanged while reading its usage; only usage and error events are parsed.
+import { upstreamId } from './answer.js';
 import { applyUsage, emptyUsage, type TokenUsage } from './prices.js';
 
 const encoder = new TextEncoder();
@@ -108,7 +109,7 @@ export class StreamUsage {
     const event = parsed as Record<string, any>;
     if (name === 'message_start') {
       this.sawStart = true;
-      if (typeof event.message?.id === 'string') this.messageId = event.message.id;
+      this.messageId = upstreamId(event.message.id);
       applyUsage(this.usage, event.message?.usage);
     } else if (name === 'message_delta') {
       this.sawFinalUsage = event.usage !== undefined;
