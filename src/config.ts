@@ -2,6 +2,7 @@
 import { parseClaudeOptions, type ClaudeConfig, type ClaudeOptions } from './claude/options.js';
 import { toLogger, type Logger } from './observe/logger.js';
 import { parsePayments, type PaymentsConfig, type PaymentsOptions } from './payments/config.js';
+import { createRedactor, redactingLogger, urlSecrets, type Redactor } from './redact.js';
 import type { StoreOption } from './storage/open.js';
 
 /** Options of `createAipaygent()`. Every field is optional. */
@@ -81,7 +82,9 @@ export interface AipaygentOptions {
   /**
    * Where masked faults are reported (never to the client): anything with `warn(message, detail)` and
    * `error(message, detail)` such as `console`, or a pino or bunyan logger, which is called as
-   * `(fields, message)` (detected by its `bindings()` / `fields`). Nothing else is logged.
+   * `(fields, message)` (detected by its `bindings()` / `fields`). Every line is scrubbed of the
+   * configured secrets first (admin and metrics tokens, Claude key, relayer key, facilitator headers,
+   * credentials in URLs). Nothing else is logged.
    * @default console
    */
   logger?: Logger;
@@ -163,7 +166,10 @@ export interface Config {
     defaultTtlDays: number | null; maxTtlDays: number; compressAboveBytes: number;
     historyVersions: number; refreshOnRead: boolean; maxImportBytes: number;
   };
+  /** The host's logger behind `redactor`. */
   logger: Logger;
+  /** Scrubs the secrets of this config from upstream text and log lines: the one place both the Claude and the chain paths use. */
+  redactor: Redactor;
   claude: ClaudeConfig | undefined;
   payments: PaymentsConfig | undefined;
   freeCallsPerDay: number;
@@ -209,6 +215,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
       maxImportBytes: num('memory.maxImportBytes', memory.maxImportBytes, 64 * 1024 ** 2, 1024, 16 * 1024 ** 3),
     },
     logger: toLogger(options.logger),
+    redactor: createRedactor([]),
     claude: parseClaudeOptions(options.claude, problems),
     payments: parsePayments(options.payments, problems),
     freeCallsPerDay: num('freeCallsPerDay', options.freeCallsPerDay, 10, 0, 1_000_000),
@@ -246,5 +253,26 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
   if (typeof config.memory.refreshOnRead !== 'boolean') problems.push('memory.refreshOnRead must be true or false');
   if (config.limits.maxValueBytes > config.limits.maxBodyBytes) problems.push('limits.maxValueBytes must not exceed limits.maxBodyBytes');
   if (problems.length) throw new TypeError(`aipaygent: invalid options:\n- ${problems.join('\n- ')}`);
+  config.redactor = createRedactor(secretsOf(config));
+  config.logger = redactingLogger(config.logger, config.redactor);
   return config;
+}
+
+/** Every secret the options hold: what must never reach a client or a log line, in whatever form an upstream quotes it. */
+function secretsOf(c: Config): Array<string | undefined> {
+  const out: Array<string | undefined> = [c.adminToken, c.metricsToken, c.claude?.apiKey, ...urlSecrets(c.claude?.baseURL)];
+  // A store URL, or the connection options of a host's Keyv adapter.
+  const adapterOpts = (c.store as { store?: { opts?: { uri?: unknown; url?: unknown } } } | undefined)?.store?.opts;
+  for (const url of [c.store, adapterOpts?.uri, adapterOpts?.url]) if (typeof url === 'string') out.push(...urlSecrets(url));
+  const p = c.payments;
+  if (p) {
+    out.push(...urlSecrets(p.rpcUrl));
+    const x = p.x402;
+    if (x) {
+      out.push(x.relayerKey, x.relayerKey?.slice(2), ...urlSecrets(x.facilitatorUrl));
+      // A header value, and its credential without the scheme ("Bearer <token>").
+      for (const v of Object.values(x.facilitatorHeaders)) out.push(v, typeof v === 'string' ? v.replace(/^\S+\s+/, '') : undefined);
+    }
+  }
+  return out;
 }

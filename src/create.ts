@@ -137,7 +137,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   }
   for (const r of creditsRoutes({ ledger })) router.add(r);
   if (config.claude) {
-    const proxy = createClaudeProxy(config.claude, lazyStore, logger, upstream.target, events);
+    const proxy = createClaudeProxy(config.claude, lazyStore, logger, config.redactor, upstream.target, events);
     const memoryClaude = new MemoryClaude({ proxy, memory, store: lazyStore, meter, config: config.claude, maxKeyBytes: config.limits.maxKeyBytes, logger });
     for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger, memory: memoryClaude })) router.add(r);
   }

@@ -69,9 +69,31 @@ export class StoreUnavailableError extends AipaygentError {
   }
 }
 
+/**
+ * Thrown by a store that refused a value as invalid data (Postgres SQLSTATE class 22, e.g. text it
+ * cannot encode): the request's data is at fault, not the backend, so it is a 400 and never a 503
+ * (a client told "retry shortly" would send the same bytes forever). Every door validates text
+ * first (text.ts); reaching this means a door let something through, so its cause is logged.
+ */
+export class StoreRefusedValueError extends AipaygentError {
+  constructor(cause?: unknown) {
+    super('invalid_request', 'A value of this request cannot be stored: the storage backend refused it as invalid data. The call was not completed.');
+    this.name = 'StoreRefusedValueError';
+    if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
+  }
+}
+
 /** Shorthand for a 400 with a precise message. */
 export function invalid(message: string): AipaygentError {
   return new AipaygentError('invalid_request', message);
+}
+
+/**
+ * The client closed its connection before its request body was complete (an aborted upload). Not a
+ * fault of ours: a 400 the client never reads, so nothing is logged and a metered call is refunded.
+ */
+export function clientClosed(): AipaygentError {
+  return new AipaygentError('invalid_request', 'The request body was not received in full: the client closed the connection.');
 }
 
 /** A 401 that tells the client which scheme to use (the same header on every key or token failure). */

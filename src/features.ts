@@ -18,8 +18,8 @@ export interface Started {
 /** Loads what the configuration turns on, all at once; rejects with the StartupError of the first missing package. */
 export async function startFeatures(config: Config, store: Store, events: Events, version: string): Promise<Started> {
   const [upstream, payments] = await Promise.all([
-    config.claude && loadFeature('claude', () => import('./claude/upstream.js')).then(({ Upstream }) => new Upstream(config.claude!, config.logger)),
-    config.payments && loadFeature('payments', () => import('./payments/payments.js')).then(({ createPayments }) => createPayments(store, config.payments!)),
+    config.claude && loadFeature('claude', () => import('./claude/upstream.js')).then(({ Upstream }) => new Upstream(config.claude!, config.logger, config.redactor)),
+    config.payments && loadFeature('payments', () => import('./payments/payments.js')).then(({ createPayments }) => createPayments(store, config.payments!, config.redactor)),
     config.openTelemetry &&
       Promise.all([loadFeature('openTelemetry', () => import('@opentelemetry/api')), import('./observe/otel.js')]).then(([api, otel]) =>
         otel.subscribeSpans(api, events, version),

@@ -44,6 +44,7 @@ export function describeFailure(f: UpstreamFailure): ClientFailure {
   if (f.kind === 'timeout') return fail('upstream_timeout', 'Claude did not answer in time.');
   if (f.kind === 'aborted') return fail('upstream_error', 'The request was cancelled.');
   if (f.kind === 'unreachable') return fail('upstream_error', 'Claude is unreachable right now; retry shortly.');
+  if (f.kind === 'malformed') return fail('upstream_error', 'Claude sent a malformed answer; it was not billed. Retry shortly.');
   const said = f.message ? `Claude: ${f.message}` : undefined;
   const retry: Record<string, string> = f.retryAfter ? { 'retry-after': f.retryAfter } : {};
   switch (f.status) {

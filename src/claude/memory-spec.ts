@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { invalid } from '../errors.js';
 import { identifier } from '../http/fields.js';
+import { textProblem } from '../text.js';
 import type { ClaudeMemoryConfig } from './memory-options.js';
 
 /** The memory part of a request, validated. */
@@ -42,6 +43,7 @@ function schemaOf(config: ClaudeMemoryConfig, maxKeyBytes: number) {
         prefix: z
           .string({ error: 'memory.prefix must be a string' })
           .refine((s) => Buffer.byteLength(s, 'utf8') <= maxKeyBytes, { error: `memory.prefix must be at most ${maxKeyBytes} bytes (UTF-8)` })
+          .refine((s) => textProblem(s) === null, { error: (i) => `memory.prefix ${textProblem(i.input as string)}` })
           .optional(),
         max_tokens: z
           .number({ error: 'memory.max_tokens must be an integer' })

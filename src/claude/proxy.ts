@@ -2,14 +2,16 @@
 import { StoreUnavailableError } from '../errors.js';
 import type { Events } from '../observe/events.js';
 import type { Logger } from '../observe/logger.js';
-import { claudeEvent } from './observe.js';
+import { createRedactor, type Redactor } from '../redact.js';
 import type { Store } from '../storage/contract.js';
+import { checkMessage, streamStart } from './answer.js';
 import { ClaudeBilling } from './billing.js';
 import { estimatePromptTokens, maxWebSearches } from './estimate.js';
 import { describeFailure, type ClientFailure } from './failure.js';
 import type { ClaudeConfig, ModelChoice } from './options.js';
 import { applyUsage, costOf, emptyUsage, worstCaseCost, type TokenUsage } from './prices.js';
-import { commentLine, readAll, relay, StreamUsage, type RelayOutcome } from './sse.js';
+import { chunkSource, commentLine, readAll, relay, StreamUsage, type RelayOutcome } from './sse.js';
+import { claudeEvent } from './observe.js';
 import type { Upstream, UpstreamFailure } from './upstream.js';
 
 export interface ClaudeCall {
@@ -38,6 +40,9 @@ const STORE_FAILURE: ClientFailure = {
   message: new StoreUnavailableError().message,
 };
 
+/** Settles the call's hold at most once: the amount charged, null when the store failed. `status`: what the call answered (for the event). */
+type Settle = (usage: TokenUsage, requestId: string | null, messageId: string | null, status?: number) => Promise<number | null>;
+
 /** Name of the SSE comment that ends a billed stream with its cost (SSE clients ignore comments). */
 export const STREAM_COST_COMMENT = 'aipaygent-cost-micro-usd';
 
@@ -47,6 +52,7 @@ export class ClaudeProxy {
     private readonly upstream: Pick<Upstream, 'send' | 'close'>,
     private readonly billing: ClaudeBilling,
     private readonly logger: Logger,
+    private readonly redactor: Redactor = createRedactor([]),
     private readonly events?: Events,
   ) {}
 
@@ -76,7 +82,7 @@ export class ClaudeProxy {
     // Settles at most once, whatever path the call takes; returns the amount charged, null when the store failed.
     let settled = false;
     const started = Date.now();
-    const settle = async (usage: TokenUsage, requestId: string | null, messageId: string | null, status = 200): Promise<number | null> => {
+    const settle: Settle = async (usage, requestId, messageId, status = 200) => {
       if (settled) return 0;
       settled = true;
       let charged: number | null = 0;
@@ -92,6 +98,18 @@ export class ClaudeProxy {
       if (this.events?.active) this.events.emit(claudeEvent(model, c.body.stream === true, status, started, maxTokens, usage, charged ?? 0, messageId ?? requestId));
       return charged;
     };
+    try {
+      return await this.exchange(c, upstreamBody, promptEstimate, settle, () => balance);
+    } catch (error) {
+      // Whatever failed unexpectedly, the hold is given back now rather than when it expires.
+      await settle(emptyUsage(), null, null, 500).catch(() => null);
+      throw error;
+    }
+  }
+
+  /** Sends the call upstream and turns the answer into an outcome; every path settles the hold (or hands that to the stream). */
+  private async exchange(c: ClaudeCall, upstreamBody: Record<string, unknown>, promptEstimate: number, settle: Settle, balanceOf: () => number | null): Promise<ClaudeOutcome> {
+    const { config } = this;
     // When the upstream took the prompt but we never saw its usage, the prompt estimate is charged.
     const promptOnly = (): TokenUsage => ({ ...emptyUsage(), input: promptEstimate });
 
@@ -107,6 +125,15 @@ export class ClaudeProxy {
 
     if (c.body.stream === true && sent.contentType.startsWith('text/event-stream') && sent.body) {
       const tap = new StreamUsage();
+      const reader = chunkSource(sent.body);
+      const start = await streamStart(reader, tap, config.timeoutMs);
+      if (!start.ok) {
+        if (start.why === 'ended' || start.why === 'malformed') return this.malformed(settle, sent.requestId, `an event stream that ${start.why === 'ended' ? 'ended before its first event' : `began with ${tap.malformed}`}`);
+        // Stalled or broken before its first event: as a JSON answer that stalls or breaks (the prompt is charged).
+        const cost = (await settle(promptOnly(), sent.requestId, null)) ?? 0;
+        const failure: UpstreamFailure = start.why === 'stalled' ? { kind: 'timeout' } : c.signal.aborted ? { kind: 'aborted' } : { kind: 'unreachable' };
+        return { kind: 'failed', failure: describeFailure(failure), cost };
+      }
       const finish = async (outcome: RelayOutcome): Promise<Uint8Array | null> => {
         const usage = tap.sawStart ? tap.billable() : promptOnly();
         const charged = await settle(usage, sent.requestId, tap.messageId);
@@ -114,8 +141,8 @@ export class ClaudeProxy {
         return outcome === 'cancelled' || charged === null ? null : commentLine(`${STREAM_COST_COMMENT}=${charged}`);
       };
       return {
-        kind: 'stream', status: sent.status, contentType: sent.contentType, requestId: sent.requestId, balance,
-        chunks: relay(sent.body, tap, config.timeoutMs, finish),
+        kind: 'stream', status: sent.status, contentType: sent.contentType, requestId: sent.requestId, balance: balanceOf(),
+        chunks: relay(reader, tap, config.timeoutMs, finish, start.head, this.redactor.active ? this.redactor.text : undefined),
       };
     }
 
@@ -125,19 +152,22 @@ export class ClaudeProxy {
       const failure: UpstreamFailure = read.stalled ? { kind: 'timeout' } : c.signal.aborted ? { kind: 'aborted' } : { kind: 'unreachable' };
       return { kind: 'failed', failure: describeFailure(failure), cost };
     }
-    let message: { id?: unknown; usage?: unknown };
-    try {
-      message = JSON.parse(read.text);
-    } catch {
-      this.logger.error('aipaygent: Claude answered 2xx with a body that is not JSON', { requestId: sent.requestId });
-      const cost = (await settle(promptOnly(), sent.requestId, null)) ?? 0;
-      return { kind: 'failed', failure: describeFailure({ kind: 'unreachable' }), cost };
-    }
-    const usage = message.usage === undefined ? promptOnly() : applyUsage(emptyUsage(), message.usage);
-    const cost = await settle(usage, sent.requestId, typeof message.id === 'string' ? message.id : null);
+    const message = checkMessage(read.text);
+    if (!message.ok) return this.malformed(settle, sent.requestId, message.why);
+    const cost = await settle(applyUsage(emptyUsage(), message.usage), sent.requestId, message.id);
     // Fail closed: an answer that could not be paid for is not handed out (the hold returns the money when it expires).
     if (cost === null) return { kind: 'failed', failure: STORE_FAILURE, cost: 0 };
-    return { kind: 'message', status: sent.status, text: read.text, contentType: sent.contentType, requestId: sent.requestId, cost, balance };
+    return { kind: 'message', status: sent.status, text: read.text, contentType: sent.contentType, requestId: sent.requestId, cost, balance: balanceOf() };
+  }
+
+  /**
+   * A 2xx the client cannot use (see answer.ts) is a 502 and costs the client nothing: the hold is
+   * given back at once. It is the upstream's (or the operator's baseURL's) fault, so it is logged.
+   */
+  private async malformed(settle: Settle, requestId: string | null, why: string): Promise<ClaudeOutcome> {
+    this.logger.error(`aipaygent: Claude answered 2xx with ${why}; answered 502, nothing charged`, { requestId });
+    const cost = (await settle(emptyUsage(), requestId, null, 502)) ?? 0;
+    return { kind: 'failed', failure: describeFailure({ kind: 'malformed' }), cost };
   }
 
   /** Failures that are the operator's to fix are logged; the client gets a masked message. */
@@ -149,8 +179,10 @@ export class ClaudeProxy {
 }
 
 /** The proxy with its upstream client (made once the SDK is loaded, see src/features.ts) and billing, as createAipaygent() wires it. */
-export function createClaudeProxy(config: ClaudeConfig, store: Store, logger: Logger, upstream: Pick<Upstream, 'send' | 'close'>, events?: Events): ClaudeProxy {
+export function createClaudeProxy(
+  config: ClaudeConfig, store: Store, logger: Logger, redactor: Redactor, upstream: Pick<Upstream, 'send' | 'close'>, events?: Events,
+): ClaudeProxy {
   // A hold outlives the longest call (every attempt timing out, then a long stream); a crash frees it after that.
   const holdTtlMs = Math.max(2 * 3_600_000, 2 * config.timeoutMs * (config.maxRetries + 1));
-  return new ClaudeProxy(config, upstream, new ClaudeBilling(store, logger, holdTtlMs), logger, events);
+  return new ClaudeProxy(config, upstream, new ClaudeBilling(store, logger, holdTtlMs), logger, redactor, events);
 }

@@ -1,4 +1,5 @@
 // Relays Anthropic's SSE stream unchanged while reading its usage; only usage and error events are parsed.
+import { upstreamId } from './answer.js';
 import { applyUsage, emptyUsage, type TokenUsage } from './prices.js';
 
 const encoder = new TextEncoder();
@@ -15,7 +16,8 @@ export interface ChunkSource {
 
 const isChunkSource = (x: ReadableStream<Uint8Array> | ChunkSource): x is ChunkSource => typeof (x as ChunkSource).read === 'function';
 
-function chunkSource(body: ReadableStream<Uint8Array> | ChunkSource): ChunkSource {
+/** The body as a ChunkSource (a web stream's reader is taken once: pass the result on, never the body again). */
+export function chunkSource(body: ReadableStream<Uint8Array> | ChunkSource): ChunkSource {
   return isChunkSource(body) ? body : (body.getReader() as ChunkSource);
 }
 
@@ -40,8 +42,17 @@ export class StreamUsage {
   sawStart = false;
   sawFinalUsage = false;
   sawStop = false;
+  /** Complete frames seen (events and comments). */
+  frames = 0;
+  /**
+   * Set when an event we read (message_start, message_delta, error) is not a JSON object: the
+   * upstream broke its protocol, and what it says about usage can no longer be followed.
+   */
+  malformed: string | null = null;
   /** The `error` event the upstream sent, if any. */
   error: { type: string; message: string } | null = null;
+  /** `error` events seen (well-formed or not). */
+  errors = 0;
   private readonly decoder = new TextDecoder();
   private pending = '';
 
@@ -55,7 +66,10 @@ export class StreamUsage {
     let start = 0;
     let end: number;
     while ((end = buf.indexOf('\n\n', start)) !== -1) {
-      if (end > start) this.frame(buf.slice(start, end));
+      if (end > start) {
+        this.frames++;
+        this.frame(buf.slice(start, end));
+      }
       start = end + 2;
     }
     this.pending = start === 0 ? buf : buf.slice(start);
@@ -81,15 +95,21 @@ export class StreamUsage {
       return;
     }
     if (name !== 'message_start' && name !== 'message_delta' && name !== 'error') return;
-    let event: Record<string, any>;
+    if (name === 'error') this.errors++;
+    let parsed: unknown;
     try {
-      event = JSON.parse(dataOf(f));
+      parsed = JSON.parse(dataOf(f));
     } catch {
+      parsed = undefined;
+    }
+    if (!isObject(parsed) || (name === 'message_start' && !isObject(parsed.message))) {
+      this.malformed ??= `a ${name} event that is not a JSON object${name === 'message_start' ? ' with a message' : ''}`;
       return;
     }
+    const event = parsed as Record<string, any>;
     if (name === 'message_start') {
       this.sawStart = true;
-      if (typeof event.message?.id === 'string') this.messageId = event.message.id;
+      this.messageId = upstreamId(event.message.id);
       applyUsage(this.usage, event.message?.usage);
     } else if (name === 'message_delta') {
       this.sawFinalUsage = event.usage !== undefined;
@@ -100,6 +120,8 @@ export class StreamUsage {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** The data of an SSE frame (several `data:` lines join with "\n"). */
 function dataOf(frame: string): string {
   const parts: string[] = [];
@@ -109,19 +131,35 @@ function dataOf(frame: string): string {
   return parts.join('\n');
 }
 
-export type RelayOutcome = 'complete' | 'stalled' | 'failed' | 'cancelled';
+/**
+ * A chunk that carries an upstream `error` event, with `scrub` applied to its text (the operator's
+ * secrets out of the upstream's message). Only such chunks are looked at, so the stream's bulk costs
+ * nothing; a secret split across two chunks, or a character split at the chunk's edge, is the price.
+ */
+function scrubbed(chunk: Uint8Array, scrub: (text: string) => string): Uint8Array {
+  const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+  const clean = scrub(text);
+  return clean === text ? chunk : encoder.encode(clean);
+}
+
+export type RelayOutcome = 'complete' | 'stalled' | 'failed' | 'malformed' | 'cancelled';
 
 /**
- * Yields the upstream chunks as they arrive (the consumer's pace is the backpressure: nothing is read
- * ahead). A silence longer than `idleMs` or a broken connection ends the stream with an `error`
- * event. `finish` runs exactly once: at the end, or when the consumer stops early (client gone);
- * what it returns is sent as the last chunk.
+ * Yields `head` (chunks already read and fed to `tap`), then the upstream chunks as they arrive (the
+ * consumer's pace is the backpressure: nothing is read ahead). A silence longer than `idleMs`, a
+ * broken connection or a malformed event ends the stream with an `error` event (a malformed event is
+ * passed on as it came, like every byte before it: what is billed is what was relayed). `finish` runs
+ * exactly once: at the end, or when the consumer stops early (client gone); what it returns is sent
+ * as the last chunk.
  */
 export async function* relay(
   body: ReadableStream<Uint8Array> | ChunkSource,
   tap: StreamUsage,
   idleMs: number,
   finish: (outcome: RelayOutcome) => Promise<Uint8Array | null>,
+  head: readonly Uint8Array[] = [],
+  /** Applied to the chunks that carry an `error` event (see scrubbed). */
+  scrub?: (text: string) => string,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const reader = chunkSource(body);
   let stalled = false;
@@ -133,7 +171,13 @@ export async function* relay(
   }, idleMs);
   try {
     let outcome: RelayOutcome;
+    for (const chunk of head) yield scrub && tap.errors > 0 ? scrubbed(chunk, scrub) : chunk;
     for (;;) {
+      if (tap.malformed) {
+        outcome = 'malformed';
+        reader.cancel().catch(() => {});
+        break;
+      }
       let r: Awaited<ReturnType<typeof reader.read>>;
       try {
         r = await reader.read();
@@ -151,12 +195,14 @@ export async function* relay(
         break;
       }
       timer.refresh();
+      const errors = tap.errors;
       tap.feed(r.value);
-      yield r.value;
+      yield scrub && tap.errors !== errors ? scrubbed(r.value, scrub) : r.value;
     }
     clearTimeout(timer);
     if (outcome === 'stalled') yield errorEvent('timeout_error', 'The upstream stream stalled and was closed.');
     else if (outcome === 'failed') yield errorEvent('api_error', 'The upstream stream ended unexpectedly.');
+    else if (outcome === 'malformed') yield errorEvent('api_error', 'The upstream sent a malformed event; the stream was closed.');
     finished = true;
     const last = await finish(outcome);
     if (last) yield last;

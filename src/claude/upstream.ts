@@ -1,6 +1,7 @@
 // The upstream Messages API through the official SDK: explicit key and URL, timeout, retries, abort.
 import Anthropic, { APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { Logger } from '../http/respond.js';
+import type { Redactor } from '../redact.js';
 import { bodySource, collectedBody, createNodeFetch, type NodeFetch } from './node-fetch.js';
 import type { ChunkSource } from './sse.js';
 import type { ClaudeConfig } from './options.js';
@@ -10,7 +11,9 @@ export type UpstreamFailure =
   | { kind: 'status'; status: number; type: string | null; message: string | null; retryAfter: string | null; requestId: string | null }
   | { kind: 'timeout' }
   | { kind: 'aborted' }
-  | { kind: 'unreachable' };
+  | { kind: 'unreachable' }
+  /** A 2xx that cannot be used: not a Message (null, not JSON, no usage...), or an event stream broken from its start. */
+  | { kind: 'malformed' };
 
 export type UpstreamResult =
   | {
@@ -26,7 +29,12 @@ export class Upstream {
   private readonly client: Anthropic;
   private readonly http: NodeFetch = createNodeFetch();
 
-  constructor(config: Pick<ClaudeConfig, 'apiKey' | 'baseURL' | 'timeoutMs' | 'maxRetries'>, logger: Logger) {
+  constructor(
+    config: Pick<ClaudeConfig, 'apiKey' | 'baseURL' | 'timeoutMs' | 'maxRetries'>,
+    logger: Logger,
+    /** Upstream messages may quote what they were sent (the operator's key...): scrubbed where they enter. */
+    private readonly redactor: Redactor,
+  ) {
     this.client = new Anthropic({
       // node:http with keep-alive instead of the global (undici) fetch: see node-fetch.ts and BENCHMARKS.md.
       fetch: this.http.fetch,
@@ -72,17 +80,17 @@ export class Upstream {
         requestId: response.headers.get('request-id'),
       };
     } catch (error) {
-      return { ok: false, failure: classify(error, signal) };
+      return { ok: false, failure: classify(error, signal, this.redactor) };
     }
   }
 }
 
-function classify(error: unknown, signal: AbortSignal): UpstreamFailure {
+function classify(error: unknown, signal: AbortSignal, redactor: Redactor): UpstreamFailure {
   if (error instanceof APIUserAbortError || signal.aborted) return { kind: 'aborted' };
   if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
   if (error instanceof APIError && typeof error.status === 'number') {
     return {
-      kind: 'status', status: error.status, type: error.type ?? null, message: error.apiMessage ?? null,
+      kind: 'status', status: error.status, type: error.type ?? null, message: error.apiMessage == null ? null : redactor.text(error.apiMessage),
       retryAfter: error.headers?.get('retry-after') ?? null, requestId: error.requestID ?? null,
     };
   }

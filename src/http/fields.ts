@@ -1,6 +1,7 @@
 // Field schemas shared by the routes: one definition validates at run time and documents (OpenAPI).
 import { z } from 'zod';
 import { invalid } from '../errors.js';
+import { textProblem } from '../text.js';
 
 // C0 and C1 control characters and DEL: never allowed in identifiers.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -13,6 +14,11 @@ export function identifier(name: string, maxBytes: number) {
     .refine((s) => Buffer.byteLength(s, 'utf8') <= maxBytes, { error: `${name} must be at most ${maxBytes} bytes (UTF-8)` })
     .refine((s) => !CONTROL.test(s), { error: `${name} must not contain control characters` })
     .refine((s) => s.isWellFormed(), { error: `${name} must be well-formed Unicode` });
+}
+
+/** `schema` plus the rule of text that reaches a store (no U+0000, well-formed Unicode), its message naming `name`. */
+export function storable<S extends z.ZodString>(name: string, schema: S) {
+  return schema.refine((s) => textProblem(s) === null, { error: (issue) => `${name} ${textProblem(issue.input as string)}` });
 }
 
 /** A positive integer given in a query string. */

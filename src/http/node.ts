@@ -1,11 +1,15 @@
 // The node:http layer both adapters share: IncomingMessage -> CoreRequest, CoreResponse -> ServerResponse.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
+import { clientClosed } from '../errors.js';
 import { bodyTooLarge } from './body.js';
 import { isStreamBody } from './in-flight.js';
 import type { BodySource, CoreRequest, CoreResponse } from './types.js';
 
-/** Reads the raw body up to `limit` bytes; beyond it rejects with 413 and discards the rest. */
+/**
+ * Reads the raw body up to `limit` bytes; beyond it rejects with 413 and discards the rest. Any error
+ * of the request stream is its connection failing (the client aborted the upload): a quiet 400.
+ */
 function streamBody(req: IncomingMessage): BodySource {
   return {
     kind: 'stream',
@@ -30,18 +34,21 @@ function streamBody(req: IncomingMessage): BodySource {
           cleanup();
           resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
         };
-        const onError = (error: Error) => {
+        // 'close' before 'end' too: a body that stops half way must never leave this promise pending.
+        const onGone = () => {
           cleanup();
-          reject(error);
+          reject(clientClosed());
         };
         const cleanup = () => {
           req.off('data', onData);
           req.off('end', onEnd);
-          req.off('error', onError);
+          req.off('error', onGone);
+          req.off('close', onGone);
         };
         req.on('data', onData);
         req.on('end', onEnd);
-        req.on('error', onError);
+        req.on('error', onGone);
+        req.on('close', onGone);
       });
     },
     async *chunks(limit) {
@@ -49,9 +56,17 @@ function streamBody(req: IncomingMessage): BodySource {
       try {
         // destroyOnReturn: false, so stopping early drains the rest (finally) and the 4xx still reaches the client.
         if (size <= limit) {
-          for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-            if ((size += chunk.length) > limit) break;
-            yield chunk;
+          // What the consumer throws in at a yield stays its own; what the request stream throws is the client leaving.
+          let yielding = false;
+          try {
+            for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+              if ((size += chunk.length) > limit) break;
+              yielding = true;
+              yield chunk;
+              yielding = false;
+            }
+          } catch (error) {
+            throw yielding ? error : clientClosed();
           }
         }
         if (size > limit) throw bodyTooLarge(limit);

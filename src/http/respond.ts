@@ -22,7 +22,10 @@ export interface Logger {
 /** The one error shape. Unknown errors are masked: no message, stack or internals reach the client. */
 export function errorResponse(error: unknown, logger: Logger): CoreResponse {
   if (error instanceof AipaygentError) {
-    if (error.status >= 500) logger.error(`aipaygent: ${error.code}`, (error as { cause?: unknown }).cause ?? error);
+    const cause = (error as { cause?: unknown }).cause;
+    if (error.status >= 500) logger.error(`aipaygent: ${error.code}`, cause ?? error);
+    // A 4xx with a cause (a store refusing a value: some door let it through) is the operator's to know.
+    else if (cause !== undefined) logger.warn(`aipaygent: ${error.code}: ${error.message}`, cause);
     return json(
       error.status,
       { status: 'error', error: { code: error.code, message: error.message }, ...error.extra },

@@ -1,5 +1,6 @@
 // API keys: create (shown once), authenticate against the stored hash, revoke at once.
 import type { ChargeAuth, Store } from '../storage/contract.js';
+import { checkText } from '../text.js';
 import { accountOfKeyId, hashSecret, isAccountId, newAccountId, newApiKey, newKeyId, parseApiKey, sameSecret } from './api-key.js';
 
 /** Keys live in their account's own collection, next to its money and memory. */
@@ -47,6 +48,7 @@ export class KeyService {
   async create(options: { accountId?: string; label?: string } = {}): Promise<CreatedKey> {
     const accountId = options.accountId ?? newAccountId();
     if (!isAccountId(accountId)) throw new TypeError(`keys.create: "${accountId}" is not an account id`);
+    checkText('label', options.label);
     const keyId = newKeyId(accountId);
     const apiKey = newApiKey(keyId);
     const now = Date.now();

@@ -2,6 +2,7 @@
 import { invalid } from '../errors.js';
 import type { Meter } from '../meter/meter.js';
 import type { LedgerEntry, Store } from '../storage/contract.js';
+import { checkText } from '../text.js';
 
 export interface GrantInput {
   accountId: string;
@@ -55,6 +56,9 @@ export class LedgerService {
     if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_GRANT_MICRO_USD) {
       throw invalid(`amount_micro_usd must be an integer between 1 and ${MAX_GRANT_MICRO_USD}`);
     }
+    // Every door (the admin route, ai.api) gets the same answer, whatever the store.
+    checkText('reason', input.reason);
+    checkText('reference', input.reference);
     const reference = input.reference === undefined ? undefined : `grant:${input.reference}`;
     const r = await this.store.post(input.accountId, { amount, kind: 'grant', reference, memo: input.reason }, now);
     if (r.ok) return { granted: true, balance: r.balance, entry: r.entry };

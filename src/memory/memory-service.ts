@@ -2,6 +2,7 @@
 // atomic append, patches, version history and export/import (in the modules beside). No HTTP types here.
 import type { Logger } from '../http/respond.js';
 import type { Store } from '../storage/contract.js';
+import { checkText } from '../text.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { refuse, type Refusal } from './draft.js';
 import { History, type VersionMeta } from './history.js';
@@ -48,6 +49,15 @@ export type WriteOutcome = { ok: true; meta: MemoryMeta; facts: Record<string, u
 
 export type DeleteOutcome = { ok: true; deleted: boolean; deletedVersions: number } | { ok: false; refusal: Refusal; current: MemoryMeta | null };
 
+/**
+ * The text rule of every store (see text.ts) on a call's user and key: the HTTP door checks more
+ * (length, control characters), and a host calling `ai.api.memory` gets at least this, on every backend.
+ */
+function checkTarget(userId: string, key?: string): void {
+  checkText('user_id', userId);
+  checkText('key', key);
+}
+
 export class MemoryService {
   private readonly history: History;
   private readonly mutator: Mutator;
@@ -83,6 +93,7 @@ export class MemoryService {
    * content is identical: the version counts writes, while the ETag (a content hash) stays the same.
    */
   async put(accountId: string, input: StoreInput, now: number): Promise<WriteOutcome> {
+    checkTarget(input.userId, input.key);
     const text = JSON.stringify(input.data);
     const bytes = Buffer.byteLength(text, 'utf8');
     const big = this.tooLarge(bytes);
@@ -110,6 +121,7 @@ export class MemoryService {
    * pushes `expires_at` forward by the memory's own TTL; that is a write (version +1, ETag unchanged).
    */
   async get(accountId: string, userId: string, key: string, now: number, refresh?: boolean): Promise<Retrieved | null> {
+    checkTarget(userId, key);
     const record = await this.store.get(accountId, valuesOf(userId), key, now);
     if (!record) return null;
     let meta = toMemoryMeta(record);
@@ -126,11 +138,15 @@ export class MemoryService {
   }
 
   async list(accountId: string, userId: string, query: { prefix?: string | undefined; after?: string | undefined; limit: number }, now: number): Promise<MemoryMeta[]> {
+    checkTarget(userId);
+    checkText('prefix', query.prefix);
+    checkText('after', query.after);
     return (await this.store.list(accountId, valuesOf(userId), query, now)).map(toMemoryMeta);
   }
 
   /** Deletes one memory and its history. */
   async delete(accountId: string, userId: string, key: string, now: number, precondition?: Precondition): Promise<DeleteOutcome> {
+    checkTarget(userId, key);
     if (isConditional(precondition)) {
       const out = await this.mutator.run({ accountId, userId, key }, deleteMutation(precondition));
       if (!out.ok) return out;
@@ -143,6 +159,7 @@ export class MemoryService {
 
   /** Erases everything of one user of the account: values, their index and every kept version. */
   async eraseUser(accountId: string, userId: string): Promise<{ deletedKeys: number; deletedVersions: number }> {
+    checkTarget(userId);
     const deletedKeys = await this.store.purge(accountId, valuesOf(userId));
     return { deletedKeys, deletedVersions: await this.history.dropUser(accountId, userId) };
   }
@@ -164,6 +181,7 @@ export class MemoryService {
 
   /** Writes a kept version back as the newest one (with its own TTL, renewed from now). */
   async restore(accountId: string, t: { userId: string; key: string }, version: number, now: number, precondition?: Precondition): Promise<WriteOutcome> {
+    checkTarget(t.userId, t.key);
     const old = await this.history.get(accountId, t.userId, t.key, version, now);
     if (!old) return { ok: false, refusal: refuse('not_found', `Version ${version} of "${t.key}" is not in the history`), current: null };
     const tag = parseTag(old.tag);
@@ -172,6 +190,7 @@ export class MemoryService {
 
   /** The kept versions of a key, newest first, with their data when asked. */
   async versions(accountId: string, userId: string, key: string, now: number, withData = false): Promise<Array<VersionMeta & { json?: string }>> {
+    checkTarget(userId, key);
     const list = await this.history.list(accountId, userId, key, now);
     if (!withData) return list;
     const records = await Promise.all(list.map((v) => this.history.get(accountId, userId, key, v.version, now)));
@@ -182,11 +201,13 @@ export class MemoryService {
 
   /** Every live memory of a user as NDJSON chunks, streamed page by page. */
   exportUser(accountId: string, userId: string, now: number): AsyncGenerator<string> {
+    checkTarget(userId);
     return exportNdjson(this.store, accountId, userId, now);
   }
 
   /** Writes one imported record (overwrite, or only when absent with `skipExisting`). */
   async importRecord(accountId: string, userId: string, rec: ImportRecord, now: number, skipExisting: boolean): Promise<ImportLineResult | Refusal> {
+    checkTarget(userId, rec.key);
     const bytes = Buffer.byteLength(rec.text, 'utf8');
     const big = this.tooLarge(bytes);
     if (big) return big;
@@ -202,6 +223,7 @@ export class MemoryService {
   }
 
   private async mutate(accountId: string, t: { userId: string; key: string }, m: Mutation): Promise<WriteOutcome> {
+    checkTarget(t.userId, t.key);
     const target: Target = { accountId, userId: t.userId, key: t.key };
     const out: MutationOutcome = await this.mutator.run(target, m);
     if (!out.ok) return out;

@@ -99,20 +99,24 @@ export async function importNdjson(chunks: AsyncIterable<Uint8Array>, deps: Impo
     if (inFlight.size >= deps.concurrency) await Promise.race(inFlight);
   };
 
+  let complete: boolean;
   try {
-    await readLines();
+    complete = await readLines();
   } catch (error) {
     // The body failed (too large, client gone): let the writes already started finish first.
     await Promise.allSettled(inFlight);
     throw error;
   }
-  if (!failure && !deps.signal?.aborted && pending.length) await submit(pending);
+  // A client gone before its body ended did not send an import: refused (and so not charged), whatever was written.
+  if (!complete) failure ??= { refusal: { code: 'invalid_request', message: 'the body was not received in full: the client closed the connection' }, line: counts.lines + 1 };
+  if (!failure && pending.length) await submit(pending);
   await Promise.all(inFlight);
   return failure ? { ok: false, ...failure, ...counts } : { ok: true, ...counts };
 
-  async function readLines(): Promise<void> {
+  /** Reads the body line by line; false when the client went away before its end. */
+  async function readLines(): Promise<boolean> {
     for await (const chunk of chunks) {
-      if (deps.signal?.aborted) break;
+      if (deps.signal?.aborted) return false;
       let data = pending.length ? Buffer.concat([pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       // "\n" never occurs inside a multi-byte UTF-8 sequence, so splitting bytes on it is safe.
       for (let nl = data.indexOf(10); nl !== -1 && !failure; nl = data.indexOf(10)) {
@@ -126,5 +130,6 @@ export async function importNdjson(chunks: AsyncIterable<Uint8Array>, deps: Impo
         break;
       }
     }
+    return true;
   }
 }

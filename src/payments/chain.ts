@@ -29,6 +29,32 @@ const upstream = (what: string, cause: unknown) => {
   return e;
 };
 
+/** What is wrong with a receipt as viem formatted it (a field the RPC left out comes back null or undefined), or null. */
+function receiptProblem(r: TransactionReceipt | null | undefined, hash: Hex): string | null {
+  if (!r || typeof r !== 'object') return 'no receipt object';
+  if (typeof r.transactionHash !== 'string' || r.transactionHash.toLowerCase() !== hash.toLowerCase()) return 'a receipt of another transaction hash';
+  if (r.status !== 'success' && r.status !== 'reverted') return 'a receipt without a status';
+  if (typeof r.blockNumber !== 'bigint' || r.blockNumber <= 0n) return 'a receipt without a block number';
+  if (!Array.isArray(r.logs)) return 'a receipt without logs';
+  for (const l of r.logs) {
+    // Each field a credit depends on: the emitter, the event itself, and the log index that keys the credit once.
+    if (!l || typeof l.address !== 'string' || !Array.isArray(l.topics) || typeof l.data !== 'string' || !Number.isSafeInteger(l.logIndex) || l.logIndex! < 0) {
+      return 'a receipt with a malformed log';
+    }
+  }
+  return null;
+}
+
+/**
+ * The receipt of `hash` when the RPC answered one that can be relied on; else a 502 (fail closed:
+ * a missing status must not read as "reverted", a missing log index must never key a credit).
+ */
+export function checkReceipt(receipt: TransactionReceipt, hash: Hex, what: string): TransactionReceipt {
+  const problem = receiptProblem(receipt, hash);
+  if (problem) throw upstream(`${what} (it answered ${problem})`, receipt);
+  return receipt;
+}
+
 export class ChainClient {
   readonly client: PublicClient;
   readonly network: string;
@@ -84,7 +110,7 @@ export class ChainClient {
       if (!(error instanceof TransactionReceiptNotFoundError)) throw upstream('reading the transaction receipt', error);
       return this.unminedOrUnknown(hash);
     }
-    if (receipt.transactionHash.toLowerCase() !== hash) throw upstream('reading the transaction receipt (hash mismatch)', receipt.transactionHash);
+    checkReceipt(receipt, hash, 'reading the transaction receipt');
     if (receipt.status !== 'success') return { kind: 'reverted' };
     return classifyTransfers(receipt, this.config.usdc, this.config.receiver);
   }

@@ -1,6 +1,7 @@
 // Builds the payment services from their config: one chain client shared by wallet linking, purchases and x402.
 import { getAddress } from 'viem';
 import { StartupError } from '../optional.js';
+import { createRedactor, type Redactor } from '../redact.js';
 import type { Store } from '../storage/contract.js';
 import { ChainClient } from './chain.js';
 import type { PaymentsConfig } from './config.js';
@@ -18,13 +19,16 @@ export interface Payments {
   x402: X402Service | undefined;
 }
 
-/** Loaded by createAipaygent once `payments` is configured and viem is installed (ready rejects otherwise). */
-export function createPayments(store: Store, config: PaymentsConfig): Payments {
+/**
+ * Loaded by createAipaygent once `payments` is configured and viem is installed (ready rejects otherwise).
+ * `redactor` scrubs what the chain, the relayer's node or the facilitator say before a client or a log reads it.
+ */
+export function createPayments(store: Store, config: PaymentsConfig, redactor: Redactor = createRedactor([])): Payments {
   checksumAddresses(config);
   const chain = new ChainClient(config);
   const wallets = new WalletService(store, chain, { chainId: config.chainId, challengeTtlMs: config.challengeTtlMs });
   const purchases = new PurchaseService(store, chain, wallets, config);
-  const settler = createSettler(chain, config);
+  const settler = createSettler(chain, config, redactor);
   // parsePayments guarantees a token name whenever x402 is on.
   const x402 = settler && config.tokenName ? new X402Service(store, chain, purchases, { ...config, tokenName: config.tokenName }, settler) : undefined;
   return { config, chain, wallets, purchases, x402 };

@@ -1,7 +1,7 @@
 // x402 payments end to end: verify, take the nonce once, settle, confirm the transfer on-chain, credit the account.
 import { parseAbi, parseEventLogs, type Hex } from 'viem';
 import type { Store } from '../storage/contract.js';
-import { classifyTransfers, type ChainClient } from './chain.js';
+import { checkReceipt, classifyTransfers, type ChainClient } from './chain.js';
 import type { PaymentsConfig } from './config.js';
 import type { PurchaseService } from './purchases.js';
 import { unitsToMicroUsd } from './units.js';
@@ -81,7 +81,10 @@ export class X402Service {
   /** Reads the settlement back from our own RPC: a facilitator's word is never enough. */
   private async confirmAndCredit(accountId: string, transaction: Hex, payer: string, nonce: Hex, value: bigint, now: number): Promise<X402PayResult> {
     const timeout = (this.config.x402?.maxTimeoutSeconds ?? 120) * 1000;
-    const receipt = await this.chain.rpc('waiting for the settlement', (c) => c.waitForTransactionReceipt({ hash: transaction, timeout, pollingInterval: 250 }));
+    const receipt = checkReceipt(
+      await this.chain.rpc('waiting for the settlement', (c) => c.waitForTransactionReceipt({ hash: transaction, timeout, pollingInterval: 250 })),
+      transaction, 'waiting for the settlement',
+    );
     if (receipt.status !== 'success') return this.failure('settlement_failed', `The settlement transaction ${transaction} reverted`, payer);
     // The token's AuthorizationUsed(payer, nonce) ties the transaction to this very authorization,
     // so an unrelated transfer (say, a replayed older one) is never taken for this payment.

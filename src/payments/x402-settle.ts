@@ -5,6 +5,7 @@ import {
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { AipaygentError } from '../errors.js';
+import type { Redactor } from '../redact.js';
 import type { ChainClient } from './chain.js';
 import type { PaymentsConfig, X402Config } from './config.js';
 import type { VerifiedPayment, X402Reject } from './x402.js';
@@ -40,7 +41,7 @@ function revertReason(error: unknown): string | undefined {
 export class RelayerSettler implements Settler {
   private readonly wallet: WalletClient;
 
-  constructor(private readonly chain: ChainClient, private readonly config: PaymentsConfig, key: Hex) {
+  constructor(private readonly chain: ChainClient, private readonly config: PaymentsConfig, key: Hex, private readonly redactor: Redactor) {
     this.wallet = createWalletClient({
       account: privateKeyToAccount(key),
       chain: chain.client.chain,
@@ -59,7 +60,7 @@ export class RelayerSettler implements Settler {
       }));
     } catch (error) {
       const reason = revertReason(error);
-      if (reason !== undefined) return { ok: false, reason: 'invalid_transaction_state', message: `The token refused the authorization: ${reason}`, submitted: false };
+      if (reason !== undefined) return { ok: false, reason: 'invalid_transaction_state', message: `The token refused the authorization: ${this.redactor.text(reason)}`, submitted: false };
       throw upstream('The chain RPC failed while simulating the payment; nothing was charged. Retry shortly.', error);
     }
     try {
@@ -73,7 +74,7 @@ export class RelayerSettler implements Settler {
 
 /** Calls `POST {facilitatorUrl}/settle` (x402 v2 facilitator API). Its answer is checked on-chain afterwards. */
 export class FacilitatorSettler implements Settler {
-  constructor(private readonly x402: X402Config & { facilitatorUrl: string }) {}
+  constructor(private readonly x402: X402Config & { facilitatorUrl: string }, private readonly redactor: Redactor) {}
 
   async settle(p: VerifiedPayment): Promise<SettleOutcome> {
     let res: Response;
@@ -91,15 +92,16 @@ export class FacilitatorSettler implements Settler {
     if (body?.success === true && typeof body.transaction === 'string' && /^0x[0-9a-fA-F]{64}$/.test(body.transaction)) {
       return { ok: true, transaction: body.transaction.toLowerCase() as Hex };
     }
-    const why = typeof body?.errorReason === 'string' ? body.errorReason.slice(0, 200) : `HTTP ${res.status}`;
+    // The facilitator's words reach the client: scrubbed whole first, so a cut cannot leave half a secret behind.
+    const why = typeof body?.errorReason === 'string' ? this.redactor.text(body.errorReason).slice(0, 200) : `HTTP ${res.status}`;
     return { ok: false, reason: 'settlement_failed', message: `The facilitator did not settle the payment (${why})`, submitted: true };
   }
 }
 
 /** The facilitator when one is configured, else the relayer key. */
-export function createSettler(chain: ChainClient, config: PaymentsConfig): Settler | undefined {
+export function createSettler(chain: ChainClient, config: PaymentsConfig, redactor: Redactor): Settler | undefined {
   const x = config.x402;
   if (!x) return undefined;
-  if (x.facilitatorUrl) return new FacilitatorSettler({ ...x, facilitatorUrl: x.facilitatorUrl });
-  return new RelayerSettler(chain, config, x.relayerKey!);
+  if (x.facilitatorUrl) return new FacilitatorSettler({ ...x, facilitatorUrl: x.facilitatorUrl }, redactor);
+  return new RelayerSettler(chain, config, x.relayerKey!, redactor);
 }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Keyv } from 'keyv';
+import { StoreRefusedValueError } from '../errors.js';
 import type { Millis, Store, StoreInfo } from './contract.js';
 import { SqlKv } from './sql-kv.js';
 import { PostgresMoney } from './sql-postgres-money.js';
@@ -9,6 +10,15 @@ import { compileForPostgres, type Params, type Row } from './sql-rows.js';
 import { schemaStatements, sqlNamespace, tableNames } from './sql-schema.js';
 import { SqlStoreBase } from './sql-store-base.js';
 import { startSweeper, type SqlStoreOptions } from './sql-sweeper.js';
+
+/**
+ * SQLSTATE class 22 (data exception: text the database cannot encode, a number out of range...) is
+ * about the value sent, not about the backend: a 400, never a 503 (see StoreRefusedValueError).
+ */
+function refusedValue(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.length === 5 && code.startsWith('22') ? new StoreRefusedValueError(error) : error;
+}
 
 /** Arbitrary class id of our migration advisory lock; the second key is the schema name's hash. */
 const MIGRATION_LOCK = 0x61706700;
@@ -31,14 +41,32 @@ export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store 
     super();
     this.namespace = sqlNamespace(opts.prefix);
     const t = tableNames('postgres', this.namespace);
+    // try/catch, not .catch(): nothing more is allocated on the usual path.
     this.kv = new SqlKv({
-      all: async (sql, params) => (await this.exec(sql, params)).rows,
-      run: async (sql, params) => (await this.exec(sql, params)).rowCount ?? 0,
+      all: async (sql, params) => {
+        try {
+          return (await this.exec(sql, params)).rows;
+        } catch (error) {
+          throw refusedValue(error);
+        }
+      },
+      run: async (sql, params) => {
+        try {
+          return (await this.exec(sql, params)).rowCount ?? 0;
+        } catch (error) {
+          throw refusedValue(error);
+        }
+      },
       dataModifyingCte: true,
     }, t);
     this.money = new PostgresMoney(async (sql) => {
+      let results: pg.QueryResult<Row> | pg.QueryResult<Row>[];
+      try {
+        results = (await this.pool.query(sql)) as unknown as pg.QueryResult<Row> | pg.QueryResult<Row>[];
+      } catch (error) {
+        throw refusedValue(error);
+      }
       // Several statements come back as one result per statement; the last one carries the answer.
-      const results = (await this.pool.query(sql)) as unknown as pg.QueryResult<Row> | pg.QueryResult<Row>[];
       return Array.isArray(results) ? results[results.length - 1]!.rows : results.rows;
     }, t);
   }

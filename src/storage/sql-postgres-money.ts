@@ -1,5 +1,6 @@
 // Money operations on Postgres: each one is a single round trip running lock, hold release and the operation in one transaction.
 import pg from 'pg';
+import { StoreRefusedValueError } from '../errors.js';
 import type { ChargeAuth, ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult } from './contract.js';
 import type { TableNames } from './sql-schema.js';
 import { bool, int, intOrNull, toEntry, type Row } from './sql-rows.js';
@@ -13,7 +14,15 @@ import { bool, int, intOrNull, toEntry, type Row } from './sql-rows.js';
  */
 export type MultiQuery = (sql: string) => Promise<Row[]>;
 
-const str = (s: string | null | undefined): string => (s === null || s === undefined ? 'NULL' : pg.escapeLiteral(s));
+/**
+ * A string literal. A NUL would end the query text early on the wire (the protocol's strings are
+ * NUL-terminated): refused here as the invalid data it is, never sent as a truncated statement.
+ */
+const str = (s: string | null | undefined): string => {
+  if (s === null || s === undefined) return 'NULL';
+  if (s.includes('\u0000')) throw new StoreRefusedValueError(new Error('a text value contains U+0000, which Postgres text cannot hold'));
+  return pg.escapeLiteral(s);
+};
 const num = (n: number): string => {
   if (!Number.isSafeInteger(n)) throw new TypeError(`money amounts and times must be safe integers, got ${n}`);
   return `(${n})`; // parenthesised: "x - -5" must never become the comment "x --5"

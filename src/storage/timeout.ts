@@ -1,7 +1,10 @@
 // Bounds every store call in time and turns backend faults into StoreUnavailableError (fail closed).
-import { StoreUnavailableError } from '../errors.js';
+import { StoreRefusedValueError, StoreUnavailableError } from '../errors.js';
 
-/** Rejects with StoreUnavailableError when `promise` fails or takes longer than `ms`. */
+/**
+ * Rejects with StoreUnavailableError when `promise` fails or takes longer than `ms`. A
+ * StoreRefusedValueError (the data is at fault, not the backend: a 400) passes through unchanged.
+ */
 export function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -14,7 +17,7 @@ export function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
     },
     (error: unknown) => {
       clearTimeout(timer);
-      throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
+      throw error instanceof StoreUnavailableError || error instanceof StoreRefusedValueError ? error : new StoreUnavailableError(error);
     },
   );
 }

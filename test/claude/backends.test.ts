@@ -4,7 +4,7 @@ import { estimatePromptTokens } from '../../src/claude/estimate.js';
 import { DEFAULT_PRICES } from '../../src/claude/default-prices.js';
 import { worstCaseCost } from '../../src/claude/prices.js';
 import { account, claudeSpend, OPERATOR_KEY, settled } from '../support/claude.js';
-import { answer, startFakeAnthropic } from '../support/fake-anthropic.js';
+import { answer, json, message, sse, startFakeAnthropic, streamFrames } from '../support/fake-anthropic.js';
 import { call, describeBackends } from '../support/mounts.js';
 
 const fake = await startFakeAnthropic();
@@ -37,5 +37,18 @@ await describeBackends('Claude billing', (m) => {
     expect(spent).toBe(3 * 180);
     const balance = await call(`${m().url}/credits/balance`, { key });
     expect(balance.body.balance_micro_usd).toBe(4 * HOLD - 1 - 3 * 180);
+  });
+
+  it('an upstream message id no store can keep (NUL, huge) is left out of the memo: the call is still billed and settled', async () => {
+    const { key } = await account(m(), 1_000_000);
+    const odd = { ...message(), id: 'msg_\u0000' + 'x'.repeat(10_000) };
+    fake.once((_req, res) => json(res, odd));
+    fake.once((_req, res) => sse(res, streamFrames(odd)));
+    const r = await call(`${m().url}/claude/message`, { key, body });
+    expect([r.status, r.headers.get('x-cost-micro-usd')]).toEqual([200, '180']);
+    expect((await call(`${m().url}/claude/message`, { key, body: { ...body, stream: true } })).text).toContain('aipaygent-cost-micro-usd=180');
+    const { spent, entries } = await settled(m(), key);
+    expect(spent).toBe(360);
+    expect(entries.filter((e) => e.kind === 'settle').map((e) => e.memo)).toEqual([expect.stringContaining('message=- '), expect.stringContaining('message=- ')]);
   });
 }, { freeCallsPerDay: 0, claude: { apiKey: OPERATOR_KEY, baseURL: fake.url, maxRetries: 0 } });

@@ -77,6 +77,12 @@ export function json(res: ServerResponse, body: unknown, status = 200, headers: 
   res.end(JSON.stringify(body));
 }
 
+/** Any body as is (a malformed answer: `null`, not JSON, SSE that breaks its framing...). */
+export function raw(res: ServerResponse, text: string, contentType = 'application/json', status = 200): void {
+  res.writeHead(status, { 'content-type': contentType, 'request-id': `req_fake${++seq}` });
+  res.end(text);
+}
+
 /** Anthropic's error envelope. */
 export function error(res: ServerResponse, status: number, type: string, message: string, headers: Record<string, string> = {}): void {
   json(res, { type: 'error', error: { type, message }, request_id: `req_fake${seq}` }, status, headers);

@@ -9,6 +9,7 @@ import { CreditsDuplicate, CreditsGranted, KeyCreated, KeyList, KeyRevoked, ok }
 import { iso } from '../../time.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
+import { storable } from '../fields.js';
 import { entryJson } from './credits.js';
 
 export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService }): Route[] {
@@ -19,7 +20,7 @@ export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService }): 
       body: z
         .object({
           account_id: z.string().refine(isAccountId, { error: 'account_id is not an account id (acct_…)' }).optional(),
-          label: z.string().max(200, { error: 'label must be at most 200 characters' }).optional(),
+          label: storable('label', z.string().max(200, { error: 'label must be at most 200 characters' })).optional(),
         })
         .optional(),
       responses: { 201: ok('Created; `api_key` is shown only here', KeyCreated) },
@@ -68,8 +69,8 @@ export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService }): 
           .int({ error: 'amount_micro_usd must be an integer number of micro-USD (1 USD = 1000000)' })
           .min(1, { error: 'amount_micro_usd must be positive' })
           .max(MAX_GRANT_MICRO_USD, { error: `amount_micro_usd must be at most ${MAX_GRANT_MICRO_USD}` }),
-        reason: z.string({ error: 'reason is required' }).min(1, { error: 'reason must not be empty' }).max(500, { error: 'reason must be at most 500 characters' }),
-        reference: z.string().min(1).max(200, { error: 'reference must be at most 200 characters' }).optional(),
+        reason: storable('reason', z.string({ error: 'reason is required' }).min(1, { error: 'reason must not be empty' }).max(500, { error: 'reason must be at most 500 characters' })),
+        reference: storable('reference', z.string().min(1).max(200, { error: 'reference must be at most 200 characters' })).optional(),
       }),
       responses: { 201: ok('Granted', CreditsGranted), 200: ok('Already granted with this reference: nothing added', CreditsDuplicate) },
       errors: ['not_found'],

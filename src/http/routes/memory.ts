@@ -4,7 +4,8 @@ import { AipaygentError, invalid } from '../../errors.js';
 import type { MemoryService } from '../../memory/memory-service.js';
 import { preconditionHolds } from '../../memory/preconditions.js';
 import { iso } from '../../time.js';
-import { queryInt } from '../fields.js';
+import { textProblem } from '../../text.js';
+import { queryInt, storable } from '../fields.js';
 import { MemoryDeleted, MemoryList, MemoryRetrieved, MemoryStored, ok, UserErased } from '../openapi-schemas.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
@@ -25,7 +26,8 @@ const encodeCursor = (key: string) => Buffer.from(JSON.stringify({ after: key })
 function decodeCursor(cursor: string): string {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof parsed.after === 'string') return parsed.after;
+    // The key it carries reaches the store: the same text rule as any input (a forged cursor is a 400).
+    if (typeof parsed.after === 'string' && textProblem(parsed.after) === null) return parsed.after;
   } catch {
     // fall through to the 400 below
   }
@@ -98,8 +100,8 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
       summary: "List a user's keys (no values), by prefix, with a cursor.",
       query: z.object({
         user_id: userId,
-        prefix: z.string().max(deps.maxKeyBytes, { error: `prefix must be at most ${deps.maxKeyBytes} characters` }).optional(),
-        cursor: z.string().max(4096).optional(),
+        prefix: storable('prefix', z.string().max(deps.maxKeyBytes, { error: `prefix must be at most ${deps.maxKeyBytes} characters` })).optional(),
+        cursor: storable('cursor', z.string().max(4096)).optional(),
         limit: queryInt('limit', 1, 1000).optional(),
       }),
       responses: { 200: ok('One page of keys, in key order', MemoryList) },
