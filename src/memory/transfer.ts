@@ -74,29 +74,46 @@ export interface ImportDeps {
 
 const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== null && 'code' in x && 'message' in x;
 
+/** Continuous work an import does before it lets the event loop turn (a store answering in microtasks never would). */
+const IMPORT_SLICE_MS = 10;
+
 /**
  * Reads NDJSON chunks and writes each line, a bounded number at a time. Stops at the first bad
  * line: the lines before it stay imported (an import overwrites, so sending it again is safe).
+ * Linear in the body however it is cut into chunks, and never holds the event loop for long.
  */
 export async function importNdjson(chunks: AsyncIterable<Uint8Array>, deps: ImportDeps): Promise<ImportOutcome> {
   const counts: ImportCounts = { lines: 0, imported: 0, skipped: 0, expired: 0 };
   const inFlight = new Set<Promise<void>>();
   let failure: { refusal: Refusal; line: number } | undefined;
-  let pending: Buffer = Buffer.alloc(0);
+  // The start of the line being read: its pieces are joined once, when its end arrives (joining at
+  // every chunk would copy a line dribbled in small chunks once per chunk: quadratic).
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let turn = performance.now();
 
+  const tooLong = (no: number) => ({ refusal: { code: 'payload_too_large' as const, message: `line ${no} is longer than ${deps.maxLineBytes} bytes` }, line: no });
   const handle = async (line: string, no: number) => {
     const record = deps.parse(line);
     const result = isRefusal(record) ? record : await deps.write(record);
     if (isRefusal(result)) failure ??= { refusal: { ...result, message: `line ${no}: ${result.message}` }, line: no };
     else counts[result]++;
   };
-  const submit = async (bytes: Buffer) => {
+  const submit = async (tail: Buffer) => {
+    const bytes = pending.length ? Buffer.concat([...pending, tail], pendingBytes + tail.length) : tail;
+    pending = [];
+    pendingBytes = 0;
+    if (bytes.length > deps.maxLineBytes) return void (failure ??= tooLong(counts.lines + 1));
     const line = bytes.toString('utf8').trim();
     if (!line) return;
     const no = ++counts.lines;
     const task = handle(line, no).finally(() => inFlight.delete(task));
     inFlight.add(task);
     if (inFlight.size >= deps.concurrency) await Promise.race(inFlight);
+    if (performance.now() - turn >= IMPORT_SLICE_MS) {
+      await setImmediate();
+      turn = performance.now();
+    }
   };
 
   try {
@@ -106,23 +123,27 @@ export async function importNdjson(chunks: AsyncIterable<Uint8Array>, deps: Impo
     await Promise.allSettled(inFlight);
     throw error;
   }
-  if (!failure && !deps.signal?.aborted && pending.length) await submit(pending);
+  if (!failure && !deps.signal?.aborted && pending.length) await submit(Buffer.alloc(0));
   await Promise.all(inFlight);
   return failure ? { ok: false, ...failure, ...counts } : { ok: true, ...counts };
 
   async function readLines(): Promise<void> {
     for await (const chunk of chunks) {
       if (deps.signal?.aborted) break;
-      let data = pending.length ? Buffer.concat([pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      let data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       // "\n" never occurs inside a multi-byte UTF-8 sequence, so splitting bytes on it is safe.
       for (let nl = data.indexOf(10); nl !== -1 && !failure; nl = data.indexOf(10)) {
         await submit(data.subarray(0, nl));
         data = data.subarray(nl + 1);
       }
-      pending = Buffer.from(data);
       if (failure) break;
-      if (pending.length > deps.maxLineBytes) {
-        failure = { refusal: { code: 'payload_too_large', message: `line ${counts.lines + 1} is longer than ${deps.maxLineBytes} bytes` }, line: counts.lines + 1 };
+      if (data.length) {
+        // A copy: the rest of a large chunk must not keep the whole chunk alive.
+        pending.push(Buffer.from(data));
+        pendingBytes += data.length;
+      }
+      if (pendingBytes > deps.maxLineBytes) {
+        failure = tooLong(counts.lines + 1);
         break;
       }
     }

@@ -1,7 +1,8 @@
 // Export and import as NDJSON on every mount: a lossless round trip, streamed, with precise refusals.
 import { Keyv } from 'keyv';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryService } from '../../src/memory/memory-service.js';
+import { importNdjson, type ImportDeps } from '../../src/memory/transfer.js';
 import { KeyvStore } from '../../src/storage/keyv-store.js';
 import { faultyStore, newFaults } from '../support/faulty-store.js';
 import { describeMounts } from '../support/mounts.js';
@@ -107,5 +108,39 @@ describe('export streams page by page', () => {
     clearInterval(ticker);
     expect(rest).toBe(600);
     expect(turns).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('import reads its body in time linear in it, and shares the event loop', () => {
+  const deps = (write: ImportDeps['write']): ImportDeps => ({ maxLineBytes: 1 << 20, concurrency: 4, parse: (line) => ({ key: 'k', text: line }), write });
+
+  it('joins the pieces of a line dribbled in small chunks once, not again at every chunk (quadratic)', async () => {
+    const line = Buffer.from(`${JSON.stringify({ key: 'k', data: 'x'.repeat(100_000) })}\n`);
+    async function* dribble() {
+      for (let i = 0; i < line.length; i += 100) yield line.subarray(i, i + 100);
+    }
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      expect(await importNdjson(dribble(), deps(async () => 'imported'))).toMatchObject({ ok: true, imported: 1 });
+      const copied = concat.mock.calls.reduce((n, [list]) => n + list.reduce((m, b) => m + b.length, 0), 0);
+      expect(copied).toBeLessThanOrEqual(2 * line.length);
+    } finally {
+      concat.mockRestore();
+    }
+  });
+
+  it('lets the event loop turn while a store answering in microtasks takes one large chunk of lines', async () => {
+    const body = Buffer.from(Array.from({ length: 200 }, (_, i) => JSON.stringify({ key: `k${i}` })).join('\n'));
+    const busy = () => {
+      for (const until = performance.now() + 1; performance.now() < until; );
+    };
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const out = await importNdjson((async function* () {
+      yield body;
+    })(), deps(async () => (busy(), 'imported')));
+    clearInterval(ticker);
+    expect(out).toMatchObject({ ok: true, imported: 200 });
+    expect(turns).toBeGreaterThanOrEqual(5);
   });
 });
