@@ -76,7 +76,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   // Services see a late-bound store so that routes and `api` exist synchronously.
   const lazyStore = deferredStore(ready, () => store);
   const keys = new KeyService(lazyStore);
-  const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, ...config.memory }, config.logger);
+  const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, maxDepth: config.limits.maxDepth, ...config.memory }, config.logger);
   const payments = config.payments && createPayments(lazyStore, config.payments);
   // Every 402 then carries the chain, token and receiver in `payment.buy`.
   const meter = new Meter(lazyStore, config.freeCallsPerDay, payments && (() => buyInstructions(payments.config)));

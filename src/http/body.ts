@@ -1,5 +1,6 @@
-// Reads and parses a JSON request body within the configured limits (size, depth).
+// Reads and parses a JSON request body within the configured limits (size, depth, finite numbers).
 import { AipaygentError, invalid } from '../errors.js';
+import { jsonProblem, jsonProblemMessage } from '../json-limits.js';
 import type { BodySource } from './types.js';
 
 export interface BodyLimits {
@@ -7,20 +8,10 @@ export interface BodyLimits {
   maxDepth: number;
 }
 
-/** Depth of nested arrays/objects; iterative so hostile input cannot overflow the stack. */
-export function jsonDepth(value: unknown, stopAt: number): number {
-  let max = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (d > max) max = d;
-    if (max > stopAt) return max;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
-    }
-  }
-  return max;
+/** Refuses (400) a body nested deeper than the limit or holding a number that is not finite. */
+function checkBody(value: unknown, limits: BodyLimits): void {
+  const problem = jsonProblem(value, limits.maxDepth);
+  if (problem) throw invalid(jsonProblemMessage('JSON body', problem, limits.maxDepth));
 }
 
 /** Parses JSON text; malformed input is a 400 naming the problem, never a crash. */
@@ -31,9 +22,7 @@ export function parseJsonText(text: string, limits: BodyLimits): unknown {
   } catch (error) {
     throw invalid(`Malformed JSON body: ${(error as Error).message}`);
   }
-  if (jsonDepth(value, limits.maxDepth) > limits.maxDepth) {
-    throw invalid(`JSON body is nested deeper than ${limits.maxDepth} levels`);
-  }
+  checkBody(value, limits);
   return value;
 }
 
@@ -41,9 +30,8 @@ export function parseJsonText(text: string, limits: BodyLimits): unknown {
 export async function readJsonBody(body: BodySource, limits: BodyLimits): Promise<unknown> {
   if (body.kind === 'none') return undefined;
   if (body.kind === 'parsed') {
-    if (jsonDepth(body.value, limits.maxDepth) > limits.maxDepth) {
-      throw invalid(`JSON body is nested deeper than ${limits.maxDepth} levels`);
-    }
+    // A host parser (express.json()) read 1e400 as Infinity too: the same checks apply.
+    checkBody(body.value, limits);
     return body.value;
   }
   const bytes = await body.read(limits.maxBodyBytes);

@@ -38,10 +38,11 @@ describeMounts('memory export and import', () => ({ freeCallsPerDay: 1_000_000, 
   it('skip_existing keeps what is there; expired lines are counted, not written', async () => {
     const c = client(m(), await newKey(m()));
     await c.store({ user_id: 'u', key: 'a', data: 'mine' });
+    const in100Days = new Date(Date.now() + 100 * 86_400_000).toISOString().slice(0, 19) + 'Z';
     const body = [
       JSON.stringify({ key: 'a', data: 'theirs' }),
       JSON.stringify({ key: 'b', data: 2, expires_at: '2001-01-01T00:00:00Z' }),
-      JSON.stringify({ key: 'c', data: 3, expires_at: null }),
+      JSON.stringify({ key: 'c', data: 3, expires_at: in100Days }),
       '',
       JSON.stringify({ key: 'd', data: 4, ttl_days: 1 }),
     ].join('\r\n');
@@ -49,7 +50,7 @@ describeMounts('memory export and import', () => ({ freeCallsPerDay: 1_000_000, 
     expect(r.body).toMatchObject({ lines: 4, imported: 2, skipped: 1, expired: 1 });
     expect((await c.retrieve('u', 'a')).body.data).toBe('mine');
     expect((await c.retrieve('u', 'b')).status).toBe(404);
-    expect((await c.retrieve('u', 'c')).body.expires_at).toBeNull();
+    expect((await c.retrieve('u', 'c')).body.expires_at).toBe(in100Days);
     expect((await c.history('u', 'd')).body.versions[0].operation).toBe('import');
   });
 
