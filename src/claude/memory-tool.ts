@@ -2,6 +2,7 @@
 // Results read like Anthropic's reference implementation (the model is trained on them); every
 // model mistake is an `is_error` result, never an HTTP error. Store faults throw (fail closed).
 import type { Refusal } from '../memory/draft.js';
+import { TimeSlice } from '../time-slice.js';
 import { MemoryFiles, type Owner, type TextEdit } from './memory-files.js';
 import { MEMORY_ROOT, parseMemoryPath, pathOfKey, type MemoryPath } from './memory-paths.js';
 
@@ -183,7 +184,11 @@ export class MemoryTool {
     if (!p.slash && (await this.files.delete(o, p.key, now))) return ok(`Successfully deleted ${p.path}`);
     const { entries, more } = await this.files.list(o, p.dir, this.maxListedFiles, now);
     if (entries.length === 0) return fail(`The path ${p.path} does not exist`);
-    for (const e of entries) await this.files.delete(o, e.key, now);
+    const slice = new TimeSlice();
+    for (const e of entries) {
+      await this.files.delete(o, e.key, now);
+      await slice.pass();
+    }
     return ok(more ? `Deleted the first ${entries.length} files of ${p.path}; more remain: delete it again` : `Successfully deleted ${p.path}`);
   }
 
@@ -201,9 +206,11 @@ export class MemoryTool {
     const { entries, more } = await this.files.list(o, from.dir, this.maxListedFiles, now);
     if (entries.length === 0) return fail(`The path ${from.path} does not exist`);
     const problems: string[] = [];
+    const slice = new TimeSlice();
     for (const e of entries) {
       const r = await this.files.move(o, e.key, to.dir + e.key.slice(from.dir.length), now);
       if (r !== 'moved') problems.push(`${pathOfKey(e.key)}: ${this.moved(r, from, to).content}`);
+      await slice.pass();
     }
     if (problems.length) return fail(`Renamed ${from.path} to ${to.path} except:\n${problems.join('\n')}`);
     return ok(more ? `Moved the first ${entries.length} files of ${from.path} to ${to.path}; more remain: rename it again` : `Successfully renamed ${from.path} to ${to.path}`);

@@ -1,6 +1,7 @@
 // Export (NDJSON, streamed page by page) and import (NDJSON read line by line) of one user's memories.
 import { setImmediate } from 'node:timers/promises';
 import type { Store } from '../storage/contract.js';
+import { TimeSlice } from '../time-slice.js';
 import { iso } from '../time.js';
 import { decodeJson } from './codec.js';
 import type { Refusal } from './draft.js';
@@ -74,9 +75,6 @@ export interface ImportDeps {
 
 const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== null && 'code' in x && 'message' in x;
 
-/** Continuous work an import does before it lets the event loop turn (a store answering in microtasks never would). */
-const IMPORT_SLICE_MS = 10;
-
 /**
  * Reads NDJSON chunks and writes each line, a bounded number at a time. Stops at the first bad
  * line: the lines before it stay imported (an import overwrites, so sending it again is safe).
@@ -90,7 +88,7 @@ export async function importNdjson(chunks: AsyncIterable<Uint8Array>, deps: Impo
   // every chunk would copy a line dribbled in small chunks once per chunk: quadratic).
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  let turn = performance.now();
+  const slice = new TimeSlice();
 
   const tooLong = (no: number) => ({ refusal: { code: 'payload_too_large' as const, message: `line ${no} is longer than ${deps.maxLineBytes} bytes` }, line: no });
   const handle = async (line: string, no: number) => {
@@ -110,10 +108,7 @@ export async function importNdjson(chunks: AsyncIterable<Uint8Array>, deps: Impo
     const task = handle(line, no).finally(() => inFlight.delete(task));
     inFlight.add(task);
     if (inFlight.size >= deps.concurrency) await Promise.race(inFlight);
-    if (performance.now() - turn >= IMPORT_SLICE_MS) {
-      await setImmediate();
-      turn = performance.now();
-    }
+    await slice.pass();
   };
 
   try {

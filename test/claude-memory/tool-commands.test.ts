@@ -149,6 +149,21 @@ describe('memory tool commands', () => {
     expect((await run({ command: 'insert', path: '/memories/f.md', insert_line: '1', insert_text: 'x' })).isError).toBe(true);
   });
 
+  it('renaming or deleting a directory of many files lets the event loop turn (this store answers in microtasks)', async () => {
+    for (let i = 0; i < 150; i++) await memory.put(owner.accountId, { userId: owner.userId, key: `dir/f${i}`, data: 'x' }, Date.now());
+    const turnsDuring = async (input: Record<string, unknown>) => {
+      let turns = 0;
+      const ticker = setInterval(() => turns++, 0);
+      const out = await run(input);
+      clearInterval(ticker);
+      expect(out.isError).toBe(false);
+      return turns;
+    };
+    expect(await turnsDuring({ command: 'rename', old_path: '/memories/dir', new_path: '/memories/moved' })).toBeGreaterThanOrEqual(3);
+    expect(await turnsDuring({ command: 'delete', path: '/memories/moved' })).toBeGreaterThanOrEqual(2);
+    expect((await memory.list(owner.accountId, owner.userId, { limit: 10 }, Date.now())).length).toBe(0);
+  });
+
   it('delete removes a file, or a whole directory, never the root', async () => {
     for (const p of ['a/1', 'a/2', 'a/b/3', 'ab']) await run({ command: 'create', path: `/memories/${p}`, file_text: p });
     expect(await run({ command: 'delete', path: '/memories/a/1' })).toEqual({ isError: false, content: 'Successfully deleted /memories/a/1' });
