@@ -1,4 +1,5 @@
 // Reads and parses a JSON request body within the configured limits (size, depth, finite numbers).
+import { isUtf8 } from 'node:buffer';
 import { AipaygentError, invalid } from '../errors.js';
 import { jsonProblem, jsonProblemMessage } from '../json-limits.js';
 import type { BodySource } from './types.js';
@@ -7,6 +8,8 @@ export interface BodyLimits {
   maxBodyBytes: number;
   maxDepth: number;
 }
+
+const NOT_UTF8 = 'JSON body is not valid UTF-8 (JSON text must be UTF-8, RFC 8259)';
 
 /** Refuses (400) a body nested deeper than the limit or holding a number that is not finite. */
 function checkBody(value: unknown, limits: BodyLimits): void {
@@ -36,6 +39,8 @@ export async function readJsonBody(body: BodySource, limits: BodyLimits): Promis
   }
   const bytes = await body.read(limits.maxBodyBytes);
   if (bytes.byteLength === 0) return undefined;
+  // Decoding would turn each invalid sequence into U+FFFD: the text stored would not be the one sent.
+  if (!isUtf8(bytes)) throw invalid(NOT_UTF8);
   return parseJsonText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), limits);
 }
 

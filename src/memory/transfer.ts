@@ -1,4 +1,5 @@
 // Export (NDJSON, streamed page by page) and import (NDJSON read line by line) of one user's memories.
+import { isUtf8 } from 'node:buffer';
 import { setImmediate } from 'node:timers/promises';
 import type { Store } from '../storage/contract.js';
 import { TimeSlice } from '../time-slice.js';
@@ -102,6 +103,8 @@ export async function importNdjson(chunks: AsyncIterable<Uint8Array>, deps: Impo
     pending = [];
     pendingBytes = 0;
     if (bytes.length > deps.maxLineBytes) return void (failure ??= tooLong(counts.lines + 1));
+    // Decoding would turn each invalid sequence into U+FFFD: the value stored would not be the one sent.
+    if (!isUtf8(bytes)) return void (failure ??= { refusal: { code: 'invalid_request', message: `line ${counts.lines + 1}: not valid UTF-8` }, line: counts.lines + 1 });
     const line = bytes.toString('utf8').trim();
     if (!line) return;
     const no = ++counts.lines;

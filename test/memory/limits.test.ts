@@ -37,6 +37,23 @@ describeMounts('input limits of the memory writes', () => ({ freeCallsPerDay: 1_
     expect((await c.retrieve('u', 'k')).status).toBe(404);
   });
 
+  it('bytes that are not UTF-8 are a 400, not silently decoded to U+FFFD (when aipaygent reads the body; a host parser decides for itself)', async () => {
+    const key = await newKey(m());
+    const c = client(m(), key);
+    const send = (path: string, type: string, bytes: Buffer) =>
+      fetch(`${m().url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': type }, body: bytes }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const latin1 = Buffer.concat([Buffer.from('{"user_id":"u","key":"k","data":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    if (!m().parsed) {
+      const r = await send('/memory/store', 'application/json', latin1);
+      expect([r.status, r.body.error.message]).toEqual([400, 'JSON body is not valid UTF-8 (JSON text must be UTF-8, RFC 8259)']);
+      expect((await c.retrieve('u', 'k')).status).toBe(404);
+    }
+    const line = Buffer.concat([Buffer.from('{"key":"ok","data":1}\n{"key":"k","data":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const imported = await send('/memory/import?user_id=u', 'application/x-ndjson', line);
+    expect([imported.status, imported.body.line, imported.body.error.message]).toEqual([400, 2, 'line 2: not valid UTF-8']);
+    expect((await c.retrieve('u', 'k')).status).toBe(404);
+  });
+
   it('an append path is bounded by the body depth limit, and an append never leaves data deeper than a store accepts', async () => {
     const c = client(m(), await newKey(m()));
     const path = (n: number) => '/a'.repeat(n);
