@@ -41,7 +41,7 @@ describeMounts('input limits of the memory writes', () => ({ freeCallsPerDay: 1_
     const key = await newKey(m());
     const c = client(m(), key);
     const send = (path: string, type: string, bytes: Buffer) =>
-      fetch(`${m().url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': type }, body: bytes }).then(async (r) => ({ status: r.status, body: await r.json() }));
+      fetch(`${m().url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': type }, body: bytes }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
     const latin1 = Buffer.concat([Buffer.from('{"user_id":"u","key":"k","data":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
     if (!m().parsed) {
       const r = await send('/memory/store', 'application/json', latin1);
