@@ -30,7 +30,7 @@ class Failure {
   ) {}
 }
 
-/** What `copy` operations may still copy, in bytes of JSON (each copy doubles what the next can copy: unbounded, 40 of them fill any memory). */
+/** What `copy` operations may still copy, in bytes of JSON. Unbounded, copying the document into itself doubles it each time: 40 copies fill any memory. */
 interface CopyBudget {
   limit: number;
   left: number;
