@@ -59,7 +59,11 @@ export interface AipaygentOptions {
     maxBodyBytes?: number;
     /** Largest memory `data`, in bytes of its JSON text. @default 262144 */
     maxValueBytes?: number;
-    /** Deepest nesting of a JSON body. @default 64 */
+    /**
+     * Deepest nesting of a JSON body (a memory's `data`, one level inside, nests at most one less).
+     * At most 1000: JSON.stringify recurses, and a few thousand levels overflow its stack.
+     * @default 64
+     */
     maxDepth?: number;
     /** Longest `user_id` and `key`, in UTF-8 bytes. @default 256 */
     maxKeyBytes?: number;
@@ -203,7 +207,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     limits: {
       maxBodyBytes: num('limits.maxBodyBytes', limits.maxBodyBytes, 1024 * 1024, 1024, 1024 ** 3),
       maxValueBytes: num('limits.maxValueBytes', limits.maxValueBytes, 256 * 1024, 1, 1024 ** 3),
-      maxDepth: num('limits.maxDepth', limits.maxDepth, 64, 1, 10_000),
+      maxDepth: num('limits.maxDepth', limits.maxDepth, 64, 1, 1000),
       maxKeyBytes: num('limits.maxKeyBytes', limits.maxKeyBytes, 256, 1, 4096),
     },
     memory: {

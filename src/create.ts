@@ -120,7 +120,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   // Services see a late-bound store so that routes and `api` exist synchronously.
   const lazyStore = deferredStore(ready, () => store);
   const keys = new KeyService(lazyStore);
-  const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, ...config.memory }, logger);
+  const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, maxDepth: config.limits.maxDepth, ...config.memory }, logger);
   const paymentsConfig = config.payments;
   // Every 402 names the ways to pay this server has: USDC purchases (with the chain details), x402, the operator.
   const meter = new Meter(lazyStore, config.freeCallsPerDay, { buy: paymentsConfig && (() => buyInstructions(paymentsConfig)), contact: config.operatorContact });

@@ -4,6 +4,7 @@
 // (the same compare-and-set loop and version history, over the same store): edits are re-applied to
 // the fresh value on every conflict, so two conversations editing one file never lose an edit.
 import type { Logger } from '../http/respond.js';
+import { jsonProblem, jsonProblemMessage } from '../json-limits.js';
 import type { Draft, Refusal } from '../memory/draft.js';
 import { refuse } from '../memory/draft.js';
 import { History } from '../memory/history.js';
@@ -31,18 +32,47 @@ export interface Owner {
   userId: string;
 }
 
-/** The text of a JSON value as a file shows it. */
-export function textOf(value: unknown): FileText {
-  return typeof value === 'string' ? { text: value, isString: true } : { text: JSON.stringify(value, null, 2), isString: false };
+/**
+ * Length of `JSON.stringify(value, null, 2)` from the compact JSON text of the value, without
+ * building it: each element of a non-empty container adds a newline and its indentation, each
+ * member a space after the colon.
+ */
+export function prettyLength(compact: string): number {
+  let extra = 0;
+  let depth = 0;
+  for (let i = 0; i < compact.length; i++) {
+    const c = compact.charCodeAt(i);
+    if (c === 34) {
+      // A string: skip to its closing quote, escapes included.
+      for (i++; i < compact.length && compact.charCodeAt(i) !== 34; i++) if (compact.charCodeAt(i) === 92) i++;
+    } else if (c === 91 || c === 123) {
+      const next = compact.charCodeAt(i + 1);
+      if (next === 93 || next === 125) i++; // "[]" and "{}" stay as they are
+      else extra += 1 + 2 * ++depth;
+    } else if (c === 93 || c === 125) extra += 1 + 2 * --depth;
+    else if (c === 44) extra += 1 + 2 * depth;
+    else if (c === 58) extra += 1;
+  }
+  return compact.length + extra;
+}
+
+/**
+ * The text of a JSON value as a file shows it. Other JSON than a string is pretty-printed, unless
+ * that text would exceed `maxChars`: indentation grows with depth, so a deep value of a few KB
+ * pretty-prints to MBs (then the compact JSON text, already at hand, is shown).
+ */
+export function textOf(value: unknown, compact: string, maxChars: number): FileText {
+  if (typeof value === 'string') return { text: value, isString: true };
+  return { text: prettyLength(compact) <= maxChars ? JSON.stringify(value, null, 2) : compact, isString: false };
 }
 
 /** A mutation applying `edit` to the file's text, on whatever value the current attempt reads. */
-function textMutation(edit: (text: string) => TextEdit, done: { note: string }): Mutation {
+function textMutation(edit: (text: string) => TextEdit, done: { note: string }, maxChars: number): Mutation {
   return {
     op: 'memory_tool',
     apply(draft: Draft) {
       if (!draft.exists) return refuse('not_found', 'The file no longer exists');
-      const current = textOf(draft.getValue());
+      const current = textOf(draft.getValue(), draft.currentText()!, maxChars);
       const r = edit(current.text);
       if (!r.ok) return refuse('conflict', r.message);
       let next: unknown = r.text;
@@ -52,6 +82,9 @@ function textMutation(edit: (text: string) => TextEdit, done: { note: string }):
         } catch {
           return refuse('invalid_request', 'This memory holds JSON (it was stored through the memory API), and the edit would leave invalid JSON');
         }
+        // Depth is the Mutator's check (for every write); a number such as 1e400 would be stored as null.
+        const problem = jsonProblem(next, Infinity);
+        if (problem) return refuse('invalid_request', jsonProblemMessage('This memory holds JSON, and the edit', problem, Infinity));
       }
       draft.setValue(next);
       done.note = r.note;
@@ -70,7 +103,7 @@ export class MemoryFiles {
   ) {
     const { limits } = memory;
     this.mutator = new Mutator(store, new History(store, limits.historyVersions, logger), {
-      maxValueBytes: limits.maxValueBytes, compressAboveBytes: limits.compressAboveBytes, defaultTtlMs: memory.ttlOf(undefined),
+      maxValueBytes: limits.maxValueBytes, maxDepth: memory.maxDataDepth, compressAboveBytes: limits.compressAboveBytes, defaultTtlMs: memory.ttlOf(undefined),
     });
   }
 
@@ -78,7 +111,7 @@ export class MemoryFiles {
   async read(o: Owner, key: string, now: number): Promise<(FileText & { meta: MemoryMeta; json: string }) | null> {
     const found = await this.memory.get(o.accountId, o.userId, key, now);
     if (!found) return null;
-    return { ...textOf(JSON.parse(found.json)), meta: found.meta, json: found.json };
+    return { ...textOf(JSON.parse(found.json), found.json, this.memory.limits.maxValueBytes), meta: found.meta, json: found.json };
   }
 
   /** Up to `limit` memories whose keys start with `prefix`, in key order; `more` when others follow. */
@@ -109,7 +142,7 @@ export class MemoryFiles {
   /** Edits a file's text by compare-and-set: `edit` runs again on the fresh text after a conflict. */
   async edit(o: Owner, key: string, edit: (text: string) => TextEdit): Promise<EditOutcome> {
     const done = { note: '' };
-    const out = await this.mutator.run({ accountId: o.accountId, userId: o.userId, key }, textMutation(edit, done));
+    const out = await this.mutator.run({ accountId: o.accountId, userId: o.userId, key }, textMutation(edit, done, this.memory.limits.maxValueBytes));
     if (!out.ok) return out;
     if (!out.meta) return { ok: false, refusal: refuse('not_found', 'The file no longer exists') };
     return { ok: true, note: done.note };

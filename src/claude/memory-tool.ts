@@ -2,6 +2,7 @@
 // Results read like Anthropic's reference implementation (the model is trained on them); every
 // model mistake is an `is_error` result, never an HTTP error. Store faults throw (fail closed).
 import type { Refusal } from '../memory/draft.js';
+import { TimeSlice } from '../time-slice.js';
 import { MemoryFiles, type Owner, type TextEdit } from './memory-files.js';
 import { MEMORY_ROOT, parseMemoryPath, pathOfKey, type MemoryPath } from './memory-paths.js';
 
@@ -28,11 +29,31 @@ export function formatSize(bytes: number): string {
   return (size % 1 === 0 ? String(size) : size.toFixed(1)) + ['B', 'K', 'M', 'G'][i]!;
 }
 
-/** Line numbers (1-based) where each occurrence of `needle` starts. */
-function occurrences(text: string, needle: string): number[] {
+/**
+ * Occurrences an ambiguous str_replace lists. The search stops after one more, so a needle found on
+ * every line of a large file costs one pass over it, not one pass per occurrence.
+ */
+export const MAX_LISTED_OCCURRENCES = 50;
+
+/**
+ * Where `needle` occurs (overlapping occurrences count): the index of the first (-1: none), the
+ * 1-based lines of the first MAX_LISTED_OCCURRENCES, and whether more follow. Linear in the text:
+ * lines are counted forward from the previous occurrence, never from the start again.
+ */
+function occurrences(text: string, needle: string): { first: number; lines: number[]; more: boolean } {
   const lines: number[] = [];
-  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + 1)) lines.push(text.slice(0, at).split('\n').length);
-  return lines;
+  let line = 1;
+  let newline = text.indexOf('\n');
+  const first = text.indexOf(needle);
+  for (let at = first; at !== -1; at = text.indexOf(needle, at + 1)) {
+    if (lines.length === MAX_LISTED_OCCURRENCES) return { first, lines, more: true };
+    while (newline !== -1 && newline < at) {
+      line++;
+      newline = text.indexOf('\n', newline + 1);
+    }
+    lines.push(line);
+  }
+  return { first, lines, more: false };
 }
 
 function refusalText(r: Refusal, path: string): string {
@@ -122,14 +143,18 @@ export class MemoryTool {
     if (newStr !== undefined && typeof newStr !== 'string') return Promise.resolve(fail('str_replace: "new_str" must be a string'));
     const replacement = (newStr as string | undefined) ?? '';
     return this.editFile(o, p, now, (text) => {
-      const at = occurrences(text, oldStr);
-      if (at.length === 0) return { ok: false, message: `No replacement was performed, old_str \`${oldStr}\` did not appear verbatim in ${p.path}.` };
-      if (at.length > 1) return { ok: false, message: `No replacement was performed. Multiple occurrences of old_str \`${oldStr}\` in lines: ${at.join(', ')}. Please ensure it is unique` };
-      const index = text.indexOf(oldStr);
+      const found = occurrences(text, oldStr);
+      if (found.first === -1) return { ok: false, message: `No replacement was performed, old_str \`${oldStr}\` did not appear verbatim in ${p.path}.` };
+      if (found.lines.length > 1) {
+        const listed = found.lines.join(', ') + (found.more ? ' and more' : '');
+        return { ok: false, message: `No replacement was performed. Multiple occurrences of old_str \`${oldStr}\` in lines: ${listed}. Please ensure it is unique` };
+      }
+      const index = found.first;
+      const line = found.lines[0]!;
       const next = text.slice(0, index) + replacement + text.slice(index + oldStr.length);
       const lines = next.split('\n');
-      const from = Math.max(0, at[0]! - 3);
-      const to = Math.min(lines.length, at[0]! + 2 + replacement.split('\n').length - 1);
+      const from = Math.max(0, line - 3);
+      const to = Math.min(lines.length, line + 2 + replacement.split('\n').length - 1);
       return { ok: true, text: next, note: `The memory file has been edited. Here is the snippet showing the change (with line numbers):\n${numbered(lines.slice(from, to), from + 1)}` };
     });
   }
@@ -159,7 +184,11 @@ export class MemoryTool {
     if (!p.slash && (await this.files.delete(o, p.key, now))) return ok(`Successfully deleted ${p.path}`);
     const { entries, more } = await this.files.list(o, p.dir, this.maxListedFiles, now);
     if (entries.length === 0) return fail(`The path ${p.path} does not exist`);
-    for (const e of entries) await this.files.delete(o, e.key, now);
+    const slice = new TimeSlice();
+    for (const e of entries) {
+      await this.files.delete(o, e.key, now);
+      await slice.pass();
+    }
     return ok(more ? `Deleted the first ${entries.length} files of ${p.path}; more remain: delete it again` : `Successfully deleted ${p.path}`);
   }
 
@@ -177,9 +206,11 @@ export class MemoryTool {
     const { entries, more } = await this.files.list(o, from.dir, this.maxListedFiles, now);
     if (entries.length === 0) return fail(`The path ${from.path} does not exist`);
     const problems: string[] = [];
+    const slice = new TimeSlice();
     for (const e of entries) {
       const r = await this.files.move(o, e.key, to.dir + e.key.slice(from.dir.length), now);
       if (r !== 'moved') problems.push(`${pathOfKey(e.key)}: ${this.moved(r, from, to).content}`);
+      await slice.pass();
     }
     if (problems.length) return fail(`Renamed ${from.path} to ${to.path} except:\n${problems.join('\n')}`);
     return ok(more ? `Moved the first ${entries.length} files of ${from.path} to ${to.path}; more remain: rename it again` : `Successfully renamed ${from.path} to ${to.path}`);

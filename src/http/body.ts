@@ -1,5 +1,7 @@
-// Reads and parses a JSON request body within the configured limits (size, depth).
+// Reads and parses a JSON request body within the configured limits (size, depth, finite numbers).
+import { isUtf8 } from 'node:buffer';
 import { AipaygentError, invalid } from '../errors.js';
+import { jsonProblem, jsonProblemMessage } from '../json-limits.js';
 import type { BodySource } from './types.js';
 
 export interface BodyLimits {
@@ -7,20 +9,12 @@ export interface BodyLimits {
   maxDepth: number;
 }
 
-/** Depth of nested arrays/objects; iterative so hostile input cannot overflow the stack. */
-export function jsonDepth(value: unknown, stopAt: number): number {
-  let max = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (d > max) max = d;
-    if (max > stopAt) return max;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
-    }
-  }
-  return max;
+const NOT_UTF8 = 'JSON body is not valid UTF-8 (JSON text must be UTF-8, RFC 8259)';
+
+/** Refuses (400) a body nested deeper than the limit or holding a number that is not finite. */
+function checkBody(value: unknown, limits: BodyLimits): void {
+  const problem = jsonProblem(value, limits.maxDepth);
+  if (problem) throw invalid(jsonProblemMessage('JSON body', problem, limits.maxDepth));
 }
 
 /** Parses JSON text; malformed input is a 400 naming the problem, never a crash. */
@@ -31,9 +25,7 @@ export function parseJsonText(text: string, limits: BodyLimits): unknown {
   } catch (error) {
     throw invalid(`Malformed JSON body: ${(error as Error).message}`);
   }
-  if (jsonDepth(value, limits.maxDepth) > limits.maxDepth) {
-    throw invalid(`JSON body is nested deeper than ${limits.maxDepth} levels`);
-  }
+  checkBody(value, limits);
   return value;
 }
 
@@ -41,13 +33,14 @@ export function parseJsonText(text: string, limits: BodyLimits): unknown {
 export async function readJsonBody(body: BodySource, limits: BodyLimits): Promise<unknown> {
   if (body.kind === 'none') return undefined;
   if (body.kind === 'parsed') {
-    if (jsonDepth(body.value, limits.maxDepth) > limits.maxDepth) {
-      throw invalid(`JSON body is nested deeper than ${limits.maxDepth} levels`);
-    }
+    // A host parser (express.json()) read 1e400 as Infinity too: the same checks apply.
+    checkBody(body.value, limits);
     return body.value;
   }
   const bytes = await body.read(limits.maxBodyBytes);
   if (bytes.byteLength === 0) return undefined;
+  // Decoding would turn each invalid sequence into U+FFFD: the text stored would not be the one sent.
+  if (!isUtf8(bytes)) throw invalid(NOT_UTF8);
   return parseJsonText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), limits);
 }
 

@@ -3,7 +3,8 @@ import { AipaygentError, unauthorized } from '../errors.js';
 import type { ChargeCredential, KeyService } from '../keys/key-service.js';
 import type { Charge, ChargeOutcome, Meter } from '../meter/meter.js';
 import type { RateDecision, RateLimiter } from '../meter/rate-limit.js';
-import { fingerprint, idempotencyKeyOf, type Idempotency } from './idempotency.js';
+import { bodyMatches, digestingBody, withBody, type DigestingBody } from './body-digest.js';
+import { conflict, DIFFERENT_REQUEST, fingerprint, idempotencyKeyOf, STREAMED_BODY, type Idempotency } from './idempotency.js';
 import { errorResponse, type Logger } from './respond.js';
 import type { Route, RouteContext } from './route.js';
 import type { CoreRequest, CoreResponse } from './types.js';
@@ -82,6 +83,25 @@ export function createMetering(deps: MeteringDeps): Metering {
   /** Releases an Idempotency-Key taken for a call that ends without a response worth replaying. */
   async function abandon(accountId: string, idemKey: string | undefined): Promise<void> {
     if (idemKey !== undefined) await idempotency.abandon(accountId, idemKey).catch((e: unknown) => logger.error('aipaygent: could not release an Idempotency-Key', e));
+  }
+
+  /**
+   * Claims the Idempotency-Key, or answers a replay. A route without a JSON body schema streams its
+   * body itself (NDJSON import): its fingerprint leaves the body out, the body is digested while the
+   * route reads it (`digesting`, installed as ctx.req's body), and a replay is answered only once this
+   * request's body was read and matched the digest kept with the response (else 409, like a JSON body).
+   */
+  async function beginIdempotent(route: Route, ctx: RouteContext, rawBody: unknown, accountId: string, idemKey: string) {
+    const streamed = route.body === undefined;
+    const fp = fingerprint(route.method, route.path, ctx.req.query, streamed ? STREAMED_BODY : rawBody);
+    const begun = await idempotency.begin(accountId, idemKey, fp, ctx.now);
+    if (begun.kind === 'replay') {
+      if (streamed && (begun.bodyDigest === undefined || !(await bodyMatches(ctx.req.body, begun.bodyDigest)))) throw conflict(DIFFERENT_REQUEST);
+      return begun;
+    }
+    const digesting = streamed ? digestingBody(ctx.req.body) : undefined;
+    if (digesting) ctx.req = withBody(ctx.req, digesting.body); // ctx belongs to this request alone
+    return { kind: 'new' as const, fp, digesting };
   }
 
   /** The meter's charge; a key that `auth` does not verify is a 401 and took nothing. */
@@ -164,10 +184,12 @@ export function createMetering(deps: MeteringDeps): Metering {
     const caller = unverified?.claimed ?? ctx.caller;
     const { accountId } = caller;
     const { now } = ctx;
-    const fp = idemKey === undefined ? '' : fingerprint(route.method, route.path, ctx.req.query, rawBody);
+    let fp = '';
+    let digesting: DigestingBody | undefined;
     if (idemKey !== undefined) {
-      const begun = await idempotency.begin(accountId, idemKey, fp, now);
+      const begun = await beginIdempotent(route, ctx, rawBody, accountId, idemKey);
       if (begun.kind === 'replay') return begun.response;
+      ({ fp, digesting } = begun);
     }
     const price = route.metered === 'tokens' ? 0 : pricing[route.path]!;
     let outcome: ChargeOutcome;
@@ -193,7 +215,11 @@ export function createMetering(deps: MeteringDeps): Metering {
       ({ charge, res } = await refunded(route, accountId, charge, res, now));
       await abandon(accountId, idemKey);
     } else if (idemKey !== undefined) {
-      await idempotency.complete(accountId, idemKey, fp, res, now).catch((e: unknown) => logger.error('aipaygent: could not store an idempotent response', e));
+      const bodyDigest = digesting?.digest();
+      // A streamed body the route did not read to its end (the client went away) has no digest to check a retry
+      // against: the key is released, so a retry runs anew rather than replaying an answer to part of a body.
+      if (digesting && bodyDigest === undefined) await abandon(accountId, idemKey);
+      else await idempotency.complete(accountId, idemKey, fp, res, now, bodyDigest).catch((e: unknown) => logger.error('aipaygent: could not store an idempotent response', e));
     }
     // Token-billed handlers may set the balance after their settle; theirs wins.
     const balance = BALANCE_HEADER in res.headers ? res.headers[BALANCE_HEADER]! : String(charge.balance);

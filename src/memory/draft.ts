@@ -65,6 +65,14 @@ export class Draft {
     this.changed = true;
   }
 
+  /**
+   * The value when a mutation changed it and it was not serialized yet (else undefined): limits on
+   * its shape must be checked before JSON.stringify, which recurses and overflows on deep values.
+   */
+  unserialized(): unknown {
+    return this.text === null && this.parsed ? this.value : undefined;
+  }
+
   /** JSON text of the current value (null when absent). */
   currentText(): string | null {
     if (this.text === null && this.parsed && this.value !== undefined) this.text = JSON.stringify(this.value);

@@ -2,7 +2,7 @@
 // kept as a test in test/memory/patches.test.ts): every path resolves through own members only, array indexes are
 // checked strictly, and a patch applies completely or not at all.
 import { formatPointer, isIndex, parsePointer, resolve } from './json-pointer.js';
-import { cloneJson, isObject, jsonEqual, setOwn } from './json-value.js';
+import { cloneJson, isObject, jsonEqual, jsonSizeWithin, setOwn } from './json-value.js';
 
 export type PatchOpName = 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
 
@@ -13,16 +13,27 @@ export interface PatchOperation {
   value?: unknown;
 }
 
-/** Why a patch did not apply: `test` (a test operation failed) or `path` (a location does not exist). */
+type Reason = 'test' | 'path' | 'invalid' | 'size';
+
+/**
+ * Why a patch did not apply: `test` (a test operation failed), `path` (a location does not exist),
+ * `invalid` (a malformed operation) or `size` (its copies went past the limit).
+ */
 export type PatchResult =
   | { ok: true; value: unknown }
-  | { ok: false; reason: 'test' | 'path' | 'invalid'; index: number; message: string };
+  | { ok: false; reason: Reason; index: number; message: string };
 
 class Failure {
   constructor(
-    readonly reason: 'test' | 'path' | 'invalid',
+    readonly reason: Reason,
     readonly message: string,
   ) {}
+}
+
+/** What `copy` operations may still copy, in bytes of JSON. Unbounded, copying the document into itself doubles it each time: 40 copies fill any memory. */
+interface CopyBudget {
+  limit: number;
+  left: number;
 }
 
 const pointerOf = (p: string | undefined, field: string): string[] => {
@@ -60,7 +71,7 @@ function remove(doc: unknown, tokens: string[]): unknown {
   return doc;
 }
 
-function step(doc: unknown, op: PatchOperation): unknown {
+function step(doc: unknown, op: PatchOperation, budget: CopyBudget): unknown {
   const path = pointerOf(op.path, 'path');
   switch (op.op) {
     case 'add':
@@ -87,6 +98,9 @@ function step(doc: unknown, op: PatchOperation): unknown {
     case 'copy': {
       const value = resolve(doc, pointerOf(op.from, 'from'));
       if (value === undefined) throw new Failure('path', `from ${op.from} does not exist`);
+      const size = jsonSizeWithin(value, budget.left);
+      if (size > budget.left) throw new Failure('size', `the copies of this patch would exceed ${budget.limit} bytes of JSON`);
+      budget.left -= size;
       return add(doc, path, cloneJson(value));
     }
     case 'test': {
@@ -100,12 +114,17 @@ function step(doc: unknown, op: PatchOperation): unknown {
   }
 }
 
-/** Applies `ops` in order to a copy of `doc`: all of them, or none (the first failure is reported). */
-export function applyJsonPatch(doc: unknown, ops: readonly PatchOperation[]): PatchResult {
+/**
+ * Applies `ops` in order to a copy of `doc`: all of them, or none (the first failure is reported).
+ * The values its `copy` operations copy total at most `maxCopyBytes` (of JSON text, at least), so
+ * the work stays linear in the document and the patch.
+ */
+export function applyJsonPatch(doc: unknown, ops: readonly PatchOperation[], maxCopyBytes = Infinity): PatchResult {
   let value = cloneJson(doc);
+  const budget: CopyBudget = { limit: maxCopyBytes, left: maxCopyBytes };
   for (let i = 0; i < ops.length; i++) {
     try {
-      value = step(value, ops[i]!);
+      value = step(value, ops[i]!, budget);
     } catch (error) {
       if (!(error instanceof Failure)) throw error;
       return { ok: false, reason: error.reason, index: i, message: `operation ${i} (${ops[i]!.op}): ${error.message}` };

@@ -60,3 +60,31 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   return true;
 }
+
+/**
+ * A lower bound of the UTF-8 bytes of `value`'s JSON text (strings counted by UTF-16 units, without
+ * escapes), counted until it passes `stopAt`: then some number above `stopAt`. Iterative.
+ */
+export function jsonSizeWithin(value: unknown, stopAt: number): number {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length && size <= stopAt) {
+    const v = stack.pop();
+    if (typeof v === 'string') size += v.length + 2;
+    else if (typeof v === 'number') size += String(v).length;
+    else if (typeof v === 'boolean') size += v ? 4 : 5;
+    else if (v === null) size += 4;
+    else if (Array.isArray(v)) {
+      size += 1 + Math.max(1, v.length);
+      for (const item of v) stack.push(item);
+    } else if (typeof v === 'object') {
+      const entries = Object.entries(v);
+      size += 1 + Math.max(1, entries.length);
+      for (const [k, item] of entries) {
+        size += k.length + 3;
+        stack.push(item);
+      }
+    }
+  }
+  return size;
+}

@@ -2,6 +2,7 @@
 // atomic append, patches, version history and export/import (in the modules beside). No HTTP types here.
 import type { Logger } from '../http/respond.js';
 import type { Store } from '../storage/contract.js';
+import { jsonDepth } from '../json-limits.js';
 import { checkText } from '../text.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { refuse, type Refusal } from './draft.js';
@@ -27,6 +28,12 @@ export interface MemoryLimits {
   refreshOnRead: boolean;
   /** Largest NDJSON body of an import, in bytes. */
   maxImportBytes: number;
+  /**
+   * Deepest nesting of a request body (`limits.maxDepth`). A memory's data sits one level inside a
+   * body (`{"data": …}`), so no write leaves data nested deeper than `maxDepth - 1` levels: every
+   * line an export writes is one an import takes back. @default 64
+   */
+  maxDepth?: number | undefined;
 }
 
 export interface StoreInput {
@@ -61,16 +68,24 @@ function checkTarget(userId: string, key?: string): void {
 export class MemoryService {
   private readonly history: History;
   private readonly mutator: Mutator;
+  /** Deepest nesting a memory's data may have (see MemoryLimits.maxDepth). */
+  readonly maxDataDepth: number;
 
   constructor(
     private readonly store: Store,
     readonly limits: MemoryLimits,
     logger: Logger = console,
   ) {
+    this.maxDataDepth = (limits.maxDepth ?? 64) - 1;
     this.history = new History(store, limits.historyVersions, logger);
     this.mutator = new Mutator(store, this.history, {
-      maxValueBytes: limits.maxValueBytes, compressAboveBytes: limits.compressAboveBytes, defaultTtlMs: this.ttlOf(undefined),
+      maxValueBytes: limits.maxValueBytes, maxDepth: this.maxDataDepth, compressAboveBytes: limits.compressAboveBytes, defaultTtlMs: this.ttlOf(undefined),
     });
+  }
+
+  /** Whether a store could give a memory this TTL: at most maxTtlDays; never expiring only when that is the default. */
+  ttlAllowed(ttlMs: number | null): boolean {
+    return ttlMs === null ? this.limits.defaultTtlDays === null : ttlMs <= ttlMsOf(this.limits.maxTtlDays);
   }
 
   /** TTL in ms of a write giving `ttlDays` (undefined: the default; null: never expires). */
@@ -174,18 +189,27 @@ export class MemoryService {
     return this.mutate(accountId, t, mergePatchMutation(patch, ttlDays === undefined ? undefined : ttlMsOf(ttlDays), precondition));
   }
 
-  /** JSON Patch (RFC 6902) of an existing memory: all operations or none. */
+  /** JSON Patch (RFC 6902) of an existing memory: all operations or none; its copies total at most maxValueBytes. */
   jsonPatch(accountId: string, t: { userId: string; key: string }, ops: PatchOperation[], precondition?: Precondition): Promise<WriteOutcome> {
-    return this.mutate(accountId, t, jsonPatchMutation(ops, precondition));
+    return this.mutate(accountId, t, jsonPatchMutation(ops, precondition, this.limits.maxValueBytes));
   }
 
-  /** Writes a kept version back as the newest one (with its own TTL, renewed from now). */
+  /**
+   * Writes a kept version back as the newest one, with its own TTL renewed from now. A version the
+   * limits of today would refuse (written under other limits) is refused when too deep, and takes
+   * the default TTL when its own is no longer allowed.
+   */
   async restore(accountId: string, t: { userId: string; key: string }, version: number, now: number, precondition?: Precondition): Promise<WriteOutcome> {
     checkTarget(t.userId, t.key);
     const old = await this.history.get(accountId, t.userId, t.key, version, now);
     if (!old) return { ok: false, refusal: refuse('not_found', `Version ${version} of "${t.key}" is not in the history`), current: null };
-    const tag = parseTag(old.tag);
-    return this.mutate(accountId, t, restoreMutation(await decodeJson(old.value), tag.etag, toMemoryMeta(old).ttlMs, version, precondition));
+    const text = await decodeJson(old.value);
+    if (jsonDepth(JSON.parse(text), this.maxDataDepth) > this.maxDataDepth) {
+      return { ok: false, refusal: refuse('invalid_request', `Version ${version} is nested deeper than ${this.maxDataDepth} levels, the most a memory's data may have now`), current: null };
+    }
+    const own = toMemoryMeta(old).ttlMs;
+    const ttlMs = this.ttlAllowed(own) ? own : this.ttlOf(undefined);
+    return this.mutate(accountId, t, restoreMutation(text, parseTag(old.tag).etag, ttlMs, version, precondition));
   }
 
   /** The kept versions of a key, newest first, with their data when asked. */
@@ -205,12 +229,28 @@ export class MemoryService {
     return exportNdjson(this.store, accountId, userId, now);
   }
 
-  /** Writes one imported record (overwrite, or only when absent with `skipExisting`). */
+  /** Why an imported record's expiry is one a store could not give (null: it could), by the store's TTL rules. */
+  private importTtlRefusal(rec: ImportRecord, now: number): Refusal | null {
+    const { maxTtlDays } = this.limits;
+    const never = rec.ttlMs === null ? 'ttl_days' : rec.expiresAt === null ? 'expires_at' : undefined;
+    if (never !== undefined && !this.ttlAllowed(null)) {
+      return refuse('invalid_request', `${never}: null (never expires) is not allowed: memories expire within ${maxTtlDays} days on this server (memory.maxTtlDays)`);
+    }
+    if (typeof rec.ttlMs === 'number' && !this.ttlAllowed(rec.ttlMs)) return refuse('invalid_request', `ttl_days must be at most ${maxTtlDays}`);
+    if (typeof rec.expiresAt === 'number' && rec.expiresAt > (expiryAt(ttlMsOf(maxTtlDays), now) as number)) {
+      return refuse('invalid_request', `expires_at ${new Date(rec.expiresAt).toISOString()} is more than ${maxTtlDays} days away (memory.maxTtlDays)`);
+    }
+    return null;
+  }
+
+  /** Writes one imported record (overwrite, or only when absent with `skipExisting`), by the rules of a store. */
   async importRecord(accountId: string, userId: string, rec: ImportRecord, now: number, skipExisting: boolean): Promise<ImportLineResult | Refusal> {
     checkTarget(userId, rec.key);
     const bytes = Buffer.byteLength(rec.text, 'utf8');
     const big = this.tooLarge(bytes);
     if (big) return big;
+    const ttlRefusal = this.importTtlRefusal(rec, now);
+    if (ttlRefusal) return ttlRefusal;
     const expiresAt = rec.expiresAt !== undefined ? rec.expiresAt : expiryAt(rec.ttlMs !== undefined ? rec.ttlMs : this.ttlOf(undefined), now);
     if (expiresAt !== null && expiresAt <= now) return 'expired';
     const ttlMs = rec.ttlMs !== undefined ? rec.ttlMs : expiresAt === null ? null : Math.max(1000, expiresAt - now);

@@ -61,15 +61,16 @@ export function appendMutation(input: AppendInput): Mutation {
       } else if (root !== undefined) {
         let cur: unknown = root;
         for (let i = 0; i < path.length; i++) {
-          const at = formatPointer(path.slice(0, i)) || 'the memory';
+          // Formatted only for a refusal: formatting every prefix would be quadratic in the path's length.
+          const at = () => formatPointer(path.slice(0, i)) || 'the memory';
           if (Array.isArray(cur)) {
             const token = path[i]!;
-            if (!isIndex(token) || Number(token) >= cur.length) return refuse('conflict', `${formatPointer(path.slice(0, i + 1))} does not exist (${at} is an array)`);
+            if (!isIndex(token) || Number(token) >= cur.length) return refuse('conflict', `${formatPointer(path.slice(0, i + 1))} does not exist (${at()} is an array)`);
             cur = cur[Number(token)];
           } else if (isObject(cur)) {
             cur = getOwn(cur, path[i]!);
             if (cur === undefined) break; // created below
-          } else return refuse('conflict', `${at} is ${kindOf(cur)}: cannot hold ${formatPointer(path)}`);
+          } else return refuse('conflict', `${at()} is ${kindOf(cur)}: cannot hold ${formatPointer(path)}`);
         }
         if (cur !== undefined && !Array.isArray(cur)) return refuse('conflict', `${formatPointer(path)} is ${kindOf(cur)}, not an array`);
       }
@@ -128,15 +129,17 @@ export function mergePatchMutation(patch: unknown, ttlMs: number | null | undefi
   };
 }
 
-/** JSON Patch (RFC 6902) of an existing value: all operations or none; a failed `test` is a 409. */
-export function jsonPatchMutation(ops: PatchOperation[], precondition: Precondition | undefined): Mutation {
+const PATCH_REFUSALS = { invalid: 'invalid_request', size: 'payload_too_large', test: 'conflict', path: 'conflict' } as const;
+
+/** JSON Patch (RFC 6902) of an existing value: all operations or none; a failed `test` is a 409; copies total at most `maxCopyBytes`. */
+export function jsonPatchMutation(ops: PatchOperation[], precondition: Precondition | undefined, maxCopyBytes?: number): Mutation {
   return {
     op: 'json_patch',
     precondition,
     apply(draft) {
       if (!draft.exists) return refuse('not_found', 'No such memory: a JSON Patch needs an existing value');
-      const result = applyJsonPatch(draft.getValue(), ops);
-      if (!result.ok) return refuse(result.reason === 'invalid' ? 'invalid_request' : 'conflict', result.message);
+      const result = applyJsonPatch(draft.getValue(), ops, maxCopyBytes);
+      if (!result.ok) return refuse(PATCH_REFUSALS[result.reason], result.message);
       // A patch of tests only changes nothing: no write, no new version.
       if (ops.some((o) => o.op !== 'test')) draft.setValue(result.value);
       return null;

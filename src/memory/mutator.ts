@@ -1,5 +1,6 @@
 // Read-modify-write of one memory under concurrency: a per-key queue batches this process's mutations,
 // and a compare-and-set loop (bounded retries, jittered backoff) makes them safe across processes.
+import { jsonDepth } from '../json-limits.js';
 import type { Store } from '../storage/contract.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { Draft, refuse, type Refusal } from './draft.js';
@@ -33,6 +34,8 @@ export type MutationOutcome =
 
 export interface MutatorOptions {
   maxValueBytes: number;
+  /** Deepest nesting a value may be left with (a body's limit minus the level `data` sits at). */
+  maxDepth: number;
   compressAboveBytes: number;
   defaultTtlMs: number | null;
   /** Compare-and-set attempts before giving up with a 503 (each one re-reads the memory). @default 64 */
@@ -45,6 +48,16 @@ interface Entry {
   reject(error: unknown): void;
   /** Run alone: its batch was too large as a whole, so each entry is judged on its own. */
   solo?: boolean;
+}
+
+/**
+ * A batch whose result breaks a limit: its entries are run again one by one (the limit may be one
+ * entry's doing), and a lone entry is refused.
+ */
+function refuseBatch(batch: Entry[], refusal: Refusal, current: MemoryMeta | null): Entry[] | undefined {
+  if (batch.length > 1) return batch.map((e) => ({ ...e, solo: true }));
+  batch[0]!.resolve({ ok: false, refusal, current });
+  return undefined;
 }
 
 /** Largest batch applied in one write: bounds the work one CAS attempt can waste. */
@@ -119,6 +132,12 @@ export class Mutator {
         settle(before, false);
         return undefined;
       }
+      // Whatever a mutation built (an append path, a patch's copies), nothing is stored that a store or an import would refuse.
+      const changed = draft.unserialized();
+      const { maxDepth, maxValueBytes } = this.opts;
+      if (changed !== undefined && jsonDepth(changed, maxDepth) > maxDepth) {
+        return refuseBatch(batch, refuse('invalid_request', `The result would be nested deeper than ${maxDepth} levels, the most a memory's data may have`), before);
+      }
       const text = draft.currentText();
       let committed: MemoryMeta | null | undefined;
       if (text === null) {
@@ -126,11 +145,7 @@ export class Mutator {
         if (r.ok) committed = null;
       } else {
         const size = Buffer.byteLength(text, 'utf8');
-        if (size > this.opts.maxValueBytes) {
-          if (batch.length > 1) return batch.map((e) => ({ ...e, solo: true }));
-          batch[0]!.resolve({ ok: false, refusal: refuse('payload_too_large', `The result would be ${size} bytes of JSON; the limit is ${this.opts.maxValueBytes}`), current: before });
-          return undefined;
-        }
+        if (size > maxValueBytes) return refuseBatch(batch, refuse('payload_too_large', `The result would be ${size} bytes of JSON; the limit is ${maxValueBytes}`), before);
         const encoded = await encodeJson(text, this.opts.compressAboveBytes);
         const expiresAt = expiryAt(draft.ttlMs, now);
         const tag = formatTag({ etag: encoded.etag, ttlMs: draft.ttlMs });

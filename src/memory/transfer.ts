@@ -1,6 +1,8 @@
 // Export (NDJSON, streamed page by page) and import (NDJSON read line by line) of one user's memories.
+import { isUtf8 } from 'node:buffer';
 import { setImmediate } from 'node:timers/promises';
 import type { Store } from '../storage/contract.js';
+import { TimeSlice } from '../time-slice.js';
 import { iso } from '../time.js';
 import { decodeJson } from './codec.js';
 import type { Refusal } from './draft.js';
@@ -77,26 +79,39 @@ const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== n
 /**
  * Reads NDJSON chunks and writes each line, a bounded number at a time. Stops at the first bad
  * line: the lines before it stay imported (an import overwrites, so sending it again is safe).
+ * Linear in the body however it is cut into chunks, and never holds the event loop for long.
  */
 export async function importNdjson(chunks: AsyncIterable<Uint8Array>, deps: ImportDeps): Promise<ImportOutcome> {
   const counts: ImportCounts = { lines: 0, imported: 0, skipped: 0, expired: 0 };
   const inFlight = new Set<Promise<void>>();
   let failure: { refusal: Refusal; line: number } | undefined;
-  let pending: Buffer = Buffer.alloc(0);
+  // The start of the line being read: its pieces are joined once, when its end arrives (joining at
+  // every chunk would copy a line dribbled in small chunks once per chunk: quadratic).
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const slice = new TimeSlice();
 
+  const tooLong = (no: number) => ({ refusal: { code: 'payload_too_large' as const, message: `line ${no} is longer than ${deps.maxLineBytes} bytes` }, line: no });
   const handle = async (line: string, no: number) => {
     const record = deps.parse(line);
     const result = isRefusal(record) ? record : await deps.write(record);
     if (isRefusal(result)) failure ??= { refusal: { ...result, message: `line ${no}: ${result.message}` }, line: no };
     else counts[result]++;
   };
-  const submit = async (bytes: Buffer) => {
+  const submit = async (tail: Buffer) => {
+    const bytes = pending.length ? Buffer.concat([...pending, tail], pendingBytes + tail.length) : tail;
+    pending = [];
+    pendingBytes = 0;
+    if (bytes.length > deps.maxLineBytes) return void (failure ??= tooLong(counts.lines + 1));
+    // Decoding would turn each invalid sequence into U+FFFD: the value stored would not be the one sent.
+    if (!isUtf8(bytes)) return void (failure ??= { refusal: { code: 'invalid_request', message: `line ${counts.lines + 1}: not valid UTF-8` }, line: counts.lines + 1 });
     const line = bytes.toString('utf8').trim();
     if (!line) return;
     const no = ++counts.lines;
     const task = handle(line, no).finally(() => inFlight.delete(task));
     inFlight.add(task);
     if (inFlight.size >= deps.concurrency) await Promise.race(inFlight);
+    await slice.pass();
   };
 
   let complete: boolean;
@@ -109,7 +124,7 @@ export async function importNdjson(chunks: AsyncIterable<Uint8Array>, deps: Impo
   }
   // A client gone before its body ended did not send an import: refused (and so not charged), whatever was written.
   if (!complete) failure ??= { refusal: { code: 'invalid_request', message: 'the body was not received in full: the client closed the connection' }, line: counts.lines + 1 };
-  if (!failure && pending.length) await submit(pending);
+  if (!failure && pending.length) await submit(Buffer.alloc(0));
   await Promise.all(inFlight);
   return failure ? { ok: false, ...failure, ...counts } : { ok: true, ...counts };
 
@@ -117,16 +132,20 @@ export async function importNdjson(chunks: AsyncIterable<Uint8Array>, deps: Impo
   async function readLines(): Promise<boolean> {
     for await (const chunk of chunks) {
       if (deps.signal?.aborted) return false;
-      let data = pending.length ? Buffer.concat([pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      let data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       // "\n" never occurs inside a multi-byte UTF-8 sequence, so splitting bytes on it is safe.
       for (let nl = data.indexOf(10); nl !== -1 && !failure; nl = data.indexOf(10)) {
         await submit(data.subarray(0, nl));
         data = data.subarray(nl + 1);
       }
-      pending = Buffer.from(data);
       if (failure) break;
-      if (pending.length > deps.maxLineBytes) {
-        failure = { refusal: { code: 'payload_too_large', message: `line ${counts.lines + 1} is longer than ${deps.maxLineBytes} bytes` }, line: counts.lines + 1 };
+      if (data.length) {
+        // A copy: the rest of a large chunk must not keep the whole chunk alive.
+        pending.push(Buffer.from(data));
+        pendingBytes += data.length;
+      }
+      if (pendingBytes > deps.maxLineBytes) {
+        failure = tooLong(counts.lines + 1);
         break;
       }
     }

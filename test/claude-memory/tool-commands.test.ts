@@ -1,9 +1,9 @@
 // The memory tool's commands and path rules, run against a real store (the in-memory Keyv store).
 import { Keyv } from 'keyv';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { MemoryFiles } from '../../src/claude/memory-files.js';
+import { MemoryFiles, prettyLength } from '../../src/claude/memory-files.js';
 import { parseMemoryPath } from '../../src/claude/memory-paths.js';
-import { formatSize, MemoryTool } from '../../src/claude/memory-tool.js';
+import { formatSize, MAX_LISTED_OCCURRENCES, MemoryTool } from '../../src/claude/memory-tool.js';
 import { MemoryService } from '../../src/memory/memory-service.js';
 import { KeyvStore } from '../../src/storage/keyv-store.js';
 
@@ -80,6 +80,31 @@ describe('memory tool commands', () => {
     expect(await value('coding_preferences')).toEqual({ language: 'TypeScript', style: 'functional' });
   });
 
+  it('an edit of a JSON memory may not leave a number JSON cannot hold (stored as null) nor nesting deeper than a store accepts', async () => {
+    await memory.put(owner.accountId, { userId: owner.userId, key: 'j', data: { n: 1 } }, Date.now());
+    const huge = await run({ command: 'str_replace', path: '/memories/j', old_str: '"n": 1', new_str: '"n": 1e400' });
+    expect(huge).toEqual({ isError: true, content: expect.stringMatching(/^This memory holds JSON, and the edit has a number out of range at \/n /) });
+    const deep = await run({ command: 'str_replace', path: '/memories/j', old_str: '"n": 1', new_str: `"n": ${'['.repeat(5000)}${']'.repeat(5000)}` });
+    expect(deep).toEqual({ isError: true, content: "The result would be nested deeper than 63 levels, the most a memory's data may have" });
+    expect(await value('j')).toEqual({ n: 1 });
+  });
+
+  it('a JSON memory whose pretty text would exceed maxValueBytes (deep indentation) reads as its compact JSON text', async () => {
+    // 600 leaves 30 levels deep: 1.2 KB of JSON, 37 KB pretty-printed (the limit here is 4096).
+    let deep: unknown = Array(600).fill(0);
+    for (let i = 0; i < 29; i++) deep = [deep];
+    await memory.put(owner.accountId, { userId: owner.userId, key: 'deep', data: deep }, Date.now());
+    const compact = JSON.stringify(deep);
+    expect((await run({ command: 'view', path: '/memories/deep' })).content).toBe(`Here's the content of /memories/deep with line numbers:\n     1\t${compact}`);
+    expect((await run({ command: 'str_replace', path: '/memories/deep', old_str: '[0,0,', new_str: '[1,0,' })).isError).toBe(false);
+    expect(JSON.stringify(await value('deep'))).toBe(compact.replace('[0,0,', '[1,0,'));
+  });
+
+  it('prettyLength is the length of JSON.stringify(value, null, 2), computed from the compact text', () => {
+    const samples: unknown[] = [0, 'a"b\\c[{,:', [], {}, [[]], { a: [] }, [1, [2, { b: {}, c: 'x,y' }], []], { 'k:"': { '': [null, true, -1.5e-7] } }, [[[[1]]]]];
+    for (const v of samples) expect(prettyLength(JSON.stringify(v)), JSON.stringify(v)).toBe(JSON.stringify(v, null, 2).length);
+  });
+
   it('str_replace replaces exactly one occurrence and shows the snippet; none or several is an error', async () => {
     await run({ command: 'create', path: '/memories/f.md', file_text: 'a\nb\nc\nd\ne\nf\ng\nx y x' });
     expect(await run({ command: 'str_replace', path: '/memories/f.md', old_str: 'd', new_str: 'D1\nD2' })).toEqual({
@@ -99,6 +124,20 @@ describe('memory tool commands', () => {
     expect((await run({ command: 'str_replace', path: '/memories/f.md', old_str: '' })).isError).toBe(true);
   });
 
+  it(`str_replace lists the lines of at most ${MAX_LISTED_OCCURRENCES} occurrences (overlapping ones count), then says more exist`, async () => {
+    await run({ command: 'create', path: '/memories/g.md', file_text: 'aaa\nb\n\naa b aa\n' + 'q\n'.repeat(70) });
+    expect((await run({ command: 'str_replace', path: '/memories/g.md', old_str: 'aa', new_str: '' })).content).toBe(
+      'No replacement was performed. Multiple occurrences of old_str `aa` in lines: 1, 1, 4, 4. Please ensure it is unique',
+    );
+    const listed = Array.from({ length: MAX_LISTED_OCCURRENCES }, (_, i) => i + 5).join(', ');
+    expect((await run({ command: 'str_replace', path: '/memories/g.md', old_str: 'q', new_str: '' })).content).toBe(
+      `No replacement was performed. Multiple occurrences of old_str \`q\` in lines: ${listed} and more. Please ensure it is unique`,
+    );
+    expect((await run({ command: 'str_replace', path: '/memories/g.md', old_str: 'b aa\nq', new_str: 'B' })).content).toBe(
+      'The memory file has been edited. Here is the snippet showing the change (with line numbers):\n     2\tb\n     3\t\n     4\taa B\n     5\tq\n     6\tq',
+    );
+  });
+
   it('insert puts text after the given line (0: at the top) and checks the range', async () => {
     await run({ command: 'create', path: '/memories/f.md', file_text: 'one\ntwo' });
     expect(await run({ command: 'insert', path: '/memories/f.md', insert_line: 0, insert_text: 'zero\n' })).toEqual({ isError: false, content: 'The file /memories/f.md has been edited.' });
@@ -108,6 +147,21 @@ describe('memory tool commands', () => {
       isError: true, content: 'Invalid `insert_line` parameter: 9. It should be within the range of lines of the file: [0, 4]',
     });
     expect((await run({ command: 'insert', path: '/memories/f.md', insert_line: '1', insert_text: 'x' })).isError).toBe(true);
+  });
+
+  it('renaming or deleting a directory of many files lets the event loop turn (this store answers in microtasks)', async () => {
+    for (let i = 0; i < 150; i++) await memory.put(owner.accountId, { userId: owner.userId, key: `dir/f${i}`, data: 'x' }, Date.now());
+    const turnsDuring = async (input: Record<string, unknown>) => {
+      let turns = 0;
+      const ticker = setInterval(() => turns++, 0);
+      const out = await run(input);
+      clearInterval(ticker);
+      expect(out.isError).toBe(false);
+      return turns;
+    };
+    expect(await turnsDuring({ command: 'rename', old_path: '/memories/dir', new_path: '/memories/moved' })).toBeGreaterThanOrEqual(3);
+    expect(await turnsDuring({ command: 'delete', path: '/memories/moved' })).toBeGreaterThanOrEqual(2);
+    expect((await memory.list(owner.accountId, owner.userId, { limit: 10 }, Date.now())).length).toBe(0);
   });
 
   it('delete removes a file, or a whole directory, never the root', async () => {

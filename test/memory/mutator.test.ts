@@ -92,7 +92,7 @@ describe('the memory mutator', () => {
         };
       },
     });
-    const mutator = new Mutator(rival, new History(rival, 0, console), { maxValueBytes: 1000, compressAboveBytes: 1000, defaultTtlMs: null, maxAttempts: 4 });
+    const mutator = new Mutator(rival, new History(rival, 0, console), { maxValueBytes: 1000, maxDepth: 63, compressAboveBytes: 1000, defaultTtlMs: null, maxAttempts: 4 });
     const out = await mutator.run({ accountId: 'acct', ...T }, appendMutation({ path: [], items: [1] }));
     expect(out).toMatchObject({ ok: false, refusal: { code: 'store_unavailable' } });
     expect(new TextDecoder().decode((await inner.get('acct', 'm:u', 'k', Date.now()))!.value)).toBe('["rival"]');

@@ -1,7 +1,8 @@
 // Export and import as NDJSON on every mount: a lossless round trip, streamed, with precise refusals.
 import { Keyv } from 'keyv';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryService } from '../../src/memory/memory-service.js';
+import { importNdjson, type ImportDeps } from '../../src/memory/transfer.js';
 import { KeyvStore } from '../../src/storage/keyv-store.js';
 import { faultyStore, newFaults } from '../support/faulty-store.js';
 import { describeMounts } from '../support/mounts.js';
@@ -37,10 +38,11 @@ describeMounts('memory export and import', () => ({ freeCallsPerDay: 1_000_000, 
   it('skip_existing keeps what is there; expired lines are counted, not written', async () => {
     const c = client(m(), await newKey(m()));
     await c.store({ user_id: 'u', key: 'a', data: 'mine' });
+    const in100Days = new Date(Date.now() + 100 * 86_400_000).toISOString().slice(0, 19) + 'Z';
     const body = [
       JSON.stringify({ key: 'a', data: 'theirs' }),
       JSON.stringify({ key: 'b', data: 2, expires_at: '2001-01-01T00:00:00Z' }),
-      JSON.stringify({ key: 'c', data: 3, expires_at: null }),
+      JSON.stringify({ key: 'c', data: 3, expires_at: in100Days }),
       '',
       JSON.stringify({ key: 'd', data: 4, ttl_days: 1 }),
     ].join('\r\n');
@@ -48,7 +50,7 @@ describeMounts('memory export and import', () => ({ freeCallsPerDay: 1_000_000, 
     expect(r.body).toMatchObject({ lines: 4, imported: 2, skipped: 1, expired: 1 });
     expect((await c.retrieve('u', 'a')).body.data).toBe('mine');
     expect((await c.retrieve('u', 'b')).status).toBe(404);
-    expect((await c.retrieve('u', 'c')).body.expires_at).toBeNull();
+    expect((await c.retrieve('u', 'c')).body.expires_at).toBe(in100Days);
     expect((await c.history('u', 'd')).body.versions[0].operation).toBe('import');
   });
 
@@ -107,5 +109,39 @@ describe('export streams page by page', () => {
     clearInterval(ticker);
     expect(rest).toBe(600);
     expect(turns).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('import reads its body in time linear in it, and shares the event loop', () => {
+  const deps = (write: ImportDeps['write']): ImportDeps => ({ maxLineBytes: 1 << 20, concurrency: 4, parse: (line) => ({ key: 'k', text: line }), write });
+
+  it('joins the pieces of a line dribbled in small chunks once, not again at every chunk (quadratic)', async () => {
+    const line = Buffer.from(`${JSON.stringify({ key: 'k', data: 'x'.repeat(100_000) })}\n`);
+    async function* dribble() {
+      for (let i = 0; i < line.length; i += 100) yield line.subarray(i, i + 100);
+    }
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      expect(await importNdjson(dribble(), deps(async () => 'imported'))).toMatchObject({ ok: true, imported: 1 });
+      const copied = concat.mock.calls.reduce((n, [list]) => n + list.reduce((m, b) => m + b.length, 0), 0);
+      expect(copied).toBeLessThanOrEqual(2 * line.length);
+    } finally {
+      concat.mockRestore();
+    }
+  });
+
+  it('lets the event loop turn while a store answering in microtasks takes one large chunk of lines', async () => {
+    const body = Buffer.from(Array.from({ length: 200 }, (_, i) => JSON.stringify({ key: `k${i}` })).join('\n'));
+    const busy = () => {
+      for (const until = performance.now() + 1; performance.now() < until; );
+    };
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const out = await importNdjson((async function* () {
+      yield body;
+    })(), deps(async () => (busy(), 'imported')));
+    clearInterval(ticker);
+    expect(out).toMatchObject({ ok: true, imported: 200 });
+    expect(turns).toBeGreaterThanOrEqual(5);
   });
 });

@@ -15,9 +15,14 @@ describe('options', () => {
     }
     expect(message).toMatch(/adminToken must be a string of at least 16 characters/);
     expect(message).toMatch(/storeTimeoutMs must be an integer between 10 and 600000/);
-    expect(message).toMatch(/limits\.maxDepth must be an integer between 1 and 10000/);
+    expect(message).toMatch(/limits\.maxDepth must be an integer between 1 and 1000 /);
     expect(message).toMatch(/memory\.maxTtlDays must be a number/);
     expect(message.split('\n- ').length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('refuses a depth limit JSON.stringify could not serve (it recurses: a few thousand levels overflow its stack, a 500)', () => {
+    expect(() => parseOptions({ limits: { maxDepth: 5000 } })).toThrow(/limits\.maxDepth must be an integer between 1 and 1000 \(got 5000\)/);
+    expect(parseOptions({ limits: { maxDepth: 1000 } }).limits.maxDepth).toBe(1000);
   });
 
   it('defaults every option', () => {

@@ -12,21 +12,26 @@ interface Deps {
   memory: MemoryService;
   maxKeyBytes: number;
   maxTtlDays: number;
+  /** Deepest nesting of a JSON body: a pointer has at most this many segments. @default 64 */
+  maxDepth?: number | undefined;
 }
 
 /** Most items one append or operations one JSON Patch may carry. */
 const MAX_ITEMS = 1000;
 
-const pointer = (name: string) =>
-  z.string({ error: `${name} must be a JSON Pointer string such as "/messages"` }).refine((p) => parsePointer(p) !== null, {
-    error: `${name} must be a JSON Pointer ("" or "/a/b", with ~0 for "~" and ~1 for "/")`,
-  });
+/** A JSON Pointer of at most `maxDepth` segments: a longer one could only reach deeper than any body (or memory) may nest. */
+const pointerOf = (maxDepth: number) => (name: string) =>
+  z
+    .string({ error: `${name} must be a JSON Pointer string such as "/messages"` })
+    .refine((p) => parsePointer(p) !== null, { error: `${name} must be a JSON Pointer ("" or "/a/b", with ~0 for "~" and ~1 for "/")` })
+    .refine((p) => (parsePointer(p)?.length ?? 0) <= maxDepth, { error: `${name} must have at most ${maxDepth} segments (limits.maxDepth, the nesting limit of a JSON body)` });
 
 const Written = z.looseObject({ status: z.literal('success'), user_id: z.string(), key: z.string(), version: z.number().int(), etag: z.string() });
 const CONDITIONAL = 'Conditional with `If-Match: "<etag>"` (412 `precondition_failed`, with the current `version` and `etag`, when the content changed). ';
 
 export function memoryEditRoutes(deps: Deps): Route[] {
   const { userId, key, ttl } = memoryFields(deps.maxKeyBytes, deps.maxTtlDays);
+  const pointer = pointerOf(deps.maxDepth ?? 64);
   const operation = z.discriminatedUnion('op', [
     z.object({ op: z.enum(['add', 'replace', 'test']), path: pointer('path'), value: z.unknown() }).refine((o) => o.value !== undefined, { error: 'add, replace and test need a value' }),
     z.object({ op: z.literal('remove'), path: pointer('path') }),

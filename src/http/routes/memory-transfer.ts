@@ -1,7 +1,7 @@
 // Export and import of one user's memories as NDJSON (streamed both ways, never buffered whole).
 import { z } from 'zod';
 import { AipaygentError } from '../../errors.js';
-import { jsonDepth } from '../body.js';
+import { jsonProblem, jsonProblemMessage } from '../../json-limits.js';
 import { refuse, type Refusal } from '../../memory/draft.js';
 import { ttlMsOf } from '../../memory/meta.js';
 import type { MemoryService } from '../../memory/memory-service.js';
@@ -62,7 +62,9 @@ export function memoryTransferRoutes(deps: Deps): Route[] {
     } catch (error) {
       return refuse('invalid_request', `not JSON (${(error as Error).message})`);
     }
-    if (jsonDepth(value, maxDepth + 1) > maxDepth + 1) return refuse('invalid_request', `nested deeper than ${maxDepth} levels`);
+    // A line is checked as a body is: an export line of data a store accepted always passes.
+    const problem = jsonProblem(value, maxDepth);
+    if (problem) return refuse('invalid_request', jsonProblemMessage('the line', problem, maxDepth));
     const r = line.safeParse(value);
     if (!r.success) {
       const issue = r.error.issues[0]!;
