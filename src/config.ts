@@ -67,6 +67,17 @@ export interface AipaygentOptions {
     maxDepth?: number;
     /** Longest `user_id` and `key`, in UTF-8 bytes. @default 256 */
     maxKeyBytes?: number;
+    /**
+     * A request body aipaygent reads must arrive within this many ms (an NDJSON import: at most this
+     * long between two chunks); else 408 `request_timeout` and the connection is closed. @default 30000
+     */
+    bodyTimeoutMs?: number;
+    /**
+     * Bytes of request bodies being read at once, across the calls of this service (a body counts its
+     * declared length, or maxBodyBytes when chunked). A body that does not fit gets 503 `server_busy`
+     * with Retry-After before it is read. @default 67108864 (64 MiB)
+     */
+    maxBodyBytesInFlight?: number;
   };
   /** Memory defaults. */
   memory?: {
@@ -165,7 +176,7 @@ export interface Config {
   startWhenStoreDown: boolean;
   openTelemetry: boolean;
   storePrefix: string;
-  limits: { maxBodyBytes: number; maxValueBytes: number; maxDepth: number; maxKeyBytes: number };
+  limits: { maxBodyBytes: number; maxValueBytes: number; maxDepth: number; maxKeyBytes: number; bodyTimeoutMs: number; maxBodyBytesInFlight: number };
   memory: {
     defaultTtlDays: number | null; maxTtlDays: number; compressAboveBytes: number;
     historyVersions: number; refreshOnRead: boolean; maxImportBytes: number;
@@ -209,6 +220,8 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
       maxValueBytes: num('limits.maxValueBytes', limits.maxValueBytes, 256 * 1024, 1, 1024 ** 3),
       maxDepth: num('limits.maxDepth', limits.maxDepth, 64, 1, 1000),
       maxKeyBytes: num('limits.maxKeyBytes', limits.maxKeyBytes, 256, 1, 4096),
+      bodyTimeoutMs: num('limits.bodyTimeoutMs', limits.bodyTimeoutMs, 30_000, 100, 3_600_000),
+      maxBodyBytesInFlight: num('limits.maxBodyBytesInFlight', limits.maxBodyBytesInFlight, 64 * 1024 ** 2, 1024, 64 * 1024 ** 3),
     },
     memory: {
       defaultTtlDays: memory.defaultTtlDays === undefined ? 365 : memory.defaultTtlDays,
@@ -256,6 +269,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
   }
   if (typeof config.memory.refreshOnRead !== 'boolean') problems.push('memory.refreshOnRead must be true or false');
   if (config.limits.maxValueBytes > config.limits.maxBodyBytes) problems.push('limits.maxValueBytes must not exceed limits.maxBodyBytes');
+  if (config.limits.maxBodyBytesInFlight < config.limits.maxBodyBytes) problems.push('limits.maxBodyBytesInFlight must be at least limits.maxBodyBytes (else a largest body never fits)');
   if (problems.length) throw new TypeError(`aipaygent: invalid options:\n- ${problems.join('\n- ')}`);
   config.redactor = createRedactor(secretsOf(config));
   config.logger = redactingLogger(config.logger, config.redactor);

@@ -5,6 +5,7 @@ import { createClaudeProxy } from './claude/proxy.js';
 import type { Upstream } from './claude/upstream.js';
 import { parseOptions, type AipaygentOptions } from './config.js';
 import { featureLines, startFeatures, type Started } from './features.js';
+import { BodyBudget } from './http/body.js';
 import { createHandler } from './http/core.js';
 import { Idempotency } from './http/idempotency.js';
 import { checkPricing, createMetering } from './http/metering.js';
@@ -130,7 +131,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   if (paymentsConfig) {
     for (const r of paymentRoutes({ config: paymentsConfig, purchases: purchases.target, wallets: wallets.target, x402: paymentsConfig.x402 && x402.target })) router.add(r);
   }
-  for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays, maxDepth: config.limits.maxDepth })) {
+  for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays, maxDepth: config.limits.maxDepth, bodyTimeoutMs: config.limits.bodyTimeoutMs })) {
     // `metering: false` makes the fixed-price routes free where they are declared, so the pipeline,
     // /discover and OpenAPI all see the same thing.
     router.add(config.metering || r.metered !== true ? r : { ...r, metered: false });
@@ -154,6 +155,8 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     limits: config.limits,
     logger,
     events,
+    bodyBudget: new BodyBudget(config.limits.maxBodyBytesInFlight),
+    keyIsLive: async (apiKey, now) => (await keys.authenticate(apiKey, now)) !== undefined,
     metering: createMetering({
       keys,
       meter,

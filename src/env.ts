@@ -35,6 +35,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
     limits: {
       maxBodyBytes: int('AIPAYGENT_MAX_BODY_BYTES'),
       maxValueBytes: int('AIPAYGENT_MAX_VALUE_BYTES'),
+      bodyTimeoutMs: int('AIPAYGENT_BODY_TIMEOUT_MS'),
+      maxBodyBytesInFlight: int('AIPAYGENT_MAX_BODY_BYTES_IN_FLIGHT'),
     },
     memory: {
       historyVersions: int('AIPAYGENT_HISTORY_VERSIONS'),

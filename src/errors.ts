@@ -10,12 +10,14 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'conflict'
   | 'precondition_failed'
+  | 'request_timeout'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'internal'
   | 'upstream_error'
   | 'store_unavailable'
+  | 'server_busy'
   | 'upstream_timeout';
 
 /** HTTP status of each code; the only place where codes meet statuses. */
@@ -28,12 +30,14 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   method_not_allowed: 405,
   conflict: 409,
   precondition_failed: 412,
+  request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
   upstream_error: 502,
   store_unavailable: 503,
+  server_busy: 503,
   upstream_timeout: 504,
 };
 

@@ -22,12 +22,14 @@ export const ANTHROPIC_TYPE_OF: Readonly<Record<ErrorCode, string>> = {
   method_not_allowed: 'invalid_request_error',
   conflict: 'invalid_request_error',
   precondition_failed: 'invalid_request_error',
+  request_timeout: 'timeout_error',
   payload_too_large: 'request_too_large',
   unsupported_media_type: 'invalid_request_error',
   rate_limited: 'rate_limit_error',
   internal: 'api_error',
   upstream_error: 'api_error',
   store_unavailable: 'api_error',
+  server_busy: 'overloaded_error',
   upstream_timeout: 'timeout_error',
 };
 

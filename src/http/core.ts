@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AipaygentError, unauthorized } from '../errors.js';
 import { parseApiKey } from '../keys/api-key.js';
-import { readJsonBody, type BodyLimits } from './body.js';
+import { readJsonBody, type BodyBudget, type BodyLimits } from './body.js';
 import { parseInput, queryObject } from './fields.js';
 import { InFlight, isStreamBody } from './in-flight.js';
 import type { Events } from '../observe/events.js';
@@ -24,7 +24,19 @@ export interface CoreDeps {
   metering: Metering;
   /** Each answered call is reported there (when someone listens). */
   events: Events;
+  /** Bytes of request bodies being read at once, across calls (beyond it: 503 before reading). */
+  bodyBudget: BodyBudget;
+  /** Whether an API key is live (one store read): asked before a large body is read, never on the usual path. */
+  keyIsLive(apiKey: string, now: number): Promise<boolean>;
 }
+
+/**
+ * A body larger than this (or of unknown length) is read only once its API key proved live. Below it
+ * the bytes are already in the socket's buffers (64 KiB is one TCP receive window) and checking first
+ * would add a store round trip to every ordinary call; above it reading costs more than that round
+ * trip, and an unknown key must not get us to hold megabytes (the body budget bounds the rest).
+ */
+export const VERIFY_KEY_ABOVE_BYTES = 64 * 1024;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
@@ -66,7 +78,7 @@ const shuttingDown = (match: Match): CoreResponse =>
   }, { 'retry-after': '1' }));
 
 export function createHandler(deps: CoreDeps): Handler {
-  const { router, adminTokenHash, metricsTokenHash, limits, logger, metering, events } = deps;
+  const { router, adminTokenHash, metricsTokenHash, limits, logger, metering, events, bodyBudget } = deps;
   const matches = (token: string | undefined, hash: Buffer | undefined) => token !== undefined && hash !== undefined && timingSafeEqual(sha256(token), hash);
   const calls = new InFlight((delta) => events.active && events.emit({ type: 'stream', delta }));
 
@@ -124,7 +136,13 @@ export function createHandler(deps: CoreDeps): Handler {
       // Cheap checks first (credential, query string), then the body is read.
       const token = credential(route, req);
       const query = route.query ? parseInput(route.query, queryObject(req.query), 'query') : undefined;
-      const rawBody = route.body ? await readJsonBody(req.body, limits) : undefined;
+      const body = req.body;
+      if (route.auth === 'key' && body.kind === 'stream' && !((body.length ?? Infinity) <= VERIFY_KEY_ABOVE_BYTES) && !(await deps.keyIsLive(token!, Date.now()))) {
+        // Refused unread: what is in flight is dropped, then the connection closes (nothing is held).
+        body.discard?.();
+        throw unauthorized('Invalid or revoked API key');
+      }
+      const rawBody = route.body ? await readJsonBody(body, limits, bodyBudget) : undefined;
       return await run(route, req, match.params, token, query, rawBody);
     } catch (error) {
       return rendered(match, errorResponse(error, logger));

@@ -2,20 +2,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { clientClosed } from '../errors.js';
-import { bodyTooLarge } from './body.js';
+import { bodyTimedOut, bodyTooLarge } from './body.js';
 import { isStreamBody } from './in-flight.js';
 import type { BodySource, CoreRequest, CoreResponse } from './types.js';
 
 /**
  * Reads the raw body up to `limit` bytes; beyond it rejects with 413 and discards the rest. Any error
- * of the request stream is its connection failing (the client aborted the upload): a quiet 400.
+ * of the request stream is its connection failing (the client aborted the upload): a quiet 400. A body
+ * not all there in time is a 408 (its connection is closed with the answer: see bodyTimedOut).
  */
 function streamBody(req: IncomingMessage): BodySource {
+  const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
   return {
     kind: 'stream',
-    read(limit) {
-      const declared = Number(req.headers['content-length']);
-      if (declared > limit) {
+    length: declared,
+    read(limit, timeoutMs) {
+      if (declared !== undefined && declared > limit) {
         req.resume();
         return Promise.reject(bodyTooLarge(limit));
       }
@@ -39,7 +41,15 @@ function streamBody(req: IncomingMessage): BodySource {
           cleanup();
           reject(clientClosed());
         };
+        // What arrived is let go at once; the rest is never read (the answer closes the connection).
+        const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+          cleanup();
+          chunks.length = 0;
+          req.pause();
+          reject(bodyTimedOut(timeoutMs));
+        }, timeoutMs);
         const cleanup = () => {
+          clearTimeout(timer);
           req.off('data', onData);
           req.off('end', onEnd);
           req.off('error', onGone);
@@ -51,30 +61,64 @@ function streamBody(req: IncomingMessage): BodySource {
         req.on('close', onGone);
       });
     },
-    async *chunks(limit) {
-      let size = Number(req.headers['content-length']) > limit ? Infinity : 0;
+    discard() {
+      // What the client already sent is read and dropped (it is in flight; closing on it would reset the
+      // connection before the client reads our answer); past LINGER_BYTES more, the connection is cut.
+      let taken = 0;
+      const drop = (chunk: Buffer) => {
+        if ((taken += chunk.length) > LINGER_BYTES) {
+          req.off('data', drop);
+          req.socket.destroy();
+        }
+      };
+      req.on('data', drop);
+      req.resume();
+    },
+    async *chunks(limit, idleTimeoutMs) {
+      let size = declared !== undefined && declared > limit ? Infinity : 0;
+      let timedOut = false;
       try {
         // destroyOnReturn: false, so stopping early drains the rest (finally) and the 4xx still reaches the client.
         if (size <= limit) {
           // What the consumer throws in at a yield stays its own; what the request stream throws is the client leaving.
           let yielding = false;
+          const iterator = (req.iterator({ destroyOnReturn: false }) as AsyncIterableIterator<Buffer>)[Symbol.asyncIterator]();
           try {
-            for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-              if ((size += chunk.length) > limit) break;
+            for (;;) {
+              const next = await idle(iterator.next(), idleTimeoutMs);
+              if (next === TIMED_OUT) {
+                timedOut = true;
+                throw bodyTimedOut(idleTimeoutMs!, 'between two chunks');
+              }
+              if (next.done) break;
+              if ((size += next.value.length) > limit) break;
               yielding = true;
-              yield chunk;
+              yield next.value;
               yielding = false;
             }
           } catch (error) {
-            throw yielding ? error : clientClosed();
+            throw yielding || timedOut ? error : clientClosed();
           }
         }
         if (size > limit) throw bodyTooLarge(limit);
       } finally {
-        if (!req.readableEnded) req.resume();
+        if (timedOut) req.pause();
+        else if (!req.readableEnded) req.resume();
       }
     },
   };
+}
+
+const TIMED_OUT = Symbol('timed out');
+/** What a refused body may still send (and we drop) before its connection is cut: one TCP window. */
+const LINGER_BYTES = 64 * 1024;
+
+/** `next`, or TIMED_OUT when it does not settle within `ms` (undefined: no limit). */
+function idle<T>(next: Promise<T>, ms: number | undefined): Promise<T | typeof TIMED_OUT> {
+  if (ms === undefined) return next;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), ms)));
+  return Promise.race([next, expired]).finally(() => clearTimeout(timer));
 }
 
 const hasBody = (req: IncomingMessage): boolean =>

@@ -57,12 +57,14 @@ const WHEN: Record<ErrorCode, string> = {
   method_not_allowed: 'Known path, wrong method (`Allow` lists the right ones)',
   conflict: 'Conflicts with the current state (e.g. an Idempotency-Key still in flight or reused with another body)',
   precondition_failed: 'If-Match does not match the current ETag',
+  request_timeout: 'The request body did not arrive within `limits.bodyTimeoutMs` (the connection is closed)',
   payload_too_large: 'Body or value above the configured limit',
   unsupported_media_type: 'The body is not JSON',
   rate_limited: 'Per-key rate limit exceeded: retry after `Retry-After` seconds',
   internal: 'A fault on our side (masked: no details)',
   upstream_error: 'Claude failed or is unreachable',
   store_unavailable: 'The store failed or timed out: nothing was served or charged',
+  server_busy: 'Too many request bodies being read at once (`limits.maxBodyBytesInFlight`): nothing was read or charged; retry after `Retry-After`',
   upstream_timeout: 'Claude did not answer in time',
 };
 
@@ -71,9 +73,8 @@ const ERROR_HEADERS: Partial<Record<ErrorCode, DocHeader[]>> = {
   unauthorized: ['www-authenticate'],
   payment_required: ['ratelimit', 'ratelimit-policy', 'x-credits-balance-micro-usd'],
   rate_limited: ['retry-after', 'ratelimit', 'ratelimit-policy'],
+  server_busy: ['retry-after'],
 };
-
-export const CODE_OF_STATUS = new Map(Object.entries(STATUS_OF).map(([code, status]) => [status, code as ErrorCode]));
 
 /** One description of an error status, for a body schema given by `$ref`. */
 export function errorResponse(code: ErrorCode, schemaRef: string): Json {

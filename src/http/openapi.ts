@@ -1,8 +1,8 @@
 // OpenAPI 3.1 generated from the live route table: the zod schemas that validate requests document them too.
 import { z } from 'zod';
-import type { ErrorCode } from '../errors.js';
+import { STATUS_OF, type ErrorCode } from '../errors.js';
 import {
-  apiDescription, CODE_OF_STATUS, errorResponse, errorResponses, headerComponents, headerRef, parameterRef,
+  apiDescription, errorResponse, errorResponses, headerComponents, headerRef, parameterRef,
   SECURITY_OF, SECURITY_SCHEMES, type DocFacts,
 } from './openapi-components.js';
 import { HEADER_DOCS, type DocHeader } from './openapi-headers.js';
@@ -54,7 +54,7 @@ export function errorCodesOf(route: Route, facts: DocFacts, own: ErrorCode[] = [
   const codes = new Set<ErrorCode>(own);
   const idempotent = route.auth === 'key' && route.metered !== false && METHODS_WITH_IDEMPOTENCY.has(route.method);
   if (route.query || route.body || idempotent) codes.add('invalid_request');
-  if (route.body) codes.add('payload_too_large');
+  if (route.body) codes.add('payload_too_large').add('request_timeout');
   if (route.auth !== 'none') codes.add('unauthorized').add('store_unavailable');
   if (route.metered) codes.add('payment_required');
   if (idempotent) codes.add('conflict');
@@ -73,7 +73,7 @@ function billingNote(route: Route, facts: DocFacts): string | undefined {
   return undefined;
 }
 
-const statusOf = (code: ErrorCode) => [...CODE_OF_STATUS].find(([, c]) => c === code)![0];
+const statusOf = (code: ErrorCode) => STATUS_OF[code];
 
 /** Builds the document (without `servers`, which depend on the request). */
 export function buildOpenApi(routes: readonly Route[], facts: DocFacts): Json {

@@ -5,9 +5,17 @@ export type BodySource =
   | { kind: 'parsed'; value: unknown }
   | {
       kind: 'stream';
-      read(limitBytes: number): Promise<Uint8Array>;
-      /** The body chunk by chunk, for routes that stream it (NDJSON import); over the limit it throws 413. */
-      chunks?(limitBytes: number): AsyncIterable<Uint8Array>;
+      /** The declared Content-Length; undefined for a chunked body (its length is known only at its end). */
+      length?: number | undefined;
+      /** The whole body; over the limit it throws 413; not all there within `timeoutMs` (when given), 408. */
+      read(limitBytes: number, timeoutMs?: number): Promise<Uint8Array>;
+      /** The body chunk by chunk, for routes that stream it (NDJSON import): 413 over the limit, 408 when no chunk comes for `idleTimeoutMs`. */
+      chunks?(limitBytes: number, idleTimeoutMs?: number): AsyncIterable<Uint8Array>;
+      /**
+       * The body is refused unread (bad key, no room): take at most a little more of it, so that the client
+       * can still read the answer, then close its connection. Without it the host drains the whole body.
+       */
+      discard?(): void;
     }
   | { kind: 'none' };
 

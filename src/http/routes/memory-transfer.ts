@@ -17,6 +17,8 @@ interface Deps {
   maxKeyBytes: number;
   maxTtlDays: number;
   maxDepth?: number | undefined;
+  /** No chunk of an import body for this long is a 408. @default 30000 */
+  bodyTimeoutMs?: number | undefined;
 }
 
 const NDJSON = 'application/x-ndjson';
@@ -25,13 +27,13 @@ const NDJSON_TYPES = new Set([NDJSON, 'application/ndjson', 'application/jsonl',
 const IMPORT_CONCURRENCY = 16;
 
 /** The body of an import as chunks, whoever read it: a stream we read now, or text/bytes a host parser left. */
-function bodyChunks(req: CoreRequest, limit: number): AsyncIterable<Uint8Array> {
+function bodyChunks(req: CoreRequest, limit: number, timeoutMs: number): AsyncIterable<Uint8Array> {
   const body = req.body;
   if (body.kind === 'none') return (async function* () {})();
   if (body.kind === 'stream') {
-    if (body.chunks) return body.chunks(limit);
+    if (body.chunks) return body.chunks(limit, timeoutMs);
     return (async function* () {
-      yield await body.read(limit);
+      yield await body.read(limit, timeoutMs);
     })();
   }
   const v = body.value;
@@ -107,7 +109,7 @@ export function memoryTransferRoutes(deps: Deps): Route[] {
         const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
         if (!NDJSON_TYPES.has(type)) throw new AipaygentError('unsupported_media_type', `Send the body as ${NDJSON} (got "${type || 'no content-type'}")`);
         const limits = deps.memory.limits;
-        const out = await importNdjson(bodyChunks(req, limits.maxImportBytes), {
+        const out = await importNdjson(bodyChunks(req, limits.maxImportBytes, deps.bodyTimeoutMs ?? 30_000), {
           maxLineBytes: limits.maxValueBytes + 64 * 1024 + 4 * deps.maxKeyBytes,
           concurrency: IMPORT_CONCURRENCY,
           parse: parseLine,

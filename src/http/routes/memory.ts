@@ -19,6 +19,8 @@ export interface MemoryRouteDeps {
   maxTtlDays: number;
   /** Deepest nesting of a JSON body (import lines are checked against it too). @default 64 */
   maxDepth?: number;
+  /** No chunk of an import body for this long is a 408. @default 30000 */
+  bodyTimeoutMs?: number;
 }
 
 /** Cursors are opaque to clients: base64url of the last key of the page. */

@@ -1,0 +1,118 @@
+// Request bodies under hostile clients: a stalled body is a 408, bodies in flight are capped (503 before reading), a large
+// body is not read before its key is known to be live, and 200 uploads with an unknown key leave the server's memory flat.
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMount, type Mounted } from '../support/mounts.js';
+import { startStandalone, type Standalone } from '../support/standalone.js';
+
+/** Sends the head of a POST and `sent` bytes of a body that declares `declared` bytes; resolves with the raw answer once the server ends it. */
+function upload(url: string, opts: { key: string; declared: number; sent: number; path?: string }): { socket: Socket; answer: Promise<string> } {
+  const { hostname, port, pathname } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  socket.on('error', () => {});
+  const head = `POST ${pathname.replace(/\/$/, "")}${opts.path ?? '/memory/store'} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${opts.key}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${opts.declared}\r\n\r\n`;
+  socket.write(head);
+  if (opts.sent > 0) socket.write(Buffer.alloc(opts.sent, 0x20));
+  // The whole answer (head and a Content-Length body), or what came before the server closed the connection.
+  const answer = new Promise<string>((resolve) => {
+    let raw = '';
+    const done = () => {
+      socket.destroy();
+      resolve(raw);
+    };
+    socket.on('data', (d: Buffer) => {
+      raw += d.toString('latin1');
+      const end = raw.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: (\d+)\r\n/i.exec(raw)?.[1];
+      if (end !== -1 && length !== undefined && raw.length - end - 4 >= Number(length)) done();
+    });
+    socket.on('close', () => resolve(raw));
+  });
+  return { socket, answer };
+}
+
+const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
+const jsonOf = (raw: string) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n\r\n$/, ''));
+
+describe('bodies we read ourselves', () => {
+  let m: Mounted;
+  let key: string;
+  beforeAll(async () => {
+    m = await startMount('core', { parsed: false, prefix: '', options: { limits: { bodyTimeoutMs: 400, maxBodyBytes: 64 * 1024, maxValueBytes: 60 * 1024, maxBodyBytesInFlight: 128 * 1024 } } });
+    key = (await m.ai.api.keys.create()).api_key;
+  });
+  afterAll(() => m?.close());
+
+  it('a body that stalls is a 408 in the error shape after bodyTimeoutMs, and its connection is closed', async () => {
+    const t0 = Date.now();
+    const { answer } = upload(m.url, { key, declared: 1000, sent: 10 });
+    const raw = await answer;
+    expect(statusOf(raw)).toBe(408);
+    expect(raw).toMatch(/\r\nconnection: close\r\n/i);
+    expect(jsonOf(raw)).toMatchObject({ status: 'error', error: { code: 'request_timeout' } });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('caps the bytes of bodies in flight: past maxBodyBytesInFlight a new body is a 503 with Retry-After, before it is read', async () => {
+    // Two stalled bodies of 64 KiB declared fill the 128 KiB budget.
+    const held = [upload(m.url, { key, declared: 64 * 1024, sent: 100 }), upload(m.url, { key, declared: 64 * 1024, sent: 100 })];
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    const refused = upload(m.url, { key, declared: 200, sent: 0 });
+    const raw = await refused.answer;
+    expect(Date.now() - t0).toBeLessThan(300); // not read, not waited on
+    expect(statusOf(raw)).toBe(503);
+    expect(raw).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(jsonOf(raw).error.code).toBe('server_busy');
+    // Once the stalled ones timed out (408), the budget is free again.
+    for (const h of held) expect(statusOf(await h.answer)).toBe(408);
+    const body = JSON.stringify({ user_id: 'u', key: 'k', data: 'fits now' });
+    const res = await fetch(`${m.url}/memory/store`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(200);
+  });
+
+  it('reads a body above 64 KiB (or chunked) only once its key proved live: an unknown key is refused before any byte', async () => {
+    const unknown = `apg_${'a'.repeat(24)}_${'A'.repeat(40)}`;
+    // Declares 1 MiB and sends none of it: the 401 comes anyway, and the connection closes.
+    const refused = upload(m.url, { key: unknown, declared: 1024 * 1024, sent: 0 });
+    const raw = await refused.answer;
+    expect(statusOf(raw)).toBe(401);
+    expect(jsonOf(raw).error.code).toBe('unauthorized');
+    // A live key with a body of that size class is read as usual.
+    const data = 'x'.repeat(59 * 1024);
+    const ok = await fetch(`${m.url}/memory/store`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ user_id: 'u', key: 'big', data }) });
+    expect(ok.status).toBe(200);
+    // Chunked (no Content-Length) is "large" too: same check.
+    const chunked = await fetch(`${m.url}/memory/store`, {
+      method: 'POST', headers: { authorization: `Bearer ${unknown}`, 'content-type': 'application/json' }, duplex: 'half',
+      body: new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('{"user_id":"u"')), c.close()) }),
+    } as RequestInit);
+    expect(chunked.status).toBe(401);
+  });
+});
+
+describe('200 uploads of 1 MiB with a well-formed but unknown key (issue 15, case 2)', () => {
+  let s: Standalone;
+  beforeAll(async () => {
+    s = await startStandalone({ AIPAYGENT_ADMIN_TOKEN: 'bodies-test-admin-token-0123' });
+  });
+  afterAll(() => s?.stop());
+
+  const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+
+  it('leaves the server\'s RSS within 50 MB of its start', async () => {
+    const unknown = `apg_${'b'.repeat(24)}_${'B'.repeat(40)}`;
+    // Warm up (the first requests grow the heap a little whatever they carry).
+    for (let i = 0; i < 20; i++) await fetch(`${s.url}/memory/list?user_id=u`, { headers: { authorization: `Bearer ${unknown}` } });
+    const before = rssOf(s.child.pid!);
+    const uploads = Array.from({ length: 200 }, () => upload(`${s.url}/`, { key: unknown, declared: 1024 * 1024, sent: Number(process.env.SENT ?? 1024 * 1024) }));
+    const answers = await Promise.all(uploads.map((u) => u.answer));
+    expect(answers.map(statusOf).every((st) => st === 401)).toBe(true);
+    const after = rssOf(s.child.pid!);
+    console.log(`RSS before ${(before / 1e6).toFixed(1)} MB, after 200 x 1 MiB uploads with an unknown key ${(after / 1e6).toFixed(1)} MB`);
+    expect(after - before).toBeLessThan(50e6);
+  }, 60_000);
+});
