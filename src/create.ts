@@ -26,6 +26,7 @@ import { RateLimiter } from './meter/rate-limit.js';
 import type { Store } from './storage/contract.js';
 import { deferredStore } from './storage/deferred.js';
 import { openStore } from './storage/open.js';
+import { VoidQueue } from './storage/void-queue.js';
 
 /** The mounted service: the adapters call `handle`; the host may call `api` in process. */
 export interface Aipaygent {
@@ -44,8 +45,9 @@ export interface Aipaygent {
   /**
    * Graceful shutdown: new requests get a 503 at once; calls in flight finish (charge, work and refund
    * included; a streamed answer until it is read to the end or its client leaves) for up to `timeoutMs`
-   * (default 10 s; Infinity waits as long as it takes); then what aipaygent opened is closed (never the
-   * host's own Keyv client). Close the HTTP server first, then this.
+   * (default 10 s; Infinity waits as long as it takes); voids of charges the store did not answer get up
+   * to `timeoutMs` more to land; then what aipaygent opened is closed (never the host's own Keyv client).
+   * Close the HTTP server first, then this.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
@@ -79,7 +81,9 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, ...config.memory }, config.logger);
   const payments = config.payments && createPayments(lazyStore, config.payments);
   // Every 402 then carries the chain, token and receiver in `payment.buy`.
-  const meter = new Meter(lazyStore, config.freeCallsPerDay, payments && (() => buyInstructions(payments.config)));
+  // Charges and holds whose answer was lost are voided by id; those the store cannot take yet wait here.
+  const voids = new VoidQueue(lazyStore, config.logger);
+  const meter = new Meter(lazyStore, config.freeCallsPerDay, voids, payments && (() => buyInstructions(payments.config)));
   const ledger = new LedgerService(lazyStore, meter);
 
   const router = new Router();
@@ -92,7 +96,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   for (const r of creditsRoutes({ ledger })) router.add(r);
   let proxy: ReturnType<typeof createClaudeProxy> | undefined;
   if (config.claude) {
-    proxy = createClaudeProxy(config.claude, lazyStore, config.logger);
+    proxy = createClaudeProxy(config.claude, lazyStore, voids, config.logger);
     const memoryClaude = new MemoryClaude({ proxy, memory, store: lazyStore, meter, config: config.claude, maxKeyBytes: config.limits.maxKeyBytes, logger: config.logger });
     for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger: config.logger, memory: memoryClaude })) router.add(r);
   }
@@ -127,6 +131,8 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
       if (!(await drain(timeoutMs))) config.logger.warn(`aipaygent: closing with calls still in flight after ${timeoutMs} ms; they will fail with 503`);
       proxy?.close();
       await ready.catch(() => {});
+      // Voids still waiting for the store get up to the same time again to land; what is left is logged.
+      await voids.close(timeoutMs);
       await store?.close();
     },
   };

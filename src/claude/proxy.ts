@@ -2,6 +2,7 @@
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../http/respond.js';
 import type { Store } from '../storage/contract.js';
+import type { VoidQueue } from '../storage/void-queue.js';
 import { ClaudeBilling } from './billing.js';
 import { estimatePromptTokens, maxWebSearches } from './estimate.js';
 import { describeFailure, type ClientFailure } from './failure.js';
@@ -140,8 +141,8 @@ export class ClaudeProxy {
 }
 
 /** The proxy with its upstream client and billing, as createAipaygent() wires it. */
-export function createClaudeProxy(config: ClaudeConfig, store: Store, logger: Logger): ClaudeProxy {
+export function createClaudeProxy(config: ClaudeConfig, store: Store, voids: VoidQueue, logger: Logger): ClaudeProxy {
   // A hold outlives the longest call (every attempt timing out, then a long stream); a crash frees it after that.
   const holdTtlMs = Math.max(2 * 3_600_000, 2 * config.timeoutMs * (config.maxRetries + 1));
-  return new ClaudeProxy(config, new Upstream(config, logger), new ClaudeBilling(store, logger, holdTtlMs), logger);
+  return new ClaudeProxy(config, new Upstream(config, logger), new ClaudeBilling(store, voids, logger, holdTtlMs), logger);
 }

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ClaudeBilling } from '../../src/claude/billing.js';
 import type { Store } from '../../src/storage/contract.js';
 import { KeyvStore } from '../../src/storage/keyv-store.js';
+import { VoidQueue } from '../../src/storage/void-queue.js';
 
 const logs: string[] = [];
 const logger = { warn: (m: string) => void logs.push(m), error: (m: string) => void logs.push(m) };
@@ -18,7 +19,7 @@ beforeEach(async () => {
 
 describe('ClaudeBilling', () => {
   it('holds the worst case plus one, then settles the actual cost in one entry that carries the memo', async () => {
-    const billing = new ClaudeBilling(store, logger, 60_000);
+    const billing = new ClaudeBilling(store, new VoidQueue(store, logger), logger, 60_000);
     const r = await billing.reserve('acct', 4_000, Date.now(), 'claude m hold');
     expect(r).toMatchObject({ ok: true, amount: 4_001, balance: 5_999 });
     expect(await billing.settle('acct', (r as { holdId: string }).holdId, 4_000, 'claude m request=req_1')).toEqual({ charged: 4_000, balance: 6_000 });
@@ -29,7 +30,7 @@ describe('ClaudeBilling', () => {
   });
 
   it('debits the cost when the hold expired before the call ended', async () => {
-    const billing = new ClaudeBilling(store, logger, 20);
+    const billing = new ClaudeBilling(store, new VoidQueue(store, logger), logger, 20);
     const r = await billing.reserve('acct', 4_000, Date.now(), 'm');
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(await billing.settle('acct', (r as { holdId: string }).holdId, 300, 'late')).toEqual({ charged: 300, balance: 9_700 });
@@ -50,7 +51,7 @@ describe('ClaudeBilling', () => {
         };
       },
     }) as Store;
-    const billing = new ClaudeBilling(flaky, logger, 60_000);
+    const billing = new ClaudeBilling(flaky, new VoidQueue(flaky, logger), logger, 60_000);
     const r = await billing.reserve('acct', 1_000, Date.now(), 'm');
     expect(await billing.settle('acct', (r as { holdId: string }).holdId, 700, 'x')).toMatchObject({ charged: 700 });
     expect(await store.balance('acct', Date.now())).toBe(9_300);
