@@ -10,13 +10,18 @@ export interface FaultLog {
 interface Job {
   account: string;
   input: VoidInput;
+  /** When retries stop: shortly before the store forgets the id (see UNTIL_MARGIN_MS). */
+  giveUpAt: Millis;
 }
 
 /** Voids kept waiting at most: beyond it (a very long outage under heavy traffic) a void is logged as failed instead of kept. */
 const MAX_PENDING = 100_000;
 /** Voids sent at once when the queue drains. */
 const BATCH = 32;
-/** Retries stop this long before a void's `until` (when the store forgets the charge id), leaving room for clock skew. */
+/**
+ * Retries stop this long before a void's `until` (when the store forgets the charge id), leaving room for
+ * clock skew; a tenth of the time left instead when that is shorter.
+ */
 const UNTIL_MARGIN_MS = 60_000;
 const backoffMs = (failures: number): number => Math.min(5000, 50 * 2 ** failures) * (0.5 + Math.random() / 2);
 
@@ -59,7 +64,8 @@ export class VoidQueue {
       return;
     }
     this.log.warn('aipaygent: the store did not answer a charge; voiding it by id in the background', detail);
-    this.pending.set(`${account}\u0000${input.id}`, { account, input });
+    const giveUpAt = input.until - Math.min(UNTIL_MARGIN_MS, Math.max(0, input.until - Date.now()) / 10);
+    this.pending.set(`${account}\u0000${input.id}`, { account, input, giveUpAt });
     this.schedule(0);
   }
 
@@ -91,7 +97,7 @@ export class VoidQueue {
   /** True when the void landed (or was given up); false when the store failed again. */
   private async attempt(key: string, job: Job): Promise<boolean> {
     const now = Date.now();
-    if (now >= job.input.until - UNTIL_MARGIN_MS) {
+    if (now >= job.giveUpAt) {
       this.pending.delete(key);
       this.log.error(FAILED, { account: job.account, id: job.input.id, why: 'the store did not answer before the charge id expired' });
       return true;

@@ -57,4 +57,45 @@ describe('ClaudeBilling', () => {
     expect(await store.balance('acct', Date.now())).toBe(9_300);
     expect(logs.some((l) => l.includes('found its hold gone'))).toBe(true);
   });
+
+  /** A store whose next hold "loses its answer": it throws at once, and the hold itself runs after `delayMs`. */
+  function losingHold(delayMs: number): { store: Store; late: Promise<unknown> } {
+    let late: Promise<unknown> = Promise.resolve();
+    const wrapped = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'hold' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return async (...args: unknown[]) => {
+          late = new Promise((r) => setTimeout(r, delayMs)).then(() => (v as (...a: unknown[]) => unknown).apply(target, args));
+          if (delayMs === 0) await late;
+          throw new Error('no answer from the store');
+        };
+      },
+    }) as Store;
+    return { store: wrapped, get late() { return late; } };
+  }
+
+  it('a hold whose answer was lost after it was placed is released by id in the background', async () => {
+    const { store: flaky } = losingHold(0);
+    const billing = new ClaudeBilling(flaky, new VoidQueue(flaky, logger), logger, 60_000);
+    await expect(billing.reserve('acct', 1_000, Date.now(), 'claude m hold')).rejects.toThrow('no answer');
+    await expect.poll(() => store.balance('acct', Date.now())).toBe(10_000);
+    const [release, hold] = await store.ledger('acct', { limit: 2 });
+    const holdId = hold!.reference!.slice('hold:'.length);
+    expect(hold).toMatchObject({ kind: 'hold', amount: -1_001 });
+    expect(release).toMatchObject({ kind: 'release', amount: 1_001, reference: `hold:${holdId}`, memo: `void: claude m hold (answer lost) ${holdId}` });
+    // Sent again under the same id (a retry, a late duplicate), the hold is refused.
+    expect(await store.hold('acct', { holdId, amount: 1_001, expiresAt: Date.now() + 60_000 }, Date.now())).toEqual({ ok: false, reason: 'voided', balance: 10_000 });
+  });
+
+  it('a hold arriving after its void is refused: nothing is held', async () => {
+    const lost = losingHold(200);
+    const voids = new VoidQueue(lost.store, logger);
+    const billing = new ClaudeBilling(lost.store, voids, logger, 60_000);
+    await expect(billing.reserve('acct', 1_000, Date.now(), 'm')).rejects.toThrow('no answer');
+    await expect.poll(() => voids.size).toBe(0); // the void landed first
+    expect(await lost.late).toMatchObject({ ok: false, reason: 'voided' });
+    expect(await store.balance('acct', Date.now())).toBe(10_000);
+    expect((await store.ledger('acct', { limit: 5 })).map((e) => e.kind)).toEqual(['grant']);
+  });
 });

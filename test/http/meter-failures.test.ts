@@ -77,6 +77,21 @@ describeMounts('meter: refunds and fail-closed', () => {
     expect(entries.reduce((s, e) => s + e.amount, 0)).toBe(900);
   });
 
+  it('a refund whose answer was lost is sent again and applies once', async () => {
+    const { key, account } = await newAccount(m());
+    await m().ai.api.ledger.grant({ accountId: account, amountMicroUsd: 1000, reason: 'test' });
+    for (const k of ['a', 'b']) await call(`${m().url}/memory/store`, { key, body: storeBody(k) });
+    const voidsBefore = faults.calls.void ?? 0;
+    faults.failMemoryGets = 1;
+    faults.loseVoids = 1;
+    expect((await call(`${m().url}/memory/retrieve?user_id=u1&key=a`, { key })).status).toBe(503);
+    expect(deferred()).toBe(++voidsDeferred);
+    await expect.poll(() => faults.calls.void ?? 0).toBe(voidsBefore + 2);
+    const entries = await m().ai.api.ledger.entries(account, { limit: 10 });
+    expect(entries.map((e) => [e.kind, e.amount])).toEqual([['refund', 100], ['debit', -100], ['grant', 1000]]);
+    expect((await m().ai.api.ledger.balance(account)).balanceMicroUsd).toBe(1000);
+  });
+
   it('fails closed: a store fault while charging is a 503 and the handler never runs', async () => {
     const { key, account } = await newAccount(m());
     faults.failCharges = 1;

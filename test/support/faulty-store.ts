@@ -15,11 +15,13 @@ export interface Faults {
   failCharges: number;
   /** The next N voids (a refund is a void of the charge's id) fail as if the backend were down. */
   failVoids: number;
+  /** The next N voids run, then fail as if their answer were lost. */
+  loseVoids: number;
   /** Counts of calls per method, to assert how many round trips a request made. */
   calls: Record<string, number>;
 }
 
-export const newFaults = (): Faults => ({ failMemoryGets: 0, failMemoryPuts: 0, putGate: undefined, failCharges: 0, failVoids: 0, calls: {} });
+export const newFaults = (): Faults => ({ failMemoryGets: 0, failMemoryPuts: 0, putGate: undefined, failCharges: 0, failVoids: 0, loseVoids: 0, calls: {} });
 
 /** An in-memory KeyvStore (or `inner`) whose memory collections and charge misbehave as `faults` says. */
 export function faultyStore(faults: Faults, inner: Store = new KeyvStore(new Keyv({ throwOnErrors: true }))): Store {
@@ -50,7 +52,12 @@ export function faultyStore(faults: Faults, inner: Store = new KeyvStore(new Key
           faults.failVoids--;
           throw new StoreUnavailableError(new Error('injected fault: backend down'));
         }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        const out = await (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (name === 'void' && faults.loseVoids > 0) {
+          faults.loseVoids--;
+          throw new StoreUnavailableError(new Error('injected fault: the answer was lost'));
+        }
+        return out;
       };
     },
   });
