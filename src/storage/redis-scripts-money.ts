@@ -99,10 +99,12 @@ if ARGV[7] ~= '' then
   local live = m[1] == string.sub(ARGV[7], 2) and (m[2] == '' or tonumber(m[2]) > tonumber(ARGV[1]))
   if not live or #ARGV[8] ~= 32 or string.sub(m[3], 1, 32) ~= ARGV[8] then return {3} end
 end
-local voidable = ARGV[9]
+local voidable, ttl = ARGV[9], 0
 if voidable ~= '' then
   local t = redis.call('TIME')
-  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(voidable) or redis.call('EXISTS', KEYS[8]) == 1 then return {4} end
+  -- The id's record lives until \`voidable\` by the server's clock (PX, not PXAT: Redis before 6.2 has no PXAT).
+  ttl = tonumber(voidable) - (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  if ttl <= 0 or redis.call('EXISTS', KEYS[8]) == 1 then return {4} end
 end
 ${MONEY}
 local c = redis.call('HMGET', KEYS[6], 'n', 'exp')
@@ -111,13 +113,13 @@ if c[1] and tonumber(c[2]) > now then used = tonumber(c[1]) end
 if used < tonumber(ARGV[4]) then
   redis.call('HSET', KEYS[6], 'n', fmt(used + 1), 'exp', ARGV[3])
   redis.call('PEXPIREAT', KEYS[6], ARGV[3])
-  if voidable ~= '' then redis.call('SET', KEYS[8], '0:' .. voidable, 'PXAT', voidable) end
+  if voidable ~= '' then redis.call('SET', KEYS[8], '0:' .. voidable, 'PX', fmt(ttl)) end
   return {1, used + 1, bal}
 end
 local price = tonumber(ARGV[5])
 if price <= 0 or bal < price then return {0, used, bal} end
 local e = append(-price, 'debit', nil, opt(ARGV[6]))
-if voidable ~= '' then redis.call('SET', KEYS[8], ARGV[5] .. ':' .. voidable, 'PXAT', voidable) end
+if voidable ~= '' then redis.call('SET', KEYS[8], ARGV[5] .. ':' .. voidable, 'PX', fmt(ttl)) end
 return {2, used, bal, e}
 `;
 
@@ -137,7 +139,8 @@ if rec then
 end
 if taken == -1 then return {3, bal} end
 local keep = math.max(tonumber(ARGV[4]), kept)
-redis.call('SET', KEYS[8], '-1:' .. fmt(keep), 'PXAT', fmt(keep))
+redis.call('SET', KEYS[8], '-1:' .. fmt(keep))
+redis.call('PEXPIREAT', KEYS[8], fmt(keep))
 if taken == 0 then
   local c = redis.call('HMGET', KEYS[6], 'n', 'exp')
   -- HSET keeps the counter's PEXPIREAT, so the window still ends when it should.
