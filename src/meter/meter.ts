@@ -15,7 +15,7 @@ export const CHARGE_VOIDABLE_MS = 15 * 60_000;
 /** Charge ids: a random prefix per process (72 bits) and a counter, so unique without a syscall per call. */
 const ID_PREFIX = `chg_${randomBytes(9).toString('base64url')}`;
 let idCounter = 0;
-export const newChargeId = (): string => `${ID_PREFIX}${(idCounter++).toString(36)}`;
+const newChargeId = (): string => `${ID_PREFIX}${(idCounter++).toString(36)}`;
 
 /** What the meter decided for one call; handlers read it as `ctx.charge`. */
 export interface Charge {
@@ -90,13 +90,10 @@ export class Meter {
     // Only a charge sent again under a voided id is refused so; ours are new, so this is a fault.
     if ('voided' in r) throw new StoreUnavailableError(new Error(`charge id ${id} refused as voided`));
     const freeRemaining = Math.max(0, this.freeCallsPerDay - r.freeUsed);
-    const charge = { id, voidableUntil: until, free: false, price: 0, balance: r.balance, freeRemaining, window: day, resetAt: endsAt };
     if (r.ok) {
-      charge.free = r.free;
-      charge.price = r.free ? 0 : price;
-      return { ok: true, charge };
+      return { ok: true, charge: { id, voidableUntil: until, free: r.free, price: r.free ? 0 : price, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
     }
-    if (price === 0) return { ok: true, charge };
+    if (price === 0) return { ok: true, charge: { id, voidableUntil: until, free: false, price: 0, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
     return { ok: false, price, balance: r.balance, freeRemaining, resetAt: endsAt };
   }
 
