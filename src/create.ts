@@ -132,7 +132,9 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
       proxy?.close();
       await ready.catch(() => {});
       // Voids still waiting for the store get up to the same time again to land; what is left is logged.
-      await voids.close(timeoutMs);
+      // A store that never opened took no charge: nothing to void.
+      if (store) await voids.close(timeoutMs);
+      else voids.abandon();
       await store?.close();
     },
   };

@@ -74,7 +74,8 @@ export class VoidQueue {
     // Housekeeping never keeps the host process alive; close() flushes what is left.
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.draining = this.drain().finally(() => {
+      // drain() never rejects by itself; a throwing host logger must not become an unhandled rejection.
+      this.draining = this.drain().catch(() => {}).finally(() => {
         this.draining = undefined;
         if (this.pending.size > 0) this.schedule(backoffMs(this.failures));
       });
@@ -126,6 +127,13 @@ export class VoidQueue {
       if (this.pending.size > 0) await new Promise((r) => setTimeout(r, Math.min(backoffMs(this.failures), Math.max(0, deadline - Date.now()))));
     }
     for (const job of this.pending.values()) this.log.error(FAILED, { account: job.account, id: job.input.id, why: 'the service closed first' });
+    this.pending.clear();
+  }
+
+  /** Drops every waiting void without a word: for a store that never opened, which took no charge. */
+  abandon(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
     this.pending.clear();
   }
 }
