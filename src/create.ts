@@ -41,6 +41,7 @@ import { deferredStore } from './storage/deferred.js';
 import { describeStore, openStore } from './storage/open.js';
 import { initAtStart } from './storage/start.js';
 import { bounded } from './storage/timeout.js';
+import { VoidQueue } from './storage/void-queue.js';
 /** The mounted service: the adapters call `handle`; the host may call `api` in process. */
 export interface Aipaygent {
   /** Answers a request of ours, or resolves undefined ("not my route": call the host's next()). */
@@ -63,8 +64,9 @@ export interface Aipaygent {
   /**
    * Graceful shutdown: new requests get a 503 at once; calls in flight finish (charge, work and refund
    * included; a streamed answer until it is read to the end or its client leaves) for up to `timeoutMs`
-   * (default 10 s; Infinity waits as long as it takes); then what aipaygent opened is closed (never the
-   * host's own Keyv client). Close the HTTP server first, then this.
+   * (default 10 s; Infinity waits as long as it takes); voids of charges the store did not answer get up
+   * to `timeoutMs` more to land; then what aipaygent opened is closed (never the host's own Keyv client).
+   * Close the HTTP server first, then this.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
@@ -123,8 +125,10 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const keys = new KeyService(lazyStore);
   const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, maxDepth: config.limits.maxDepth, ...config.memory }, logger);
   const paymentsConfig = config.payments;
+  // Charges and holds whose answer was lost are voided by id; those the store cannot take yet wait here.
+  const voids = new VoidQueue(lazyStore, logger);
   // Every 402 names the ways to pay this server has: USDC purchases (with the chain details), x402, the operator.
-  const meter = new Meter(lazyStore, config.freeCallsPerDay, { buy: paymentsConfig && (() => buyInstructions(paymentsConfig)), contact: config.operatorContact });
+  const meter = new Meter(lazyStore, config.freeCallsPerDay, voids, { buy: paymentsConfig && (() => buyInstructions(paymentsConfig)), contact: config.operatorContact });
   const ledger = new LedgerService(lazyStore, meter, (accountId, now) => keys.hasKeys(accountId, now));
 
   const router = new Router();
@@ -138,7 +142,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   }
   for (const r of creditsRoutes({ ledger })) router.add(r);
   if (config.claude) {
-    const proxy = createClaudeProxy(config.claude, lazyStore, logger, config.redactor, upstream.target, events);
+    const proxy = createClaudeProxy(config.claude, lazyStore, voids, logger, config.redactor, upstream.target, events);
     const memoryClaude = new MemoryClaude({ proxy, memory, store: lazyStore, meter, config: config.claude, maxKeyBytes: config.limits.maxKeyBytes, logger });
     for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger, memory: memoryClaude })) router.add(r);
   }
@@ -209,6 +213,10 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
       started?.upstream?.close();
       metrics?.close();
       await ready.catch(() => {});
+      // Voids still waiting for the store get up to the same time again to land; what is left is logged.
+      // A store that never opened took no charge: nothing to void.
+      if (store) await voids.close(timeoutMs);
+      else voids.abandon();
       await store?.close();
     },
   };

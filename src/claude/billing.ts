@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../http/respond.js';
 import type { Store } from '../storage/contract.js';
+import type { VoidQueue } from '../storage/void-queue.js';
 
 export type Reservation = { ok: true; holdId: string; amount: number; balance: number } | { ok: false; balance: number };
 
@@ -11,6 +12,8 @@ const SETTLE_PAUSES_MS = [50, 250, 1000];
 export class ClaudeBilling {
   constructor(
     private readonly store: Store,
+    /** Holds whose answer was lost are voided by id (released, or refused should they arrive later). */
+    private readonly voids: VoidQueue,
     private readonly logger: Logger,
     /** A hold left unsettled (crash) gives its money back by itself after this long. */
     private readonly holdTtlMs: number,
@@ -24,9 +27,18 @@ export class ClaudeBilling {
   async reserve(accountId: string, worstCase: number, now: number, memo: string): Promise<Reservation> {
     const holdId = `clh_${randomBytes(12).toString('base64url')}`;
     const amount = worstCase + 1;
-    const r = await this.store.hold(accountId, { holdId, amount, expiresAt: now + this.holdTtlMs, memo: `${memo} ${holdId}` }, now);
+    const expiresAt = now + this.holdTtlMs;
+    let r;
+    try {
+      r = await this.store.hold(accountId, { holdId, amount, expiresAt, memo: `${memo} ${holdId}` }, now);
+    } catch (error) {
+      // No answer: the hold may have been placed (or may still be). The call ends without calling Claude,
+      // so the hold is voided by id: released if it was placed, refused if it arrives later.
+      this.voids.defer(accountId, { id: holdId, window: '', until: expiresAt, memo: `void: ${memo} (answer lost) ${holdId}` }, error);
+      throw error;
+    }
     if (r.ok) return { ok: true, holdId, amount, balance: r.balance };
-    if (r.reason === 'duplicate') throw new Error('aipaygent: random hold id collided');
+    if (r.reason !== 'insufficient_funds') throw new Error(`aipaygent: random hold id ${r.reason === 'duplicate' ? 'collided' : 'was voided'}`);
     return { ok: false, balance: r.balance };
   }
 

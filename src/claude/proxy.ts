@@ -4,6 +4,7 @@ import type { Events } from '../observe/events.js';
 import type { Logger } from '../observe/logger.js';
 import { createRedactor, type Redactor } from '../redact.js';
 import type { Store } from '../storage/contract.js';
+import type { VoidQueue } from '../storage/void-queue.js';
 import { checkMessage, streamStart } from './answer.js';
 import { ClaudeBilling } from './billing.js';
 import { estimatePromptTokens, maxWebSearches } from './estimate.js';
@@ -180,9 +181,9 @@ export class ClaudeProxy {
 
 /** The proxy with its upstream client (made once the SDK is loaded, see src/features.ts) and billing, as createAipaygent() wires it. */
 export function createClaudeProxy(
-  config: ClaudeConfig, store: Store, logger: Logger, redactor: Redactor, upstream: Pick<Upstream, 'send' | 'close'>, events?: Events,
+  config: ClaudeConfig, store: Store, voids: VoidQueue, logger: Logger, redactor: Redactor, upstream: Pick<Upstream, 'send' | 'close'>, events?: Events,
 ): ClaudeProxy {
   // A hold outlives the longest call (every attempt timing out, then a long stream); a crash frees it after that.
   const holdTtlMs = Math.max(2 * 3_600_000, 2 * config.timeoutMs * (config.maxRetries + 1));
-  return new ClaudeProxy(config, upstream, new ClaudeBilling(store, logger, holdTtlMs), logger, redactor, events);
+  return new ClaudeProxy(config, upstream, new ClaudeBilling(store, voids, logger, holdTtlMs), logger, redactor, events);
 }

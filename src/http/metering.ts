@@ -40,8 +40,9 @@ export const BALANCE_HEADER = 'x-credits-balance-micro-usd';
  */
 export const isRefunded = (status: number): boolean => status >= 500 || status === 400 || status === 413 || status === 415;
 
-const REFUND_FAILED_MESSAGE =
-  'This call failed and the storage backend did not record its refund: it may have been charged (see /credits/ledger). Retry shortly.';
+const REFUND_PENDING_MESSAGE =
+  'This call failed and the storage backend did not confirm its refund yet: the refund is retried in the background ' +
+  'and applies once (see /credits/ledger). Retry shortly.';
 
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
@@ -159,16 +160,15 @@ export function createMetering(deps: MeteringDeps): Metering {
     throw await meter.paymentRequired(accountId, refused, { ...quotaHeaders(now, free, rate), [BALANCE_HEADER]: String(refused.balance), ...x402, ...paidHeaders }, x402 !== undefined);
   }
 
-  /** A call that failed on our side (or rejected its input itself) gives back what it took. */
+  /** A call that failed on our side (or rejected its input itself) gives back what it took: its charge is voided. */
   async function refunded(route: Route, accountId: string, charge: Charge, res: CoreResponse, now: number): Promise<{ charge: Charge; res: CoreResponse }> {
-    const memo = memoOf(route);
     try {
-      return { charge: await meter.refund(accountId, charge, now, `refund: ${memo} answered ${res.status}`), res };
+      return { charge: await meter.refund(accountId, charge, now, `refund: ${memoOf(route)} answered ${res.status}`), res };
     } catch (error) {
-      // The call failed and so did its refund: say exactly what is owed, for reconciliation,
-      // and never let the client read "nothing was charged" when something may have been.
-      logger.error('aipaygent: REFUND FAILED, the account is owed this call', { accountId, memo, status: res.status, charge, error });
-      return { charge, res: errorResponse(new AipaygentError('store_unavailable', REFUND_FAILED_MESSAGE), logger) };
+      // The void waits in the meter's queue (it is idempotent: a retry never gives back twice). The client
+      // must not read "nothing was charged" while the store has not confirmed it.
+      const pending = Object.assign(new AipaygentError('store_unavailable', REFUND_PENDING_MESSAGE), { cause: error });
+      return { charge, res: errorResponse(pending, logger) };
     }
   }
 

@@ -1,11 +1,28 @@
-// The meter: "a free call left today, else a debit of the price" in one store operation, and its refund.
-import type { AipaygentError } from '../errors.js';
+// The meter: "a free call left today, else a debit of the price" in one store operation, and its refund (a void by charge id).
+import { randomBytes } from 'node:crypto';
+import { StoreUnavailableError, type AipaygentError } from '../errors.js';
 import { paymentRequired, type WaysToPay } from '../ledger/payment-required.js';
-import type { ChargeAuth, ChargeInput, Store } from '../storage/contract.js';
+import type { ChargeAuth, ChargeInput, Store, VoidInput } from '../storage/contract.js';
+import type { VoidQueue } from '../storage/void-queue.js';
 import { utcDay } from '../time.js';
+
+/**
+ * How long a charge can be voided: the store keeps its id that long (one small record per charge), and
+ * a void that cannot reach the store is retried until shortly before then (see VoidQueue).
+ */
+export const CHARGE_VOIDABLE_MS = 15 * 60_000;
+
+/** Charge ids: a random prefix per process (72 bits) and a counter, so unique without a syscall per call. */
+const ID_PREFIX = `chg_${randomBytes(9).toString('base64url')}`;
+let idCounter = 0;
+const newChargeId = (): string => `${ID_PREFIX}${(idCounter++).toString(36)}`;
 
 /** What the meter decided for one call; handlers read it as `ctx.charge`. */
 export interface Charge {
+  /** The charge's identity (also in the memo of its ledger entry): `refund` voids it by this id. */
+  id: string;
+  /** Until when the charge can be voided. */
+  voidableUntil: number;
   /** True when the call took one of today's free calls. */
   free: boolean;
   /** micro-USD the meter debited (0 when free; always 0 on token-billed routes, which hold/settle themselves). */
@@ -41,6 +58,8 @@ export class Meter {
   constructor(
     private readonly store: Store,
     readonly freeCallsPerDay: number,
+    /** Voids that could not reach the store, retried in the background. */
+    private readonly voids: VoidQueue,
     private readonly ways: WaysToPay = {},
   ) {}
 
@@ -52,13 +71,29 @@ export class Meter {
    */
   async charge(accountId: string, price: number, now: number, memo: string, auth?: ChargeAuth): Promise<ChargeOutcome> {
     const { day, endsAt } = utcDay(now);
-    const input: ChargeInput = { window: day, windowExpiresAt: endsAt + WINDOW_GRACE_MS, freeLimit: this.freeCallsPerDay, price, memo };
+    const id = newChargeId();
+    const until = now + CHARGE_VOIDABLE_MS;
+    const input: ChargeInput = {
+      window: day, windowExpiresAt: endsAt + WINDOW_GRACE_MS, freeLimit: this.freeCallsPerDay, price, memo: `${memo} ${id}`, voidable: { id, until },
+    };
     if (auth) input.auth = auth;
-    const r = await this.store.charge(accountId, input, now);
+    let r;
+    try {
+      r = await this.store.charge(accountId, input, now);
+    } catch (error) {
+      // No answer (a timeout, a broken connection): the charge may have committed, or may still. The call is
+      // answered 503, so the charge is voided by id: given back if it committed, refused if it arrives later.
+      this.voids.defer(accountId, { id, window: day, until, memo: `void: ${memo} (answer lost) ${id}` }, error);
+      throw error;
+    }
     if ('unauthorized' in r) return r;
+    // Only a charge sent again under a voided id is refused so; ours are new, so this is a fault.
+    if ('voided' in r) throw new StoreUnavailableError(new Error(`charge id ${id} refused as voided`));
     const freeRemaining = Math.max(0, this.freeCallsPerDay - r.freeUsed);
-    if (r.ok) return { ok: true, charge: { free: r.free, price: r.free ? 0 : price, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
-    if (price === 0) return { ok: true, charge: { free: false, price: 0, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
+    if (r.ok) {
+      return { ok: true, charge: { id, voidableUntil: until, free: r.free, price: r.free ? 0 : price, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
+    }
+    if (price === 0) return { ok: true, charge: { id, voidableUntil: until, free: false, price: 0, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
     return { ok: false, price, balance: r.balance, freeRemaining, resetAt: endsAt };
   }
 
@@ -67,12 +102,18 @@ export class Meter {
     return this.store.info?.chargeAuth === true;
   }
 
-  /** Gives back what `charge` took (the free call, or the price as a 'refund' entry); returns the new state. */
+  /**
+   * Gives back what `charge` took (the free call, or the price as a 'refund' entry) by voiding it, so at
+   * most once; returns the new state. When the store fails, the void is retried in the background and
+   * the fault is thrown.
+   */
   async refund(accountId: string, charge: Charge, now: number, memo: string): Promise<Charge> {
     if (!charge.free && charge.price === 0) return charge;
-    const balance = await this.store.refund(accountId, { window: charge.window, free: charge.free, amount: charge.price, memo }, now);
-    const freeRemaining = charge.free ? Math.min(this.freeCallsPerDay, charge.freeRemaining + 1) : charge.freeRemaining;
-    return Object.assign({}, charge, { balance, freeRemaining, free: false, price: 0 });
+    const input: VoidInput = { id: charge.id, window: charge.window, until: charge.voidableUntil, memo: `${memo} ${charge.id}` };
+    const r = await this.voids.void(accountId, input, now);
+    const freeBack = r.outcome === 'given_back' && r.free;
+    const freeRemaining = freeBack ? Math.min(this.freeCallsPerDay, charge.freeRemaining + 1) : charge.freeRemaining;
+    return Object.assign({}, charge, { balance: r.balance, freeRemaining, free: false, price: 0 });
   }
 
   /** Today's free-call state of an account (one counter read). */

@@ -1,5 +1,5 @@
 // A Store that reports each operation's time and outcome, and the money it moved, to the event port (only when someone listens).
-import type { ChargeResult, PostInput, PostResult, Store } from '../storage/contract.js';
+import type { ChargeResult, PostInput, PostResult, Store, VoidResult } from '../storage/contract.js';
 import { STORE_METHODS, type StoreMethod } from '../storage/deferred.js';
 import type { Events } from './events.js';
 
@@ -17,6 +17,12 @@ function moneyOf(events: Events, op: StoreMethod, args: unknown[], result: unkno
     const input = args[1] as { free: boolean; amount: number };
     if (input.free) events.emit({ type: 'money', kind: 'free_call_refund' });
     else if (input.amount > 0) events.emit({ type: 'money', kind: 'refund', amount: input.amount });
+  } else if (op === 'void') {
+    // A refund is a void of the charge's id now: what it gave back is a free call, or a 'refund' entry (a hold's 'release' is not money spent).
+    const r = result as VoidResult;
+    if (r.outcome !== 'given_back') return;
+    if (r.free) events.emit({ type: 'money', kind: 'free_call_refund' });
+    else if (r.entry?.kind === 'refund') events.emit({ type: 'money', kind: 'refund', amount: r.entry.amount });
   } else if (op === 'post') {
     const r = result as PostResult;
     if (r.ok) events.emit({ type: 'money', kind: (args[1] as PostInput).kind, amount: r.entry.amount });

@@ -121,6 +121,20 @@ export interface ChargeInput {
    * call, no debit, no account created) and the answer is `{ ok: false, unauthorized: true }`.
    */
   auth?: ChargeAuth;
+  /**
+   * The charge's identity, so that `void` can undo it (DESIGN.md 9, "Charges have identities"). The
+   * store then remembers what the charge took under `voidable.id` until `voidable.until`, and refuses
+   * the charge (`{ ok: false, voided: true }`, nothing taken) when that id is already known (voided
+   * before the charge arrived, or used) or when the charge reaches the store after `voidable.until` by
+   * the store's own clock (a charge that late has been given up by its caller).
+   */
+  voidable?: ChargeId;
+}
+
+/** Identity of a charge: unique per account, remembered by the store until `until`. */
+export interface ChargeId {
+  id: string;
+  until: Millis;
 }
 
 export type ChargeResult =
@@ -128,7 +142,9 @@ export type ChargeResult =
   | { ok: true; free: false; freeUsed: number; balance: number; entry: LedgerEntry }
   | { ok: false; freeUsed: number; balance: number }
   /** Only when `auth` was given and did not match; says nothing about the account. */
-  | { ok: false; unauthorized: true };
+  | { ok: false; unauthorized: true }
+  /** Only with `voidable`: the id was voided or used before, or the charge arrived too late; nothing was taken. */
+  | { ok: false; voided: true };
 
 export interface HoldInput {
   holdId: string;
@@ -137,7 +153,30 @@ export interface HoldInput {
   memo?: string;
 }
 
-export type HoldResult = { ok: true; balance: number } | { ok: false; reason: 'insufficient_funds' | 'duplicate'; balance: number };
+/** 'voided': a `void` of this hold id came first (the hold's answer was lost and its caller gave up). */
+export type HoldResult = { ok: true; balance: number } | { ok: false; reason: 'insufficient_funds' | 'duplicate' | 'voided'; balance: number };
+
+/** What `void` undoes: a charge (by `ChargeInput.voidable.id`) or a hold (by its holdId). */
+export interface VoidInput {
+  id: string;
+  /** The free-call window the charge counted in (`ChargeInput.window`); unused for a hold. */
+  window: string;
+  /**
+   * Until when the void is remembered: a charge or hold with this id reaching the store before then is
+   * refused. The charge's `voidable.until`; a hold's `expiresAt` (a hold arriving later releases itself).
+   */
+  until: Millis;
+  /** Memo of the entry that gives the money back. */
+  memo?: string;
+}
+
+export type VoidResult =
+  /** It had committed: what it took is given back now (a free call, a 'refund' entry, or a hold's 'release' entry). */
+  | { outcome: 'given_back'; free: boolean; balance: number; entry: LedgerEntry | null }
+  /** Nothing had committed under this id: until `until`, a charge or hold with it is refused. */
+  | { outcome: 'refused'; balance: number }
+  /** Voided before: nothing changes (a void is idempotent, so a void whose answer was lost is simply sent again). */
+  | { outcome: 'already'; balance: number };
 
 /** Settles a hold at `actual` micro-USD: the unused part comes back in one 'settle' entry. */
 export type SettleResult =
@@ -189,7 +228,14 @@ export interface Store {
   /** Appends one entry. A negative amount is refused when it would take the balance below 0. */
   post(account: string, input: PostInput, now: Millis): Promise<PostResult>;
   charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult>;
-  /** Gives back what `charge` took: one free call (counter -1), or `amount` as a 'refund' entry. */
+  /**
+   * Undoes a charge or a hold by its id, atomically and at most once: if it committed, what it took is
+   * given back (a free call of `window`, the price as a 'refund' entry, a live hold as a 'release'
+   * entry); if it has not, it never will (until `until`). A second void of the same id changes nothing.
+   * Records of ids live until `until` (`now` decides, as for every other expiry); then they are swept.
+   */
+  void(account: string, input: VoidInput, now: Millis): Promise<VoidResult>;
+  /** Gives back what `charge` took: one free call (counter -1), or `amount` as a 'refund' entry. Not idempotent: prefer `void`. */
   refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number>;
   hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult>;
   settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult>;

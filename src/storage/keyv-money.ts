@@ -1,9 +1,10 @@
 // Money of the generic Keyv store: one account document (balance, seq, holds) plus one Keyv entry per ledger entry.
 import type { Keyv } from 'keyv';
 import type {
-  ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, StoredRecord,
+  ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
 import { authMatches } from './charge-auth.js';
+import { takenBy, tooLate, VOIDED, type ChargeRecord } from './charge-ids.js';
 import type { KeyedLock } from './lock.js';
 import { ttlUntil, type Counter } from './keyv-store.js';
 
@@ -80,17 +81,50 @@ export class KeyvMoney {
     // The key record is read inside the money lock, before the account: a refused caller leaves no trace.
     const refuse = auth && (async (): Promise<ChargeResult | undefined> =>
       authMatches(await this.getRecord(account, auth.collection, auth.key, now), auth, now) ? undefined : { ok: false, unauthorized: true });
-    return this.withAccount(account, now, async (a) => {
+    const { voidable } = input;
+    const idKey = voidable && k('g', account, voidable.id);
+    return this.withAccount(account, now, async (a): Promise<ChargeResult> => {
+      if (voidable && (tooLate(voidable) || (await this.read(idKey!)) !== null)) return { ok: false, voided: true };
+      // Remembers what this charge took, for `void`; expires with the id.
+      const remember = (taken: number) => voidable && this.keyv.set(idKey!, { taken, until: voidable.until }, ttlUntil(voidable.until, now));
       const c = await this.read<Counter>(counterKey);
       const used = c && c.exp > now ? c.n : 0;
       if (used < input.freeLimit) {
         await this.keyv.set(counterKey, { n: used + 1, exp: input.windowExpiresAt }, ttlUntil(input.windowExpiresAt, now));
+        await remember(0);
         return { ok: true, free: true, freeUsed: used + 1, balance: a.balance };
       }
       if (input.price <= 0 || a.balance < input.price) return { ok: false, freeUsed: used, balance: a.balance };
       const entry = await this.append(a, account, { amount: -input.price, kind: 'debit', memo: input.memo }, now);
+      await remember(input.price);
       return { ok: true, free: false, freeUsed: used, balance: a.balance, entry };
     }, refuse);
+  }
+
+  async void(account: string, input: VoidInput, now: Millis): Promise<VoidResult> {
+    const idKey = k('g', account, input.id);
+    return this.withAccount(account, now, async (a): Promise<VoidResult> => {
+      const record = await this.read<ChargeRecord>(idKey);
+      const taken = takenBy(record, now);
+      if (taken === VOIDED) return { outcome: 'already', balance: a.balance };
+      const until = Math.max(input.until, record?.until ?? 0);
+      await this.keyv.set(idKey, { taken: VOIDED, until } satisfies ChargeRecord, ttlUntil(until, now));
+      if (taken === 0) {
+        const counterKey = k('c', account, `free:${input.window}`);
+        const c = await this.read<Counter>(counterKey);
+        if (c && c.exp > now && c.n > 0) await this.keyv.set(counterKey, { n: c.n - 1, exp: c.exp }, ttlUntil(c.exp, now));
+        return { outcome: 'given_back', free: true, balance: a.balance, entry: null };
+      }
+      if (taken !== undefined) {
+        const entry = await this.append(a, account, { amount: taken, kind: 'refund', memo: input.memo }, now);
+        return { outcome: 'given_back', free: false, balance: a.balance, entry };
+      }
+      const hold = a.holds[input.id];
+      if (!hold) return { outcome: 'refused', balance: a.balance };
+      delete a.holds[input.id];
+      const entry = await this.append(a, account, { amount: hold.amount, kind: 'release', reference: `hold:${input.id}`, memo: input.memo }, now);
+      return { outcome: 'given_back', free: false, balance: a.balance, entry };
+    });
   }
 
   async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
@@ -108,6 +142,7 @@ export class KeyvMoney {
 
   async hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
     return this.withAccount(account, now, async (a) => {
+      if ((await this.read(k('g', account, input.holdId))) !== null) return { ok: false, reason: 'voided', balance: a.balance };
       if (a.holds[input.holdId]) return { ok: false, reason: 'duplicate', balance: a.balance };
       if (a.balance < input.amount) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
       a.holds[input.holdId] = { amount: input.amount, expiresAt: input.expiresAt };

@@ -2,7 +2,7 @@
 import type { Keyv } from 'keyv';
 import type {
   ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery,
-  Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord,
+  Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
 import { KeyvMoney } from './keyv-money.js';
 import { KeyedLock } from './lock.js';
@@ -194,6 +194,9 @@ export class KeyvStore implements Store {
   }
   charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
     return this.money.charge(account, input, now);
+  }
+  void(account: string, input: VoidInput, now: Millis): Promise<VoidResult> {
+    return this.money.void(account, input, now);
   }
   refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
     return this.money.refund(account, input, now);

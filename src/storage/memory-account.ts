@@ -1,8 +1,9 @@
 // One account of the in-memory store: its records, counters and money. Every method runs to the end
 // without awaiting, which is what makes each store operation atomic in one process.
 import type {
-  ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, StoredRecord,
+  ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
+import { takenBy, tooLate, VOIDED, type ChargeRecord } from './charge-ids.js';
 
 export interface Counter {
   n: number;
@@ -29,6 +30,8 @@ export class MemoryAccount {
   private readonly log: LedgerEntry[] = [];
   private readonly references = new Set<string>();
   private readonly holds = new Map<string, { amount: number; expiresAt: Millis }>();
+  /** Charge ids and voided ids, each until its `until` (dropped by `forgetCharges`). */
+  readonly charges = new Map<string, ChargeRecord>();
 
   constructor(private readonly id: string) {}
 
@@ -72,16 +75,21 @@ export class MemoryAccount {
   }
 
   charge(input: ChargeInput, now: Millis): ChargeResult {
+    const { voidable } = input;
+    // The store's clock decides lateness: a charge this late was given up (and voided) by its caller.
+    if (voidable && (tooLate(voidable) || this.charges.has(voidable.id))) return { ok: false, voided: true };
     const name = freeCounter(input.window);
     const c = this.counters.get(name);
     const used = c && c.exp > now ? c.n : 0;
     if (used < input.freeLimit) {
       if (c && c.exp > now) c.n = used + 1;
       else this.counters.set(name, { n: 1, exp: input.windowExpiresAt });
+      if (voidable) this.charges.set(voidable.id, { taken: 0, until: voidable.until });
       return { ok: true, free: true, freeUsed: used + 1, balance: this.balance };
     }
     if (input.price <= 0 || this.balance < input.price) return { ok: false, freeUsed: used, balance: this.balance };
     const entry = this.append({ amount: -input.price, kind: 'debit', memo: input.memo }, now);
+    if (voidable) this.charges.set(voidable.id, { taken: input.price, until: voidable.until });
     return { ok: true, free: false, freeUsed: used, balance: this.balance, entry };
   }
 
@@ -95,7 +103,42 @@ export class MemoryAccount {
     return this.balance;
   }
 
+  /** Undoes the charge or hold `input.id` once (see Store.void). */
+  void(input: VoidInput, now: Millis): VoidResult {
+    const record = this.charges.get(input.id);
+    const taken = takenBy(record, now);
+    if (taken === VOIDED) return { outcome: 'already', balance: this.balance };
+    this.charges.set(input.id, { taken: VOIDED, until: Math.max(input.until, record?.until ?? 0) });
+    if (taken === 0) {
+      const c = this.counters.get(freeCounter(input.window));
+      if (c && c.exp > now && c.n > 0) c.n -= 1;
+      return { outcome: 'given_back', free: true, balance: this.balance, entry: null };
+    }
+    if (taken !== undefined) {
+      const entry = this.append({ amount: taken, kind: 'refund', memo: input.memo }, now);
+      return { outcome: 'given_back', free: false, balance: this.balance, entry };
+    }
+    const hold = this.holds.get(input.id);
+    if (!hold) return { outcome: 'refused', balance: this.balance };
+    this.holds.delete(input.id);
+    const entry = this.append({ amount: hold.amount, kind: 'release', reference: `hold:${input.id}`, memo: input.memo }, now);
+    return { outcome: 'given_back', free: false, balance: this.balance, entry };
+  }
+
+  /** Drops charge records past their `until`; returns how many. */
+  forgetCharges(now: Millis): number {
+    let n = 0;
+    for (const [id, r] of this.charges) {
+      if (r.until <= now) {
+        this.charges.delete(id);
+        n++;
+      }
+    }
+    return n;
+  }
+
   hold(input: HoldInput, now: Millis): HoldResult {
+    if (this.charges.has(input.holdId)) return { ok: false, reason: 'voided', balance: this.balance };
     if (this.holds.has(input.holdId)) return { ok: false, reason: 'duplicate', balance: this.balance };
     if (this.balance < input.amount) return { ok: false, reason: 'insufficient_funds', balance: this.balance };
     this.holds.set(input.holdId, { amount: input.amount, expiresAt: input.expiresAt });

@@ -2,7 +2,7 @@
 // so each is atomic without any lock (nothing else runs between its first read and its last write).
 import type {
   ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery,
-  Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord,
+  Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
 import { authMatches } from './charge-auth.js';
 import { MemoryAccount, type Collection, type Counter } from './memory-account.js';
@@ -180,6 +180,10 @@ export class MemoryStore implements Store {
     return Promise.resolve(this.money(account, now).refund(input, now));
   }
 
+  void(account: string, input: VoidInput, now: Millis): Promise<VoidResult> {
+    return Promise.resolve(this.money(account, now).void(input, now));
+  }
+
   hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
     return Promise.resolve(this.money(account, now).hold(input, now));
   }
@@ -214,12 +218,13 @@ export class MemoryStore implements Store {
     return Promise.resolve(this.sweepNow(now));
   }
 
-  /** Drops expired records, counters and claims, and releases expired holds. */
+  /** Drops expired records, counters, charge ids and claims, and releases expired holds. */
   private sweepNow(now: Millis): { records: number; holds: number } {
     let records = 0;
     let holds = 0;
     for (const a of this.accounts.values()) {
       holds += a.releaseExpired(now);
+      a.forgetCharges(now);
       for (const [name, c] of a.counters) if (c.exp <= now) a.counters.delete(name);
       for (const c of a.collections.values()) {
         for (const [key, r] of c.records) {

@@ -1,5 +1,5 @@
 // The first connection of a Redis client: bounded in time, and failing with the reason at the first refusal.
-import type { RedisLike } from './redis-store.js';
+import type { RedisLike } from './redis-base.js';
 import { bounded } from './timeout.js';
 
 /**

@@ -162,10 +162,11 @@ export class SqlKv {
     await this.x.run(this.sql.releaseClaim, { scope: scope ?? '', key });
   }
 
-  /** Physically deletes expired records, claims and counters in batches; returns the records removed. */
+  /** Physically deletes expired records, claims, counters and charge ids in batches; returns the records removed. */
   async sweepExpired(now: Millis): Promise<number> {
     let records = 0;
-    for (const [sql, count] of [[this.sql.sweepRecords, true], [this.sql.sweepClaims, false], [this.sql.sweepCounters, false]] as const) {
+    const tables = [[this.sql.sweepRecords, true], [this.sql.sweepClaims, false], [this.sql.sweepCounters, false], [this.sql.sweepCharges, false]] as const;
+    for (const [sql, count] of tables) {
       for (;;) {
         const removed = await this.x.run(sql, { now });
         if (count) records += removed;
@@ -239,6 +240,7 @@ function statements(t: TableNames) {
     sweepRecords: sweep(t.records, 'account, collection, key'),
     sweepClaims: sweep(t.claims, 'scope, key'),
     sweepCounters: sweep(t.counters, 'account, name'),
+    sweepCharges: sweep(t.charges, 'account, charge_id'),
     expiredHoldAccounts: `SELECT DISTINCT account FROM ${t.holds} WHERE expires_at <= @now LIMIT ${SWEEP_BATCH}`,
   };
 }

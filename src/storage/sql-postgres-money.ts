@@ -1,7 +1,9 @@
 // Money operations on Postgres: each one is a single round trip running lock, hold release and the operation in one transaction.
 import pg from 'pg';
 import { StoreRefusedValueError } from '../errors.js';
-import type { ChargeAuth, ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult } from './contract.js';
+import type {
+  ChargeAuth, ChargeId, ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, VoidInput, VoidResult,
+} from './contract.js';
 import type { TableNames } from './sql-schema.js';
 import { bool, int, intOrNull, toEntry, type Row } from './sql-rows.js';
 
@@ -35,6 +37,9 @@ const num = (n: number): string => {
  * is_local) dies with the implicit transaction, so it never leaks to the next query on the connection.
  */
 const AUTHED = `(current_setting('aipaygent.charge_auth', true) = 'on')`;
+
+/** The server's clock in epoch ms: a charge reaching the server after its `voidable.until` is refused (see ChargeInput). */
+const SERVER_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
 
 const ENTRY_COLS = 'seq, amount, kind, reference, memo, created_at, balance_after';
 const ENTRY_OUT = 'ins.seq AS e_seq, ins.amount AS e_amount, ins.kind AS e_kind, ins.reference AS e_reference, ins.memo AS e_memo, ins.created_at AS e_created_at, ins.balance_after AS e_balance_after';
@@ -130,14 +135,28 @@ export class PostgresMoney {
     return { ok: false, reason: bool(row.dup) ? 'duplicate' : 'insufficient_funds', balance };
   }
 
+  /** The gate of a charge's id: unknown to the store (never voided nor used), and not arriving after its `until`. */
+  private fresh(a: string, voidable: ChargeId | undefined): string {
+    if (!voidable) return 'true';
+    return `NOT EXISTS (SELECT 1 FROM ${this.t.charges} WHERE account = ${a} AND charge_id = ${str(voidable.id)}) AND ${SERVER_MS} <= ${num(voidable.until)}`;
+  }
+
+  /** A CTE remembering what the charge took under its id (0: the free call of `fr`, else the debit of `ins`). */
+  private remember(a: string, voidable: ChargeId | undefined): string {
+    if (!voidable) return '';
+    const [id, until] = [str(voidable.id), num(voidable.until)];
+    return `, rec AS (INSERT INTO ${this.t.charges} (account, charge_id, taken, expires_at)
+        SELECT ${a}, ${id}, 0, ${until} FROM fr UNION ALL SELECT ${a}, ${id}, -ins.amount, ${until} FROM ins)`;
+  }
+
   async charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
     const t = this.t;
     const [limit, price] = [num(input.freeLimit), num(input.price)];
     const name = str(`free:${input.window}`);
-    // Unauthenticated (gate false): acc and u are empty, so nothing below writes; g still yields the row.
-    const row = await this.run(account, now, (a, n, gate) => `WITH g AS (SELECT ${gate} AS authed),
-      acc AS (SELECT balance, seq FROM ${t.accounts}, g WHERE account = ${a} AND g.authed),
-      u AS (SELECT COALESCE((SELECT value FROM ${t.counters} WHERE account = ${a} AND name = ${name} AND expires_at > ${n}), 0) AS used FROM g WHERE g.authed),
+    // Unauthenticated (gate false) or a refused id (fresh false): acc and u are empty, so nothing below writes; g still yields the row.
+    const row = await this.run(account, now, (a, n, gate) => `WITH g AS (SELECT ${gate} AS authed, ${this.fresh(a, input.voidable)} AS fresh),
+      acc AS (SELECT balance, seq FROM ${t.accounts}, g WHERE account = ${a} AND g.authed AND g.fresh),
+      u AS (SELECT COALESCE((SELECT value FROM ${t.counters} WHERE account = ${a} AND name = ${name} AND expires_at > ${n}), 0) AS used FROM g WHERE g.authed AND g.fresh),
       fr AS (
         INSERT INTO ${t.counters} AS c (account, name, value, expires_at)
         SELECT ${a}, ${name}, u.used + 1, ${num(input.windowExpiresAt)} FROM u WHERE u.used < ${limit}
@@ -146,16 +165,52 @@ export class PostgresMoney {
         RETURNING value
       ),
       ok AS (SELECT balance, seq FROM acc, u WHERE u.used >= ${limit} AND ${price} > 0 AND balance >= ${price}),
-      ${this.append(a, n, `-${price}`, 'debit', null, input.memo ?? null)}
-      SELECT g.authed, acc.balance, u.used, (SELECT value FROM fr) AS free_used, ${ENTRY_OUT}
+      ${this.append(a, n, `-${price}`, 'debit', null, input.memo ?? null)}${this.remember(a, input.voidable)}
+      SELECT g.authed, g.fresh, acc.balance, u.used, (SELECT value FROM fr) AS free_used, ${ENTRY_OUT}
       FROM g LEFT JOIN acc ON true LEFT JOIN u ON true LEFT JOIN ins ON true`, input.auth);
     if (!bool(row.authed)) return { ok: false, unauthorized: true };
+    if (!bool(row.fresh)) return { ok: false, voided: true };
     const freeUsed = intOrNull(row.free_used);
     if (freeUsed !== null) return { ok: true, free: true, freeUsed, balance: int(row.balance) };
     const used = int(row.used);
     if (row.e_seq === null) return { ok: false, freeUsed: used, balance: int(row.balance) };
     const entry: LedgerEntry = toEntry(account, row, 'e_');
     return { ok: true, free: false, freeUsed: used, balance: entry.balanceAfter, entry };
+  }
+
+  /**
+   * Undoes the charge or hold `input.id` once, in one statement: a live record of a free call gives the call
+   * back, of a debit posts a 'refund'; with no record, a live hold of that id is released; then the id is
+   * marked voided (-1). A record already voided changes nothing.
+   */
+  async void(account: string, input: VoidInput, now: Millis): Promise<VoidResult> {
+    const t = this.t;
+    const id = str(input.id);
+    const row = await this.run(account, now, (a, n) => `WITH acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
+      live AS (SELECT taken, expires_at FROM ${t.charges} WHERE account = ${a} AND charge_id = ${id} AND expires_at > ${n}),
+      fb AS (UPDATE ${t.counters} SET value = value - 1 WHERE account = ${a} AND name = ${str(`free:${input.window}`)}
+        AND expires_at > ${n} AND value > 0 AND EXISTS (SELECT 1 FROM live WHERE taken = 0)),
+      h AS (DELETE FROM ${t.holds} WHERE account = ${a} AND hold_id = ${id} AND NOT EXISTS (SELECT 1 FROM live) RETURNING amount),
+      back AS (SELECT taken AS amount, 'refund' AS kind, NULL::text AS reference FROM live WHERE taken > 0
+        UNION ALL SELECT amount, 'release', ${str(`hold:${input.id}`)} FROM h),
+      ins AS (
+        INSERT INTO ${t.ledger} (account, ${ENTRY_COLS})
+        SELECT ${a}, acc.seq + 1, back.amount, back.kind, back.reference, ${str(input.memo)}, ${n}, acc.balance + back.amount FROM acc, back
+        RETURNING ${ENTRY_COLS}
+      ), upd AS (
+        UPDATE ${t.accounts} SET balance = ins.balance_after, seq = ins.seq FROM ins WHERE account = ${a}
+      ), mark AS (
+        INSERT INTO ${t.charges} AS c (account, charge_id, taken, expires_at)
+        SELECT ${a}, ${id}, -1, GREATEST(${num(input.until)}, (SELECT expires_at FROM live)) WHERE NOT EXISTS (SELECT 1 FROM live WHERE taken = -1)
+        ON CONFLICT (account, charge_id) DO UPDATE SET taken = -1, expires_at = excluded.expires_at
+      )
+      SELECT (SELECT taken FROM live) AS taken, acc.balance, ${ENTRY_OUT} FROM acc LEFT JOIN ins ON true`);
+    const taken = intOrNull(row.taken);
+    const balance = row.e_seq === null ? int(row.balance) : int(row.e_balance_after);
+    if (taken === -1) return { outcome: 'already', balance };
+    if (taken === 0) return { outcome: 'given_back', free: true, balance, entry: null };
+    if (row.e_seq === null) return { outcome: 'refused', balance };
+    return { outcome: 'given_back', free: false, balance, entry: toEntry(account, row, 'e_') };
   }
 
   async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
@@ -180,14 +235,16 @@ export class PostgresMoney {
     const t = this.t;
     const [id, amount] = [str(input.holdId), num(input.amount)];
     const row = await this.run(account, now, (a, n) => `WITH acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
-      ex AS (SELECT EXISTS (SELECT 1 FROM ${t.holds} WHERE account = ${a} AND hold_id = ${id}) AS d),
-      ok AS (SELECT balance, seq FROM acc, ex WHERE NOT ex.d AND balance >= ${amount}),
+      ex AS (SELECT EXISTS (SELECT 1 FROM ${t.holds} WHERE account = ${a} AND hold_id = ${id}) AS d,
+        EXISTS (SELECT 1 FROM ${t.charges} WHERE account = ${a} AND charge_id = ${id}) AS v),
+      ok AS (SELECT balance, seq FROM acc, ex WHERE NOT ex.d AND NOT ex.v AND balance >= ${amount}),
       ${this.append(a, n, `-${amount}`, 'hold', `hold:${input.holdId}`, input.memo ?? null)},
       h AS (INSERT INTO ${t.holds} (account, hold_id, amount, expires_at, created_seq)
         SELECT ${a}, ${id}, ${amount}, ${num(input.expiresAt)}, ins.seq FROM ins)
-      SELECT acc.balance, ex.d AS dup, ${ENTRY_OUT} FROM acc CROSS JOIN ex LEFT JOIN ins ON true`);
+      SELECT acc.balance, ex.d AS dup, ex.v AS voided, ${ENTRY_OUT} FROM acc CROSS JOIN ex LEFT JOIN ins ON true`);
     if (row.e_seq !== null) return { ok: true, balance: int(row.e_balance_after) };
-    return { ok: false, reason: bool(row.dup) ? 'duplicate' : 'insufficient_funds', balance: int(row.balance) };
+    const reason = bool(row.voided) ? 'voided' : bool(row.dup) ? 'duplicate' : 'insufficient_funds';
+    return { ok: false, reason, balance: int(row.balance) };
   }
 
   async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {

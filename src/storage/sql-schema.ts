@@ -8,6 +8,7 @@ export interface TableNames {
   holds: string;
   counters: string;
   claims: string;
+  charges: string;
 }
 
 export type Dialect = 'postgres' | 'sqlite';
@@ -41,6 +42,7 @@ export function tableNames(dialect: Dialect, namespace: string): TableNames {
     holds: name('holds'),
     counters: name('counters'),
     claims: name('claims'),
+    charges: name('charges'),
   };
 }
 
@@ -89,6 +91,12 @@ export function schemaStatements(dialect: Dialect, namespace: string): string[] 
       scope ${text} NOT NULL, key ${text} NOT NULL, value ${text} NOT NULL, expires_at ${int},
       PRIMARY KEY (scope, key))`,
     `CREATE INDEX IF NOT EXISTS ${ix('claims_expiry')} ON ${t.claims} (expires_at) WHERE expires_at IS NOT NULL`,
+    // Charge ids (see Store.void): taken 0 = a free call, > 0 = the price debited, -1 = voided; swept after expires_at.
+    // Kept last: a schema created before this table existed lacks its index, so the migration runs again.
+    `CREATE TABLE IF NOT EXISTS ${t.charges} (
+      account ${text} NOT NULL, charge_id ${text} NOT NULL, taken ${int} NOT NULL, expires_at ${int} NOT NULL,
+      PRIMARY KEY (account, charge_id))`,
+    `CREATE INDEX IF NOT EXISTS ${ix('charges_expiry')} ON ${t.charges} (expires_at)`,
   );
   return out;
 }

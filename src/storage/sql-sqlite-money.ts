@@ -1,7 +1,10 @@
 // Money operations on SQLite: each one is a synchronous IMMEDIATE transaction, so it is exact across processes sharing the file.
 import type Database from 'better-sqlite3';
 import { authMatches } from './charge-auth.js';
-import type { ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult } from './contract.js';
+import { takenBy, tooLate, VOIDED } from './charge-ids.js';
+import type {
+  ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, VoidInput, VoidResult,
+} from './contract.js';
 import type { TableNames } from './sql-schema.js';
 import { int, intOrNull, type Params, type Row } from './sql-rows.js';
 
@@ -102,16 +105,42 @@ export class SqliteMoney {
       const record = row && { tag: String(row.tag), expiresAt: intOrNull(row.expires_at), value: row.value as Uint8Array };
       return authMatches(record ?? null, auth, now) ? undefined : { ok: false, unauthorized: true };
     });
+    const { voidable } = input;
     return this.money(account, now, (a): ChargeResult => {
+      if (voidable && (tooLate(voidable) || this.get(this.sql.chargeRecord, { account, id: voidable.id }))) return { ok: false, voided: true };
       const used = int(this.get(this.sql.counter, { account, name, now })?.value ?? 0);
       if (used < input.freeLimit) {
         this.run(this.sql.setCounter, { account, name, value: used + 1, expires_at: input.windowExpiresAt });
+        if (voidable) this.run(this.sql.setCharge, { account, id: voidable.id, taken: 0, expires_at: voidable.until });
         return { ok: true, free: true, freeUsed: used + 1, balance: a.balance };
       }
       if (input.price <= 0 || a.balance < input.price) return { ok: false, freeUsed: used, balance: a.balance };
       const entry = this.append(a, account, { amount: -input.price, kind: 'debit', memo: input.memo }, now);
+      if (voidable) this.run(this.sql.setCharge, { account, id: voidable.id, taken: input.price, expires_at: voidable.until });
       return { ok: true, free: false, freeUsed: used, balance: a.balance, entry };
     }, refuse);
+  }
+
+  void(account: string, input: VoidInput, now: Millis): VoidResult {
+    return this.money(account, now, (a): VoidResult => {
+      const row = this.get(this.sql.chargeRecord, { account, id: input.id });
+      const record = row && { taken: int(row.taken), until: int(row.expires_at) };
+      const taken = takenBy(record, now);
+      if (taken === VOIDED) return { outcome: 'already', balance: a.balance };
+      this.run(this.sql.setCharge, { account, id: input.id, taken: VOIDED, expires_at: Math.max(input.until, record?.until ?? 0) });
+      if (taken === 0) {
+        this.run(this.sql.giveBackFreeCall, { account, name: `free:${input.window}`, now });
+        return { outcome: 'given_back', free: true, balance: a.balance, entry: null };
+      }
+      if (taken !== undefined) {
+        const entry = this.append(a, account, { amount: taken, kind: 'refund', memo: input.memo }, now);
+        return { outcome: 'given_back', free: false, balance: a.balance, entry };
+      }
+      const hold = this.get(this.sql.takeHold, { account, hold_id: input.id });
+      if (!hold) return { outcome: 'refused', balance: a.balance };
+      const entry = this.append(a, account, { amount: int(hold.amount), kind: 'release', reference: `hold:${input.id}`, memo: input.memo }, now);
+      return { outcome: 'given_back', free: false, balance: a.balance, entry };
+    });
   }
 
   refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): number {
@@ -124,6 +153,7 @@ export class SqliteMoney {
 
   hold(account: string, input: HoldInput, now: Millis): HoldResult {
     return this.money(account, now, (a): HoldResult => {
+      if (this.get(this.sql.chargeRecord, { account, id: input.holdId })) return { ok: false, reason: 'voided', balance: a.balance };
       if (this.get(this.sql.holdExists, { account, hold_id: input.holdId })) return { ok: false, reason: 'duplicate', balance: a.balance };
       if (a.balance < input.amount) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
       const entry = this.append(a, account, { amount: -input.amount, kind: 'hold', reference: `hold:${input.holdId}`, memo: input.memo }, now);
@@ -168,5 +198,8 @@ function statements(t: TableNames) {
     addHold: `INSERT INTO ${t.holds} (account, hold_id, amount, expires_at, created_seq)
       VALUES (@account, @hold_id, @amount, @expires_at, @created_seq)`,
     takeHold: `DELETE FROM ${t.holds} WHERE account = @account AND hold_id = @hold_id RETURNING amount`,
+    chargeRecord: `SELECT taken, expires_at FROM ${t.charges} WHERE account = @account AND charge_id = @id`,
+    setCharge: `INSERT INTO ${t.charges} (account, charge_id, taken, expires_at) VALUES (@account, @id, @taken, @expires_at)
+      ON CONFLICT (account, charge_id) DO UPDATE SET taken = excluded.taken, expires_at = excluded.expires_at`,
   };
 }

@@ -1,7 +1,7 @@
 // The parts of the SQL stores (Postgres, SQLite) that only delegate: records and claims to SqlKv, money to the dialect.
 import type {
   ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery, Millis,
-  PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, StoredRecord,
+  PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
 import type { SqlKv } from './sql-kv.js';
 
@@ -10,6 +10,7 @@ export interface SqlMoney {
   balance(account: string, now: Millis): number | Promise<number>;
   post(account: string, input: PostInput, now: Millis): PostResult | Promise<PostResult>;
   charge(account: string, input: ChargeInput, now: Millis): ChargeResult | Promise<ChargeResult>;
+  void(account: string, input: VoidInput, now: Millis): VoidResult | Promise<VoidResult>;
   refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): number | Promise<number>;
   hold(account: string, input: HoldInput, now: Millis): HoldResult | Promise<HoldResult>;
   settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): SettleResult | Promise<SettleResult>;
@@ -59,6 +60,10 @@ export abstract class SqlStoreBase<M extends SqlMoney> {
 
   async charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
     return this.money.charge(account, input, now);
+  }
+
+  async void(account: string, input: VoidInput, now: Millis): Promise<VoidResult> {
+    return this.money.void(account, input, now);
   }
 
   async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {

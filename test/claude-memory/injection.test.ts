@@ -104,7 +104,8 @@ describeMounts('Claude memory context injection', options, (m) => {
     // One Claude call, no metered memory reads: its hold and settle after the two stores' debits; the hold covers the larger prompt.
     const entries = await ledger(m(), key);
     expect(entries.map((e) => e.kind)).toEqual(['settle', 'hold', 'debit', 'debit', 'grant']);
-    expect(entries.filter((e) => e.kind === 'debit').map((e) => e.memo)).toEqual(['POST /memory/store', 'POST /memory/store']);
+    // Each debit's memo names its route and ends with its charge id.
+    expect(entries.filter((e) => e.kind === 'debit').map((e) => e.memo)).toEqual([expect.stringMatching(/^POST \/memory\/store chg_\S+$/), expect.stringMatching(/^POST \/memory\/store chg_\S+$/)]);
     const plain = await account(m(), 1_000_000);
     await call(`${m().url}/v1/messages`, { key: plain.key, body: { model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] } });
     const holdOf = async (k: string) => -(await ledger(m(), k)).find((e) => e.kind === 'hold').amount_micro_usd;

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ClaudeBilling } from '../../src/claude/billing.js';
 import type { Store } from '../../src/storage/contract.js';
 import { KeyvStore } from '../../src/storage/keyv-store.js';
+import { VoidQueue } from '../../src/storage/void-queue.js';
 
 const logs: string[] = [];
 const logger = { warn: (m: string) => void logs.push(m), error: (m: string) => void logs.push(m) };
@@ -18,7 +19,7 @@ beforeEach(async () => {
 
 describe('ClaudeBilling', () => {
   it('holds the worst case plus one, then settles the actual cost in one entry that carries the memo', async () => {
-    const billing = new ClaudeBilling(store, logger, 60_000);
+    const billing = new ClaudeBilling(store, new VoidQueue(store, logger), logger, 60_000);
     const r = await billing.reserve('acct', 4_000, Date.now(), 'claude m hold');
     expect(r).toMatchObject({ ok: true, amount: 4_001, balance: 5_999 });
     expect(await billing.settle('acct', (r as { holdId: string }).holdId, 4_000, 'claude m request=req_1')).toEqual({ charged: 4_000, balance: 6_000 });
@@ -29,7 +30,7 @@ describe('ClaudeBilling', () => {
   });
 
   it('debits the cost when the hold expired before the call ended', async () => {
-    const billing = new ClaudeBilling(store, logger, 20);
+    const billing = new ClaudeBilling(store, new VoidQueue(store, logger), logger, 20);
     const r = await billing.reserve('acct', 4_000, Date.now(), 'm');
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(await billing.settle('acct', (r as { holdId: string }).holdId, 300, 'late')).toEqual({ charged: 300, balance: 9_700 });
@@ -50,10 +51,51 @@ describe('ClaudeBilling', () => {
         };
       },
     }) as Store;
-    const billing = new ClaudeBilling(flaky, logger, 60_000);
+    const billing = new ClaudeBilling(flaky, new VoidQueue(flaky, logger), logger, 60_000);
     const r = await billing.reserve('acct', 1_000, Date.now(), 'm');
     expect(await billing.settle('acct', (r as { holdId: string }).holdId, 700, 'x')).toMatchObject({ charged: 700 });
     expect(await store.balance('acct', Date.now())).toBe(9_300);
     expect(logs.some((l) => l.includes('found its hold gone'))).toBe(true);
+  });
+
+  /** A store whose next hold "loses its answer": it throws at once, and the hold itself runs after `delayMs`. */
+  function losingHold(delayMs: number): { store: Store; late: Promise<unknown> } {
+    let late: Promise<unknown> = Promise.resolve();
+    const wrapped = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'hold' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return async (...args: unknown[]) => {
+          late = new Promise((r) => setTimeout(r, delayMs)).then(() => (v as (...a: unknown[]) => unknown).apply(target, args));
+          if (delayMs === 0) await late;
+          throw new Error('no answer from the store');
+        };
+      },
+    }) as Store;
+    return { store: wrapped, get late() { return late; } };
+  }
+
+  it('a hold whose answer was lost after it was placed is released by id in the background', async () => {
+    const { store: flaky } = losingHold(0);
+    const billing = new ClaudeBilling(flaky, new VoidQueue(flaky, logger), logger, 60_000);
+    await expect(billing.reserve('acct', 1_000, Date.now(), 'claude m hold')).rejects.toThrow('no answer');
+    await expect.poll(() => store.balance('acct', Date.now())).toBe(10_000);
+    const [release, hold] = await store.ledger('acct', { limit: 2 });
+    const holdId = hold!.reference!.slice('hold:'.length);
+    expect(hold).toMatchObject({ kind: 'hold', amount: -1_001 });
+    expect(release).toMatchObject({ kind: 'release', amount: 1_001, reference: `hold:${holdId}`, memo: `void: claude m hold (answer lost) ${holdId}` });
+    // Sent again under the same id (a retry, a late duplicate), the hold is refused.
+    expect(await store.hold('acct', { holdId, amount: 1_001, expiresAt: Date.now() + 60_000 }, Date.now())).toEqual({ ok: false, reason: 'voided', balance: 10_000 });
+  });
+
+  it('a hold arriving after its void is refused: nothing is held', async () => {
+    const lost = losingHold(200);
+    const voids = new VoidQueue(lost.store, logger);
+    const billing = new ClaudeBilling(lost.store, voids, logger, 60_000);
+    await expect(billing.reserve('acct', 1_000, Date.now(), 'm')).rejects.toThrow('no answer');
+    await expect.poll(() => voids.size).toBe(0); // the void landed first
+    expect(await lost.late).toMatchObject({ ok: false, reason: 'voided' });
+    expect(await store.balance('acct', Date.now())).toBe(10_000);
+    expect((await store.ledger('acct', { limit: 5 })).map((e) => e.kind)).toEqual(['grant']);
   });
 });

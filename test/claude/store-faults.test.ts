@@ -10,6 +10,8 @@ import { call, startMount, type Mounted } from '../support/mounts.js';
 
 /** The next `n` calls of each named store method throw as if the backend were down. */
 const faults: Record<string, number> = {};
+/** The next `n` calls of each named store method run, then throw as if their answer were lost. */
+const lost: Record<string, number> = {};
 const logs: string[] = [];
 
 function failing(inner: Store): Store {
@@ -23,7 +25,12 @@ function failing(inner: Store): Store {
           faults[name]!--;
           throw new StoreUnavailableError(new Error(`injected fault: ${name}`));
         }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        const out = await (value as (...a: unknown[]) => unknown).apply(target, args);
+        if ((lost[name] ?? 0) > 0) {
+          lost[name]!--;
+          throw new StoreUnavailableError(new Error(`injected fault: the answer of ${name} was lost`));
+        }
+        return out;
       };
     },
   });
@@ -51,6 +58,7 @@ beforeEach(() => {
   fake.reset();
   logs.length = 0;
   for (const k of Object.keys(faults)) delete faults[k];
+  for (const k of Object.keys(lost)) delete lost[k];
 });
 
 const body = { model: 'claude-3-5-sonnet-20241022', max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] };
@@ -66,6 +74,18 @@ describe('Claude billing with a failing store', () => {
     expect(theirs.status).toBe(503);
     expect(theirs.body).toEqual({ type: 'error', error: { type: 'api_error', message: expect.stringMatching(/storage backend is unavailable/) } });
     expect(fake.requests).toEqual([]);
+  });
+
+  it('a hold placed whose answer was lost: 503 without calling Claude, and the hold is released by id at once', async () => {
+    const { key, account: accountId } = await account(m, 1_000_000);
+    lost.hold = 1;
+    const r = await call(`${m.url}/claude/message`, { key, body });
+    expect(r.status).toBe(503);
+    expect(fake.requests).toEqual([]);
+    // Not after the hold's 2 h expiry: the void gives the money back as soon as the store answers.
+    await expect.poll(() => inner.balance(accountId, Date.now())).toBe(1_000_000);
+    const entries = (await inner.ledger(accountId, { limit: 5 })).map((e) => [e.kind, e.reference]);
+    expect(entries).toEqual([['release', entries[1]![1]], ['hold', expect.stringMatching(/^hold:clh_/)], ['grant', null]]);
   });
 
   it('retries a settle that fails briefly, and charges exactly once', async () => {

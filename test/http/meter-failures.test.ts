@@ -15,8 +15,9 @@ let faults: Faults = newFaults();
 /** What the service logged (masked faults): kept off the console, and asserted on. */
 const logged: string[] = [];
 const logger = { warn: (m: string) => void logged.push(m), error: (m: string) => void logged.push(m) };
-/** Refund failures injected on purpose; any other one is a bug. */
-let refundFailures = 0;
+/** Voids left to the background on purpose (a charge or a refund the store did not answer); any other one is a bug. */
+let voidsDeferred = 0;
+const deferred = () => logged.filter((m) => /voiding it by id in the background/.test(m)).length;
 
 describeMounts('meter: refunds and fail-closed', () => {
   faults = newFaults();
@@ -45,7 +46,9 @@ describeMounts('meter: refunds and fail-closed', () => {
     expect(failed.headers.get('x-credits-balance-micro-usd')).toBe('1000');
     const entries = await m().ai.api.ledger.entries(account, { limit: 10 });
     expect(entries.map((e) => [e.kind, e.amount, e.balanceAfter])).toEqual([['refund', 100, 1000], ['debit', -100, 900], ['grant', 1000, 1000]]);
-    expect(entries[0]!.memo).toBe('refund: GET /memory/retrieve answered 500');
+    // Both entries name the charge: the refund voided that very debit.
+    const id = /^GET \/memory\/retrieve (chg_\S+)$/.exec(entries[1]!.memo!)![1];
+    expect(entries[0]!.memo).toBe(`refund: GET /memory/retrieve answered 500 ${id}`);
     expect(entries.reduce((s, e) => s + e.amount, 0)).toBe((await m().ai.api.ledger.balance(account)).balanceMicroUsd);
   });
 
@@ -56,25 +59,51 @@ describeMounts('meter: refunds and fail-closed', () => {
     expect(await freeLeft(m(), account)).toBe(2);
   });
 
-  it('when the refund itself fails, says the call may have been charged (never "nothing was charged")', async () => {
+  it('when the refund itself fails, answers 503 (never "nothing was charged") and the refund lands later, once', async () => {
     const { key, account } = await newAccount(m());
     await call(`${m().url}/memory/store`, { key, body: storeBody('a') });
+    await m().ai.api.ledger.grant({ accountId: account, amountMicroUsd: 1000, reason: 'test' });
+    for (const k of ['b', 'c']) await call(`${m().url}/memory/store`, { key, body: storeBody(k) });
     faults.failMemoryGets = 1;
-    faults.failRefunds = 1;
+    faults.failVoids = 1;
     const r = await call(`${m().url}/memory/retrieve?user_id=u1&key=a`, { key });
     expect(r.status).toBe(503);
-    expect(r.body.error).toEqual({ code: 'store_unavailable', message: expect.stringMatching(/may have been charged/) });
-    expect(logged.filter((m) => /REFUND FAILED/.test(m)).length).toBe(++refundFailures);
-    expect(await freeLeft(m(), account)).toBe(0);
+    expect(r.body.error).toEqual({ code: 'store_unavailable', message: expect.stringMatching(/refund is retried in the background and applies once/) });
+    expect(deferred()).toBe(++voidsDeferred);
+    // The void is retried in the background and lands: the money comes back in one refund entry.
+    await expect.poll(async () => (await m().ai.api.ledger.balance(account)).balanceMicroUsd).toBe(900);
+    const entries = await m().ai.api.ledger.entries(account, { limit: 10 });
+    expect(entries.map((e) => e.kind)).toEqual(['refund', 'debit', 'debit', 'grant']);
+    expect(entries.reduce((s, e) => s + e.amount, 0)).toBe(900);
+  });
+
+  it('a refund whose answer was lost is sent again and applies once', async () => {
+    const { key, account } = await newAccount(m());
+    await m().ai.api.ledger.grant({ accountId: account, amountMicroUsd: 1000, reason: 'test' });
+    for (const k of ['a', 'b']) await call(`${m().url}/memory/store`, { key, body: storeBody(k) });
+    const voidsBefore = faults.calls.void ?? 0;
+    faults.failMemoryGets = 1;
+    faults.loseVoids = 1;
+    expect((await call(`${m().url}/memory/retrieve?user_id=u1&key=a`, { key })).status).toBe(503);
+    expect(deferred()).toBe(++voidsDeferred);
+    await expect.poll(() => faults.calls.void ?? 0).toBe(voidsBefore + 2);
+    const entries = await m().ai.api.ledger.entries(account, { limit: 10 });
+    expect(entries.map((e) => [e.kind, e.amount])).toEqual([['refund', 100], ['debit', -100], ['grant', 1000]]);
+    expect((await m().ai.api.ledger.balance(account)).balanceMicroUsd).toBe(1000);
   });
 
   it('fails closed: a store fault while charging is a 503 and the handler never runs', async () => {
     const { key, account } = await newAccount(m());
     faults.failCharges = 1;
+    const voidsBefore = faults.calls.void ?? 0;
     const r = await call(`${m().url}/memory/store`, { key, body: storeBody('x') });
     expect(r.status).toBe(503);
     expect(r.body.error.code).toBe('store_unavailable');
     expect(await m().ai.api.memory.get(account, 'u1', 'x', Date.now())).toBeNull();
+    expect(await freeLeft(m(), account)).toBe(2);
+    // The charge got no answer, so it is voided by id in the background (here it never reached the store).
+    expect(deferred()).toBe(++voidsDeferred);
+    await expect.poll(() => faults.calls.void ?? 0).toBe(voidsBefore + 1);
     expect(await freeLeft(m(), account)).toBe(2);
   });
 
@@ -184,6 +213,7 @@ describeMounts('meter: per-key rate limit', () => ({ freeCallsPerDay: 100, rateL
   });
 });
 
-it('never failed a refund except where injected', () => {
-  expect(logged.filter((m) => /REFUND FAILED/.test(m)).length).toBe(refundFailures);
+it('never left a refund to the background except where injected, and never gave one up', () => {
+  expect(deferred()).toBe(voidsDeferred);
+  expect(logged.filter((m) => /VOID FAILED/.test(m))).toEqual([]);
 });

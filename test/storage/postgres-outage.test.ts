@@ -80,6 +80,7 @@ describe.skipIf(!bin)('postgres outage: fail closed, then recover', () => {
     ['balance', (s) => s.balance(a, Date.now())],
     ['post', (s) => s.post(a, { amount: 1, kind: 'grant' }, Date.now())],
     ['charge', (s) => s.charge(a, { window: 'w', windowExpiresAt: Date.now() + 60_000, freeLimit: 1, price: 1 }, Date.now())],
+    ['void', (s) => s.void(a, { id: randomUUID(), window: 'w', until: Date.now() + 60_000 }, Date.now())],
     ['refund', (s) => s.refund(a, { window: 'w', free: false, amount: 1 }, Date.now())],
     ['hold', (s) => s.hold(a, { holdId: randomUUID(), amount: 1, expiresAt: Date.now() + 60_000 }, Date.now())],
     ['settle', (s) => s.settle(a, 'unknown', 1, Date.now())],

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/storage/contract.js';
 import { openStore } from '../../src/storage/open.js';
 import { postgresStoreFromUrl } from '../../src/storage/postgres-store.js';
+import { schemaStatements } from '../../src/storage/sql-schema.js';
 import { postgresUrlOrSkip } from '../support/backends.js';
 import { storageConformance } from './conformance.js';
 
@@ -78,7 +79,9 @@ describe.skipIf(!url)('postgres store: tables, sweep, Keyv path', () => {
     await store.claim(a, 'idem', 'v', now + 10, now);
     await store.post(a, { amount: 100, kind: 'grant' }, now);
     await store.hold(a, { holdId: 'h1', amount: 60, expiresAt: now + 10 }, now);
+    await store.void(a, { id: 'lost', window: 'w', until: now + 10 }, now);
     expect(await count('records', a)).toBe(3);
+    expect(await count('charges', a)).toBe(1);
 
     const later = now + 1000;
     // Expired rows are invisible before the sweep, but still there: exactly what the sweep is for.
@@ -90,6 +93,7 @@ describe.skipIf(!url)('postgres store: tables, sweep, Keyv path', () => {
     expect(await count('counters', a)).toBe(0);
     expect(Number((await admin.query(`SELECT count(*) AS n FROM "${schema}".claims WHERE scope = $1`, [a])).rows[0].n)).toBe(0);
     expect(await count('holds', a)).toBe(0);
+    expect(await count('charges', a)).toBe(0);
     expect((await store.ledger(a, { limit: 5 })).map((e) => [e.kind, e.amount, e.balanceAfter, e.reference])).toEqual([
       ['release', 60, 100, 'hold:h1'], ['hold', -60, 40, 'hold:h1'], ['grant', 100, 100, null],
     ]);
@@ -123,6 +127,24 @@ describe.skipIf(!url)('postgres store: tables, sweep, Keyv path', () => {
       expect(await stores[0]!.post('x', { amount: 1, kind: 'grant' }, Date.now())).toMatchObject({ ok: true, balance: 1 });
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(fresh);
+    }
+  });
+
+  it('a schema made before charge ids existed gets their table on init, and keeps its data', async () => {
+    const fresh = newSchema();
+    // What the migration created before the `charges` table (its table and index are the last two statements).
+    await admin.query(schemaStatements('postgres', fresh).slice(0, -2).join(';\n'));
+    await admin.query(`INSERT INTO "${fresh}".accounts (account, balance, seq) VALUES ('old', 0, 0)`);
+    const upgraded = await postgresStoreFromUrl(url!, { timeoutMs: 10_000, prefix: fresh, sweepIntervalMs: 0 });
+    try {
+      await upgraded.init();
+      await upgraded.post('old', { amount: 500, kind: 'grant' }, Date.now());
+      const charge = { window: 'w', windowExpiresAt: Date.now() + 60_000, freeLimit: 0, price: 100, voidable: { id: 'c', until: Date.now() + 60_000 } };
+      expect(await upgraded.charge('old', charge, Date.now())).toMatchObject({ ok: true, balance: 400 });
+      expect(await upgraded.void('old', { id: 'c', window: 'w', until: Date.now() + 60_000 }, Date.now())).toMatchObject({ outcome: 'given_back', balance: 500 });
+    } finally {
+      await upgraded.close();
       await dropSchema(fresh);
     }
   });

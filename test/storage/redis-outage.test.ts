@@ -28,6 +28,7 @@ function everyCall(store: Store, a: string): Array<[string, () => Promise<unknow
     ['balance', () => store.balance(a, now)],
     ['post', () => store.post(a, { amount: -1, kind: 'debit' }, now)],
     ['charge', () => store.charge(a, { window: 'w', windowExpiresAt: now + 60_000, freeLimit: 0, price: 1 }, now)],
+    ['void', () => store.void(a, { id: 'c', window: 'w', until: now + 60_000 }, now)],
     ['refund', () => store.refund(a, { window: 'w', free: false, amount: 1 }, now)],
     ['hold', () => store.hold(a, { holdId: 'h', amount: 1, expiresAt: now + 60_000 }, now)],
     ['settle', () => store.settle(a, 'h', 1, now)],

@@ -1,4 +1,4 @@
-// A real Store with faults injected on demand: memory reads/writes that throw or wait, a charge that fails.
+// A real Store with faults injected on demand: memory reads/writes that throw or wait, a charge or void that fails.
 import { Keyv } from 'keyv';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { Store } from '../../src/storage/contract.js';
@@ -13,13 +13,15 @@ export interface Faults {
   putGate: Promise<void> | undefined;
   /** The next N charges fail as if the backend were down. */
   failCharges: number;
-  /** The next N refunds fail as if the backend were down. */
-  failRefunds: number;
+  /** The next N voids (a refund is a void of the charge's id) fail as if the backend were down. */
+  failVoids: number;
+  /** The next N voids run, then fail as if their answer were lost. */
+  loseVoids: number;
   /** Counts of calls per method, to assert how many round trips a request made. */
   calls: Record<string, number>;
 }
 
-export const newFaults = (): Faults => ({ failMemoryGets: 0, failMemoryPuts: 0, putGate: undefined, failCharges: 0, failRefunds: 0, calls: {} });
+export const newFaults = (): Faults => ({ failMemoryGets: 0, failMemoryPuts: 0, putGate: undefined, failCharges: 0, failVoids: 0, loseVoids: 0, calls: {} });
 
 /** An in-memory KeyvStore (or `inner`) whose memory collections and charge misbehave as `faults` says. */
 export function faultyStore(faults: Faults, inner: Store = new KeyvStore(new Keyv({ throwOnErrors: true }))): Store {
@@ -46,11 +48,16 @@ export function faultyStore(faults: Faults, inner: Store = new KeyvStore(new Key
           faults.failCharges--;
           throw new StoreUnavailableError(new Error('injected fault: backend down'));
         }
-        if (name === 'refund' && faults.failRefunds > 0) {
-          faults.failRefunds--;
+        if (name === 'void' && faults.failVoids > 0) {
+          faults.failVoids--;
           throw new StoreUnavailableError(new Error('injected fault: backend down'));
         }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        const out = await (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (name === 'void' && faults.loseVoids > 0) {
+          faults.loseVoids--;
+          throw new StoreUnavailableError(new Error('injected fault: the answer was lost'));
+        }
+        return out;
       };
     },
   });

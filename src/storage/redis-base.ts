@@ -1,0 +1,126 @@
+// The Redis store's plumbing: one client, commands and scripts sent with a time bound, and the key layout of an account.
+import { createHash } from 'node:crypto';
+import { StoreUnavailableError } from '../errors.js';
+import type { Expect, Millis, RecordMeta } from './contract.js';
+import type { OpenOptions } from './open.js';
+import * as moneyLua from './redis-scripts-money.js';
+import * as recordsLua from './redis-scripts-records.js';
+
+export type Arg = string | Buffer;
+
+/** The part of an @redis/client v5 client (standalone, cluster or sentinel) the store uses; no import needed. */
+export interface RedisLike {
+  sendCommand(...args: unknown[]): Promise<unknown>;
+  connect(): Promise<unknown>;
+  close(): Promise<void>;
+  destroy(): void;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  readonly slots?: unknown; // only on a cluster client
+  readonly getSentinelNode?: unknown; // only on a sentinel client
+}
+
+/** RESP_TYPES.BLOB_STRING of @redis/client: mapped to Buffer only where bytes must round-trip. */
+const BLOB_STRING = 36;
+
+export type Script = { src: string; sha: string };
+const script = (src: string): Script => ({ src, sha: createHash('sha1').update(src).digest('hex') });
+const lua = { ...recordsLua, ...moneyLua };
+export const S = Object.fromEntries(Object.entries(lua).map(([name, src]) => [name, script(src)])) as Record<keyof typeof lua, Script>;
+
+/**
+ * Escapes the characters that structure key names (':' separates, '{' '}' delimit the Cluster
+ * hash tag, '%' escapes), so that any account/collection/key maps to one unambiguous key name.
+ * '' becomes a lone '%', which no other input produces, so a hash tag is never empty.
+ */
+export function enc(s: string): string {
+  return s === '' ? '%' : s.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Numbers that reach Lua or PEXPIREAT must be exact integers (Lua numbers are doubles). */
+export function int(n: number, what: string): string {
+  if (!Number.isSafeInteger(n)) throw new RangeError(`redis store: ${what} must be a safe integer, got ${n}`);
+  return String(n);
+}
+export const opt = (s: string | undefined): string => (s === undefined ? '' : `=${s}`);
+export const expiry = (at: Millis | null): string => (at === null ? '' : int(at, 'expiresAt'));
+
+export function metaOf(key: string, m: unknown[]): RecordMeta {
+  const [version, size, tag, createdAt, updatedAt, exp] = m.map(String) as [string, string, string, string, string, string];
+  const expiresAt = exp === '' ? null : Number(exp);
+  return { key, version: Number(version), size: Number(size), tag, createdAt: Number(createdAt), updatedAt: Number(updatedAt), expiresAt };
+}
+
+export const expectArgs = (e: Expect | undefined): [string, string] => (!e ? ['', ''] : 'absent' in e ? ['a', ''] : ['v', int(e.version, 'version')]);
+
+/** Whether a script refused to run because `code` (its error reply's first word) said so. */
+export const repliedWith = (error: unknown, code: string): boolean => {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error && cause.message.startsWith(code);
+};
+
+/**
+ * Key layout (P = prefix, A/C/K/N/I = encoded account, collection, key, counter name, charge or hold id):
+ *   P{A}:r:C:K  record hash        P{A}:i:C  index zset (score 0, lex order)   P{A}:x:C  keys by expiresAt
+ *   P{A}:c:N    counter hash       P{A}:a    balance, seq                      P{A}:l    ledger list (seq = index + 1)
+ *   P{A}:f      reference -> seq   P{A}:h    hold -> amount                    P{A}:hz   holds by expiresAt
+ *   P{A}:g:I    charge id 'taken:until' (expires at until: see Store.void)
+ *   P{S}:o:K    claim of scope S   Po:K      global claim (no tag: spreads over the Cluster)
+ *   Pholds-due  accounts by earliest hold expiry (standalone/sentinel only: it lives in another slot)
+ */
+export class RedisBase {
+  readonly kind: 'standalone' | 'cluster' | 'sentinel';
+  readonly prefix: string;
+  readonly dueKey: string;
+
+  constructor(readonly client: RedisLike, readonly opts: OpenOptions) {
+    if (/[{}]/.test(opts.prefix)) throw new Error('redis store: the key prefix must not contain "{" or "}" (Cluster hash tags)');
+    this.prefix = opts.prefix;
+    this.dueKey = `${opts.prefix}holds-due`;
+    this.kind = client.slots !== undefined ? 'cluster' : client.getSentinelNode !== undefined ? 'sentinel' : 'standalone';
+  }
+
+  /** One command. `timeout` drops it if still unsent by then (a command already written may still run later). */
+  async send(firstKey: string | undefined, args: Arg[], buffers = false): Promise<unknown> {
+    const options = { typeMapping: { [BLOB_STRING]: buffers ? Buffer : String }, timeout: this.opts.timeoutMs };
+    try {
+      if (this.kind === 'cluster') return await this.client.sendCommand(firstKey, false, args, options);
+      if (this.kind === 'sentinel') return await this.client.sendCommand(false, args, options);
+      return await this.client.sendCommand(args, options);
+    } catch (error) {
+      throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
+    }
+  }
+
+  async eval(s: Script, keys: string[], args: Arg[], buffers = false): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.send(keys[0], ['EVALSHA', s.sha, ...tail], buffers);
+    } catch (error) {
+      // A restarted or flushed server forgot the script; EVAL runs it (nothing ran before) and caches it again.
+      if (repliedWith(error, 'NOSCRIPT')) return this.send(keys[0], ['EVAL', s.src, ...tail], buffers);
+      throw error;
+    }
+  }
+
+  tag(account: string): string {
+    return `${this.prefix}{${enc(account)}}:`; // the {account} hash tag puts all of an account's keys in one slot
+  }
+
+  /** [record, index, expiry zset, record key base (what LIST and PURGE_BATCH prepend to an encoded key)]. */
+  recordKeys(account: string, collection: string, key = ''): [string, string, string, string] {
+    const t = this.tag(account);
+    return [`${t}r:${enc(collection)}:${enc(key)}`, `${t}i:${enc(collection)}`, `${t}x:${enc(collection)}`, `${t}r:${enc(collection)}:`];
+  }
+
+  counterKey(account: string, name: string): string {
+    return `${this.tag(account)}c:${enc(name)}`;
+  }
+
+  idKey(account: string, id: string): string {
+    return `${this.tag(account)}g:${enc(id)}`;
+  }
+}

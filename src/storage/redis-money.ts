@@ -1,0 +1,117 @@
+// Money of the Redis store: each operation is one Lua script over the keys of one account (see redis-scripts-money.ts).
+import type {
+  ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, VoidInput, VoidResult,
+} from './contract.js';
+import { int, opt, repliedWith, S, type Arg, type RedisBase, type Script } from './redis-base.js';
+
+function entryOf(accountId: string, json: unknown): LedgerEntry {
+  const { seq, amount, kind, reference, memo, createdAt, balanceAfter } = JSON.parse(String(json)) as LedgerEntry;
+  return { seq, accountId, amount, kind, reference, memo, createdAt, balanceAfter };
+}
+
+/** Optional keys of a money script: the window's counter, the record `charge` authenticates with, a charge or hold id. */
+interface Extra {
+  counter?: string | undefined;
+  record?: string | undefined;
+  id?: string | undefined;
+}
+
+export class RedisMoney {
+  constructor(private readonly r: RedisBase) {}
+
+  /**
+   * Runs money script `s`. A script finding more expired holds than it may release at once refuses to
+   * run (APG_DUE): the backlog is released in bounded batches first, then the script runs again.
+   */
+  private async run(s: Script, account: string, now: Millis, args: Arg[], extra: Extra = {}): Promise<unknown> {
+    const t = this.r.tag(account);
+    const keys = [`${t}a`, `${t}l`, `${t}f`, `${t}h`, `${t}hz`, extra.counter ?? `${t}a`, extra.record ?? `${t}a`, extra.id ?? `${t}a`];
+    // In a Cluster the global zset lives in another slot, so scripts cannot touch it there (see sweep).
+    if (this.r.kind !== 'cluster') keys.push(this.r.dueKey);
+    const argv = [int(now, 'now'), account, ...args];
+    for (;;) {
+      try {
+        return await this.r.eval(s, keys, argv);
+      } catch (error) {
+        if (!repliedWith(error, 'APG_DUE')) throw error;
+        await this.releaseExpired(account, now);
+      }
+    }
+  }
+
+  /** Releases every hold of the account expired at `now`, one bounded script at a time; returns how many. */
+  async releaseExpired(account: string, now: Millis): Promise<number> {
+    let released = 0;
+    for (;;) {
+      const [n, more] = (await this.run(S.RELEASE, account, now, [])) as [number, number];
+      released += Number(n);
+      if (Number(more) === 0) return released;
+    }
+  }
+
+  async balance(account: string, now: Millis): Promise<number> {
+    return Number(await this.run(S.BALANCE, account, now, []));
+  }
+
+  async post(account: string, input: PostInput, now: Millis): Promise<PostResult> {
+    const args = [int(input.amount, 'amount'), input.kind, opt(input.reference), opt(input.memo)];
+    const r = (await this.run(S.POST, account, now, args)) as unknown[];
+    const balance = Number(r[1]);
+    if (r[0] === 1) return { ok: true, entry: entryOf(account, r[2]), balance };
+    return { ok: false, reason: r[0] === 2 ? 'duplicate' : 'insufficient_funds', balance };
+  }
+
+  async charge(account: string, input: ChargeInput, now: Millis): Promise<ChargeResult> {
+    const { windowExpiresAt, freeLimit, price, auth, voidable } = input;
+    const args = [
+      int(windowExpiresAt, 'windowExpiresAt'), int(freeLimit, 'freeLimit'), int(price, 'price'), opt(input.memo), opt(auth?.tag),
+      auth ? Buffer.from(auth.hash) : '', voidable ? int(voidable.until, 'voidable.until') : '',
+    ];
+    const extra = {
+      counter: this.r.counterKey(account, `free:${input.window}`),
+      record: auth && this.r.recordKeys(account, auth.collection, auth.key)[0],
+      id: voidable && this.r.idKey(account, voidable.id),
+    };
+    const r = (await this.run(S.CHARGE, account, now, args, extra)) as unknown[];
+    const [freeUsed, balance] = [Number(r[1]), Number(r[2])];
+    if (r[0] === 1) return { ok: true, free: true, freeUsed, balance };
+    if (r[0] === 2) return { ok: true, free: false, freeUsed, balance, entry: entryOf(account, r[3]) };
+    if (r[0] === 3) return { ok: false, unauthorized: true };
+    return r[0] === 4 ? { ok: false, voided: true } : { ok: false, freeUsed, balance };
+  }
+
+  async void(account: string, input: VoidInput, now: Millis): Promise<VoidResult> {
+    const args = [input.id, int(input.until, 'until'), opt(input.memo)];
+    const extra = { counter: this.r.counterKey(account, `free:${input.window}`), id: this.r.idKey(account, input.id) };
+    const r = (await this.run(S.VOID, account, now, args, extra)) as unknown[];
+    const balance = Number(r[1]);
+    if (r[0] === 3) return { outcome: 'already', balance };
+    if (r[0] === 2) return { outcome: 'refused', balance };
+    return { outcome: 'given_back', free: r[2] === 1, balance, entry: r[3] == null ? null : entryOf(account, r[3]) };
+  }
+
+  async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
+    const args = [input.free ? '1' : '0', int(input.amount, 'amount'), opt(input.memo)];
+    return Number(await this.run(S.REFUND, account, now, args, { counter: this.r.counterKey(account, `free:${input.window}`) }));
+  }
+
+  async hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
+    const args = [input.holdId, int(input.amount, 'amount'), int(input.expiresAt, 'expiresAt'), opt(input.memo)];
+    const r = (await this.run(S.HOLD, account, now, args, { id: this.r.idKey(account, input.holdId) })) as unknown[];
+    const balance = Number(r[1]);
+    if (r[0] === 1) return { ok: true, balance };
+    return { ok: false, reason: r[0] === 3 ? 'voided' : r[0] === 2 ? 'duplicate' : 'insufficient_funds', balance };
+  }
+
+  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
+    const r = (await this.run(S.SETTLE, account, now, [holdId, int(actual, 'actual'), opt(memo)])) as unknown[];
+    if (r[0] !== 1) return { ok: false, reason: 'unknown_hold', balance: Number(r[1]) };
+    return { ok: true, charged: Number(r[1]), balance: Number(r[2]), entry: r[3] == null ? null : entryOf(account, r[3]) };
+  }
+
+  async ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {
+    const before = query.before === undefined ? '' : int(query.before, 'before');
+    const rows = (await this.r.eval(S.LEDGER, [`${this.r.tag(account)}l`], [before, int(query.limit, 'limit')])) as unknown[];
+    return rows.reverse().map((json) => entryOf(account, json));
+  }
+}
