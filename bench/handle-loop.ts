@@ -1,15 +1,16 @@
 // The core alone: `ai.handle` for a metered (and an unmetered) GET /memory/retrieve, called in-process
 // in a loop with 50 calls in flight, on the in-memory store. No HTTP, so no network or scheduling noise.
 // Run: npx tsx bench/handle-loop.ts
-import { createAipaygent } from '../src/create.js';
+import { createAipaygent, type Aipaygent } from '../src/create.js';
+import type { AipaygentOptions } from '../src/config.js';
 import type { CoreRequest } from '../src/http/types.js';
 import { DATA } from './scenarios.js';
 
 const CALLS = 50_000;
 const IN_FLIGHT = 50;
 
-async function costPerCall(metering: boolean): Promise<number> {
-  const ai = createAipaygent({ freeCallsPerDay: 1_000_000, metering });
+async function costPerCall(options: AipaygentOptions): Promise<number> {
+  const ai: Aipaygent = createAipaygent({ freeCallsPerDay: 1_000_000, ...options });
   await ai.ready;
   const { api_key, account_id } = await ai.api.keys.create();
   await ai.api.memory.put(account_id, { userId: 'dev_user_123', key: 'coding_preferences', data: DATA, ttlDays: 365 }, Date.now());
@@ -30,6 +31,11 @@ async function costPerCall(metering: boolean): Promise<number> {
   return best.slice(2).sort((a, b) => a - b)[1]!;
 }
 
-const metered = await costPerCall(true);
-const unmetered = await costPerCall(false);
-console.log(`ai.handle, GET /memory/retrieve, in-memory store: metered ${metered.toFixed(2)} µs per call, metering off ${unmetered.toFixed(2)} µs per call`);
+const metered = await costPerCall({ metering: true });
+const unmetered = await costPerCall({ metering: false });
+// An admin token turns /metrics on: every call then reports a request event and its store operations to the registry.
+const observed = await costPerCall({ metering: true, metricsToken: 'bench-metrics-token-0123456789' });
+console.log(
+  `ai.handle, GET /memory/retrieve, in-memory store: metered ${metered.toFixed(2)} µs per call, metering off ${unmetered.toFixed(2)} µs per call, ` +
+    `metered with /metrics on ${observed.toFixed(2)} µs per call`,
+);

@@ -1,22 +1,12 @@
 // HTTP: upstream errors (429, 529, 4xx, 401), timeouts, retries, mid-stream errors, slow streams, disconnects.
 import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { account, claudeSpend, OPERATOR_KEY, settled, sseEvents } from '../support/claude.js';
-import { error, frame, json, message, sse, startFakeAnthropic, streamFrames, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { expect, it } from 'vitest';
+import { account, claudeSpend, OPERATOR_KEY, settled, sseEvents, useFakeAnthropic } from '../support/claude.js';
+import { error, frame, json, message, sse, streamFrames } from '../support/fake-anthropic.js';
 import { call, describeMounts, type Mounted } from '../support/mounts.js';
 
-let fake: FakeAnthropic;
 const logs: string[] = [];
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.reset();
-  logs.length = 0;
-});
+const fake = useFakeAnthropic(() => void (logs.length = 0));
 
 const MODEL = 'claude-3-5-sonnet-20241022';
 const TIMEOUT_MS = 1000;

@@ -1,21 +1,11 @@
 // HTTP: an upstream 2xx that cannot be used (null, not JSON, no usage, a broken event stream) is a 502, never a 500, and frees its hold at once.
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { account, ledger, OPERATOR_KEY, settled, sseEvents } from '../support/claude.js';
-import { message, raw, sse, startFakeAnthropic, streamFrames, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { expect, it } from 'vitest';
+import { account, ledger, OPERATOR_KEY, settled, sseEvents, useFakeAnthropic } from '../support/claude.js';
+import { message, raw, sse, streamFrames } from '../support/fake-anthropic.js';
 import { call, describeMounts, type Mounted } from '../support/mounts.js';
 
-let fake: FakeAnthropic;
 const logs: string[] = [];
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.reset();
-  logs.length = 0;
-});
+const fake = useFakeAnthropic(() => void (logs.length = 0));
 
 const MODEL = 'claude-3-5-sonnet-20241022';
 const logger = { warn: (m: string) => void logs.push(m), error: (m: string) => void logs.push(m) };

@@ -1,21 +1,11 @@
 // HTTP: the operator's key quoted by the upstream (whole, URL-encoded, in part) never reaches a client or a log line.
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { account, OPERATOR_KEY } from '../support/claude.js';
-import { error, frame, message, sse, startFakeAnthropic, streamFrames, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { expect, it } from 'vitest';
+import { account, OPERATOR_KEY, useFakeAnthropic } from '../support/claude.js';
+import { error, frame, message, sse, streamFrames } from '../support/fake-anthropic.js';
 import { call, describeMounts } from '../support/mounts.js';
 
-let fake: FakeAnthropic;
 const logs: unknown[][] = [];
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.reset();
-  logs.length = 0;
-});
+const fake = useFakeAnthropic(() => void (logs.length = 0));
 
 const MODEL = 'claude-3-5-sonnet-20241022';
 const logger = { warn: (...a: unknown[]) => void logs.push(a), error: (...a: unknown[]) => void logs.push(a) };

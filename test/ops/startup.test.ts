@@ -1,6 +1,6 @@
 // Startup as an operator meets it: an unreachable store fails `ready` at once with its reason (or, with startWhenStoreDown,
 // answers 503 until the store comes), health and readiness, features that are off say how to turn them on, 402s name real ways to pay.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { StartupError } from '../../src/optional.js';
 import type { Store } from '../../src/storage/contract.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { ADMIN_TOKEN, call, startMount } from '../support/mounts.js';
-import { freePort, startRedis, stopRedis } from '../support/redis-server.js';
+import { freePort, startOwnRedis, type OwnServer } from '../support/own-servers.js';
 
 const noRedis = spawnSync('redis-server', ['--version']).status !== 0;
 if (noRedis && process.env.REQUIRE_BACKENDS === '1') throw new Error('redis-server is not installed; REQUIRE_BACKENDS=1 forbids skipping');
@@ -38,7 +38,7 @@ describe('a store that does not answer at startup', () => {
     const port = await freePort();
     const warnings: string[] = [];
     const m = await startMount('core', { parsed: false, prefix: '', options: { store: `redis://127.0.0.1:${port}`, storePrefix: 'apgstart:', startWhenStoreDown: true, storeTimeoutMs: 500, logger: { warn: (s) => void warnings.push(s), error: () => {} } } });
-    let redis: ChildProcess | undefined;
+    let redis: OwnServer | undefined;
     try {
       expect(warnings.join('\n')).toMatch(/did not answer at startup.*calls answer 503 until it does/);
       expect((await call(`${m.url}/healthz`)).status).toBe(200);
@@ -47,7 +47,7 @@ describe('a store that does not answer at startup', () => {
       expect(ready.body.error.code).toBe('store_unavailable');
       const refused = await call(`${m.url}/admin/keys`, { key: ADMIN_TOKEN, body: {} });
       expect(refused.status).toBe(503);
-      redis = await startRedis(port);
+      redis = await startOwnRedis(port);
       await expect.poll(async () => (await call(`${m.url}/readyz`)).status, { timeout: 10_000, interval: 200 }).toBe(200);
       const created = await call(`${m.url}/admin/keys`, { key: ADMIN_TOKEN, body: {} });
       expect(created.status).toBe(201);
@@ -56,7 +56,7 @@ describe('a store that does not answer at startup', () => {
       expect(warnings.join('\n')).toMatch(/answers again; serving/);
     } finally {
       await m.close();
-      await stopRedis(redis);
+      await redis?.stop();
     }
   });
 });

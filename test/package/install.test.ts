@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUrlOrSkip } from '../support/backends.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
-import { freePort, startRedis, stopRedis } from '../support/redis-server.js';
+import { freePort, startOwnRedis, type OwnServer } from '../support/own-servers.js';
 import { diskUsage, expressQuickStart, runUntil, type Run } from './support.js';
 
 const exec = promisify(execFile);
@@ -23,7 +23,7 @@ describe('the packed package in a fresh Express app', { timeout: 120_000 }, () =
   // A user's shell: none of our variables, and none of the npm_* ones that `npm test` passes down (its allow-scripts among them).
   for (const name of Object.keys(env)) if (/^(AIPAYGENT_|ANTHROPIC_|npm_)|^PORT$/i.test(name)) delete env[name];
   const running: ChildProcess[] = [];
-  let redis: ChildProcess | undefined;
+  let redis: OwnServer | undefined;
   let pgDatabase: { admin: string; url: string } | undefined;
 
   /** npm in the host app, from the local cache where it can (the registry is only for what this machine never fetched). */
@@ -59,7 +59,7 @@ describe('the packed package in a fresh Express app', { timeout: 120_000 }, () =
 
   afterAll(async () => {
     for (const child of running) child.kill('SIGKILL');
-    await stopRedis(redis);
+    await redis?.stop();
     if (pgDatabase) {
       const { default: pg } = await import('pg');
       const client = new pg.Client({ connectionString: pgDatabase.admin });
@@ -114,7 +114,7 @@ describe('the packed package in a fresh Express app', { timeout: 120_000 }, () =
 
   it('Redis: fails at boot without @keyv/redis; with it, a CLI-made key and the article\'s curl work', async () => {
     const port = await freePort();
-    redis = await startRedis(port);
+    redis = await startOwnRedis(port);
     const store = `redis://127.0.0.1:${port}`;
     await failsNamingPackage({ AIPAYGENT_STORE: store }, '@keyv/redis');
     await npm('install', '@keyv/redis@5');

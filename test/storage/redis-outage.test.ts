@@ -1,11 +1,11 @@
 // Fail-closed on Redis: with its own redis-server killed or frozen, every store call rejects with StoreUnavailableError in time.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { Store } from '../../src/storage/contract.js';
 import { openStore } from '../../src/storage/open.js';
-import { freePort, startRedis, stopRedis } from '../support/redis-server.js';
+import { freePort, startOwnRedis, type OwnServer } from '../support/own-servers.js';
 
 const TIMEOUT_MS = 2000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,7 +56,7 @@ async function expectAllUnavailable(store: Store, a: string): Promise<void> {
 
 describe.skipIf(skip)('redis outage: fail closed, then recover', () => {
   let port: number;
-  let server: ChildProcess | undefined;
+  let server: OwnServer | undefined;
   let store: Store;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -65,13 +65,13 @@ describe.skipIf(skip)('redis outage: fail closed, then recover', () => {
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
     port = await freePort();
-    server = await startRedis(port);
+    server = await startOwnRedis(port);
     store = await openStore(`redis://127.0.0.1:${port}`, { timeoutMs: TIMEOUT_MS, prefix: `apgtest:${randomUUID().slice(0, 8)}:` });
     await store.init();
   });
   afterAll(async () => {
     await store?.close();
-    await stopRedis(server);
+    await server?.stop();
     process.off('unhandledRejection', onUnhandled);
   });
 
@@ -80,11 +80,11 @@ describe.skipIf(skip)('redis outage: fail closed, then recover', () => {
   });
 
   it('a frozen server (SIGSTOP): every call rejects with StoreUnavailableError within the time bound', async () => {
-    server!.kill('SIGSTOP');
+    await server!.freeze();
     try {
       await expectAllUnavailable(store, a);
     } finally {
-      server!.kill('SIGCONT');
+      await server!.thaw();
     }
     // The replies of the timed-out calls arrive late and are ignored; the store works again.
     expect(await store.balance(a, Date.now())).toBeGreaterThanOrEqual(0);
@@ -93,7 +93,7 @@ describe.skipIf(skip)('redis outage: fail closed, then recover', () => {
   it('a killed server mid-run: in-flight and later calls reject with StoreUnavailableError, nothing crashes', async () => {
     const inFlight = Array.from({ length: 200 }, () => store.post(a, { amount: 1, kind: 'grant' }, Date.now()).then(() => 'ok', (e: unknown) => e));
     await sleep(1);
-    await stopRedis(server);
+    await server?.stop();
     for (const outcome of await Promise.all(inFlight)) {
       if (outcome !== 'ok') expect(outcome).toBeInstanceOf(StoreUnavailableError);
     }
@@ -103,7 +103,7 @@ describe.skipIf(skip)('redis outage: fail closed, then recover', () => {
   });
 
   it('a restarted server on the same port: calls succeed again', async () => {
-    server = await startRedis(port);
+    server = await startOwnRedis(port);
     let balance: number | null = null;
     for (let i = 0; i < 50 && balance === null; i++) {
       balance = await store.balance(a, Date.now()).catch(() => null);

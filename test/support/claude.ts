@@ -1,5 +1,6 @@
 // Helpers of the Claude proxy suites: accounts with credit, the ledger as the client sees it, SSE reading.
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropic } from './fake-anthropic.js';
 import { call, ADMIN_TOKEN, type Mounted } from './mounts.js';
 
 export const OPERATOR_KEY = 'sk-ant-operator-secret-0123456789';
@@ -53,4 +54,28 @@ export function sseEvents(text: string): Array<[string, any]> {
     out.push([event, data === undefined ? undefined : JSON.parse(data)]);
   }
   return out;
+}
+
+/**
+ * The fake upstream of a test file: started before its tests, reset before each one (then `onReset`,
+ * e.g. to empty a captured log), closed after. Read it through the returned stand-in (`fake.url`…).
+ */
+export function useFakeAnthropic(onReset?: () => void): FakeAnthropic {
+  let live: FakeAnthropic | undefined;
+  beforeAll(async () => {
+    live = await startFakeAnthropic();
+  });
+  afterAll(async () => {
+    await live?.close();
+  });
+  beforeEach(() => {
+    live!.reset();
+    onReset?.();
+  });
+  return new Proxy({} as FakeAnthropic, {
+    get(_stand, prop) {
+      const v = Reflect.get(live!, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(live) : v;
+    },
+  });
 }

@@ -55,9 +55,9 @@ function pings(port: number): Promise<boolean> {
   });
 }
 
-/** A redis-server without persistence on a free port. */
-export async function startOwnRedis(): Promise<OwnServer> {
-  const port = await freePort();
+/** A redis-server without persistence on `port` (default: a free one). */
+export async function startOwnRedis(port?: number): Promise<OwnServer> {
+  port ??= await freePort();
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   child.on('error', () => {});
   for (let i = 0; i < 100 && !(await pings(port)); i++) await sleep(50);

@@ -80,6 +80,7 @@ const idOf = (memo: string | null): string | null => /\b(chg_\S+)$/.exec(memo ??
  */
 export async function expectNoUnservedCharge(directUrl: string, prefix: string, run: LoadRun): Promise<Record<string, number>> {
   const store = await openStore(directUrl, { timeoutMs: 10_000, prefix });
+  await store.init();
   const summary = { served: 0, unavailable: 0, standingDebits: 0, refunds: 0, freeUsed: 0 };
   // Every finding of every account, asserted at the end: a failure shows the whole picture.
   const problems: string[] = [];
