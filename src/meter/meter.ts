@@ -73,14 +73,16 @@ export class Meter {
     const { day, endsAt } = utcDay(now);
     const id = newChargeId();
     const until = now + CHARGE_VOIDABLE_MS;
-    const input: ChargeInput = {
-      window: day, windowExpiresAt: endsAt + WINDOW_GRACE_MS, freeLimit: this.freeCallsPerDay, price, memo: `${memo} ${id}`, voidable: { id, until },
-    };
+    const input: ChargeInput = { window: day, windowExpiresAt: endsAt + WINDOW_GRACE_MS, freeLimit: this.freeCallsPerDay, price, memo: `${memo} ${id}` };
+    // A store whose answers cannot be lost keeps no record per charge id: nothing could ever need voiding.
+    const inProcess = this.store.info?.inProcess === true;
+    if (!inProcess) input.voidable = { id, until };
     if (auth) input.auth = auth;
     let r;
     try {
       r = await this.store.charge(accountId, input, now);
     } catch (error) {
+      if (inProcess) throw error; // it threw before it took anything
       // No answer (a timeout, a broken connection): the charge may have committed, or may still. The call is
       // answered 503, so the charge is voided by id: given back if it committed, refused if it arrives later.
       this.voids.defer(accountId, { id, window: day, until, memo: `void: ${memo} (answer lost) ${id}` }, error);
@@ -109,6 +111,12 @@ export class Meter {
    */
   async refund(accountId: string, charge: Charge, now: number, memo: string): Promise<Charge> {
     if (!charge.free && charge.price === 0) return charge;
+    if (this.store.info?.inProcess === true) {
+      // In process the charge's answer was never lost and this runs once: a plain refund gives it back.
+      const balance = await this.store.refund(accountId, { window: charge.window, free: charge.free, amount: charge.price, memo: `${memo} ${charge.id}` }, now);
+      const freeRemaining = charge.free ? Math.min(this.freeCallsPerDay, charge.freeRemaining + 1) : charge.freeRemaining;
+      return Object.assign({}, charge, { balance, freeRemaining, free: false, price: 0 });
+    }
     const input: VoidInput = { id: charge.id, window: charge.window, until: charge.voidableUntil, memo: `${memo} ${charge.id}` };
     const r = await this.voids.void(accountId, input, now);
     const freeBack = r.outcome === 'given_back' && r.free;

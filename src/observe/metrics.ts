@@ -1,7 +1,7 @@
 // The Prometheus metrics of GET /metrics, fed by the event port: calls, latency, the store, money, 402s, Claude tokens, streams.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { AipaygentEvent, Events } from './events.js';
-import { Counter, Gauge, Histogram, Registry } from './prometheus.js';
+import { Counter, Gauge, Histogram, Registry, type HistogramState } from './prometheus.js';
 
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const STORE_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -40,13 +40,19 @@ export function createMetrics(events: Events): Metrics {
     return max;
   }));
 
+  const served = new Map<string, { count: { n: number }; time: HistogramState }>();
   const on = (e: AipaygentEvent): void => {
     switch (e.type) {
-      case 'request':
-        requests.inc([e.method, e.route, String(e.status)]);
+      case 'request': {
+        // Series kept per (method, route, status): one Map read per call instead of building label keys.
+        const id = `${e.method} ${e.route} ${e.status}`;
+        let s = served.get(id);
+        if (!s) served.set(id, (s = { count: requests.series([e.method, e.route, String(e.status)]), time: latency.series([e.method, e.route]) }));
+        s.count.n++;
+        latency.observeIn(s.time, e.durationMs / 1000);
         if (e.status === 402) unpaid.inc([e.route]);
-        latency.observe([e.method, e.route], e.durationMs / 1000);
         return;
+      }
       case 'store':
         storeLatency.observe([e.op], e.durationMs / 1000);
         if (!e.ok) storeErrors.inc([e.op]);

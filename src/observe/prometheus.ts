@@ -7,14 +7,15 @@ const num = (n: number) => (Number.isFinite(n) ? String(n) : Number.isNaN(n) ? '
 
 abstract class Metric<S> {
   /** Series by their label values joined with NUL (a byte no label value we emit contains). */
-  protected readonly series = new Map<string, { values: readonly string[]; state: S }>();
+  protected readonly all = new Map<string, { values: readonly string[]; state: S }>();
 
   constructor(readonly name: string, readonly help: string, readonly type: string, readonly labelNames: readonly string[]) {}
 
-  protected at(values: readonly string[]): S {
+  /** The state of one series (made on first use): callers on a hot path keep it instead of looking it up per call. */
+  series(values: readonly string[]): S {
     const id = values.length === 1 ? values[0]! : values.join('\0');
-    let s = this.series.get(id);
-    if (!s) this.series.set(id, (s = { values: [...values], state: this.fresh() }));
+    let s = this.all.get(id);
+    if (!s) this.all.set(id, (s = { values: [...values], state: this.fresh() }));
     return s.state;
   }
 
@@ -29,7 +30,7 @@ abstract class Metric<S> {
 
   render(): string {
     const out = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`];
-    for (const { values, state } of this.series.values()) out.push(...this.lines(values, state));
+    for (const { values, state } of this.all.values()) out.push(...this.lines(values, state));
     return out.join('\n');
   }
 }
@@ -40,7 +41,7 @@ export class Counter extends Metric<{ n: number }> {
   }
   protected fresh() { return { n: 0 }; }
   inc(values: readonly string[] = [], by = 1): void {
-    this.at(values).n += by;
+    this.series(values).n += by;
   }
   protected lines(values: readonly string[], s: { n: number }) { return [`${this.name}${this.labels(values)} ${num(s.n)}`]; }
 }
@@ -48,21 +49,21 @@ export class Counter extends Metric<{ n: number }> {
 export class Gauge extends Metric<{ n: number }> {
   constructor(name: string, help: string, labelNames: readonly string[] = [], private readonly read?: () => number) {
     super(name, help, 'gauge', labelNames);
-    if (read) this.at([]);
+    if (read) this.series([]);
   }
   protected fresh() { return { n: 0 }; }
   add(values: readonly string[], by: number): void {
-    this.at(values).n += by;
+    this.series(values).n += by;
   }
   set(values: readonly string[], to: number): void {
-    this.at(values).n = to;
+    this.series(values).n = to;
   }
   protected lines(values: readonly string[], s: { n: number }) {
     return [`${this.name}${this.labels(values)} ${num(this.read ? this.read() : s.n)}`];
   }
 }
 
-interface HistogramState { counts: number[]; sum: number; count: number }
+export interface HistogramState { counts: number[]; sum: number; count: number }
 
 export class Histogram extends Metric<HistogramState> {
   constructor(name: string, help: string, labelNames: readonly string[], private readonly buckets: readonly number[]) {
@@ -70,7 +71,10 @@ export class Histogram extends Metric<HistogramState> {
   }
   protected fresh(): HistogramState { return { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 }; }
   observe(values: readonly string[], value: number): void {
-    const s = this.at(values);
+    this.observeIn(this.series(values), value);
+  }
+  /** `observe` into a series kept by the caller (see `series`). */
+  observeIn(s: HistogramState, value: number): void {
     const b = this.buckets;
     // Stored per bucket, made cumulative when rendered: one increment per observation.
     let i = 0;

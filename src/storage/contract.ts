@@ -195,6 +195,12 @@ export interface StoreInfo {
    * existed, which would ignore the field) still works: keys are then verified by a separate read first.
    */
   chargeAuth?: boolean;
+  /**
+   * True when every operation runs to its end inside this process before it answers (the in-memory
+   * store): an answer can never be lost, so the meter sends no charge id to void (no record per charge)
+   * and gives back a failed call with `refund`.
+   */
+  inProcess?: boolean;
 }
 
 /**

@@ -51,7 +51,7 @@ const SWEEP_EVERY_MS = 60_000;
  * lost on restart. Several processes need Redis, Postgres or SQLite (`multiProcess` says so).
  */
 export class MemoryStore implements Store {
-  readonly info: StoreInfo = { backend: 'memory', multiProcess: false, chargeAuth: true };
+  readonly info: StoreInfo = { backend: 'memory', multiProcess: false, chargeAuth: true, inProcess: true };
   private readonly accounts = new Map<string, MemoryAccount>();
   private readonly claims = new Map<string, { value: string; exp: Millis | null }>();
   private sweeper: NodeJS.Timeout | undefined;
