@@ -102,6 +102,8 @@ export const scenarios: Record<string, () => Promise<Scenario>> = {
   },
   'express-retrieve': () => mounted(),
   'express-retrieve-unmetered': () => mounted({ metering: false }),
+  // The same with /metrics on: every call reports its request and store events to the Prometheus registry.
+  'express-retrieve-metrics': () => mounted({ metricsToken: 'bench-metrics-token-0123456789' }),
   async 'express-redis-bare'() {
     // The least a Redis-backed route can do: one GET of the stored JSON, sent as is.
     const { createClient } = await import('@redis/client');
