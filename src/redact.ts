@@ -1,5 +1,5 @@
 // Scrubs the operator's secrets out of text bound for a client or a log line (upstream messages, logged errors).
-import type { Logger } from './http/respond.js';
+import type { Logger } from './observe/logger.js';
 
 /** What replaces a secret, or a piece of one. */
 export const REDACTED = '[REDACTED]';

@@ -1,6 +1,6 @@
 // Reserve-then-settle billing of Claude calls on the store's atomic hold/settle (never get-then-set).
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../http/respond.js';
+import type { Logger } from '../observe/logger.js';
 import type { Store } from '../storage/contract.js';
 import type { VoidQueue } from '../storage/void-queue.js';
 

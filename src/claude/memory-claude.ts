@@ -1,6 +1,6 @@
 // Memory-aware Claude calls: reads the request's `memory`, injects the selected memories, runs the memory tool loop.
 import { invalid } from '../errors.js';
-import type { Logger } from '../http/respond.js';
+import type { Logger } from '../observe/logger.js';
 import type { MemoryService } from '../memory/memory-service.js';
 import type { Meter } from '../meter/meter.js';
 import type { Store } from '../storage/contract.js';

@@ -3,7 +3,7 @@
 // The memory service has no public entry for a custom mutation, so this module runs its own Mutator
 // (the same compare-and-set loop and version history, over the same store): edits are re-applied to
 // the fresh value on every conflict, so two conversations editing one file never lose an edit.
-import type { Logger } from '../http/respond.js';
+import type { Logger } from '../observe/logger.js';
 import { jsonProblem, jsonProblemMessage } from '../json-limits.js';
 import type { Draft, Refusal } from '../memory/draft.js';
 import { refuse } from '../memory/draft.js';

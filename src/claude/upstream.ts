@@ -1,6 +1,6 @@
 // The upstream Messages API through the official SDK: explicit key and URL, timeout, retries, abort.
 import Anthropic, { APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
-import type { Logger } from '../http/respond.js';
+import type { Logger } from '../observe/logger.js';
 import type { Redactor } from '../redact.js';
 import { bodySource, collectedBody, createNodeFetch, type NodeFetch } from './node-fetch.js';
 import type { ChunkSource } from './sse.js';

@@ -1,5 +1,6 @@
 // Builds JSON responses and maps every thrown value to the one error shape (the core edge).
 import { AipaygentError, STATUS_OF } from '../errors.js';
+import type { Logger } from '../observe/logger.js';
 import type { CoreResponse } from './types.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -13,11 +14,7 @@ export function json(status: number, body: unknown, headers?: Record<string, str
   };
 }
 
-/** Logger the host may pass; only used for faults that are masked from the client. */
-export interface Logger {
-  warn(message: string, detail?: unknown): void;
-  error(message: string, detail?: unknown): void;
-}
+export type { Logger } from '../observe/logger.js';
 
 /** The one error shape. Unknown errors are masked: no message, stack or internals reach the client. */
 export function errorResponse(error: unknown, logger: Logger): CoreResponse {

@@ -3,7 +3,7 @@
 // Keys are `<key>\u0001<version, 12 digits>`: user keys never contain control characters, so the
 // prefix `<key>\u0001` lists exactly one key's versions, oldest first (and Postgres text accepts
 // \u0001, unlike \u0000). Each entry copies the version's bytes and expires with that version.
-import type { Logger } from '../http/respond.js';
+import type { Logger } from '../observe/logger.js';
 import type { Store, StoredRecord } from '../storage/contract.js';
 import { historyOf, toMemoryMeta, type MemoryMeta } from './meta.js';
 import { formatTag, parseTag } from './tag.js';

@@ -1,6 +1,6 @@
 // Per-user JSON memory of an account: store, retrieve, list, delete, erase, plus conditional writes,
 // atomic append, patches, version history and export/import (in the modules beside). No HTTP types here.
-import type { Logger } from '../http/respond.js';
+import type { Logger } from '../observe/logger.js';
 import type { Store } from '../storage/contract.js';
 import { jsonDepth } from '../json-limits.js';
 import { checkText } from '../text.js';

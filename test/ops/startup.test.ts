@@ -135,6 +135,7 @@ describe('features that are off', () => {
       expect(r.body.error.message).toMatch(/Ask this server's operator for credits \(billing@example\.com\)\.$/);
       expect(r.body.payment.buy).toEqual({ balance: { method: 'GET', path: '/credits/balance' }, online_purchase: false, note: expect.any(String), contact: 'billing@example.com' });
       expect(r.body.payment.x402).toBeUndefined();
+      expect((await call(`${m.url}/discover`)).body.operator_contact).toBe('billing@example.com');
     } finally {
       await m.close();
     }

@@ -77,6 +77,8 @@ export function catalogue(deps: DiscoveryDeps, req: CoreRequest): Record<string,
       applies_to: 'metered endpoints, per account; afterwards each call is debited from the prepaid balance (402 payment_required when it cannot pay)',
     },
     currency: { unit: 'micro-USD', per_usd: 1_000_000 },
+    // How to get credits when nothing else is said: the operator (also named in every 402 then).
+    ...(config.operatorContact !== undefined && { operator_contact: config.operatorContact }),
     ...(config.payments && { payments: { buy_credits: '/buy-credits', ...buyInstructions(config.payments) } }),
     ...(config.claude && { claude: claudeSection(config.claude) }),
     limits: {
