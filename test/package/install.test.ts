@@ -190,10 +190,18 @@ describe('the packed package in a fresh Express app', { timeout: 120_000 }, () =
     }
   });
 
-  it('the installed CLI: --help, and doctor on the SQLite store', async () => {
+  it('the installed CLI: --help, serve (compiled, no tsx), and doctor on the SQLite store', async () => {
     const bin = join(app, 'node_modules/.bin/aipaygent');
     const { stdout } = await exec(bin, ['--help'], { cwd: app, env });
     expect(stdout).toMatch(/^Usage: aipaygent <command>/);
+    const port = await freePort();
+    const served = await runUntil(bin, ['serve'], app, { ...env, PORT: String(port) }, /^first API key: apg_/, running);
+    expect(served.lines.join('\n')).toMatch(/^ {2}memory: on/m);
+    expect(served.lines.join('\n')).toContain(`aipaygent listening on http://localhost:${port}`);
+    const key = /first API key: (apg_\S+)/.exec(served.lines.join('\n'))![1]!;
+    await articleCurl(`http://localhost:${port}`, key);
+    expect((await fetch(`http://localhost:${port}/readyz`)).status).toBe(200);
+    served.child.kill('SIGTERM');
     const doctor = await exec(bin, ['doctor'], { cwd: app, env: { ...env, AIPAYGENT_STORE: `sqlite://${join(dir, 'data', 'memory.db')}` } });
     expect(doctor.stdout).toMatch(/^✓ package better-sqlite3 12\./m);
     expect(doctor.stdout).toMatch(/^✓ store sqlite:\/\/.* \(sqlite\): connected and migrated/m);
