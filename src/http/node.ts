@@ -77,12 +77,13 @@ function streamBody(req: IncomingMessage): BodySource {
     async *chunks(limit, idleTimeoutMs) {
       let size = declared !== undefined && declared > limit ? Infinity : 0;
       let timedOut = false;
+      let iterator: AsyncIterator<Buffer> | undefined;
       try {
         // destroyOnReturn: false, so stopping early drains the rest (finally) and the 4xx still reaches the client.
         if (size <= limit) {
           // What the consumer throws in at a yield stays its own; what the request stream throws is the client leaving.
           let yielding = false;
-          const iterator = (req.iterator({ destroyOnReturn: false }) as AsyncIterableIterator<Buffer>)[Symbol.asyncIterator]();
+          iterator = (req.iterator({ destroyOnReturn: false }) as AsyncIterableIterator<Buffer>)[Symbol.asyncIterator]();
           try {
             for (;;) {
               const next = await idle(iterator.next(), idleTimeoutMs);
@@ -103,7 +104,12 @@ function streamBody(req: IncomingMessage): BodySource {
         if (size > limit) throw bodyTooLarge(limit);
       } finally {
         if (timedOut) req.pause();
-        else if (!req.readableEnded) req.resume();
+        else {
+          // The iterator's 'readable' listener holds the stream paused (resume() does nothing while one is
+          // attached): detached first, the rest of a body left unread drains and the connection serves its next request.
+          await iterator?.return?.();
+          if (!req.readableEnded) req.resume();
+        }
       }
     },
   };
