@@ -11,7 +11,7 @@ import type { BodySource, CoreRequest, CoreResponse } from './types.js';
  * of the request stream is its connection failing (the client aborted the upload): a quiet 400. A body
  * not all there in time is a 408 (its connection is closed with the answer: see bodyTimedOut).
  */
-function streamBody(req: IncomingMessage): BodySource {
+function streamBody(req: IncomingMessage, res: ServerResponse): BodySource {
   const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
   return {
     kind: 'stream',
@@ -62,6 +62,9 @@ function streamBody(req: IncomingMessage): BodySource {
       });
     },
     discard() {
+      // The answer says "Connection: close" and Node closes after it: this connection may be cut below,
+      // and a client told keep-alive would send its next request into a socket about to die.
+      res.shouldKeepAlive = false;
       // What the client already sent is read and dropped (it is in flight; closing on it would reset the
       // connection before the client reads our answer); past LINGER_BYTES more, the connection is cut.
       let taken = 0;
@@ -182,7 +185,7 @@ class NodeCoreRequest implements CoreRequest {
     // A parser's value counts only when that parser actually consumed the stream.
     if (!hasBody(req)) this.body = NO_BODY;
     else if (req.readableDidRead || req.readableEnded) this.body = init.parsedBody === undefined ? NO_BODY : { kind: 'parsed', value: init.parsedBody };
-    else this.body = streamBody(req);
+    else this.body = streamBody(req, res);
   }
 
   get signal(): AbortSignal {

@@ -95,6 +95,23 @@ describe('bodies we read ourselves', () => {
     expect(chunked.status).toBe(401);
   });
 
+  it('a body refused unread (unknown key) is answered "Connection: close": the client never reuses the connection we may cut', async () => {
+    const unknown = `apg_${'a'.repeat(24)}_${'A'.repeat(40)}`;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      // Just past the 64 KiB a refused body may still send: all of it is on its way when the answer comes.
+      const body = JSON.stringify({ user_id: 'u', key: 'k', data: 'x'.repeat(66_000) });
+      const refused = await exchange(m.url, agent, '/memory/store', { key: unknown, type: 'application/json', body });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.connection).toBe('close');
+      const next = await exchange(m.url, agent, '/memory/list?user_id=u', { key });
+      expect(next.status).toBe(200);
+      expect(next.socket).not.toBe(refused.socket);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('an import refused at its first line drains the unread rest of its body: the same connection answers the next request', async () => {
     // Line 1 is refused at once; line 2 (150 KB) is still arriving and is never parsed, but must be read
     // to its end or the connection can never parse its next request (it used to stall until the socket died).
@@ -116,13 +133,13 @@ describe('bodies we read ourselves', () => {
 /** One request through `agent` (keep-alive, one socket): status, body text, and the socket that carried it. */
 function exchange(url: string, agent: Agent, path: string, opts: { key: string; type?: string; body?: string }) {
   const { hostname, port } = new URL(url);
-  return new Promise<{ status: number; text: string; socket: unknown }>((resolve, reject) => {
+  return new Promise<{ status: number; headers: Record<string, unknown>; text: string; socket: unknown }>((resolve, reject) => {
     const headers: Record<string, string> = { authorization: `Bearer ${opts.key}` };
     if (opts.type) headers['content-type'] = opts.type;
     const req = request({ host: hostname, port, path, method: opts.body === undefined ? 'GET' : 'POST', headers, agent }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, socket: res.socket }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, socket: res.socket }));
     });
     req.on('error', reject);
     req.end(opts.body);
