@@ -1,6 +1,6 @@
 // The request pipeline: match, check credentials, validate, run the route (key routes through metering), map errors. Adapters call `handle`.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AipaygentError, unauthorized } from '../errors.js';
+import { AipaygentError, invalid, unauthorized } from '../errors.js';
 import { parseApiKey } from '../keys/api-key.js';
 import { readJsonBody, type BodyBudget, type BodyLimits } from './body.js';
 import { parseInput, queryObject } from './fields.js';
@@ -132,6 +132,7 @@ export function createHandler(deps: CoreDeps): Handler {
           allow: match.allow.join(', '),
         });
       }
+      if (match.kind === 'bad_parameter') throw invalid(`The path parameter ${match.name} is not valid percent-encoded UTF-8`);
       const { route } = match;
       // Cheap checks first (credential, query string), then the body is read.
       const token = credential(route, req);
@@ -152,7 +153,7 @@ export function createHandler(deps: CoreDeps): Handler {
   /** The request event: the route's pattern (never the raw path: labels stay few), status, time to the answer. */
   function served(match: Match, req: CoreRequest, status: number, started: number): void {
     const endedAt = Date.now();
-    const route = match.kind === 'route' ? match.route.path : '(method not allowed)';
+    const route = match.kind === 'route' ? match.route.path : match.kind === 'method_not_allowed' ? '(method not allowed)' : '(bad path)';
     events.emit({ type: 'request', method: req.method, route, status, durationMs: performance.now() - started, endedAt });
   }
 

@@ -46,11 +46,32 @@ function setOnce(out: Record<string, string>, k: string, v: string): void {
   out[k] = v;
 }
 
+/** The escape of a byte outside ASCII: only a query with one can decode to bytes that are not UTF-8. */
+const HIGH_ESCAPE = /%[89a-f][0-9a-f]/i;
+/** A "%" that starts no escape: taken literally by URLSearchParams, so made literal for decodeURIComponent too. */
+const LONE_PERCENT = /%(?![0-9a-f]{2})/gi;
+
+/**
+ * URLSearchParams decodes bytes that are not UTF-8 to U+FFFD: "caf%E9" and "caf%E8" (Latin-1 escapes)
+ * would both name the user "caf\uFFFD". Such a query is a 400 naming the parameter, as a body is.
+ */
+function checkUtf8Escapes(query: string): void {
+  for (const part of query.split('&')) {
+    try {
+      decodeURIComponent(part.replace(LONE_PERCENT, '%25'));
+    } catch {
+      const name = part.slice(0, part.includes('=') ? part.indexOf('=') : undefined);
+      throw invalid(`Query parameter "${name.slice(0, 64)}" is not percent-encoded UTF-8 (escapes such as %E9 are Latin-1: encode the text as UTF-8)`);
+    }
+  }
+}
+
 /** Query string to a plain object (URLSearchParams' decoding); a repeated parameter is a 400 (ambiguous). */
 export function queryObject(query: string): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   if (!query) return out;
   if (query.includes('%') || query.includes('+')) {
+    if (HIGH_ESCAPE.test(query)) checkUtf8Escapes(query);
     for (const [k, v] of new URLSearchParams(query)) setOnce(out, k, v);
     return out;
   }

@@ -11,7 +11,7 @@ import type { BodySource, CoreRequest, CoreResponse } from './types.js';
  * of the request stream is its connection failing (the client aborted the upload): a quiet 400. A body
  * not all there in time is a 408 (its connection is closed with the answer: see bodyTimedOut).
  */
-function streamBody(req: IncomingMessage): BodySource {
+function streamBody(req: IncomingMessage, res: ServerResponse): BodySource {
   const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
   return {
     kind: 'stream',
@@ -62,6 +62,9 @@ function streamBody(req: IncomingMessage): BodySource {
       });
     },
     discard() {
+      // The answer says "Connection: close" and Node closes after it: this connection may be cut below,
+      // and a client told keep-alive would send its next request into a socket about to die.
+      res.shouldKeepAlive = false;
       // What the client already sent is read and dropped (it is in flight; closing on it would reset the
       // connection before the client reads our answer); past LINGER_BYTES more, the connection is cut.
       let taken = 0;
@@ -77,12 +80,13 @@ function streamBody(req: IncomingMessage): BodySource {
     async *chunks(limit, idleTimeoutMs) {
       let size = declared !== undefined && declared > limit ? Infinity : 0;
       let timedOut = false;
+      let iterator: AsyncIterator<Buffer> | undefined;
       try {
         // destroyOnReturn: false, so stopping early drains the rest (finally) and the 4xx still reaches the client.
         if (size <= limit) {
           // What the consumer throws in at a yield stays its own; what the request stream throws is the client leaving.
           let yielding = false;
-          const iterator = (req.iterator({ destroyOnReturn: false }) as AsyncIterableIterator<Buffer>)[Symbol.asyncIterator]();
+          iterator = (req.iterator({ destroyOnReturn: false }) as AsyncIterableIterator<Buffer>)[Symbol.asyncIterator]();
           try {
             for (;;) {
               const next = await idle(iterator.next(), idleTimeoutMs);
@@ -103,7 +107,12 @@ function streamBody(req: IncomingMessage): BodySource {
         if (size > limit) throw bodyTooLarge(limit);
       } finally {
         if (timedOut) req.pause();
-        else if (!req.readableEnded) req.resume();
+        else {
+          // The iterator's 'readable' listener holds the stream paused (resume() does nothing while one is
+          // attached): detached first, the rest of a body left unread drains and the connection serves its next request.
+          await iterator?.return?.();
+          if (!req.readableEnded) req.resume();
+        }
       }
     },
   };
@@ -176,7 +185,7 @@ class NodeCoreRequest implements CoreRequest {
     // A parser's value counts only when that parser actually consumed the stream.
     if (!hasBody(req)) this.body = NO_BODY;
     else if (req.readableDidRead || req.readableEnded) this.body = init.parsedBody === undefined ? NO_BODY : { kind: 'parsed', value: init.parsedBody };
-    else this.body = streamBody(req);
+    else this.body = streamBody(req, res);
   }
 
   get signal(): AbortSignal {

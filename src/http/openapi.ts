@@ -53,7 +53,8 @@ const tagOf = (route: Route) => route.tags ?? [route.path.split('/')[1]!.replace
 export function errorCodesOf(route: Route, facts: DocFacts, own: ErrorCode[] = []): ErrorCode[] {
   const codes = new Set<ErrorCode>(own);
   const idempotent = route.auth === 'key' && route.metered !== false && METHODS_WITH_IDEMPOTENCY.has(route.method);
-  if (route.query || route.body || idempotent) codes.add('invalid_request');
+  // A path parameter that is not percent-encoded UTF-8 is a 400 too (router.ts).
+  if (route.query || route.body || idempotent || route.path.includes('/:')) codes.add('invalid_request');
   if (route.body) codes.add('payload_too_large').add('request_timeout');
   if (route.auth !== 'none') codes.add('unauthorized').add('store_unavailable');
   if (route.metered) codes.add('payment_required');

@@ -3,7 +3,9 @@ import type { Method, Route } from './route.js';
 
 export type Match =
   | { kind: 'route'; route: Route; params: Record<string, string> }
-  | { kind: 'method_not_allowed'; allow: string[] };
+  | { kind: 'method_not_allowed'; allow: string[] }
+  /** A path of ours whose parameter is not valid percent-encoded UTF-8 ("/admin/keys/%ZZ"): a 400, never the host's 404. */
+  | { kind: 'bad_parameter'; name: string };
 
 interface Pattern {
   segments: string[];
@@ -41,14 +43,17 @@ export class Router {
       if (p.segments.length !== parts.length) continue;
       const params: Record<string, string> = {};
       let ok = true;
+      let undecodable: string | undefined;
       for (let i = 0; i < parts.length && ok; i++) {
         const seg = p.segments[i]!;
         if (seg.startsWith(':')) {
           const value = safeDecode(parts[i]!);
-          if (value === undefined || value === '') ok = false;
+          if (value === '') ok = false;
+          else if (value === undefined) undecodable ??= seg.slice(1);
           else params[seg.slice(1)] = value;
         } else ok = seg === parts[i];
       }
+      if (ok && undecodable !== undefined) return { kind: 'bad_parameter', name: undecodable };
       if (ok) return pick(p.byMethod, wanted, params);
     }
     return undefined;

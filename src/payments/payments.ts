@@ -6,7 +6,7 @@ import type { Store } from '../storage/contract.js';
 import { ChainClient } from './chain.js';
 import type { PaymentsConfig } from './config.js';
 import { PurchaseService } from './purchases.js';
-import { WalletService } from './wallets.js';
+import { checksummed, WalletService } from './wallets.js';
 import { createSettler } from './x402-settle.js';
 import { X402Service } from './x402-service.js';
 
@@ -38,9 +38,8 @@ export function createPayments(store: Store, config: PaymentsConfig, redactor: R
 function checksumAddresses(config: PaymentsConfig): void {
   for (const [name, field] of [['receiver', 'receiver'], ['usdcAddress', 'usdc']] as const) {
     const given = config[field];
-    const sum = getAddress(given.toLowerCase());
-    const mixed = given !== given.toLowerCase() && given.slice(2) !== given.slice(2).toUpperCase();
-    if (mixed && given !== sum) throw new StartupError(`aipaygent: payments.${name} ${given} has a wrong EIP-55 checksum (expected ${sum}): check the address`);
+    const sum = checksummed(given);
+    if (!sum) throw new StartupError(`aipaygent: payments.${name} ${given} has a wrong EIP-55 checksum (expected ${getAddress(given.toLowerCase())}): check the address`);
     config[field] = sum;
   }
 }

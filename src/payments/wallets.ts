@@ -23,7 +23,7 @@ export interface LinkedWallet {
 
 export type LinkResult =
   | { ok: true; address: Address; alreadyLinked: boolean }
-  | { ok: false; reason: 'no_challenge' | 'challenge_expired' | 'bad_signature' | 'challenge_used' | 'linked_elsewhere' };
+  | { ok: false; reason: 'bad_checksum' | 'no_challenge' | 'challenge_expired' | 'bad_signature' | 'challenge_used' | 'linked_elsewhere' };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -31,6 +31,18 @@ const bytes = (v: unknown) => {
   const value = encoder.encode(JSON.stringify(v));
   return { value, size: value.length, tag: '' };
 };
+
+/**
+ * The EIP-55 form of a 0x + 40 hex address, or undefined when it is mixed-case with a wrong checksum
+ * (a typo). All lower or all upper case carries no checksum (EIP-55). viem's own checks would throw
+ * on both of those, which its callers report as a fault of the chain.
+ */
+export function checksummed(address: string): Address | undefined {
+  const sum = getAddress(address.toLowerCase());
+  const hex = address.slice(2);
+  const mixed = hex !== hex.toLowerCase() && hex !== hex.toUpperCase();
+  return mixed && address !== sum ? undefined : sum;
+}
 
 /** The global insert-once key that makes a wallet belong to one account only. */
 const walletClaimKey = (address: string) => `wallet:${address.toLowerCase()}`;
@@ -61,8 +73,10 @@ export class WalletService {
     return { message, expiresAt };
   }
 
-  /** Verifies the signature of the pending challenge, consumes it, and links the wallet. */
-  async link(accountId: string, address: Address, signature: Hex, now: number): Promise<LinkResult> {
+  /** Verifies the signature of the pending challenge, consumes it, and links the wallet (`given`: 0x + 40 hex, any case). */
+  async link(accountId: string, given: string, signature: Hex, now: number): Promise<LinkResult> {
+    const address = checksummed(given);
+    if (!address) return { ok: false, reason: 'bad_checksum' };
     const stored = await this.store.get(accountId, CHALLENGE_COLLECTION, CHALLENGE_KEY, now);
     if (!stored) return { ok: false, reason: 'no_challenge' };
     const challenge = JSON.parse(decoder.decode(stored.value)) as ChallengeRecord;
@@ -75,7 +89,7 @@ export class WalletService {
     // Single use: only the request that deletes this exact version may link with it.
     const consumed = await this.store.delete(accountId, CHALLENGE_COLLECTION, CHALLENGE_KEY, now, { version: stored.version });
     if (!consumed.ok || !consumed.deleted) return { ok: false, reason: 'challenge_used' };
-    return this.attach(accountId, getAddress(address), now);
+    return this.attach(accountId, address, now);
   }
 
   /**

@@ -1,6 +1,8 @@
 // Request bodies under hostile clients: a stalled body is a 408, bodies in flight are capped (503 before reading), a large
-// body is not read before its key is known to be live, and 200 uploads with an unknown key leave the server's memory flat.
+// body is not read before its key is known to be live, an import stopped early drains the rest of its body (the connection
+// lives on), and 200 uploads with an unknown key leave the server's memory flat.
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMount, type Mounted } from '../support/mounts.js';
@@ -92,7 +94,57 @@ describe('bodies we read ourselves', () => {
     } as RequestInit);
     expect(chunked.status).toBe(401);
   });
+
+  it('a body refused unread (unknown key) is answered "Connection: close": the client never reuses the connection we may cut', async () => {
+    const unknown = `apg_${'a'.repeat(24)}_${'A'.repeat(40)}`;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      // Just past the 64 KiB a refused body may still send: all of it is on its way when the answer comes.
+      const body = JSON.stringify({ user_id: 'u', key: 'k', data: 'x'.repeat(66_000) });
+      const refused = await exchange(m.url, agent, '/memory/store', { key: unknown, type: 'application/json', body });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.connection).toBe('close');
+      const next = await exchange(m.url, agent, '/memory/list?user_id=u', { key });
+      expect(next.status).toBe(200);
+      expect(next.socket).not.toBe(refused.socket);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('an import refused at its first line drains the unread rest of its body: the same connection answers the next request', async () => {
+    // Line 1 is refused at once; line 2 (150 KB) is still arriving and is never parsed, but must be read
+    // to its end or the connection can never parse its next request (it used to stall until the socket died).
+    const body = `{"key":"a","data":1,"expires_at":null}\n{"key":"b","data":"${'x'.repeat(150_000)}"}\n`;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await exchange(m.url, agent, '/memory/import?user_id=u', { key, type: 'application/x-ndjson', body });
+      expect(first.status).toBe(400);
+      expect(JSON.parse(first.text)).toMatchObject({ status: 'error', error: { code: 'invalid_request' }, line: 1 });
+      const second = await exchange(m.url, agent, '/memory/list?user_id=u', { key });
+      expect(second.status).toBe(200);
+      expect(second.socket).toBe(first.socket);
+    } finally {
+      agent.destroy();
+    }
+  });
 });
+
+/** One request through `agent` (keep-alive, one socket): status, body text, and the socket that carried it. */
+function exchange(url: string, agent: Agent, path: string, opts: { key: string; type?: string; body?: string }) {
+  const { hostname, port } = new URL(url);
+  return new Promise<{ status: number; headers: Record<string, unknown>; text: string; socket: unknown }>((resolve, reject) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${opts.key}` };
+    if (opts.type) headers['content-type'] = opts.type;
+    const req = request({ host: hostname, port, path, method: opts.body === undefined ? 'GET' : 'POST', headers, agent }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, socket: res.socket }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
 
 describe('200 uploads of 1 MiB with a well-formed but unknown key (issue 15, case 2)', () => {
   let s: Standalone;

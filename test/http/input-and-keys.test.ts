@@ -101,6 +101,27 @@ describeMounts('API keys and input validation', () => ({ limits: { maxValueBytes
     expect(wrong.headers.get('allow')).toBe('POST');
   });
 
+  it('answers a query that is not percent-encoded UTF-8 with a 400: Latin-1 escapes are never decoded to U+FFFD', async () => {
+    const { api_key: key } = await newKey(m());
+    expect((await store(m(), key, { user_id: 'caf\ufffd', key: 'k', data: 1 })).status).toBe(200);
+    // %E9 and %E8 (é and è in Latin-1) both used to read the memory of the user "caf\uFFFD".
+    for (const user of ['caf%E9', 'caf%E8', 'caf%C3', 'caf%ED%A0%80']) {
+      expectError(await call(`${m().url}/memory/retrieve?user_id=${user}&key=k`, { key }), 400, 'invalid_request', /Query parameter "user_id" is not percent-encoded UTF-8/);
+    }
+    const ok = await call(`${m().url}/memory/retrieve?user_id=caf%EF%BF%BD&key=k&x=100%&y=%zz`, { key });
+    expect(ok.status).toBe(200);
+    expect(ok.body.user_id).toBe('caf\ufffd');
+  });
+
+  it('answers a path parameter that is not percent-encoded UTF-8 with a 400 in the error shape, not the host\'s 404', async () => {
+    for (const [method, path, key] of [['DELETE', '/admin/keys/%ZZ', ADMIN_TOKEN], ['DELETE', '/admin/keys/key_%ED%A0%80', ADMIN_TOKEN], ['GET', '/docs/%E0%A4%A', undefined]] as const) {
+      const r = await call(`${m().url}${path}`, { method, key });
+      expectError(r, 400, 'invalid_request', /path parameter (key_id|asset) is not valid percent-encoded UTF-8/);
+    }
+    // A well-formed one still reaches the route.
+    expect((await call(`${m().url}/admin/keys/key_nope`, { method: 'DELETE', key: ADMIN_TOKEN })).status).toBe(404);
+  });
+
   it('answers 413 when the raw body exceeds the body limit (bodies aipaygent reads itself)', async () => {
     if (m().parsed) return; // a host parser applies its own limit before aipaygent
     const { api_key: key } = await newKey(m());

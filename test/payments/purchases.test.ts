@@ -78,6 +78,27 @@ describeMounts(
       expect(expired.body.reason).toBe('challenge_expired');
     });
 
+    it('links an address written in any case; a mixed-case one with a wrong EIP-55 checksum is a 400, never a 502', async () => {
+      const key = await newKey();
+      const wallet = await chain.newWallet();
+      const c = await call(`${m().url}/wallets/challenge`, { key });
+      const signature = await wallet.account.signMessage({ message: c.body.challenge as string });
+      // One letter's case flipped: the typo EIP-55 exists to catch (viem's own check used to throw it as a chain fault).
+      const at = wallet.address.slice(2).search(/[a-fA-F]/) + 2;
+      const letter = wallet.address[at]!;
+      const typo = wallet.address.slice(0, at) + (letter === letter.toLowerCase() ? letter.toUpperCase() : letter.toLowerCase()) + wallet.address.slice(at + 1);
+      for (const sig of [`0x${'11'.repeat(65)}`, signature]) {
+        const bad = await call(`${m().url}/wallets/link`, { key, body: { address: typo, signature: sig } });
+        expect(bad.status).toBe(400);
+        expect(bad.body).toMatchObject({ status: 'error', error: { code: 'invalid_request' }, reason: 'bad_checksum' });
+      }
+      // All capitals carry no checksum (EIP-55): accepted, and answered in the checksummed form.
+      const upper = `0x${wallet.address.slice(2).toUpperCase()}`;
+      const ok = await call(`${m().url}/wallets/link`, { key, body: { address: upper, signature } });
+      expect(ok.status).toBe(201);
+      expect(ok.body.address).toBe(wallet.address);
+    });
+
     it('rejects a malformed body precisely', async () => {
       const key = await newKey();
       expect((await buy(key, '0x1234')).body.error).toEqual({ code: 'invalid_request', message: expect.stringContaining('tx_hash must be a transaction hash') });

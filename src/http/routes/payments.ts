@@ -1,7 +1,7 @@
 // Payment routes: buy instructions, USDC purchase by tx hash, wallet challenge and linking.
 import { z } from 'zod';
 import { AipaygentError, type ErrorCode } from '../../errors.js';
-import type { Address, Hex, PaymentsConfig } from '../../payments/config.js';
+import type { Hex, PaymentsConfig } from '../../payments/config.js';
 import type { PurchaseResult, PurchaseService, RejectReason } from '../../payments/purchases.js';
 import { formatUnitsText, unitsToMicroUsd } from '../../payments/units.js';
 import type { LinkResult, WalletService } from '../../payments/wallets.js';
@@ -96,6 +96,7 @@ function purchaseResponse(result: PurchaseResult, hash: string) {
 }
 
 const LINK_ERRORS: Record<Exclude<LinkResult, { ok: true }>['reason'], { code: ErrorCode; message: string }> = {
+  bad_checksum: { code: 'invalid_request', message: 'address is mixed-case with a wrong EIP-55 checksum (a typo?): check it, or send it in lower case' },
   no_challenge: { code: 'conflict', message: 'No pending challenge for this account (never asked, or already used): GET /wallets/challenge first' },
   challenge_expired: { code: 'conflict', message: 'The challenge expired: GET /wallets/challenge for a new one' },
   bad_signature: { code: 'invalid_request', message: 'The signature is not a personal_sign of the current challenge by this address' },
@@ -188,7 +189,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): Route[] {
       responses: { 200: doc.ok('Already linked to this account', doc.WalletLinked), 201: doc.ok('Linked', doc.WalletLinked) },
       errors: ['conflict'],
       async handle({ body, caller, now }) {
-        const r = await wallets.link(caller.accountId, body.address as Address, body.signature as Hex, now);
+        const r = await wallets.link(caller.accountId, body.address, body.signature as Hex, now);
         if (!r.ok) {
           const e = LINK_ERRORS[r.reason];
           throw new AipaygentError(e.code, e.message, { reason: r.reason });
