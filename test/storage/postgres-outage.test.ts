@@ -2,7 +2,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { Store } from '../../src/storage/contract.js';
 import { openStore } from '../../src/storage/open.js';
+import { freePort } from '../support/own-servers.js';
 
 const exec = promisify(execFile);
 const TIMEOUT_MS = 2000;
@@ -33,17 +33,6 @@ if (!bin) {
 /** The server refuses to run as root: as root, run its tools as the postgres user. */
 const asServerUser = (tool: string, args: string[]) =>
   process.getuid?.() === 0 ? exec('runuser', ['-u', 'postgres', '--', join(bin!, tool), ...args]) : exec(join(bin!, tool), args);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs `call`, returning how it ended and how long it took. */
 async function timed(call: () => Promise<unknown>): Promise<{ ms: number; error: unknown; ok: boolean }> {
