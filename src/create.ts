@@ -36,7 +36,7 @@ import { StartupError } from './optional.js';
 import type { PurchaseService } from './payments/purchases.js';
 import type { WalletService } from './payments/wallets.js';
 import type { X402Service } from './payments/x402-service.js';
-import type { Store, StoreInfo } from './storage/contract.js';
+import type { Store } from './storage/contract.js';
 import { deferredStore } from './storage/deferred.js';
 import { describeStore, openStore } from './storage/open.js';
 import { initAtStart } from './storage/start.js';
@@ -60,7 +60,7 @@ export interface Aipaygent {
    */
   ready: Promise<void>;
   /** One line per feature, "name: on|off (why)", as the standalone server prints them at startup. */
-  features(store?: StoreInfo): string[];
+  features(): string[];
   /**
    * Graceful shutdown: new requests get a 503 at once; calls in flight finish (charge, work and refund
    * included; a streamed answer until it is read to the end or its client leaves) for up to `timeoutMs`
@@ -169,6 +169,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
       pricing: config.pricing,
       logger,
       payPerCall: paymentsConfig?.x402 && x402PayPerCall(x402.target),
+      bodyTimeoutMs: config.limits.bodyTimeoutMs,
     }),
   });
 
@@ -205,7 +206,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     api: { keys, memory, ledger },
     routes: router.routes,
     ready,
-    features: (info) => featureLines(config, info ?? store?.info),
+    features: () => featureLines(config, store?.info),
     async close(options = {}) {
       const timeoutMs = options.timeoutMs ?? 10_000;
       if (!(timeoutMs >= 0)) throw new TypeError(`aipaygent: close({ timeoutMs }) must be a number of ms >= 0 (got ${timeoutMs})`);

@@ -87,6 +87,16 @@ export class StoreRefusedValueError extends AipaygentError {
   }
 }
 
+/**
+ * Why a fault happened, in one line for an operator: a StoreUnavailableError only wraps the reason (a
+ * timeout, a refused connection), so its causes are followed to the first that says something else.
+ */
+export function reasonOf(error: unknown): string {
+  let e = error;
+  for (let i = 0; i < 8 && e instanceof StoreUnavailableError && (e as { cause?: unknown }).cause !== undefined; i++) e = (e as { cause?: unknown }).cause;
+  return (e instanceof Error ? e.message : String(e ?? 'no answer in time')).split('\n')[0]!;
+}
+
 /** Shorthand for a 400 with a precise message. */
 export function invalid(message: string): AipaygentError {
   return new AipaygentError('invalid_request', message);

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { parseOptions, type Config } from '../config.js';
 import { optionsFromEnv } from '../env.js';
-import { StoreUnavailableError } from '../errors.js';
+import { reasonOf } from '../errors.js';
 import { featureLines } from '../features.js';
 import { loadFeature, OPTIONAL_PACKAGES, type OptionalFeature } from '../optional.js';
 import type { StoreInfo } from '../storage/contract.js';
@@ -23,13 +23,6 @@ export const DOCTOR: CommandSpec = {
 
 type Check = { ok: boolean; line: string };
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(1)} ms`;
-/** The first line of why `e` happened: for a store fault its cause (a timeout, a refused connection), not the message HTTP clients get. */
-const because = (e: unknown): string => {
-  const cause = e instanceof StoreUnavailableError ? (e as { cause?: unknown }).cause : undefined;
-  const error = cause ?? e;
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-};
-
 function versionOf(pkg: string): string {
   try {
     return ` ${(createRequire(import.meta.url)(`${pkg}/package.json`) as { version: string }).version}`;
@@ -57,7 +50,7 @@ async function checkPackage(feature: OptionalFeature): Promise<Check> {
     await loadFeature(feature, () => import(pkg));
     return { ok: true, line: `package ${pkg}${versionOf(pkg)} (for ${what})` };
   } catch (error) {
-    return { ok: false, line: because(error) };
+    return { ok: false, line: reasonOf(error) };
   }
 }
 
@@ -84,7 +77,7 @@ async function checkStore(config: Config): Promise<Check & { info?: StoreInfo }>
       await store.close().catch(() => {});
     }
   } catch (error) {
-    return { ok: false, line: `store ${what}: ${because(error)}` };
+    return { ok: false, line: `store ${what}: ${reasonOf(error)}` };
   }
 }
 
@@ -98,7 +91,7 @@ async function checkClaude(c: NonNullable<Config['claude']>): Promise<Check> {
     if (res.status === 401 || res.status === 403) return { ok: false, line: `claude upstream ${c.baseURL}: the API key is refused (HTTP ${res.status})` };
     return { ok: res.ok, line: `claude upstream ${c.baseURL}: HTTP ${res.status} in ${ms(t0)}` };
   } catch (error) {
-    return { ok: false, line: `claude upstream ${c.baseURL}: unreachable (${because(error)})` };
+    return { ok: false, line: `claude upstream ${c.baseURL}: unreachable (${reasonOf(error)})` };
   }
 }
 
@@ -122,7 +115,7 @@ async function checkChain(p: NonNullable<Config['payments']>): Promise<Check> {
     if (code === '0x') return { ok: false, line: `chain RPC ${host}: no contract at the USDC address ${p.usdc} on chain ${chainId}` };
     return { ok: true, line: `chain RPC ${host}: chain ${chainId} in ${took}; USDC contract found at ${p.usdc}` };
   } catch (error) {
-    return { ok: false, line: `chain RPC ${host}: ${because(error)}` };
+    return { ok: false, line: `chain RPC ${host}: ${reasonOf(error)}` };
   }
 }
 
@@ -134,7 +127,7 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   try {
     config = parseOptions(optionsFromEnv(io.env));
   } catch (error) {
-    io.out(`✗ configuration: ${because(error)}${(error as Error).message.includes('\n') ? `\n${(error as Error).message.split('\n').slice(1).join('\n')}` : ''}`);
+    io.out(`✗ configuration: ${reasonOf(error)}${(error as Error).message.includes('\n') ? `\n${(error as Error).message.split('\n').slice(1).join('\n')}` : ''}`);
     return 1;
   }
   const checks: Check[] = [{ ok: true, line: 'configuration: valid' }];

@@ -5,6 +5,7 @@ import { createAipaygent, type Aipaygent } from '../create.js';
 import { nodeRequest, writeNodeResponse } from '../http/node.js';
 import { json } from '../http/respond.js';
 import { StartupError } from '../optional.js';
+import { describeStore } from '../storage/open.js';
 import { integer, parse, UsageError, type CommandSpec } from './args.js';
 import { envOptions, type Io } from './io.js';
 
@@ -33,9 +34,9 @@ function listen(server: Server, port: number, host: string | undefined): Promise
 }
 
 /** The generated admin token and a first API key, so that the first curl works at once. */
-async function printFirstKey(ai: Aipaygent, adminToken: string, port: number, io: Io): Promise<void> {
+async function printFirstKey(ai: Aipaygent, shared: boolean, adminToken: string, port: number, io: Io): Promise<void> {
   io.out(`admin token (generated; set AIPAYGENT_ADMIN_TOKEN to choose one): ${adminToken}`);
-  if (ai.features()[1]!.startsWith('store: memory') === false) {
+  if (shared) {
     // A shared store keeps its keys: a key made at every start would be a new account every time.
     io.out(`make API keys with: AIPAYGENT_ADMIN_TOKEN=<the token above> aipaygent keys create --url http://localhost:${port}`);
     return;
@@ -84,8 +85,8 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     throw new StartupError(`aipaygent: cannot listen on ${host ?? 'every interface'}, port ${port}: ${why} (choose another with --port or PORT)`, error);
   });
   const actual = (server.address() as { port: number }).port;
-  io.out(`aipaygent listening on http://localhost:${actual} (store: ${ai.features()[1]!.replace(/^store: /, '')})`);
-  if (generatedToken) await printFirstKey(ai, generatedToken, actual, io);
+  io.out(`aipaygent listening on http://localhost:${actual} (store: ${describeStore(options.store)})`);
+  if (generatedToken) await printFirstKey(ai, options.store !== undefined && options.store !== 'memory', generatedToken, actual, io);
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -35,18 +35,19 @@ export function digestingBody(source: BodySource): DigestingBody {
   const hash = createHash('sha256');
   let bytes = 0;
   let digest: string | undefined;
+  // Everything of the source (its length, discard, the time limits it is read with) except what is digested.
   const body: BodySource = {
-    kind: 'stream',
-    async read(limit) {
-      const all = await source.read(limit);
+    ...source,
+    async read(limit, timeoutMs) {
+      const all = await source.read(limit, timeoutMs);
       digest = finish(hash.update(all), all.byteLength);
       return all;
     },
   };
   if (source.chunks) {
     const chunks = source.chunks.bind(source);
-    body.chunks = async function* (limit) {
-      for await (const chunk of chunks(limit)) {
+    body.chunks = async function* (limit, idleTimeoutMs) {
+      for await (const chunk of chunks(limit, idleTimeoutMs)) {
         hash.update(chunk);
         bytes += chunk.byteLength;
         yield chunk;
@@ -62,19 +63,19 @@ export function digestingBody(source: BodySource): DigestingBody {
  * Whether the body has the digest `expected` (`<bytes>:<sha256>`), read to compare; reading stops
  * as soon as it is longer than the expected length (then it differs).
  */
-export async function bodyMatches(source: BodySource, expected: string): Promise<boolean> {
+export async function bodyMatches(source: BodySource, expected: string, timeoutMs: number): Promise<boolean> {
   if (source.kind !== 'stream') return digestOfWhole(source) === expected;
   const limit = Number(expected.slice(0, expected.indexOf(':')));
   const hash = createHash('sha256');
   let bytes = 0;
   try {
     if (source.chunks) {
-      for await (const chunk of source.chunks(limit)) {
+      for await (const chunk of source.chunks(limit, timeoutMs)) {
         hash.update(chunk);
         bytes += chunk.byteLength;
       }
     } else {
-      const all = await source.read(limit);
+      const all = await source.read(limit, timeoutMs);
       hash.update(all);
       bytes = all.byteLength;
     }

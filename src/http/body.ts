@@ -11,9 +11,6 @@ export interface BodyLimits {
   bodyTimeoutMs: number;
 }
 
-/** Connection: close: the rest of that request's body is never read, and its socket is not reused. */
-const CLOSE = { connection: 'close' };
-
 /**
  * The bytes held by bodies being read, across the calls of one service: a body is let in only if its
  * size (declared, else the largest allowed) fits in what is left, so slow uploads cannot fill the heap.
@@ -83,14 +80,14 @@ export function bodyTooLarge(limit: number): AipaygentError {
   return new AipaygentError('payload_too_large', `Request body exceeds ${limit} bytes`);
 }
 
-/** A body that did not arrive in time: 408, and the connection closes with the answer. */
+/** A body that did not arrive in time: 408 (the reader closes the connection with the answer). */
 export function bodyTimedOut(ms: number, what = 'in full'): AipaygentError {
-  return new AipaygentError('request_timeout', `The request body did not arrive ${what} within ${ms} ms; send it again.`, undefined, CLOSE);
+  return new AipaygentError('request_timeout', `The request body did not arrive ${what} within ${ms} ms; send it again.`);
 }
 
 /** Too many bytes of bodies in flight already: 503, nothing read, retry in a second. */
 export function serverBusy(): AipaygentError {
   return new AipaygentError('server_busy', 'This server is reading too many request bodies at once; nothing was read or charged. Retry shortly.', undefined, {
-    ...CLOSE, 'retry-after': '1',
+    'retry-after': '1',
   });
 }

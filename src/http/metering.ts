@@ -30,6 +30,8 @@ export interface MeteringDeps {
   logger: Logger;
   /** x402: a call that free calls and the balance cannot pay may be paid by the request itself. */
   payPerCall?: PayPerCall | undefined;
+  /** A replayed streamed body is read (to compare it) within this time, as any body we read. */
+  bodyTimeoutMs: number;
 }
 
 export const BALANCE_HEADER = 'x-credits-balance-micro-usd';
@@ -97,7 +99,7 @@ export function createMetering(deps: MeteringDeps): Metering {
     const fp = fingerprint(route.method, route.path, ctx.req.query, streamed ? STREAMED_BODY : rawBody);
     const begun = await idempotency.begin(accountId, idemKey, fp, ctx.now);
     if (begun.kind === 'replay') {
-      if (streamed && (begun.bodyDigest === undefined || !(await bodyMatches(ctx.req.body, begun.bodyDigest)))) throw conflict(DIFFERENT_REQUEST);
+      if (streamed && (begun.bodyDigest === undefined || !(await bodyMatches(ctx.req.body, begun.bodyDigest, deps.bodyTimeoutMs)))) throw conflict(DIFFERENT_REQUEST);
       return begun;
     }
     const digesting = streamed ? digestingBody(ctx.req.body) : undefined;

@@ -18,7 +18,7 @@ function streamBody(req: IncomingMessage, res: ServerResponse): BodySource {
     length: declared,
     read(limit, timeoutMs) {
       if (declared !== undefined && declared > limit) {
-        req.resume();
+        refuse(req, res);
         return Promise.reject(bodyTooLarge(limit));
       }
       return new Promise<Uint8Array>((resolve, reject) => {
@@ -28,7 +28,7 @@ function streamBody(req: IncomingMessage, res: ServerResponse): BodySource {
           size += chunk.length;
           if (size > limit) {
             cleanup();
-            req.resume();
+            refuse(req, res);
             reject(bodyTooLarge(limit));
           } else chunks.push(chunk);
         };
@@ -45,7 +45,7 @@ function streamBody(req: IncomingMessage, res: ServerResponse): BodySource {
         const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
           cleanup();
           chunks.length = 0;
-          req.pause();
+          refuse(req, res);
           reject(bodyTimedOut(timeoutMs));
         }, timeoutMs);
         const cleanup = () => {
@@ -61,22 +61,7 @@ function streamBody(req: IncomingMessage, res: ServerResponse): BodySource {
         req.on('close', onGone);
       });
     },
-    discard() {
-      // The answer says "Connection: close" and Node closes after it: this connection may be cut below,
-      // and a client told keep-alive would send its next request into a socket about to die.
-      res.shouldKeepAlive = false;
-      // What the client already sent is read and dropped (it is in flight; closing on it would reset the
-      // connection before the client reads our answer); past LINGER_BYTES more, the connection is cut.
-      let taken = 0;
-      const drop = (chunk: Buffer) => {
-        if ((taken += chunk.length) > LINGER_BYTES) {
-          req.off('data', drop);
-          req.socket.destroy();
-        }
-      };
-      req.on('data', drop);
-      req.resume();
-    },
+    discard: () => refuse(req, res),
     async *chunks(limit, idleTimeoutMs) {
       let size = declared !== undefined && declared > limit ? Infinity : 0;
       let timedOut = false;
@@ -106,12 +91,15 @@ function streamBody(req: IncomingMessage, res: ServerResponse): BodySource {
         }
         if (size > limit) throw bodyTooLarge(limit);
       } finally {
-        if (timedOut) req.pause();
+        // Stalled: refused as it is (its pending read never settles, so the iterator cannot be closed first).
+        if (timedOut) refuse(req, res);
         else {
-          // The iterator's 'readable' listener holds the stream paused (resume() does nothing while one is
-          // attached): detached first, the rest of a body left unread drains and the connection serves its next request.
+          // The iterator's 'readable' listener holds the stream paused (resume() does nothing while one is attached).
           await iterator?.return?.();
-          if (!req.readableEnded) req.resume();
+          // Too large: refused, the rest unread. Else (the reader stopped at a bad line) the rest drains and the
+          // connection serves its next request.
+          if (size > limit) refuse(req, res);
+          else if (!req.readableEnded) req.resume();
         }
       }
     },
@@ -121,6 +109,25 @@ function streamBody(req: IncomingMessage, res: ServerResponse): BodySource {
 const TIMED_OUT = Symbol('timed out');
 /** What a refused body may still send (and we drop) before its connection is cut: one TCP window. */
 const LINGER_BYTES = 64 * 1024;
+
+/**
+ * A body we will not read (too large, too slow, its key unknown, no room): the answer says "Connection:
+ * close" (a client told keep-alive would send its next request into a socket about to die); what the
+ * client already sent is read and dropped, since closing on it would reset the connection before the
+ * client reads our answer; past LINGER_BYTES more, the connection is cut.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse): void {
+  res.shouldKeepAlive = false;
+  let taken = 0;
+  const drop = (chunk: Buffer) => {
+    if ((taken += chunk.length) > LINGER_BYTES) {
+      req.off('data', drop);
+      req.socket.destroy();
+    }
+  };
+  req.on('data', drop);
+  req.resume();
+}
 
 /** `next`, or TIMED_OUT when it does not settle within `ms` (undefined: no limit). */
 function idle<T>(next: Promise<T>, ms: number | undefined): Promise<T | typeof TIMED_OUT> {

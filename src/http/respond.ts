@@ -1,5 +1,5 @@
 // Builds JSON responses and maps every thrown value to the one error shape (the core edge).
-import { AipaygentError, STATUS_OF } from '../errors.js';
+import { AipaygentError, reasonOf, STATUS_OF } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import type { CoreResponse } from './types.js';
 
@@ -21,7 +21,7 @@ export function errorResponse(error: unknown, logger: Logger): CoreResponse {
   if (error instanceof AipaygentError) {
     const cause = (error as { cause?: unknown }).cause;
     // Shedding load is not a fault; a store outage is one fault, reported as such, not once per call with a stack.
-    if (error.code === 'store_unavailable') storeFault(logger, cause);
+    if (error.code === 'store_unavailable') storeFault(logger, error);
     else if (error.status >= 500 && error.code !== 'server_busy') logger.error(`aipaygent: ${error.code}`, cause ?? error);
     // A 4xx with a cause (a store refusing a value: some door let it through) is the operator's to know.
     else if (cause !== undefined) logger.warn(`aipaygent: ${error.code}: ${error.message}`, cause);
@@ -39,15 +39,8 @@ export function errorResponse(error: unknown, logger: Logger): CoreResponse {
 const storeFaults = new WeakMap<Logger, { at: number; since: number }>();
 const STORE_FAULT_EVERY_MS = 10_000;
 
-/** The innermost cause's first line (a StoreUnavailableError only wraps the reason). */
-function reasonOf(cause: unknown): string {
-  let e = cause;
-  for (let i = 0; i < 8 && e instanceof Error && (e as { cause?: unknown }).cause !== undefined; i++) e = (e as { cause?: unknown }).cause;
-  return (e instanceof Error ? e.message : String(e ?? 'no answer in time')).split('\n')[0]!;
-}
-
 /** One line per store fault, at most one every 10 s with the count of the others (an outage must not flood the log). */
-function storeFault(logger: Logger, cause: unknown): void {
+function storeFault(logger: Logger, error: unknown): void {
   const now = Date.now();
   const last = storeFaults.get(logger);
   if (last && now - last.at < STORE_FAULT_EVERY_MS) {
@@ -56,5 +49,5 @@ function storeFault(logger: Logger, cause: unknown): void {
   }
   const more = last?.since ? ` (${last.since} more since the last report)` : '';
   storeFaults.set(logger, { at: now, since: 0 });
-  logger.error(`aipaygent: store_unavailable: ${reasonOf(cause)}; answered 503${more}`);
+  logger.error(`aipaygent: store_unavailable: ${reasonOf(error)}; answered 503${more}`);
 }

@@ -1,5 +1,5 @@
 // The store at startup: opened and initialised before the service says it is ready, or (startWhenStoreDown) retried until it answers.
-import { StoreUnavailableError } from '../errors.js';
+import { reasonOf, StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import { StartupError } from '../optional.js';
 import type { Store } from './contract.js';
@@ -15,13 +15,6 @@ export interface StartOptions {
   logger: Logger;
 }
 
-/** The first line of the innermost cause that says something (a StoreUnavailableError only wraps the real reason). */
-function why(error: unknown): string {
-  let e = error;
-  while (e instanceof StoreUnavailableError && (e as { cause?: unknown }).cause !== undefined) e = (e as { cause?: unknown }).cause;
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
-}
-
 /**
  * Initialises `store` (connect, migrate). When that fails: a StartupError naming the store and the
  * cause, or with `startWhenStoreDown` a Store that answers 503 and tries init again (at most once a
@@ -35,12 +28,12 @@ export async function initAtStart(store: Store, opts: StartOptions): Promise<Sto
     if (!opts.startWhenStoreDown) {
       await store.close().catch(() => {});
       throw new StartupError(
-        `aipaygent: the store ${opts.describe} did not answer at startup (${why(error)}); start it, or set startWhenStoreDown ` +
+        `aipaygent: the store ${opts.describe} did not answer at startup (${reasonOf(error)}); start it, or set startWhenStoreDown ` +
           '(AIPAYGENT_START_WHEN_STORE_DOWN=1) to start anyway and answer 503 until it is back',
         error,
       );
     }
-    opts.logger.warn(`aipaygent: the store ${opts.describe} did not answer at startup (${why(error)}); calls answer 503 until it does`);
+    opts.logger.warn(`aipaygent: the store ${opts.describe} did not answer at startup (${reasonOf(error)}); calls answer 503 until it does`);
     return initLater(store, opts);
   }
 }

@@ -9,12 +9,12 @@ import { startMount, type Mounted } from '../support/mounts.js';
 import { startStandalone, type Standalone } from '../support/standalone.js';
 
 /** Sends the head of a POST and `sent` bytes of a body that declares `declared` bytes; resolves with the raw answer once the server ends it. */
-function upload(url: string, opts: { key: string; declared: number; sent: number; path?: string }): { socket: Socket; answer: Promise<string> } {
+function upload(url: string, opts: { key: string; declared: number; sent: number; path?: string; headers?: string }): { socket: Socket; answer: Promise<string> } {
   const { hostname, port, pathname } = new URL(url);
   const socket = connect(Number(port), hostname);
   socket.on('error', () => {});
   const head = `POST ${pathname.replace(/\/$/, "")}${opts.path ?? '/memory/store'} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${opts.key}\r\n` +
-    `Content-Type: application/json\r\nContent-Length: ${opts.declared}\r\n\r\n`;
+    `${opts.headers ?? 'Content-Type: application/json\r\n'}Content-Length: ${opts.declared}\r\n\r\n`;
   socket.write(head);
   if (opts.sent > 0) socket.write(Buffer.alloc(opts.sent, 0x20));
   // The whole answer (head and a Content-Length body), or what came before the server closed the connection.
@@ -56,6 +56,15 @@ describe('bodies we read ourselves', () => {
     expect(jsonOf(raw)).toMatchObject({ status: 'error', error: { code: 'request_timeout' } });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
     expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('a streamed import that stalls is a 408 too, with an Idempotency-Key as without (its replay check reads the body in time as well)', async () => {
+    for (const idempotency of ['', 'Idempotency-Key: stall-1\r\n', 'Idempotency-Key: stall-1\r\n']) {
+      const { answer } = upload(m.url, { key, declared: 1000, sent: 10, path: '/memory/import?user_id=u', headers: `Content-Type: application/x-ndjson\r\n${idempotency}` });
+      const raw = await answer;
+      expect(statusOf(raw), idempotency || 'no key').toBe(408);
+      expect(jsonOf(raw).error.code).toBe('request_timeout');
+    }
   });
 
   it('caps the bytes of bodies in flight: past maxBodyBytesInFlight a new body is a 503 with Retry-After, before it is read', async () => {
