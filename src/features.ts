@@ -7,7 +7,7 @@ import type { Events } from './observe/events.js';
 import { loadFeature } from './optional.js';
 import type { Payments } from './payments/payments.js';
 import type { Store, StoreInfo } from './storage/contract.js';
-import { describeStore, redactUrl } from './storage/open.js';
+import { describeStore } from './storage/open.js';
 
 /** What the optional packages made: the Claude upstream client and the payment services, when configured. */
 export interface Started {
@@ -40,7 +40,7 @@ export function featureLines(config: Config, store?: StoreInfo): string[] {
   return [
     `memory: on (${metering})`,
     `store: ${where} (${store?.backend ?? 'not open'}${shared}${where === 'memory' ? ', lost on restart' : ''})`,
-    config.claude ? `claude: on (upstream ${redactUrl(config.claude.baseURL)})` : `claude: off (set ${TURN_ON.claude})`,
+    config.claude ? `claude: on (upstream ${config.redactor.text(config.claude.baseURL)})` : `claude: off (set ${TURN_ON.claude})`,
     config.payments ? `payments: on (USDC on chain ${config.payments.chainId} to ${config.payments.receiver})` : `payments: off (set ${TURN_ON.payments})`,
     x402 ? `x402: on (settled by ${x402.facilitatorUrl ? 'a facilitator' : 'our relayer'})` : `x402: off (set ${TURN_ON.x402})`,
     config.adminToken !== undefined ? 'admin: on (/admin/*, admin token)' : `admin: off (set ${TURN_ON.admin})`,

@@ -34,14 +34,22 @@ function variants(secret: string): string[] {
  * as RPC providers put them (`…/v2/<key>`, `?apikey=<key>`).
  */
 export function urlSecrets(url: string | undefined): string[] {
+  // A stray "%" in a URL part is not an escape: the part itself is the secret then (decodeURIComponent would throw).
+  const decoded = (part: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  };
   if (typeof url !== 'string' || !URL.canParse(url)) return [];
   const u = new URL(url);
   const out: string[] = [];
   if (u.password) {
-    out.push(`${u.username}:${u.password}@`, decodeURIComponent(u.password));
-  } else if (u.username) out.push(`${u.username}@`, decodeURIComponent(u.username));
+    out.push(`${u.username}:${u.password}@`, decoded(u.password));
+  } else if (u.username) out.push(`${u.username}@`, decoded(u.username));
   const tokenLike = /^[A-Za-z0-9_\-.~%]{16,}$/;
-  for (const segment of u.pathname.split('/')) if (tokenLike.test(segment)) out.push(segment, decodeURIComponent(segment));
+  for (const segment of u.pathname.split('/')) if (tokenLike.test(segment)) out.push(segment, decoded(segment));
   for (const [, v] of u.searchParams) if (tokenLike.test(v)) out.push(v);
   return out;
 }

@@ -69,3 +69,10 @@ describe('redactingLogger', () => {
     expect(redactingLogger(host, createRedactor([]))).toBe(host);
   });
 });
+
+describe('urlSecrets with a stray "%" (not an escape)', () => {
+  it('takes the part as it is instead of throwing (an options check must name the option, not fail on URIError)', () => {
+    expect(urlSecrets('redis://u:p%zz@h:6379')).toContain('p%zz');
+    expect(urlSecrets(`https://rpc.example/v2/${'k'.repeat(20)}%zz`)).toContain(`${'k'.repeat(20)}%zz`);
+  });
+});
