@@ -4,7 +4,6 @@
 // (the same compare-and-set loop and version history, over the same store): edits are re-applied to
 // the fresh value on every conflict, so two conversations editing one file never lose an edit.
 import type { Logger } from '../observe/logger.js';
-import { jsonProblem, jsonProblemMessage } from '../json-limits.js';
 import type { Draft, Refusal } from '../memory/draft.js';
 import { refuse } from '../memory/draft.js';
 import { History } from '../memory/history.js';
@@ -82,9 +81,6 @@ function textMutation(edit: (text: string) => TextEdit, done: { note: string }, 
         } catch {
           return refuse('invalid_request', 'This memory holds JSON (it was stored through the memory API), and the edit would leave invalid JSON');
         }
-        // Depth is the Mutator's check (for every write); a number such as 1e400 would be stored as null.
-        const problem = jsonProblem(next, Infinity);
-        if (problem) return refuse('invalid_request', jsonProblemMessage('This memory holds JSON, and the edit', problem, Infinity));
       }
       draft.setValue(next);
       done.note = r.note;

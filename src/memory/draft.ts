@@ -14,6 +14,8 @@ export class Draft {
   private value: unknown;
   private parsed = false;
   private etag: string | null;
+  /** True while the value is one a mutation built (not text a store or restore gave, checked by its door). */
+  private built = false;
   /** True once a mutation changed the value (or removed the memory). */
   changed = false;
   /** The TTL the next write uses (null: never expires). */
@@ -55,6 +57,7 @@ export class Draft {
     this.etag = etag;
     this.parsed = false;
     this.value = undefined;
+    this.built = false;
     this.changed = true;
   }
 
@@ -62,15 +65,16 @@ export class Draft {
   touched(): void {
     this.text = null;
     this.etag = null;
+    this.built = true;
     this.changed = true;
   }
 
   /**
-   * The value when a mutation changed it and it was not serialized yet (else undefined): limits on
-   * its shape must be checked before JSON.stringify, which recurses and overflows on deep values.
+   * The value a mutation built (else undefined), whether or not a later mutation of the batch already
+   * serialized it (for an ETag, or to edit its text): what every write must check before it is stored.
    */
-  unserialized(): unknown {
-    return this.text === null && this.parsed ? this.value : undefined;
+  builtValue(): unknown {
+    return this.built ? this.value : undefined;
   }
 
   /** JSON text of the current value (null when absent). */

@@ -1,6 +1,6 @@
 // Read-modify-write of one memory under concurrency: a per-key queue batches this process's mutations,
 // and a compare-and-set loop (bounded retries, jittered backoff) makes them safe across processes.
-import { jsonDepth } from '../json-limits.js';
+import { jsonProblem, jsonProblemMessage } from '../json-limits.js';
 import type { Store } from '../storage/contract.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { Draft, refuse, type Refusal } from './draft.js';
@@ -132,11 +132,14 @@ export class Mutator {
         settle(before, false);
         return undefined;
       }
-      // Whatever a mutation built (an append path, a patch's copies), nothing is stored that a store or an import would refuse.
-      const changed = draft.unserialized();
+      // Whatever a mutation built (an append path, a patch's copies, an edited text), nothing is stored that a
+      // store or an import would refuse: not too deep, no number JSON cannot hold.
+      const built = draft.builtValue();
       const { maxDepth, maxValueBytes } = this.opts;
-      if (changed !== undefined && jsonDepth(changed, maxDepth) > maxDepth) {
-        return refuseBatch(batch, refuse('invalid_request', `The result would be nested deeper than ${maxDepth} levels, the most a memory's data may have`), before);
+      const problem = built === undefined ? null : jsonProblem(built, maxDepth);
+      if (problem) {
+        const why = problem.kind === 'depth' ? `The result would be nested deeper than ${maxDepth} levels, the most a memory's data may have` : jsonProblemMessage('The result', problem, maxDepth);
+        return refuseBatch(batch, refuse('invalid_request', why), before);
       }
       const text = draft.currentText();
       let committed: MemoryMeta | null | undefined;

@@ -83,7 +83,7 @@ describe('memory tool commands', () => {
   it('an edit of a JSON memory may not leave a number JSON cannot hold (stored as null) nor nesting deeper than a store accepts', async () => {
     await memory.put(owner.accountId, { userId: owner.userId, key: 'j', data: { n: 1 } }, Date.now());
     const huge = await run({ command: 'str_replace', path: '/memories/j', old_str: '"n": 1', new_str: '"n": 1e400' });
-    expect(huge).toEqual({ isError: true, content: expect.stringMatching(/^This memory holds JSON, and the edit has a number out of range at \/n /) });
+    expect(huge).toEqual({ isError: true, content: expect.stringMatching(/^The result has a number out of range at \/n /) });
     const deep = await run({ command: 'str_replace', path: '/memories/j', old_str: '"n": 1', new_str: `"n": ${'['.repeat(5000)}${']'.repeat(5000)}` });
     expect(deep).toEqual({ isError: true, content: "The result would be nested deeper than 63 levels, the most a memory's data may have" });
     expect(await value('j')).toEqual({ n: 1 });

@@ -153,6 +153,24 @@ describe('input limits of the memory service (any door)', () => {
     expect(await memory.get('acct', 'u', 'k', Date.now())).toBeNull();
   });
 
+  it('checks what a batch of queued writes built even when a later one of the batch serialized it (an If-Match, an edit of the text)', async () => {
+    const memory = new MemoryService(new KeyvStore(new Keyv({ throwOnErrors: true })), { ...LIMITS, maxDepth: 4 });
+    await memory.put('acct', { ...T, data: { a: 1 } }, Date.now());
+    // The first write is in flight; the next three queue and run as one batch: a patch, an append three
+    // levels down (data may nest 3 levels: too deep with its array), then a patch whose If-Match needs the ETag.
+    const [, , deep, conditional] = await Promise.all([
+      memory.mergePatch('acct', T, { b: 1 }, undefined),
+      memory.mergePatch('acct', T, { c: 1 }, undefined),
+      memory.append('acct', T, { path: ['x', 'y', 'z'], items: [[1]] }),
+      memory.mergePatch('acct', T, { d: 1 }, undefined, { ifMatch: ['"not-the-etag"'] }),
+    ]);
+    expect(deep).toMatchObject({ ok: false, refusal: { code: 'invalid_request', message: expect.stringMatching(/nested deeper than 3 levels/) } });
+    expect(conditional).toMatchObject({ ok: false });
+    // Nothing deeper than a store accepts was stored.
+    const stored = JSON.parse((await memory.get('acct', 'u', 'k', Date.now()))!.json) as Record<string, unknown>;
+    expect(stored.x).toBeUndefined();
+  });
+
   it('restores a version written under other limits only as today\'s limits allow: too deep is refused, a TTL past the maximum takes the default', async () => {
     const store = new KeyvStore(new Keyv({ throwOnErrors: true }));
     const before = new MemoryService(store, { ...LIMITS, maxDepth: 200, maxTtlDays: 10_000 });
