@@ -65,7 +65,11 @@ export class AipaygentError extends Error {
 
 /** Thrown by store implementations on any backend fault; always answered 503, never masked as "absent". */
 export class StoreUnavailableError extends AipaygentError {
-  constructor(cause?: unknown) {
+  /**
+   * @param sent false when the operation never reached the store (it is not open yet, its client is
+   *   offline): it cannot have happened, so nothing needs voiding. Else its answer may have been lost.
+   */
+  constructor(cause?: unknown, readonly sent = true) {
     // "Nothing was charged" would be a promise we cannot keep: a write that timed out may still commit.
     super('store_unavailable', 'The storage backend is unavailable or did not answer in time; the call was not served. Retry shortly (GET /credits/ledger shows any charge).');
     this.name = 'StoreUnavailableError';

@@ -1,9 +1,8 @@
 // What makes an upstream 2xx usable: a Message JSON with its usage, or an event stream whose first event is well-formed.
+import { isObject } from '../memory/json-value.js';
 import type { ChunkSource, StreamUsage } from './sse.js';
 
 export type MessageCheck = { ok: true; id: string | null; usage: Record<string, unknown> } | { ok: false; why: string };
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * An upstream message id fit for a ledger memo (Anthropic's are `msg_` + base62), else null: the

@@ -1,4 +1,5 @@
 // Relays Anthropic's SSE stream unchanged while reading its usage; only usage and error events are parsed.
+import { isObject } from '../memory/json-value.js';
 import { upstreamId } from './answer.js';
 import { applyUsage, emptyUsage, type TokenUsage } from './prices.js';
 
@@ -120,7 +121,6 @@ export class StreamUsage {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The data of an SSE frame (several `data:` lines join with "\n"). */
 function dataOf(frame: string): string {

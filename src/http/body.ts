@@ -50,7 +50,7 @@ export function parseJsonText(text: string, limits: BodyLimits): unknown {
 }
 
 /** Returns the request's JSON body (undefined when there is none), reading within the budget and the time limit. */
-export async function readJsonBody(body: BodySource, limits: BodyLimits, budget?: BodyBudget): Promise<unknown> {
+export async function readJsonBody(body: BodySource, limits: BodyLimits, budget: BodyBudget): Promise<unknown> {
   if (body.kind === 'none') return undefined;
   if (body.kind === 'parsed') {
     // A host parser (express.json()) read 1e400 as Infinity too: the same checks apply.
@@ -59,7 +59,7 @@ export async function readJsonBody(body: BodySource, limits: BodyLimits, budget?
   }
   // What this body may hold while it arrives: its declared length (a larger one is a 413 below), else the limit.
   const reserved = Math.min(body.length ?? limits.maxBodyBytes, limits.maxBodyBytes);
-  if (budget && !budget.take(reserved)) {
+  if (!budget.take(reserved)) {
     body.discard?.();
     throw serverBusy();
   }
@@ -67,7 +67,7 @@ export async function readJsonBody(body: BodySource, limits: BodyLimits, budget?
   try {
     bytes = await body.read(limits.maxBodyBytes, limits.bodyTimeoutMs);
   } finally {
-    budget?.give(reserved);
+    budget.give(reserved);
   }
   if (bytes.byteLength === 0) return undefined;
   // Decoding would turn each invalid sequence into U+FFFD: the text stored would not be the one sent.

@@ -138,7 +138,7 @@ export function createHandler(deps: CoreDeps): Handler {
       const token = credential(route, req);
       const query = route.query ? parseInput(route.query, queryObject(req.query), 'query') : undefined;
       const body = req.body;
-      if (route.auth === 'key' && body.kind === 'stream' && !((body.length ?? Infinity) <= VERIFY_KEY_ABOVE_BYTES) && !(await deps.keyIsLive(token!, Date.now()))) {
+      if (route.auth === 'key' && body.kind === 'stream' && (body.length ?? Infinity) > VERIFY_KEY_ABOVE_BYTES && !(await deps.keyIsLive(token!, Date.now()))) {
         // Refused unread: what is in flight is dropped, then the connection closes (nothing is held).
         body.discard?.();
         throw unauthorized('Invalid or revoked API key');

@@ -21,8 +21,8 @@ const newChargeId = (): string => `${ID_PREFIX}${(idCounter++).toString(36)}`;
 export interface Charge {
   /** The charge's identity (also in the memo of its ledger entry): `refund` voids it by this id. */
   id: string;
-  /** Until when the charge can be voided. */
-  voidableUntil: number;
+  /** Until when the charge can be voided; null when it was not made voidable (a store whose answers cannot be lost). */
+  voidableUntil: number | null;
   /** True when the call took one of today's free calls. */
   free: boolean;
   /** micro-USD the meter debited (0 when free; always 0 on token-billed routes, which hold/settle themselves). */
@@ -75,14 +75,14 @@ export class Meter {
     const until = now + CHARGE_VOIDABLE_MS;
     const input: ChargeInput = { window: day, windowExpiresAt: endsAt + WINDOW_GRACE_MS, freeLimit: this.freeCallsPerDay, price, memo: `${memo} ${id}` };
     // A store whose answers cannot be lost keeps no record per charge id: nothing could ever need voiding.
-    const inProcess = this.store.info?.inProcess === true;
-    if (!inProcess) input.voidable = { id, until };
+    const voidableUntil = this.store.info?.inProcess === true ? null : until;
+    if (voidableUntil !== null) input.voidable = { id, until };
     if (auth) input.auth = auth;
     let r;
     try {
       r = await this.store.charge(accountId, input, now);
     } catch (error) {
-      if (inProcess) throw error; // it threw before it took anything
+      if (voidableUntil === null) throw error; // it threw before it took anything
       // No answer (a timeout, a broken connection): the charge may have committed, or may still. The call is
       // answered 503, so the charge is voided by id: given back if it committed, refused if it arrives later.
       this.voids.defer(accountId, { id, window: day, until, memo: `void: ${memo} (answer lost) ${id}` }, error);
@@ -93,9 +93,9 @@ export class Meter {
     if ('voided' in r) throw new StoreUnavailableError(new Error(`charge id ${id} refused as voided`));
     const freeRemaining = Math.max(0, this.freeCallsPerDay - r.freeUsed);
     if (r.ok) {
-      return { ok: true, charge: { id, voidableUntil: until, free: r.free, price: r.free ? 0 : price, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
+      return { ok: true, charge: { id, voidableUntil, free: r.free, price: r.free ? 0 : price, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
     }
-    if (price === 0) return { ok: true, charge: { id, voidableUntil: until, free: false, price: 0, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
+    if (price === 0) return { ok: true, charge: { id, voidableUntil, free: false, price: 0, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
     return { ok: false, price, balance: r.balance, freeRemaining, resetAt: endsAt };
   }
 
@@ -111,17 +111,23 @@ export class Meter {
    */
   async refund(accountId: string, charge: Charge, now: number, memo: string): Promise<Charge> {
     if (!charge.free && charge.price === 0) return charge;
-    if (this.store.info?.inProcess === true) {
-      // In process the charge's answer was never lost and this runs once: a plain refund gives it back.
-      const balance = await this.store.refund(accountId, { window: charge.window, free: charge.free, amount: charge.price, memo: `${memo} ${charge.id}` }, now);
-      const freeRemaining = charge.free ? Math.min(this.freeCallsPerDay, charge.freeRemaining + 1) : charge.freeRemaining;
-      return Object.assign({}, charge, { balance, freeRemaining, free: false, price: 0 });
+    const fullMemo = `${memo} ${charge.id}`;
+    let balance = charge.balance;
+    let freeBack = charge.free;
+    if (charge.voidableUntil === null) {
+      // Not voidable: its answer was never lost and this runs once, so the plain operations give it back.
+      if (charge.free) await this.store.incr(accountId, freeCounterName(charge.window), -1, charge.resetAt + WINDOW_GRACE_MS);
+      else balance = (await this.store.post(accountId, { amount: charge.price, kind: 'refund', memo: fullMemo }, now)).balance;
+    } else {
+      const input: VoidInput = { id: charge.id, window: charge.window, until: charge.voidableUntil, memo: fullMemo };
+      const r = await this.voids.void(accountId, input, now);
+      balance = r.balance;
+      freeBack = r.outcome === 'given_back' && r.free;
+      // The store forgot the id (the call outlived CHARGE_VOIDABLE_MS): the call stays charged, said out loud.
+      if (r.outcome === 'refused') this.voids.forgotten(accountId, input);
     }
-    const input: VoidInput = { id: charge.id, window: charge.window, until: charge.voidableUntil, memo: `${memo} ${charge.id}` };
-    const r = await this.voids.void(accountId, input, now);
-    const freeBack = r.outcome === 'given_back' && r.free;
     const freeRemaining = freeBack ? Math.min(this.freeCallsPerDay, charge.freeRemaining + 1) : charge.freeRemaining;
-    return Object.assign({}, charge, { balance: r.balance, freeRemaining, free: false, price: 0 });
+    return Object.assign({}, charge, { balance, freeRemaining, free: false, price: 0 });
   }
 
   /** Today's free-call state of an account (one counter read). */

@@ -13,10 +13,9 @@ function moneyOf(events: Events, op: StoreMethod, args: unknown[], result: unkno
     if (!r.ok) return;
     if (r.free) events.emit({ type: 'money', kind: 'free_call' });
     else events.emit({ type: 'money', kind: 'debit', amount: r.entry.amount });
-  } else if (op === 'refund') {
-    const input = args[1] as { free: boolean; amount: number };
-    if (input.free) events.emit({ type: 'money', kind: 'free_call_refund' });
-    else if (input.amount > 0) events.emit({ type: 'money', kind: 'refund', amount: input.amount });
+  } else if (op === 'incr') {
+    // The meter gives a free call back on a store whose answers cannot be lost by decrementing its counter.
+    if ((args[2] as number) < 0 && (args[1] as string).startsWith('free:')) events.emit({ type: 'money', kind: 'free_call_refund' });
   } else if (op === 'void') {
     // A refund is a void of the charge's id now: what it gave back is a free call, or a 'refund' entry (a hold's 'release' is not money spent).
     const r = result as VoidResult;

@@ -4,7 +4,6 @@ import { getAddress, recoverTypedDataAddress, type Address, type Hex } from 'vie
 import type { PaymentsConfig } from './config.js';
 import { microUsdToUnits } from './units.js';
 
-export { PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE } from './x402-headers.js';
 
 /** One accepted way to pay (x402 `PaymentRequirements`). */
 export interface PaymentRequirements {

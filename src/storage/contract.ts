@@ -196,9 +196,9 @@ export interface StoreInfo {
    */
   chargeAuth?: boolean;
   /**
-   * True when every operation runs to its end inside this process before it answers (the in-memory
-   * store): an answer can never be lost, so the meter sends no charge id to void (no record per charge)
-   * and gives back a failed call with `refund`.
+   * True when every operation runs to its end, synchronously, in this process before it answers (the
+   * in-memory store; SQLite, whose driver is synchronous): an answer can never be lost, so the meter
+   * sends no charge id to void (no record per charge) and gives a failed call back with `post`/`incr`.
    */
   inProcess?: boolean;
 }
@@ -241,8 +241,6 @@ export interface Store {
    * Records of ids live until `until` (`now` decides, as for every other expiry); then they are swept.
    */
   void(account: string, input: VoidInput, now: Millis): Promise<VoidResult>;
-  /** Gives back what `charge` took: one free call (counter -1), or `amount` as a 'refund' entry. Not idempotent: prefer `void`. */
-  refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number>;
   hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult>;
   settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult>;
   /** Entries newest first, with seq < `before` when given. */

@@ -8,7 +8,7 @@ type Method = StoreMethod;
 /** Every method of the contract (a missing or extra name is a type error here). */
 export const STORE_METHODS: Record<Method, true> = {
   init: true, get: true, put: true, delete: true, list: true, purge: true, incr: true, counter: true, balance: true, post: true,
-  charge: true, void: true, refund: true, hold: true, settle: true, ledger: true, claim: true, updateClaim: true, releaseClaim: true, sweep: true, close: true,
+  charge: true, void: true, hold: true, settle: true, ledger: true, claim: true, updateClaim: true, releaseClaim: true, sweep: true, close: true,
 };
 
 /**
@@ -22,7 +22,7 @@ export function deferredStore(ready: Promise<unknown>, current: () => Store | un
   for (const name of methods) {
     (stand as Record<Method, unknown>)[name] = async (...args: unknown[]) => {
       await ready.catch((cause: unknown) => {
-        throw new StoreUnavailableError(cause);
+        throw new StoreUnavailableError(cause, false); // never sent: the store is not open
       });
       const s = current()!;
       return (s[name] as (...a: unknown[]) => unknown).apply(s, args);

@@ -93,16 +93,6 @@ export class MemoryAccount {
     return { ok: true, free: false, freeUsed: used, balance: this.balance, entry };
   }
 
-  refund(input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): number {
-    if (input.free) {
-      const c = this.counters.get(freeCounter(input.window));
-      if (c && c.exp > now && c.n > 0) c.n -= 1;
-    } else if (input.amount > 0) {
-      this.append({ amount: input.amount, kind: 'refund', memo: input.memo }, now);
-    }
-    return this.balance;
-  }
-
   /** Undoes the charge or hold `input.id` once (see Store.void). */
   void(input: VoidInput, now: Millis): VoidResult {
     const record = this.charges.get(input.id);

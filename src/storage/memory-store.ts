@@ -176,10 +176,6 @@ export class MemoryStore implements Store {
     return Promise.resolve(this.money(account, now).charge(input, now));
   }
 
-  refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
-    return Promise.resolve(this.money(account, now).refund(input, now));
-  }
-
   void(account: string, input: VoidInput, now: Millis): Promise<VoidResult> {
     return Promise.resolve(this.money(account, now).void(input, now));
   }

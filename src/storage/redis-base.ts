@@ -91,6 +91,8 @@ export class RedisBase {
       if (this.kind === 'sentinel') return await this.client.sendCommand(false, args, options);
       return await this.client.sendCommand(args, options);
     } catch (error) {
+      // Whatever the client says (offline, closed, reset), a command may already have been written: the
+      // answer counts as lost (node-redis rejects written commands with those errors too when a socket dies).
       throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
     }
   }

@@ -90,11 +90,6 @@ export class RedisMoney {
     return { outcome: 'given_back', free: r[2] === 1, balance, entry: r[3] == null ? null : entryOf(account, r[3]) };
   }
 
-  async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
-    const args = [input.free ? '1' : '0', int(input.amount, 'amount'), opt(input.memo)];
-    return Number(await this.run(S.REFUND, account, now, args, { counter: this.r.counterKey(account, `free:${input.window}`) }));
-  }
-
   async hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
     const args = [input.holdId, int(input.amount, 'amount'), int(input.expiresAt, 'expiresAt'), opt(input.memo)];
     const r = (await this.run(S.HOLD, account, now, args, { id: this.r.idKey(account, input.holdId) })) as unknown[];

@@ -99,14 +99,15 @@ if ARGV[7] ~= '' then
   local live = m[1] == string.sub(ARGV[7], 2) and (m[2] == '' or tonumber(m[2]) > tonumber(ARGV[1]))
   if not live or #ARGV[8] ~= 32 or string.sub(m[3], 1, 32) ~= ARGV[8] then return {3} end
 end
+${MONEY}
 local voidable, ttl = ARGV[9], 0
 if voidable ~= '' then
   local t = redis.call('TIME')
   -- The id's record lives until \`voidable\` by the server's clock (PX, not PXAT: Redis before 6.2 has no PXAT).
+  -- Checked after the due holds are released, as every backend does.
   ttl = tonumber(voidable) - (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
   if ttl <= 0 or redis.call('EXISTS', KEYS[8]) == 1 then return {4} end
 end
-${MONEY}
 local c = redis.call('HMGET', KEYS[6], 'n', 'exp')
 local used = 0
 if c[1] and tonumber(c[2]) > now then used = tonumber(c[1]) end
@@ -157,17 +158,6 @@ else
   e = append(amount, 'release', 'hold:' .. ARGV[3], opt(ARGV[5]))
 end
 return {1, bal, 0, e}
-`;
-
-/** ARGV[3..]: free ('1' | '0'), amount, memo?. KEYS[6]: the window's counter. Returns the balance. */
-export const REFUND = `${MONEY}
-if ARGV[3] == '1' then
-  local c = redis.call('HMGET', KEYS[6], 'n', 'exp')
-  if c[1] and tonumber(c[2]) > now and tonumber(c[1]) > 0 then redis.call('HSET', KEYS[6], 'n', fmt(tonumber(c[1]) - 1)) end
-elseif tonumber(ARGV[4]) > 0 then
-  append(tonumber(ARGV[4]), 'refund', nil, opt(ARGV[5]))
-end
-return bal
 `;
 
 /**

@@ -1,6 +1,6 @@
 // Lua sources of the Redis store's records, counters and claims: each operation (or batch) is one script, atomic on the server.
 //
-// Conventions shared with redis-store.ts and redis-scripts-money.ts:
+// Conventions shared with redis-base.ts and redis-scripts-money.ts:
 // - Integers travel as decimal strings and are parsed with tonumber (exact below 2^53); they are
 //   written back with '%d' so that no '1e+15' notation ever reaches a key or a ledger entry.
 // - Optional strings travel as '' (absent) or '=' .. value, so that an empty string stays distinct from absent.
@@ -11,7 +11,7 @@
 /** Helpers for the record scripts. */
 const RECORDS = `
 local function fmt(n) return string.format('%d', n) end
--- Same escaping as enc() in redis-store.ts, for record keys built from index entries.
+-- Same escaping as enc() in redis-base.ts, for record keys built from index entries.
 local function enc(s)
   if s == '' then return '%' end
   return (string.gsub(s, '[%%:{}]', function(c) return string.format('%%%02X', string.byte(c)) end))

@@ -123,9 +123,6 @@ export class RedisStore implements Store {
   void(account: string, input: VoidInput, now: Millis): Promise<VoidResult> {
     return this.money.void(account, input, now);
   }
-  refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
-    return this.money.refund(account, input, now);
-  }
   hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
     return this.money.hold(account, input, now);
   }

@@ -213,24 +213,6 @@ export class PostgresMoney {
     return { outcome: 'given_back', free: false, balance, entry: toEntry(account, row, 'e_') };
   }
 
-  async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
-    const t = this.t;
-    const row = await this.run(account, now, (a, n) => {
-      if (input.free) {
-        // Gives back one free call of a still-open window; the balance is untouched.
-        return `WITH dec AS (UPDATE ${t.counters} SET value = value - 1
-            WHERE account = ${a} AND name = ${str(`free:${input.window}`)} AND expires_at > ${n} AND value > 0)
-          SELECT balance FROM ${t.accounts} WHERE account = ${a}`;
-      }
-      const give = input.amount > 0 ? 'true' : 'false';
-      return `WITH acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
-        ok AS (SELECT balance, seq FROM acc WHERE ${give}),
-        ${this.append(a, n, num(input.amount), 'refund', null, input.memo ?? null)}
-        SELECT COALESCE((SELECT balance_after FROM ins), acc.balance) AS balance FROM acc`;
-    });
-    return int(row.balance);
-  }
-
   async hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
     const t = this.t;
     const [id, amount] = [str(input.holdId), num(input.amount)];

@@ -143,14 +143,6 @@ export class SqliteMoney {
     });
   }
 
-  refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): number {
-    return this.money(account, now, (a) => {
-      if (input.free) this.run(this.sql.giveBackFreeCall, { account, name: `free:${input.window}`, now });
-      else if (input.amount > 0) this.append(a, account, { amount: input.amount, kind: 'refund', memo: input.memo }, now);
-      return a.balance;
-    });
-  }
-
   hold(account: string, input: HoldInput, now: Millis): HoldResult {
     return this.money(account, now, (a): HoldResult => {
       if (this.get(this.sql.chargeRecord, { account, id: input.holdId })) return { ok: false, reason: 'voided', balance: a.balance };

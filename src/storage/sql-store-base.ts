@@ -11,7 +11,6 @@ export interface SqlMoney {
   post(account: string, input: PostInput, now: Millis): PostResult | Promise<PostResult>;
   charge(account: string, input: ChargeInput, now: Millis): ChargeResult | Promise<ChargeResult>;
   void(account: string, input: VoidInput, now: Millis): VoidResult | Promise<VoidResult>;
-  refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): number | Promise<number>;
   hold(account: string, input: HoldInput, now: Millis): HoldResult | Promise<HoldResult>;
   settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): SettleResult | Promise<SettleResult>;
 }
@@ -66,9 +65,6 @@ export abstract class SqlStoreBase<M extends SqlMoney> {
     return this.money.void(account, input, now);
   }
 
-  async refund(account: string, input: { window: string; free: boolean; amount: number; memo?: string }, now: Millis): Promise<number> {
-    return this.money.refund(account, input, now);
-  }
 
   async hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
     return this.money.hold(account, input, now);

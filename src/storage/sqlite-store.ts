@@ -30,7 +30,7 @@ export class SqliteStore extends SqlStoreBase<SqliteMoney> implements Store {
   constructor(private readonly db: Database.Database, private readonly opts: SqlStoreOptions) {
     super();
     // An in-memory database lives in this process only: nothing to share with another one.
-    this.info = { backend: 'sqlite', multiProcess: !db.memory, chargeAuth: true };
+    this.info = { backend: 'sqlite', multiProcess: !db.memory, chargeAuth: true, inProcess: true };
     this.namespace = sqlNamespace(opts.prefix);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.timeoutMs))}`);
     // WAL: readers never block the writer and vice versa; the setting is stored in the file itself.

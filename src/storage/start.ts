@@ -46,7 +46,7 @@ function initLater(store: Store, opts: StartOptions): Store {
   const ensure = (): Promise<void> => {
     if (done) return Promise.resolve();
     if (!attempt) {
-      if (Date.now() - lastTry < 1000) return Promise.reject(new StoreUnavailableError());
+      if (Date.now() - lastTry < 1000) return Promise.reject(new StoreUnavailableError(undefined, false));
       lastTry = Date.now();
       attempt = bounded(store.init(), opts.initTimeoutMs).then(
         () => {
@@ -55,7 +55,7 @@ function initLater(store: Store, opts: StartOptions): Store {
         },
         (error: unknown) => {
           attempt = undefined;
-          throw new StoreUnavailableError(error);
+          throw new StoreUnavailableError(error, false); // the call itself was never sent
         },
       );
     }

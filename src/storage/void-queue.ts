@@ -1,4 +1,5 @@
 // Voids that could not reach the store yet (it timed out or was cut): retried with backoff until they land, expire, or the service closes.
+import { StoreUnavailableError } from '../errors.js';
 import type { Millis, Store, VoidInput, VoidResult } from './contract.js';
 
 /** Where faults are reported (structurally the host's Logger). */
@@ -56,8 +57,13 @@ export class VoidQueue {
     }
   }
 
-  /** Queues a void whose charge (or hold, or first void) got no answer from the store. Never throws. */
+  /**
+   * Queues a void whose charge (or hold, or first void) got no answer from the store. Never throws. A fault
+   * raised before anything reached the store (not a StoreUnavailableError, or one marked `sent: false`: the
+   * store not open yet, a client offline) took nothing: there is nothing to void then.
+   */
   defer(account: string, input: VoidInput, cause?: unknown): void {
+    if (!(cause instanceof StoreUnavailableError) || !cause.sent) return;
     const detail = { account, id: input.id, until: new Date(input.until).toISOString(), cause: String(cause) };
     if (this.closed || this.pending.size >= MAX_PENDING) {
       this.log.error(FAILED, { ...detail, why: this.closed ? 'the service was closing' : 'too many voids waiting' });
@@ -128,6 +134,11 @@ export class VoidQueue {
     }
     for (const job of this.pending.values()) this.log.error(FAILED, { account: job.account, id: job.input.id, why: 'the service closed first' });
     this.pending.clear();
+  }
+
+  /** A refund whose charge id the store no longer knew (kept CHARGE_VOIDABLE_MS): nothing was given back. */
+  forgotten(account: string, input: VoidInput): void {
+    this.log.error(FAILED, { account, id: input.id, why: 'the call outlived the time its charge can be voided; nothing was given back' });
   }
 
   /** Drops every waiting void without a word: for a store that never opened, which took no charge. */

@@ -110,6 +110,8 @@ for (const backend of backends) {
       // Virtual time only moves forward from the real clock, and every expiry is >= 60 s after its
       // `now`: the reference's own Keyv TTLs never fire during the test, so `now` alone decides.
       let now = Date.now();
+      // Charge ids are remembered until `until`, checked by each store's own clock: a week ahead of any virtual `now`.
+      const FAR = now + 7 * 86_400_000;
       let nextHold = 0;
       const plain = (x: unknown) => JSON.parse(JSON.stringify(x ?? null, (_, v) => (v?.type === 'Buffer' ? v.data : v instanceof Uint8Array ? Array.from(v) : v)));
       for (let i = 0; i < 1200; i++) {
@@ -134,7 +136,9 @@ for (const backend of backends) {
           ['counter', (s: Store) => s.counter(a, counterName, now)],
           ['post', (s: Store) => s.post(a, { amount, kind, reference: ref, memo }, now)],
           ['charge', (s: Store) => s.charge(a, { window, windowExpiresAt: now + 60_000, freeLimit: 3, price }, now)],
-          ['refund', (s: Store) => s.refund(a, { window: 'd1', free, amount: n1 % 40 }, now)],
+          // Charges and voids by ids from a small pool, so voids meet committed, voided and unknown ids, and holds.
+          ['charge', (s: Store) => s.charge(a, { window: 'd1', windowExpiresAt: now + 60_000, freeLimit: 3, price, voidable: { id: `c${n1 % 5}`, until: FAR } }, now)],
+          ['void', (s: Store) => s.void(a, { id: free ? `c${n2 % 5}` : recentHold, window: 'd1', until: FAR, memo }, now)],
           ['hold', (s: Store) => s.hold(a, { holdId: freshHold, amount: n1, expiresAt: now + 60_000 + nextHold }, now)],
           ['settle', (s: Store) => s.settle(a, recentHold, n2, now, memo)],
           ['balance', (s: Store) => s.balance(a, now)],

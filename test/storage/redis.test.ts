@@ -166,6 +166,8 @@ describe('redis store specifics', () => {
     // alone (never by a key vanishing on its own). Holds expire in the order they were placed, with no ties: the generic
     // store releases due holds in insertion order, Redis in (expiresAt, holdId) order, which then agree.
     let t = Date.now();
+    // Charge ids are remembered until `until`, checked by each store's own clock: a week ahead of any virtual `t`.
+    const FAR = t + 7 * 86_400_000;
     let holds = 0;
     const keys = ['a', 'ab', 'b', 'b:c', ''];
     // Bytes compare as plain arrays (Buffer vs Uint8Array); `this[k]` is the value before Buffer's own toJSON ran.
@@ -195,7 +197,9 @@ describe('redis store specifics', () => {
         (s) => s.counter(a, key, now),
         (s) => s.post(a, { amount, kind: 'grant', reference: ref, memo }, now),
         (s) => s.charge(a, { window: ref ? 'w1' : 'w2', windowExpiresAt: now + 60_000, freeLimit: 2, price: n2 }, now),
-        (s) => s.refund(a, { window: 'w1', free: n1 % 2 === 0, amount: n2 }, now),
+        // Charges and voids by ids from a small pool, so voids meet committed, voided and unknown ids, and holds.
+        (s) => s.charge(a, { window: 'w1', windowExpiresAt: now + 60_000, freeLimit: 2, price: n2, voidable: { id: `c${n1 % 5}`, until: FAR } }, now),
+        (s) => s.void(a, { id: n1 % 2 === 0 ? `c${n3 % 5}` : id, window: 'w1', until: FAR, memo }, now),
         (s) => s.hold(a, { holdId: id, amount: n1, expiresAt: exp2 }, now),
         (s) => s.settle(a, id, n1, now, memo),
         (s) => s.balance(a, now),

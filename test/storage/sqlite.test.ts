@@ -52,7 +52,7 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
 
   it('runs in WAL mode and reports itself as multi-process', () => {
     expect(admin.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true });
+    expect(store.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true, inProcess: true });
   });
 
   it('sweep physically removes expired rows and releases expired holds', async () => {
@@ -112,7 +112,7 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
     const keyv = new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${keyvFile}`, busyTimeout: 5000 }) });
     await keyv.set('before', 1);
     const native = await openStore(keyv, { timeoutMs: 5000, prefix: 'apg' });
-    expect(native.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true });
+    expect(native.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true, inProcess: true });
     await native.init();
     expect(await native.post('k', { amount: 5, kind: 'grant', reference: 'r' }, Date.now())).toMatchObject({ ok: true, balance: 5 });
     await native.close();
@@ -125,7 +125,7 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
 
     const memoryKeyv = new Keyv({ store: new KeyvSqlite({ uri: 'sqlite://:memory:' }) });
     const memory = await openStore(memoryKeyv, { timeoutMs: 5000, prefix: 'apg' });
-    expect(memory.info).toEqual({ backend: 'sqlite', multiProcess: false, chargeAuth: true });
+    expect(memory.info).toEqual({ backend: 'sqlite', multiProcess: false, chargeAuth: true, inProcess: true });
     await memory.close();
     await memoryKeyv.disconnect();
   });
