@@ -62,7 +62,7 @@ export class VoidQueue {
    * raised before anything reached the store (not a StoreUnavailableError, or one marked `sent: false`: the
    * store not open yet, a client offline) took nothing: there is nothing to void then.
    */
-  defer(account: string, input: VoidInput, cause?: unknown): void {
+  defer(account: string, input: VoidInput, cause: unknown): void {
     if (!(cause instanceof StoreUnavailableError) || !cause.sent) return;
     const detail = { account, id: input.id, until: new Date(input.until).toISOString(), cause: String(cause) };
     if (this.closed || this.pending.size >= MAX_PENDING) {
