@@ -2,6 +2,7 @@
 import { Keyv } from 'keyv';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ClaudeBilling } from '../../src/claude/billing.js';
+import { StoreUnavailableError } from '../../src/errors.js';
 import type { Store } from '../../src/storage/contract.js';
 import { KeyvStore } from '../../src/storage/keyv-store.js';
 import { VoidQueue } from '../../src/storage/void-queue.js';
@@ -68,7 +69,8 @@ describe('ClaudeBilling', () => {
         return async (...args: unknown[]) => {
           late = new Promise((r) => setTimeout(r, delayMs)).then(() => (v as (...a: unknown[]) => unknown).apply(target, args));
           if (delayMs === 0) await late;
-          throw new Error('no answer from the store');
+          // As a store's guard reports a timed-out or cut call: its answer is lost, whatever happened.
+          throw new StoreUnavailableError(new Error('no answer from the store'));
         };
       },
     }) as Store;
@@ -78,7 +80,7 @@ describe('ClaudeBilling', () => {
   it('a hold whose answer was lost after it was placed is released by id in the background', async () => {
     const { store: flaky } = losingHold(0);
     const billing = new ClaudeBilling(flaky, new VoidQueue(flaky, logger), logger, 60_000);
-    await expect(billing.reserve('acct', 1_000, Date.now(), 'claude m hold')).rejects.toThrow('no answer');
+    await expect(billing.reserve('acct', 1_000, Date.now(), 'claude m hold')).rejects.toThrow(StoreUnavailableError);
     await expect.poll(() => store.balance('acct', Date.now())).toBe(10_000);
     const [release, hold] = await store.ledger('acct', { limit: 2 });
     const holdId = hold!.reference!.slice('hold:'.length);
@@ -92,7 +94,7 @@ describe('ClaudeBilling', () => {
     const lost = losingHold(200);
     const voids = new VoidQueue(lost.store, logger);
     const billing = new ClaudeBilling(lost.store, voids, logger, 60_000);
-    await expect(billing.reserve('acct', 1_000, Date.now(), 'm')).rejects.toThrow('no answer');
+    await expect(billing.reserve('acct', 1_000, Date.now(), 'm')).rejects.toThrow(StoreUnavailableError);
     await expect.poll(() => voids.size).toBe(0); // the void landed first
     expect(await lost.late).toMatchObject({ ok: false, reason: 'voided' });
     expect(await store.balance('acct', Date.now())).toBe(10_000);
