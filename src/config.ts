@@ -3,7 +3,11 @@ import { parseClaudeOptions, type ClaudeConfig, type ClaudeOptions } from './cla
 import { toLogger, type Logger } from './observe/logger.js';
 import { parsePayments, type PaymentsConfig, type PaymentsOptions } from './payments/config.js';
 import { createRedactor, redactingLogger, urlSecrets, type Redactor } from './redact.js';
+import { parseSearchOptions, type SearchConfig, type SearchOptions } from './search/options.js';
 import type { StoreOption } from './storage/open.js';
+import { DEFAULT_PRICING, type PricedPath } from './meter/pricing.js';
+
+export { DEFAULT_PRICING, type PricedPath };
 
 /** Options of `createAipaygent()`. Every field is optional. */
 export interface AipaygentOptions {
@@ -110,6 +114,12 @@ export interface AipaygentOptions {
    */
   claude?: ClaudeOptions;
   /**
+   * Memory search (`GET`/`POST /memory/search`): lexical on every store; semantic and hybrid with
+   * `search.embed` (see SearchOptions). false: off (no index kept, the route answers 404 naming this option).
+   * @default {} (lexical search on)
+   */
+  search?: SearchOptions | false;
+  /**
    * Credit purchases in USDC, verified on-chain (see PaymentsOptions); x402 pay-per-call with `payments.x402`.
    * @default undefined (no purchases: GET /buy-credits says so)
    */
@@ -131,7 +141,7 @@ export interface AipaygentOptions {
    * The default, $0.0001 a call, is 10,000 calls for $1: an agent making 1,000 paid calls a day
    * spends about $3 a month ("a few dollars monthly", as the article says), and it stays far
    * above what one store round trip costs to serve.
-   * @default 100 for each of /memory/store, retrieve, list, delete, append, patch, history, restore, export, import
+   * @default 100 for each of /memory/store, retrieve, list, delete, append, patch, history, restore, export, import, search
    */
   pricing?: Partial<Record<PricedPath, number>>;
   /**
@@ -145,25 +155,6 @@ export interface AipaygentOptions {
     windowSeconds?: number;
   };
 }
-
-/** Endpoints billed a fixed price per call (`metered: true` routes). */
-export type PricedPath =
-  | '/memory/store' | '/memory/retrieve' | '/memory/list' | '/memory/delete'
-  | '/memory/append' | '/memory/patch' | '/memory/history' | '/memory/restore' | '/memory/export' | '/memory/import';
-
-export const DEFAULT_PRICING: Readonly<Record<PricedPath, number>> = {
-  '/memory/store': 100,
-  '/memory/retrieve': 100,
-  '/memory/list': 100,
-  '/memory/delete': 100,
-  '/memory/append': 100,
-  '/memory/patch': 100,
-  '/memory/history': 100,
-  '/memory/restore': 100,
-  // One call exports or imports all of a user's memories: the user's own data, not priced per record.
-  '/memory/export': 100,
-  '/memory/import': 100,
-};
 
 /** The validated, fully defaulted configuration the core runs on. */
 export interface Config {
@@ -186,6 +177,7 @@ export interface Config {
   /** Scrubs the secrets of this config from upstream text and log lines: the one place both the Claude and the chain paths use. */
   redactor: Redactor;
   claude: ClaudeConfig | undefined;
+  search: SearchConfig | undefined;
   payments: PaymentsConfig | undefined;
   freeCallsPerDay: number;
   metering: boolean;
@@ -234,6 +226,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     logger: toLogger(options.logger),
     redactor: createRedactor([]),
     claude: parseClaudeOptions(options.claude, problems),
+    search: parseSearchOptions(options.search, problems),
     payments: parsePayments(options.payments, problems),
     freeCallsPerDay: num('freeCallsPerDay', options.freeCallsPerDay, 10, 0, 1_000_000),
     metering: options.metering ?? true,

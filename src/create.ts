@@ -30,6 +30,8 @@ import { MemoryService } from './memory/memory-service.js';
 import { Meter } from './meter/meter.js';
 import { RateLimiter } from './meter/rate-limit.js';
 import { Events } from './observe/events.js';
+import { EmbedQueue } from './search/embed-queue.js';
+import { MemoryVectors } from './memory/memory-vectors.js';
 import { createMetrics } from './observe/metrics.js';
 import { observedStore } from './observe/observed-store.js';
 import { StartupError } from './optional.js';
@@ -123,7 +125,12 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   // Services see a late-bound store so that routes and `api` exist synchronously.
   const lazyStore = deferredStore(ready, () => store);
   const keys = new KeyService(lazyStore);
-  const memory = new MemoryService(lazyStore, { maxValueBytes: config.limits.maxValueBytes, maxDepth: config.limits.maxDepth, ...config.memory }, logger);
+  const searchConfig = config.search;
+  // Vectors are embedded off every request's path, by this queue (only with an embedder).
+  const embeds = searchConfig?.embedder && new EmbedQueue(searchConfig.embedder, events, logger);
+  const vectors = embeds && new MemoryVectors(lazyStore, searchConfig!.embedder!, embeds);
+  const memoryLimits = { maxValueBytes: config.limits.maxValueBytes, maxDepth: config.limits.maxDepth, ...config.memory };
+  const memory = new MemoryService(lazyStore, memoryLimits, logger, searchConfig && { config: searchConfig, vectors });
   const paymentsConfig = config.payments;
   // Charges and holds whose answer was lost are voided by id; those the store cannot take yet wait here.
   const voids = new VoidQueue(lazyStore, logger);
@@ -135,7 +142,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   if (paymentsConfig) {
     for (const r of paymentRoutes({ config: paymentsConfig, purchases: purchases.target, wallets: wallets.target, x402: paymentsConfig.x402 && x402.target })) router.add(r);
   }
-  for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays, maxDepth: config.limits.maxDepth, bodyTimeoutMs: config.limits.bodyTimeoutMs })) {
+  for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays, maxDepth: config.limits.maxDepth, bodyTimeoutMs: config.limits.bodyTimeoutMs, maxSearchLimit: searchConfig?.maxLimit })) {
     // `metering: false` makes the fixed-price routes free where they are declared, so the pipeline,
     // /discover and OpenAPI all see the same thing.
     router.add(config.metering || r.metered !== true ? r : { ...r, metered: false });
@@ -212,6 +219,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
       if (!(timeoutMs >= 0)) throw new TypeError(`aipaygent: close({ timeoutMs }) must be a number of ms >= 0 (got ${timeoutMs})`);
       if (!(await handler.drain(timeoutMs))) logger.warn(`aipaygent: closing with calls still in flight after ${timeoutMs} ms; they will fail with 503`);
       started?.upstream?.close();
+      embeds?.close();
       metrics?.close();
       await ready.catch(() => {});
       // Voids still waiting for the store get up to the same time again to land; what is left is logged.

@@ -2,7 +2,7 @@
 import { AipaygentClientError, errorFrom } from './errors.js';
 import { ClaudeStream } from './sse.js';
 import type {
-  Balance, ClaudeMessage, ClaudeRequest, LedgerPage, Memory, MemoryDeleted, MemoryListPage, MemoryWritten, Purchase, UserErased,
+  Balance, ClaudeMessage, ClaudeRequest, LedgerPage, Memory, MemoryDeleted, MemoryListPage, MemoryWritten, Purchase, SearchOptions, SearchResults, UserErased,
 } from './types.js';
 
 export { AipaygentClientError } from './errors.js';
@@ -87,6 +87,13 @@ export function createClient(options: AipaygentClientOptions) {
     /** One page of a user's keys (no values); pass `next_cursor` back as `cursor`. */
     list: (userId: string, opts: { prefix?: string; cursor?: string; limit?: number } = {}, call?: CallOptions) =>
       fetchJson<MemoryListPage>('GET', '/memory/list', { query: { user_id: userId, ...opts }, call }),
+    /**
+     * Searches a user's memories, best first: words (any may match), "quoted phrases", prefix* words;
+     * by meaning too when the server has an embedder (`mode`). Sent as a POST (a query of any length).
+     * @example const { results } = await ai.memory.search('alice', 'which framework', { limit: 5 });
+     */
+    search: <T = unknown>(userId: string, q: string, opts: SearchOptions = {}, call?: CallOptions) =>
+      fetchJson<SearchResults<T>>('POST', '/memory/search', { body: { user_id: userId, q, ...opts }, call }),
     /** Appends items to an array inside a memory, atomically (`path`: JSON Pointer to the array). */
     append: (input: Ids & { items: unknown[]; path?: string; max_items?: number; ttl_days?: number }, call?: CallOptions) =>
       fetchJson<Written<{ length: number }>>('POST', '/memory/append', { body: input, call }),

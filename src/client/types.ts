@@ -62,6 +62,45 @@ export interface UserErased {
   deleted_keys: number;
   /** Versions of history removed with them. */
   deleted_versions: number;
+  /** Search index entries and vectors removed with them. */
+  deleted_index_entries: number;
+}
+
+export type SearchMode = 'lexical' | 'semantic' | 'hybrid';
+
+/** One memory that matched a search. */
+export interface SearchHit<T = unknown> {
+  key: string;
+  /** Higher is better; comparable within one answer only. */
+  score: number;
+  /** Left out with `include_data: false`. */
+  data?: T;
+  version: number;
+  etag: string;
+  updated_at: Timestamp;
+  expires_at: Timestamp | null;
+}
+
+export interface SearchResults<T = unknown> {
+  status: 'success';
+  user_id: string;
+  query: string;
+  mode: SearchMode;
+  /** Present when hybrid search answered from the lexical list alone (the embedder failed). */
+  degraded?: string;
+  /** Best first. */
+  results: Array<SearchHit<T>>;
+}
+
+export interface SearchOptions {
+  /** @default 10 */
+  limit?: number;
+  /** Only keys starting with this. */
+  prefix?: string;
+  /** false: leave the values out. @default true */
+  include_data?: boolean;
+  /** @default 'hybrid' when the server has an embedder, else 'lexical' */
+  mode?: SearchMode;
 }
 
 /** Balance and free calls; money is integer micro-USD (1 USD = 1000000). */

@@ -82,6 +82,16 @@ export const MemoryDeleted = z.object({
 export const UserErased = z.object({
   status: success, user_id: z.string(), deleted_keys: z.number().int(),
   deleted_versions: z.number().int().describe('Versions of history removed with them'),
+  deleted_index_entries: z.number().int().describe('Search index entries and vectors removed with them'),
+});
+export const MemorySearchResults = z.object({
+  status: success, user_id: z.string(), query: z.string(), mode: z.enum(['lexical', 'semantic', 'hybrid']),
+  degraded: z.string().optional().describe('Present when hybrid search answered from the lexical list alone (the embedder failed)'),
+  results: z.array(z.object({
+    key: z.string(), score: z.number().describe('Higher is better; comparable within one answer only'),
+    data: z.unknown().optional().describe('The stored JSON value (left out with include_data=false)'),
+    version: z.number().int(), etag: z.string(), updated_at: time, expires_at: expires,
+  })),
 });
 
 // Credits.

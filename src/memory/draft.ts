@@ -3,7 +3,7 @@ import { etagOfText } from './codec.js';
 
 /** An expected refusal of one mutation (mapped to an HTTP error by the routes). */
 export interface Refusal {
-  code: 'precondition_failed' | 'conflict' | 'not_found' | 'payload_too_large' | 'invalid_request' | 'store_unavailable';
+  code: 'precondition_failed' | 'conflict' | 'not_found' | 'payload_too_large' | 'invalid_request' | 'store_unavailable' | 'upstream_error' | 'upstream_timeout';
   message: string;
 }
 

@@ -12,8 +12,12 @@ import { appendMutation, deleteMutation, jsonPatchMutation, mergePatchMutation, 
 import { Mutator, type Mutation, type MutationOutcome, type Target } from './mutator.js';
 import { isConditional, type Precondition } from './preconditions.js';
 import type { PatchOperation } from './json-patch.js';
+import { documentText } from '../search/document.js';
+import type { SearchConfig } from '../search/options.js';
+import { MemorySearch, type SearchInput, type SearchOutcome } from './memory-search.js';
+import type { MemoryVectors } from './memory-vectors.js';
 import { formatTag, parseTag } from './tag.js';
-import { exportNdjson, type ImportLineResult, type ImportRecord } from './transfer.js';
+import { exportNdjson, importTtlRefusal, type ImportLineResult, type ImportRecord } from './transfer.js';
 
 export interface MemoryLimits {
   /** Largest `data` accepted, in bytes of its JSON text. */
@@ -70,16 +74,25 @@ export class MemoryService {
   private readonly mutator: Mutator;
   /** Deepest nesting a memory's data may have (see MemoryLimits.maxDepth). */
   readonly maxDataDepth: number;
+  /** The search document of a value, written with it (undefined: search is off). */
+  private readonly index: ((key: string, value: unknown) => string) | undefined;
+
+  /** Search of the user's memories (undefined: `search: false`). */
+  readonly searcher: MemorySearch | undefined;
 
   constructor(
     private readonly store: Store,
     readonly limits: MemoryLimits,
     logger: Logger = console,
+    search?: { config: SearchConfig; vectors: MemoryVectors | undefined },
+    private readonly vectors = search?.vectors,
   ) {
+    this.searcher = search && new MemorySearch(store, search.config, search.vectors);
     this.maxDataDepth = (limits.maxDepth ?? 64) - 1;
     this.history = new History(store, limits.historyVersions, logger);
+    this.index = search ? documentText : undefined;
     this.mutator = new Mutator(store, this.history, {
-      maxValueBytes: limits.maxValueBytes, maxDepth: this.maxDataDepth, compressAboveBytes: limits.compressAboveBytes, defaultTtlMs: this.ttlOf(undefined),
+      maxValueBytes: limits.maxValueBytes, maxDepth: this.maxDataDepth, compressAboveBytes: limits.compressAboveBytes, defaultTtlMs: this.ttlOf(undefined), index: this.index,
     });
   }
 
@@ -122,12 +135,14 @@ export class MemoryService {
     }
     const expect = p?.ifNoneMatch === '*' ? { absent: true as const } : undefined;
     const tag = formatTag({ etag: encoded.etag, ttlMs });
-    const result = await this.store.put(accountId, valuesOf(input.userId), input.key, { value: encoded.value, size: bytes, tag, expiresAt: expiryAt(ttlMs, now) }, now, expect);
+    const put = { value: encoded.value, size: bytes, tag, expiresAt: expiryAt(ttlMs, now), index: this.index?.(input.key, input.data) };
+    const result = await this.store.put(accountId, valuesOf(input.userId), input.key, put, now, expect);
     if (!result.ok) {
       return { ok: false, refusal: refuse('precondition_failed', 'The memory already exists (If-None-Match: *)'), current: result.current && toMemoryMeta(result.current) };
     }
     const meta = toMemoryMeta(result.record);
     await this.history.record(accountId, input.userId, input.key, Object.assign({}, meta, { value: encoded.value, operation: 'store' }), now);
+    this.vectors?.written(accountId, input.userId, input.key);
     return { ok: true, meta, facts: {} };
   }
 
@@ -142,7 +157,7 @@ export class MemoryService {
     let meta = toMemoryMeta(record);
     if ((refresh ?? this.limits.refreshOnRead) && meta.ttlMs !== null) {
       const expiresAt = expiryAt(meta.ttlMs, now);
-      // Unchanged bytes and tag; a concurrent write wins the CAS and set its own expiry: nothing to retry.
+      // Unchanged bytes, tag and index (none given: the store keeps it); a concurrent write wins the CAS and set its own expiry: nothing to retry.
       const put = { value: record.value, size: meta.size, tag: record.tag, expiresAt };
       const renewed = await this.store.put(accountId, valuesOf(userId), key, put, now, { version: meta.version });
       if (renewed.ok) meta = toMemoryMeta(renewed.record);
@@ -169,14 +184,27 @@ export class MemoryService {
       const result = await this.store.delete(accountId, valuesOf(userId), key, now);
       if (!(result.ok && result.deleted)) return { ok: true, deleted: false, deletedVersions: 0 };
     }
+    await this.vectors?.deleted(accountId, userId, key, now);
     return { ok: true, deleted: true, deletedVersions: await this.history.dropKey(accountId, userId, key, now) };
   }
 
-  /** Erases everything of one user of the account: values, their index and every kept version. */
-  async eraseUser(accountId: string, userId: string): Promise<{ deletedKeys: number; deletedVersions: number }> {
+  /**
+   * Erases everything of one user of the account: values with their search index (one entry per value),
+   * vectors, and every kept version. `deletedIndexEntries` counts the index entries and vectors removed.
+   */
+  async eraseUser(accountId: string, userId: string): Promise<{ deletedKeys: number; deletedVersions: number; deletedIndexEntries: number }> {
     checkTarget(userId);
     const deletedKeys = await this.store.purge(accountId, valuesOf(userId));
-    return { deletedKeys, deletedVersions: await this.history.dropUser(accountId, userId) };
+    const vectors = (await this.vectors?.erase(accountId, userId)) ?? 0;
+    return { deletedKeys, deletedVersions: await this.history.dropUser(accountId, userId), deletedIndexEntries: (this.index ? deletedKeys : 0) + vectors };
+  }
+
+  /** Searches a user's memories (see MemorySearch); a refusal when search is off. */
+  search(accountId: string, input: SearchInput, now: number): Promise<SearchOutcome> {
+    checkTarget(input.userId);
+    checkText('prefix', input.prefix);
+    if (!this.searcher) return Promise.resolve({ ok: false, refusal: refuse('not_found', 'Search is off on this server (the search option is false)') });
+    return this.searcher.search(accountId, input, now);
   }
 
   /** Appends items to the array at a JSON Pointer, atomically (see Mutator). */
@@ -229,36 +257,23 @@ export class MemoryService {
     return exportNdjson(this.store, accountId, userId, now);
   }
 
-  /** Why an imported record's expiry is one a store could not give (null: it could), by the store's TTL rules. */
-  private importTtlRefusal(rec: ImportRecord, now: number): Refusal | null {
-    const { maxTtlDays } = this.limits;
-    const never = rec.ttlMs === null ? 'ttl_days' : rec.expiresAt === null ? 'expires_at' : undefined;
-    if (never !== undefined && !this.ttlAllowed(null)) {
-      return refuse('invalid_request', `${never}: null (never expires) is not allowed: memories expire within ${maxTtlDays} days on this server (memory.maxTtlDays)`);
-    }
-    if (typeof rec.ttlMs === 'number' && !this.ttlAllowed(rec.ttlMs)) return refuse('invalid_request', `ttl_days must be at most ${maxTtlDays}`);
-    if (typeof rec.expiresAt === 'number' && rec.expiresAt > (expiryAt(ttlMsOf(maxTtlDays), now) as number)) {
-      return refuse('invalid_request', `expires_at ${new Date(rec.expiresAt).toISOString()} is more than ${maxTtlDays} days away (memory.maxTtlDays)`);
-    }
-    return null;
-  }
-
   /** Writes one imported record (overwrite, or only when absent with `skipExisting`), by the rules of a store. */
   async importRecord(accountId: string, userId: string, rec: ImportRecord, now: number, skipExisting: boolean): Promise<ImportLineResult | Refusal> {
     checkTarget(userId, rec.key);
     const bytes = Buffer.byteLength(rec.text, 'utf8');
     const big = this.tooLarge(bytes);
     if (big) return big;
-    const ttlRefusal = this.importTtlRefusal(rec, now);
+    const ttlRefusal = importTtlRefusal(rec, now, this.limits.maxTtlDays, (ms) => this.ttlAllowed(ms));
     if (ttlRefusal) return ttlRefusal;
     const expiresAt = rec.expiresAt !== undefined ? rec.expiresAt : expiryAt(rec.ttlMs !== undefined ? rec.ttlMs : this.ttlOf(undefined), now);
     if (expiresAt !== null && expiresAt <= now) return 'expired';
     const ttlMs = rec.ttlMs !== undefined ? rec.ttlMs : expiresAt === null ? null : Math.max(1000, expiresAt - now);
     const encoded = await encodeJson(rec.text, this.limits.compressAboveBytes);
-    const input = { value: encoded.value, size: bytes, tag: formatTag({ etag: encoded.etag, ttlMs }), expiresAt };
+    const input = { value: encoded.value, size: bytes, tag: formatTag({ etag: encoded.etag, ttlMs }), expiresAt, index: this.index?.(rec.key, JSON.parse(rec.text)) };
     const result = await this.store.put(accountId, valuesOf(userId), rec.key, input, now, skipExisting ? { absent: true } : undefined);
     if (!result.ok) return 'skipped';
     await this.history.record(accountId, userId, rec.key, Object.assign(toMemoryMeta(result.record), { value: encoded.value, operation: 'import' }), now);
+    this.vectors?.written(accountId, userId, rec.key);
     return 'imported';
   }
 
@@ -267,6 +282,7 @@ export class MemoryService {
     const target: Target = { accountId, userId: t.userId, key: t.key };
     const out: MutationOutcome = await this.mutator.run(target, m);
     if (!out.ok) return out;
+    if (out.written) this.vectors?.written(accountId, t.userId, t.key);
     if (!out.meta) return { ok: false, refusal: refuse('not_found', `No memory "${t.key}" for user "${t.userId}"`), current: null };
     return { ok: true, meta: out.meta, facts: out.facts };
   }

@@ -40,6 +40,8 @@ export interface MutatorOptions {
   defaultTtlMs: number | null;
   /** Compare-and-set attempts before giving up with a 503 (each one re-reads the memory). @default 64 */
   maxAttempts?: number;
+  /** The search document of a written value (undefined: search is off, no index is kept). */
+  index?: ((key: string, value: unknown) => string) | undefined;
 }
 
 interface Entry {
@@ -153,7 +155,8 @@ export class Mutator {
         const expiresAt = expiryAt(draft.ttlMs, now);
         const tag = formatTag({ etag: encoded.etag, ttlMs: draft.ttlMs });
         const expect = before ? { version: before.version } : { absent: true as const };
-        const r = await this.store.put(t.accountId, collection, t.key, { value: encoded.value, size, tag, expiresAt }, now, expect);
+        const index = this.opts.index?.(t.key, draft.getValue());
+        const r = await this.store.put(t.accountId, collection, t.key, { value: encoded.value, size, tag, expiresAt, index }, now, expect);
         if (r.ok) {
           committed = toMemoryMeta(r.record);
           const operation = [...new Set(draft.ops)].join('+');

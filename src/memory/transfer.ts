@@ -5,8 +5,8 @@ import type { Store } from '../storage/contract.js';
 import { TimeSlice } from '../time-slice.js';
 import { iso } from '../time.js';
 import { decodeJson } from './codec.js';
-import type { Refusal } from './draft.js';
-import { DAY_MS, toMemoryMeta, valuesOf } from './meta.js';
+import { refuse, type Refusal } from './draft.js';
+import { DAY_MS, expiryAt, toMemoryMeta, ttlMsOf, valuesOf } from './meta.js';
 
 /** Records per page of an export: bounds what is held in memory at once, whatever the user's size. */
 const EXPORT_PAGE = 200;
@@ -54,6 +54,19 @@ export interface ImportRecord {
 }
 
 export type ImportLineResult = 'imported' | 'skipped' | 'expired';
+
+/** Why an imported record's expiry is one a store could not give (null: it could), by the store's TTL rules. */
+export function importTtlRefusal(rec: ImportRecord, now: number, maxTtlDays: number, ttlAllowed: (ttlMs: number | null) => boolean): Refusal | null {
+  const never = rec.ttlMs === null ? 'ttl_days' : rec.expiresAt === null ? 'expires_at' : undefined;
+  if (never !== undefined && !ttlAllowed(null)) {
+    return refuse('invalid_request', `${never}: null (never expires) is not allowed: memories expire within ${maxTtlDays} days on this server (memory.maxTtlDays)`);
+  }
+  if (typeof rec.ttlMs === 'number' && !ttlAllowed(rec.ttlMs)) return refuse('invalid_request', `ttl_days must be at most ${maxTtlDays}`);
+  if (typeof rec.expiresAt === 'number' && rec.expiresAt > (expiryAt(ttlMsOf(maxTtlDays), now) as number)) {
+    return refuse('invalid_request', `expires_at ${new Date(rec.expiresAt).toISOString()} is more than ${maxTtlDays} days away (memory.maxTtlDays)`);
+  }
+  return null;
+}
 
 export interface ImportCounts {
   lines: number;

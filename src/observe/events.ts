@@ -21,7 +21,13 @@ export interface ClaudeEvent {
 /** A streamed answer began (+1) or ended (-1). */
 export interface StreamEvent { type: 'stream'; delta: 1 | -1 }
 
-export type AipaygentEvent = RequestEvent | StoreEvent | MoneyEvent | ClaudeEvent | StreamEvent;
+/**
+ * Background embedding of memories: texts embedded and stored, an `embed` call that failed and will be
+ * retried, texts given up (after every attempt: embedded when a search next meets them), or dropped (queue full).
+ */
+export interface EmbeddingEvent { type: 'embedding'; outcome: 'embedded' | 'retried' | 'failed' | 'dropped'; count: number }
+
+export type AipaygentEvent = RequestEvent | StoreEvent | MoneyEvent | ClaudeEvent | StreamEvent | EmbeddingEvent;
 export type EventListener = (event: AipaygentEvent) => void;
 
 /**

@@ -35,6 +35,36 @@ export interface PutInput {
   size: number;
   tag: string;
   expiresAt: Millis | null;
+  /**
+   * The record's search document: its terms (src/search/document.ts) separated by single spaces. A store
+   * with a native index (`Store.search`) indexes it in the same atomic operation as the record; '' means
+   * "not searchable". Omitted: a put keeps the index of the record it replaces (a TTL renewal of an
+   * unchanged value), and a record created without it is not searchable.
+   */
+  index?: string;
+}
+
+/** One thing a query looks for: a term (`words` of one), a phrase (its words adjacent, in order), or a prefix. */
+export interface SearchUnit {
+  /** Terms as src/search/tokenize.ts makes them. */
+  words: string[];
+  /** The (single) word is a prefix: every term starting with it matches. */
+  prefix: boolean;
+}
+
+export interface SearchQuery {
+  /** A record matches when any unit does; more matching units, rarer ones and shorter documents rank higher. */
+  units: SearchUnit[];
+  /** Only keys starting with this string. */
+  keyPrefix?: string;
+  /** 1..1000. */
+  limit: number;
+}
+
+/** A live record that matched, with its relevance (higher is better; comparable only within one answer). */
+export interface SearchHit {
+  record: StoredRecord;
+  score: number;
 }
 
 /**
@@ -220,7 +250,16 @@ export interface Store {
   delete(account: string, collection: string, key: string, now: Millis, expect?: Expect): Promise<DeleteResult>;
   /** Live records sorted by key, in UTF-8 byte order. */
   list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]>;
-  /** Deletes every record of a collection; returns how many live records were removed. */
+  /**
+   * Full-text search of a collection's live records by their `PutInput.index`, best first (BM25 or the
+   * backend's equivalent), ties broken by the most recent `updatedAt`. Each backend uses its native index
+   * (Postgres FTS, SQLite FTS5, Lua-kept postings on Redis, an in-process index); a backend without one
+   * (generic Keyv) ranks the stored documents of the collection in Node (src/search/text-index.ts).
+   */
+  search(account: string, collection: string, query: SearchQuery, now: Millis): Promise<SearchHit[]>;
+  /** Live records with their values, sorted as `list` (one round trip where the backend allows). */
+  entries(account: string, collection: string, query: ListQuery, now: Millis): Promise<StoredRecord[]>;
+  /** Deletes every record of a collection (and its index); returns how many live records were removed. */
   purge(account: string, collection: string): Promise<number>;
 
   // --- counters ---

@@ -7,7 +7,7 @@ type Method = StoreMethod;
 
 /** Every method of the contract (a missing or extra name is a type error here). */
 export const STORE_METHODS: Record<Method, true> = {
-  init: true, get: true, put: true, delete: true, list: true, purge: true, incr: true, counter: true, balance: true, post: true,
+  init: true, get: true, put: true, delete: true, list: true, entries: true, search: true, purge: true, incr: true, counter: true, balance: true, post: true,
   charge: true, void: true, hold: true, settle: true, ledger: true, claim: true, updateClaim: true, releaseClaim: true, sweep: true, close: true,
 };
 

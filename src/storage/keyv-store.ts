@@ -2,14 +2,17 @@
 import type { Keyv } from 'keyv';
 import type {
   ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery,
-  Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord, VoidInput, VoidResult,
+  Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SearchHit, SearchQuery, SettleResult, Store, StoreInfo, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
+import { rankHits, TextIndex } from '../search/text-index.js';
 import { KeyvMoney } from './keyv-money.js';
 import { KeyedLock } from './lock.js';
 
 interface RawRecord extends RecordMeta {
   /** Bytes as is when the Keyv keeps objects (no serializer); base64 when it serializes. */
   v: Uint8Array | string;
+  /** The search document (PutInput.index), kept in the record so that both change in one write. */
+  d?: string;
 }
 export interface Counter {
   n: number;
@@ -90,6 +93,8 @@ export class KeyvStore implements Store {
         expiresAt: input.expiresAt,
         v: this.raw ? Uint8Array.prototype.slice.call(input.value) : Buffer.from(input.value).toString('base64'),
       };
+      const doc = input.index ?? current?.d;
+      if (doc) record.d = doc;
       await this.keyv.set(this.k('r', account, collection, key), record, ttlUntil(input.expiresAt, now));
       if (!current) await this.indexAdd(account, collection, key);
       return { ok: true, record: meta(record), created: !current };
@@ -107,8 +112,29 @@ export class KeyvStore implements Store {
   }
 
   async list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]> {
+    return (await this.liveRaw(account, collection, query, now)).map(meta);
+  }
+
+  async entries(account: string, collection: string, query: ListQuery, now: Millis): Promise<StoredRecord[]> {
+    return (await this.liveRaw(account, collection, query, now)).map((r) => Object.assign(meta(r), { value: this.bytes(r.v) }));
+  }
+
+  /**
+   * No index of its own: every search reads the collection's records and ranks their documents in Node,
+   * O(records of the collection) per search. Fine for the small, one-process setups this store is for.
+   */
+  async search(account: string, collection: string, query: SearchQuery, now: Millis): Promise<SearchHit[]> {
+    const records = await this.liveRaw(account, collection, { prefix: query.keyPrefix, limit: Infinity }, now);
+    const text = new TextIndex();
+    const byKey = new Map<string, RawRecord>();
+    for (const r of records) if (r.d) (text.set(r.key, r.d), byKey.set(r.key, r));
+    const hits = text.score(query.units, () => true).map((h) => ({ score: h.score, record: byKey.get(h.key)! }));
+    return rankHits(hits, query.limit).map((h) => ({ score: h.score, record: Object.assign(meta(h.record), { value: this.bytes(h.record.v) }) }));
+  }
+
+  private async liveRaw(account: string, collection: string, query: { prefix?: string | undefined; after?: string; limit: number }, now: Millis): Promise<RawRecord[]> {
     const index = (await this.read<string[]>(this.k('i', account, collection))) ?? [];
-    const out: RecordMeta[] = [];
+    const out: RawRecord[] = [];
     const stale: string[] = [];
     const prefix = query.prefix ?? '';
     for (const key of index) {
@@ -116,7 +142,7 @@ export class KeyvStore implements Store {
       if (query.after !== undefined && key <= query.after) continue;
       if (!key.startsWith(prefix)) continue;
       const r = await this.read<RawRecord>(this.k('r', account, collection, key));
-      if (live(r, now)) out.push(meta(r!));
+      if (live(r, now)) out.push(r!);
       else stale.push(key);
     }
     if (stale.length) await this.indexRemove(account, collection, stale, now);

@@ -1,5 +1,6 @@
 // One account of the in-memory store: its records, counters and money. Every method runs to the end
 // without awaiting, which is what makes each store operation atomic in one process.
+import type { TextIndex } from '../search/text-index.js';
 import type {
   ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
@@ -14,6 +15,8 @@ export interface Counter {
 export interface Collection {
   records: Map<string, StoredRecord>;
   sorted: string[] | null;
+  /** Search documents of the records written with one (PutInput.index). */
+  text?: TextIndex;
 }
 
 /** The counter of a window's free calls (the name Meter reads), kept for the current window. */

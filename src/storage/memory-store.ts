@@ -2,8 +2,9 @@
 // so each is atomic without any lock (nothing else runs between its first read and its last write).
 import type {
   ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery,
-  Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord, VoidInput, VoidResult,
+  Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SearchHit, SearchQuery, SettleResult, Store, StoreInfo, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
+import { rankHits, TextIndex } from '../search/text-index.js';
 import { authMatches } from './charge-auth.js';
 import { MemoryAccount, type Collection, type Counter } from './memory-account.js';
 
@@ -11,6 +12,10 @@ const live = (r: RecordMeta | undefined, now: Millis): r is StoredRecord => r !=
 
 const meta = (r: RecordMeta): RecordMeta => ({
   key: r.key, version: r.version, size: r.size, tag: r.tag, createdAt: r.createdAt, updatedAt: r.updatedAt, expiresAt: r.expiresAt,
+});
+
+const copy = (r: StoredRecord): StoredRecord => ({
+  key: r.key, version: r.version, size: r.size, tag: r.tag, createdAt: r.createdAt, updatedAt: r.updatedAt, expiresAt: r.expiresAt, value: r.value,
 });
 
 const matches = (current: StoredRecord | null, expect: Expect | undefined): boolean =>
@@ -82,9 +87,7 @@ export class MemoryStore implements Store {
 
   get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
     const r = this.liveRecord(account, collection, key, now);
-    return Promise.resolve(
-      r && { key: r.key, version: r.version, size: r.size, tag: r.tag, createdAt: r.createdAt, updatedAt: r.updatedAt, expiresAt: r.expiresAt, value: r.value },
-    );
+    return Promise.resolve(r && copy(r));
   }
 
   put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
@@ -98,6 +101,9 @@ export class MemoryStore implements Store {
       expiresAt: input.expiresAt, value: Uint8Array.prototype.slice.call(input.value),
     };
     c.records.set(key, record);
+    // The index changes with the record, in the same synchronous step: no search sees one without the other.
+    if (input.index !== undefined) (c.text ??= new TextIndex()).set(key, input.index);
+    else if (!current) c.text?.delete(key);
     if (!stored && c.sorted) {
       // Keys written in order (imports, counters) keep the index; any other new key rebuilds it on the next list.
       if (c.sorted.length === 0 || utf8Compare(c.sorted[c.sorted.length - 1]!, key) < 0) c.sorted.push(key);
@@ -113,24 +119,42 @@ export class MemoryStore implements Store {
     if (!matches(current, expect)) return Promise.resolve({ ok: false, current: current && meta(current) });
     if (stored) {
       c!.records.delete(key);
+      c!.text?.delete(key);
       c!.sorted = null;
     }
     return Promise.resolve({ ok: true, deleted: current !== null });
   }
 
   list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]> {
+    return Promise.resolve(this.liveInOrder(account, collection, query, now).map(meta));
+  }
+
+  entries(account: string, collection: string, query: ListQuery, now: Millis): Promise<StoredRecord[]> {
+    return Promise.resolve(this.liveInOrder(account, collection, query, now).map(copy));
+  }
+
+  search(account: string, collection: string, query: SearchQuery, now: Millis): Promise<SearchHit[]> {
     const c = this.collection(account, collection);
-    const out: RecordMeta[] = [];
-    if (!c) return Promise.resolve(out);
+    if (!c?.text) return Promise.resolve([]);
+    const prefix = query.keyPrefix ?? '';
+    const ranked = c.text.score(query.units, (key) => key.startsWith(prefix) && live(c.records.get(key), now));
+    const hits = rankHits(ranked.map((r) => ({ score: r.score, record: c.records.get(r.key)! })), query.limit);
+    return Promise.resolve(hits.map((h) => ({ score: h.score, record: copy(h.record) })));
+  }
+
+  private liveInOrder(account: string, collection: string, query: ListQuery, now: Millis): StoredRecord[] {
+    const c = this.collection(account, collection);
+    const out: StoredRecord[] = [];
+    if (!c) return out;
     const sorted = (c.sorted ??= [...c.records.keys()].sort(utf8Compare));
     const prefix = query.prefix ?? '';
     for (let i = startAfter(sorted, query.after); i < sorted.length && out.length < query.limit; i++) {
       const key = sorted[i]!;
       if (!key.startsWith(prefix)) continue;
       const r = c.records.get(key);
-      if (live(r, now)) out.push(meta(r));
+      if (live(r, now)) out.push(r);
     }
-    return Promise.resolve(out);
+    return out;
   }
 
   purge(account: string, collection: string): Promise<number> {
@@ -226,6 +250,7 @@ export class MemoryStore implements Store {
         for (const [key, r] of c.records) {
           if (!live(r, now)) {
             c.records.delete(key);
+            c.text?.delete(key);
             c.sorted = null;
             records++;
           }

@@ -23,6 +23,9 @@ it('client types match the documented response schemas', () => {
   expectTypeOf<z.output<typeof S.MemoryDeleted>>().toExtend<C.MemoryDeleted>();
   expectTypeOf<SameKeys<C.UserErased, z.output<typeof S.UserErased>>>().toEqualTypeOf<true>();
   expectTypeOf<z.output<typeof S.UserErased>>().toExtend<C.UserErased>();
+  expectTypeOf<SameKeys<C.SearchResults, z.output<typeof S.MemorySearchResults>>>().toEqualTypeOf<true>();
+  expectTypeOf<z.output<typeof S.MemorySearchResults>>().toExtend<C.SearchResults>();
+  expectTypeOf<SameKeys<C.SearchHit, z.output<typeof S.MemorySearchResults>['results'][number]>>().toEqualTypeOf<true>();
   expectTypeOf<SameKeys<C.Balance, z.output<typeof S.Balance>>>().toEqualTypeOf<true>();
   expectTypeOf<z.output<typeof S.Balance>>().toExtend<C.Balance>();
   expectTypeOf<SameKeys<C.LedgerEntry, z.output<typeof S.LedgerEntry>>>().toEqualTypeOf<true>();

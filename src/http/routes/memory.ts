@@ -11,6 +11,7 @@ import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
 import { memoryEditRoutes } from './memory-edit.js';
 import { expiresAt, memoryFields, preconditionOf, queryBool, refusalError, written } from './memory-http.js';
+import { memorySearchRoutes } from './memory-search.js';
 import { memoryTransferRoutes } from './memory-transfer.js';
 
 export interface MemoryRouteDeps {
@@ -21,6 +22,8 @@ export interface MemoryRouteDeps {
   maxDepth?: number;
   /** No chunk of an import body for this long is a 408. @default 30000 */
   bodyTimeoutMs?: number;
+  /** Largest search `limit`; undefined: search is off (no search routes). */
+  maxSearchLimit?: number | undefined;
 }
 
 /** Cursors are opaque to clients: base64url of the last key of the page. */
@@ -138,15 +141,16 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
     route({
       method: 'DELETE', path: '/memory/user', auth: 'key', metered: false,
       summary: 'Erase every memory of one user (right to erasure); free.',
-      description: 'Removes the values, their indexes and every kept version; the counts are the receipt.',
+      description: 'Removes the values, their search index and vectors, and every kept version; the counts are the receipt.',
       query: z.object({ user_id: userId }),
       responses: { 200: ok('Erased', UserErased) },
       async handle({ query, caller }) {
-        const { deletedKeys, deletedVersions } = await deps.memory.eraseUser(caller.accountId, query.user_id);
-        return json(200, { status: 'success', user_id: query.user_id, deleted_keys: deletedKeys, deleted_versions: deletedVersions });
+        const { deletedKeys, deletedVersions, deletedIndexEntries } = await deps.memory.eraseUser(caller.accountId, query.user_id);
+        return json(200, { status: 'success', user_id: query.user_id, deleted_keys: deletedKeys, deleted_versions: deletedVersions, deleted_index_entries: deletedIndexEntries });
       },
     }),
     ...memoryEditRoutes(deps),
     ...memoryTransferRoutes(deps),
+    ...(deps.maxSearchLimit === undefined ? [] : memorySearchRoutes({ ...deps, maxLimit: deps.maxSearchLimit })),
   ];
 }

@@ -11,6 +11,7 @@ export const TURN_ON = {
   x402: 'payments.x402 with a relayerKey or facilitatorUrl (AIPAYGENT_RELAYER_KEY or AIPAYGENT_FACILITATOR_URL)',
   admin: 'the adminToken option (AIPAYGENT_ADMIN_TOKEN for the standalone server)',
   metrics: 'the adminToken or metricsToken option (AIPAYGENT_ADMIN_TOKEN or AIPAYGENT_METRICS_TOKEN)',
+  search: 'the search option (it is on unless set to false)',
 } as const;
 
 const off = (method: Method, path: string, what: string, turnOn: string, anthropic = false): Route => ({
@@ -39,6 +40,7 @@ export function offRoutes(config: Config): Route[] {
       routes.push(off(method, path, 'The admin API', TURN_ON.admin));
     }
   }
+  if (!config.search) routes.push(off('GET', '/memory/search', 'Memory search', TURN_ON.search), off('POST', '/memory/search', 'Memory search', TURN_ON.search));
   if (config.adminToken === undefined && config.metricsToken === undefined) routes.push(off('GET', '/metrics', 'The metrics endpoint', TURN_ON.metrics));
   return routes;
 }
