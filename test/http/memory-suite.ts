@@ -117,7 +117,7 @@ export function memoryConformance(m: () => Mounted): void {
     expect(del.body).toMatchObject({ status: 'success', deleted: true });
     expect((await call(`${m().url}/memory/delete?user_id=gone&key=a`, { key, method: 'DELETE' })).status).toBe(404);
     const erase = await call(`${m().url}/memory/user?user_id=gone`, { key, method: 'DELETE' });
-    expect(erase.body).toEqual({ status: 'success', user_id: 'gone', deleted_keys: 2, deleted_versions: 2 });
+    expect(erase.body).toEqual({ status: 'success', user_id: 'gone', deleted_keys: 2, deleted_versions: 2, deleted_index_entries: 2 });
     expect((await call(`${m().url}/memory/list?user_id=gone`, { key })).body.keys).toEqual([]);
     expect((await call(`${m().url}/memory/retrieve?user_id=kept&key=a`, { key })).status).toBe(200);
   });

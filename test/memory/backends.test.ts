@@ -128,7 +128,7 @@ for (const backend of BACKENDS.filter((b): b is Backend => b !== null)) {
       await c.store({ user_id: 'keep_me_7', key: 'a', data: 1 });
       if (backend.traces) expect((await backend.traces('erase_me_7')).length).toBeGreaterThan(0);
       const r = await client(servers[2]!, key).erase('erase_me_7');
-      expect(r.body).toEqual({ status: 'success', user_id: 'erase_me_7', deleted_keys: 4, deleted_versions: 10 });
+      expect(r.body).toEqual({ status: 'success', user_id: 'erase_me_7', deleted_keys: 4, deleted_versions: 10, deleted_index_entries: 4 });
       if (backend.traces) {
         expect(await backend.traces('erase_me_7')).toEqual([]);
         expect((await backend.traces('keep_me_7')).length).toBeGreaterThan(0);

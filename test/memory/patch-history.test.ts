@@ -76,7 +76,7 @@ describeMounts('memory patches and history', () => ({ freeCallsPerDay: 1_000_000
     expect((await c.remove('gone', 'a')).body.deleted_versions).toBe(3);
     await c.store({ user_id: 'gone', key: 'c', data: 1 });
     await c.store({ user_id: 'gone', key: 'c', data: 2 });
-    expect((await c.erase('gone')).body).toEqual({ status: 'success', user_id: 'gone', deleted_keys: 2, deleted_versions: 3 });
+    expect((await c.erase('gone')).body).toEqual({ status: 'success', user_id: 'gone', deleted_keys: 2, deleted_versions: 3, deleted_index_entries: 2 });
     expect((await c.history('gone', 'c')).body.versions).toEqual([]);
     // A re-created key starts a fresh history.
     expect((await c.store({ user_id: 'gone', key: 'c', data: 'new' })).body.version).toBe(1);
