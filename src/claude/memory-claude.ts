@@ -38,15 +38,15 @@ export class MemoryClaude {
     const { spec, body } = readMemorySpec(c.body, headers, config.memory, this.deps.maxKeyBytes);
     if (!spec) return proxy.call(c);
     const tool = declaredMemoryTool(body);
-    const inject = spec.keys.length > 0 || spec.prefix !== undefined;
+    const inject = spec.keys.length > 0 || spec.prefix !== undefined || spec.query !== undefined;
     if (!inject && !tool) {
-      throw invalid('memory.user_id alone does nothing: give memory.keys or memory.prefix to inject memories, or declare the memory tool ({"type": "memory_20250818", "name": "memory"})');
+      throw invalid('memory.user_id alone does nothing: give memory.keys, memory.prefix or memory.query to inject memories, or declare the memory tool ({"type": "memory_20250818", "name": "memory"})');
     }
     let upstream = body;
     let extra: Record<string, string> = {};
     if (inject) {
       // Read before anything is reserved: a store fault here is a 503 that costs nothing.
-      const context = await loadContext(memory, c.accountId, spec, config.memory.maxInjectedMemories, c.now);
+      const context = await loadContext(memory, c.accountId, spec, config.memory.maxInjectedMemories, c.now, body);
       if (context.block) upstream = withContext(body, context.block);
       extra = contextHeaders(context);
     }

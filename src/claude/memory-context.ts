@@ -9,12 +9,15 @@
 //   <memory key="notes/todo.md" truncated="true">"- buy mi</memory>
 //   </memories>
 //
-// Memories are sorted by key (JavaScript string order: UTF-16 code units). The JSON is the stored
+// Memories selected by `keys` and `prefix` come first, sorted by key (JavaScript string order: UTF-16
+// code units), then those the search `query` found, best first. The JSON is the stored
 // text with "<", ">" and "&" written as \u003c, \u003e, \u0026 (same JSON value), so no memory can
 // close its tag; keys are XML-escaped. Budget: estimated tokens (UTF-8 bytes / 3, the billing's
-// estimator) of the whole block. Memories are taken in key order while they fit whole; the first one
+// estimator) of the whole block. Memories are taken in that order while they fit whole; the first one
 // that does not fit is cut to fill what is left (at least MIN_CUT_TOKENS, else it is left out) and
 // marked truncated="true"; every memory after it is left out.
+import { AipaygentError, invalid } from '../errors.js';
+import type { Refusal } from '../memory/draft.js';
 import type { MemoryService } from '../memory/memory-service.js';
 import { estimateTextTokens } from './estimate.js';
 import type { MemorySpec } from './memory-spec.js';
@@ -38,6 +41,7 @@ export interface MemoryContext {
 
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const escapeJson = (json: string) => json.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+const refusalError = (r: Refusal) => new AipaygentError(r.code, `memory.query: ${r.message}`);
 const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The longest start of `s` within `maxBytes` UTF-8 bytes, never splitting a surrogate pair. */
@@ -53,9 +57,8 @@ function cutToBytes(s: string, maxBytes: number): string {
   return code >= 0xd800 && code <= 0xdbff ? s.slice(0, lo - 1) : s.slice(0, lo);
 }
 
-/** Formats the memories (key -> stored JSON text) within `maxTokens`, by the rule above. */
-export function formatContext(memories: Array<{ key: string; json: string }>, maxTokens: number): Omit<MemoryContext, 'capped'> {
-  const sorted = [...memories].sort((a, b) => byKey(a.key, b.key));
+/** Formats the memories (key -> stored JSON text), in the order given, within `maxTokens`, by the rule above. */
+export function formatContext(sorted: Array<{ key: string; json: string }>, maxTokens: number): Omit<MemoryContext, 'capped'> {
   const head = `${CONTEXT_INTRO}\n<memories>\n`;
   const tail = '</memories>';
   const lines: string[] = [];
@@ -81,8 +84,37 @@ export function formatContext(memories: Array<{ key: string; json: string }>, ma
   return { block: lines.length ? head + lines.join('') + tail : null, keys, cut, omitted: sorted.length - lines.length };
 }
 
-/** Reads what `spec` selects (explicit keys, plus the first keys under `prefix`) and formats it. */
-export async function loadContext(memory: MemoryService, accountId: string, spec: MemorySpec, maxMemories: number, now: number): Promise<MemoryContext> {
+/** The text of the last user message (its text blocks joined), or '' when there is none. */
+export function lastUserText(body: Record<string, unknown>): string {
+  const messages = Array.isArray(body.messages) ? (body.messages as Array<{ role?: unknown; content?: unknown }>) : [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m?.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content)) return m.content.flatMap((b: { type?: unknown; text?: unknown }) => (b?.type === 'text' && typeof b.text === 'string' ? [b.text] : [])).join('\n');
+    return '';
+  }
+  return '';
+}
+
+/**
+ * The memories that best match `spec.query` ('auto': the last user message, cut to the search route's
+ * longest query; a message with no word to search for selects nothing), best first, with their JSON.
+ */
+async function searched(memory: MemoryService, accountId: string, spec: MemorySpec, body: Record<string, unknown>, limit: number, now: number): Promise<Array<{ key: string; json: string }>> {
+  const auto = spec.query === 'auto';
+  const q = auto ? lastUserText(body).slice(-4096) : spec.query!;
+  if (!memory.searcher) throw invalid('memory.query needs memory search, which is off on this server (the search option)');
+  const out = await memory.search(accountId, { userId: spec.userId, q, limit: Math.min(limit, memory.searcher.maxLimit) }, now);
+  if (!out.ok) {
+    if (auto && out.refusal.code === 'invalid_request') return [];
+    throw refusalError(out.refusal);
+  }
+  return out.results.map((r) => ({ key: r.meta.key, json: r.json! }));
+}
+
+/** Reads what `spec` selects (explicit keys, the first keys under `prefix`, the best matches of `query`) and formats it. */
+export async function loadContext(memory: MemoryService, accountId: string, spec: MemorySpec, maxMemories: number, now: number, body: Record<string, unknown> = {}): Promise<MemoryContext> {
   const keys = new Set(spec.keys);
   let capped = false;
   if (spec.prefix !== undefined) {
@@ -97,6 +129,10 @@ export async function loadContext(memory: MemoryService, accountId: string, spec
   // Reads follow the operator's refreshOnRead: memories a model keeps using stay alive when sliding expiry is on.
   const found = await Promise.all(selected.map((key) => memory.get(accountId, spec.userId, key, now)));
   const memories = selected.flatMap((key, i) => (found[i] ? [{ key, json: found[i]!.json }] : []));
+  if (spec.query !== undefined && memories.length < maxMemories) {
+    const chosen = new Set(selected);
+    for (const m of await searched(memory, accountId, spec, body, maxMemories - memories.length, now)) if (!chosen.has(m.key)) memories.push(m);
+  }
   return { ...formatContext(memories, spec.maxTokens), capped };
 }
 

@@ -14,6 +14,8 @@ export interface MemorySpec {
   prefix: string | undefined;
   /** Token budget of the injected context. */
   maxTokens: number;
+  /** Inject the memories that best match this search query; 'auto': the text of the last user message. */
+  query: string | undefined;
 }
 
 /** Claude's memory tool as the request declares it (its `name` is what tool_use blocks carry). */
@@ -27,7 +29,11 @@ export const MEMORY_HEADERS = {
   keys: 'x-aipaygent-memory-keys',
   prefix: 'x-aipaygent-memory-prefix',
   maxTokens: 'x-aipaygent-memory-max-tokens',
+  query: 'x-aipaygent-memory-query',
 } as const;
+
+/** Longest `memory.query`, in characters (as the search route's `q`). */
+const MAX_QUERY_CHARS = 4096;
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -45,6 +51,12 @@ function schemaOf(config: ClaudeMemoryConfig, maxKeyBytes: number) {
           .refine((s) => Buffer.byteLength(s, 'utf8') <= maxKeyBytes, { error: `memory.prefix must be at most ${maxKeyBytes} bytes (UTF-8)` })
           .refine((s) => textProblem(s) === null, { error: (i) => `memory.prefix ${textProblem(i.input as string)}` })
           .optional(),
+        query: z
+          .string({ error: 'memory.query must be a string (a search query, or "auto" for the last user message)' })
+          .min(1, { error: 'memory.query must not be empty' })
+          .max(MAX_QUERY_CHARS, { error: `memory.query must be at most ${MAX_QUERY_CHARS} characters` })
+          .refine((s) => textProblem(s) === null, { error: (i) => `memory.query ${textProblem(i.input as string)}` })
+          .optional(),
         max_tokens: z
           .number({ error: 'memory.max_tokens must be an integer' })
           .int({ error: 'memory.max_tokens must be an integer' })
@@ -52,7 +64,7 @@ function schemaOf(config: ClaudeMemoryConfig, maxKeyBytes: number) {
           .max(config.maxInjectTokens, { error: `memory.max_tokens must be at most ${config.maxInjectTokens} on this server` })
           .optional(),
       },
-      { error: (i) => (i.code === 'unrecognized_keys' ? `memory: unknown field(s) ${i.keys.join(', ')} (known: user_id, keys, prefix, max_tokens)` : 'memory must be an object') },
+      { error: (i) => (i.code === 'unrecognized_keys' ? `memory: unknown field(s) ${i.keys.join(', ')} (known: user_id, keys, prefix, query, max_tokens)` : 'memory must be an object') },
     ),
   });
 }
@@ -77,11 +89,13 @@ function fromHeaders(headers: Headers): Record<string, unknown> | undefined {
   const keys = one(headers, MEMORY_HEADERS.keys);
   const prefix = one(headers, MEMORY_HEADERS.prefix);
   const max = one(headers, MEMORY_HEADERS.maxTokens);
-  if (user === undefined && keys === undefined && prefix === undefined && max === undefined) return undefined;
+  const query = one(headers, MEMORY_HEADERS.query);
+  if (user === undefined && keys === undefined && prefix === undefined && max === undefined && query === undefined) return undefined;
   if (user === undefined) throw invalid(`${MEMORY_HEADERS.user} is required with the other x-aipaygent-memory-* headers`);
   const out: Record<string, unknown> = { user_id: decode(MEMORY_HEADERS.user, user) };
   if (keys !== undefined) out.keys = keys.trim() === '' ? [] : keys.split(',').map((k) => decode(MEMORY_HEADERS.keys, k));
   if (prefix !== undefined) out.prefix = decode(MEMORY_HEADERS.prefix, prefix);
+  if (query !== undefined) out.query = decode(MEMORY_HEADERS.query, query);
   if (max !== undefined) {
     if (!/^\s*\d{1,9}\s*$/.test(max)) throw invalid(`${MEMORY_HEADERS.maxTokens} must be an integer`);
     out.max_tokens = Number(max);
@@ -110,7 +124,7 @@ export function readMemorySpec(
   }
   const m = parsed.data.memory;
   return {
-    spec: { userId: m.user_id, keys: m.keys ?? [], prefix: m.prefix, maxTokens: m.max_tokens ?? config.injectTokens },
+    spec: { userId: m.user_id, keys: m.keys ?? [], prefix: m.prefix, maxTokens: m.max_tokens ?? config.injectTokens, query: m.query },
     body: rest,
   };
 }
@@ -130,10 +144,11 @@ export function declaredMemoryTool(body: Record<string, unknown>): DeclaredMemor
 /** How memory-aware calls work, for the Claude routes' documentation (OpenAPI, /docs). */
 export function memoryRouteDoc(config: ClaudeMemoryConfig): string {
   return (
-    '**Memory-aware calls.** Add `memory: {user_id, keys?, prefix?, max_tokens?}` to the body (SDK users: the headers ' +
-    '`x-aipaygent-memory-user`, `x-aipaygent-memory-keys` (comma-separated), `x-aipaygent-memory-prefix`, `x-aipaygent-memory-max-tokens`, ' +
-    'percent-encoded) to add that user\'s memories to the system prompt, after your own system blocks: one ' +
-    '`<memory key="…">json</memory>` per key, sorted by key, within `max_tokens` ' +
+    '**Memory-aware calls.** Add `memory: {user_id, keys?, prefix?, query?, max_tokens?}` to the body (SDK users: the headers ' +
+    '`x-aipaygent-memory-user`, `x-aipaygent-memory-keys` (comma-separated), `x-aipaygent-memory-prefix`, `x-aipaygent-memory-query`, ' +
+    '`x-aipaygent-memory-max-tokens`, percent-encoded) to add that user\'s memories to the system prompt, after your own system blocks: one ' +
+    '`<memory key="…">json</memory>` per key: those of `keys` and `prefix` sorted by key, then those that best match the search ' +
+    '`query` (`"auto"`: the last user message), best first, within `max_tokens` ' +
     `(default ${config.injectTokens}); \`X-Memory-Keys\` lists the keys injected, \`X-Memory-Truncated\` says what the budget cut. ` +
     'Declare Claude\'s memory tool (`{"type": "memory_20250818", "name": "memory"}`) with `memory.user_id` and the server runs the ' +
     'model\'s memory calls on that user\'s memories (`/memories/notes.md` is the key `notes.md`) until it answers, ' +

@@ -48,6 +48,11 @@ export class MemorySearch {
     private readonly vectors: MemoryVectors | undefined,
   ) {}
 
+  /** Largest `limit` a search may ask for. */
+  get maxLimit(): number {
+    return this.config.maxLimit;
+  }
+
   get defaultMode(): SearchMode {
     return this.vectors ? 'hybrid' : 'lexical';
   }

@@ -31,7 +31,7 @@ afterEach(async () => {
 async function start(search: SearchOptions, store = new MemoryStore()) {
   ai = createAipaygent({ adminToken: ADMIN, store, search, metering: false });
   await ai.ready;
-  const { accountId } = await ai.api.keys.create({});
+  const { account_id: accountId } = await ai.api.keys.create({});
   return { ai, accountId, store, memory: ai.api.memory };
 }
 
