@@ -25,6 +25,8 @@ const PAIRS: Pair[] = [
   { id: 'metering-redis', title: 'GET /memory/retrieve metered vs metering off, Redis store (2 vs 2 round trips: the key check moves into the charge)', baseline: 'express-redis-retrieve-unmetered', subject: 'express-redis-retrieve', target: 'recorded; round trips in the next section', minRatio: 0 },
   // Contention costs: 50 connections appending to ONE key (CAS + batching) vs storing under distinct keys.
   { id: 'append-memory', title: 'POST /memory/append, 50 appenders on one key vs /memory/store on distinct keys (in-memory)', baseline: 'memory-store-distinct-keys', subject: 'memory-append-one-key', target: '≥ 50% of store', minRatio: 0.5 },
+  { id: 'search-index-memory', title: 'POST /memory/store on distinct keys with the search index kept vs search off (in-memory)', baseline: 'memory-store-unindexed', subject: 'memory-store-distinct-keys', target: '≥ 85% of unindexed', minRatio: 0.85 },
+  { id: 'search-index-postgres', title: 'POST /memory/store on distinct keys with the search index kept vs search off (Postgres)', baseline: 'postgres-store-unindexed', subject: 'postgres-store-distinct-keys', target: '≥ 85% of unindexed', minRatio: 0.85 },
   { id: 'append-redis', title: 'POST /memory/append, 50 appenders on one key vs /memory/store on distinct keys (Redis)', baseline: 'redis-store-distinct-keys', subject: 'redis-append-one-key', target: '≥ 50% of store', minRatio: 0.5 },
 ];
 

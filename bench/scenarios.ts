@@ -56,9 +56,9 @@ const STORE: RequestSpec = {
 };
 
 /** A write scenario: aipaygent in Express on `store` (free calls unlimited, so no 402 skews the run). */
-async function writes(request: RequestSpec, store?: { url: string }): Promise<Scenario> {
+async function writes(request: RequestSpec, store?: { url: string }, options: Parameters<typeof createAipaygent>[0] = {}): Promise<Scenario> {
   const storePrefix = `apgbench_${process.pid}:`;
-  const { ai, headers } = await seeded({ freeCallsPerDay: 1_000_000, ...(store && { store: store.url, storePrefix, multiProcess: true }) });
+  const { ai, headers } = await seeded({ freeCallsPerDay: 1_000_000, ...options, ...(store && { store: store.url, storePrefix, multiProcess: true }) });
   const app = express();
   app.use(express.json(), aipaygentExpress(ai) as never);
   return {
@@ -70,6 +70,7 @@ async function writes(request: RequestSpec, store?: { url: string }): Promise<Sc
   };
 }
 const redis = () => ({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+const postgres = () => ({ url: process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
 
 /** GET /memory/retrieve through aipaygent in Express 5, on the in-memory store or on `store`. */
 async function mounted(options: Parameters<typeof createAipaygent>[0] = {}, store?: { url: string }): Promise<Scenario> {
@@ -91,6 +92,10 @@ export const scenarios: Record<string, () => Promise<Scenario>> = {
   'memory-store-distinct-keys': () => writes(STORE),
   'redis-append-one-key': () => writes(APPEND, redis()),
   'redis-store-distinct-keys': () => writes(STORE, redis()),
+  // The cost of the search index on writes: the same stores with `search: false` (no index kept).
+  'memory-store-unindexed': () => writes(STORE, undefined, { search: false }),
+  'postgres-store-distinct-keys': () => writes(STORE, postgres()),
+  'postgres-store-unindexed': () => writes(STORE, postgres(), { search: false }),
   async 'express-bare'() {
     const app = express();
     const body = bareBody();
