@@ -40,7 +40,7 @@ export function parseQuery(q: string): SearchUnit[] {
     const words = termsOf(star ? token.slice(0, -1) : token);
     if (star && words.length) {
       // The prefix is the last word as typed (folded, not stemmed): "preferen*" must not become "preferen".
-      const lastRaw = fold(token.slice(0, -1)).match(/[\p{L}\p{N}]+$/u)?.[0]?.slice(0, MAX_TERM_CHARS) ?? '';
+      const lastRaw = fold(token.slice(0, -1)).match(/[\p{L}\p{N}][\p{L}\p{N}\p{M}]*$/u)?.[0]?.slice(0, MAX_TERM_CHARS) ?? '';
       for (const w of words.slice(0, -1)) add({ words: [w], prefix: false });
       if (lastRaw.length >= 2) add({ words: [lastRaw], prefix: true });
       else add({ words: [termOf(lastRaw)], prefix: false });

@@ -4,14 +4,16 @@
 // index all see the same terms: a backend only splits the stored text on spaces. Folding: NFKD, the
 // combining diacritical marks (U+0300-U+036F, the accents of Latin, Greek and Cyrillic letters)
 // removed, then lower case (and ß as ss), so "Café", "cafe" and "CAFÉ" are one term; marks of other
-// scripts are kept (they are part of the letter there). A term is a run of letters and digits; ASCII
+// scripts are kept (they are part of the letter there). A term is a run of letters and digits (with their
+// marks); ASCII
 // words are stemmed (Porter) so "preferences" finds "preferred".
 import { stemmer } from 'stemmer';
 
 /** Longest term kept, in characters: longer runs (hashes, base64) are cut, not dropped. */
 export const MAX_TERM_CHARS = 64;
 
-const WORD = /[\p{L}\p{N}]+/gu;
+/** Letters, digits and the marks that belong to them (Devanagari vowel signs, a decomposed accent). */
+const WORD = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*/gu;
 const MARKS = /[\u0300-\u036f]/g;
 const ASCII_WORD = /^[a-z]+$/;
 /** camelCase, PascalCase, HTTPServer and letter/digit boundaries. */

@@ -72,7 +72,7 @@ export function searchConformance(m: () => Mounted): void {
     expect(ordered).toEqual(['b/note13', 'b/note12', 'b/note11']);
   });
 
-  it('an overwrite, a delete, an append and an erasure are what the next search sees', async () => {
+  it('an overwrite, append, patch, restore, import, delete and erasure are what the next search sees', async () => {
     const { key } = await newKey(m());
     await store(key, 'u', 'k', { city: 'Lisbon' });
     await store(key, 'u', 'k', { city: 'Porto' });
@@ -86,11 +86,25 @@ export function searchConformance(m: () => Mounted): void {
     expect(patched.status).toBe(200);
     expect(await keys('porto')).toEqual([]);
     expect(await keys('faro')).toEqual(['k']);
+    // A restore writes an old version back: its words are found again, the newer ones no longer.
+    const restored = await call(`${m().url}/memory/restore`, { key, body: { user_id: 'u', key: 'k', version: 1 } });
+    expect(restored.status).toBe(200);
+    expect(await keys('lisbon')).toEqual(['k']);
+    expect(await keys('faro')).toEqual([]);
+    // An import indexes what it writes.
+    const imported = await fetch(`${m().url}/memory/import?user_id=u`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' },
+      body: `${JSON.stringify({ key: 'k', data: { city: 'Faro' } })}\n${JSON.stringify({ key: 'trip', data: 'Coimbra in June' })}\n`,
+    });
+    expect(imported.status).toBe(200);
+    expect(await keys('coimbra')).toEqual(['trip']);
+    expect(await keys('lisbon')).toEqual([]);
     expect((await call(`${m().url}/memory/delete?user_id=u&key=k`, { key, method: 'DELETE' })).status).toBe(200);
     expect(await keys('faro')).toEqual([]);
     const erased = await call(`${m().url}/memory/user?user_id=u`, { key, method: 'DELETE' });
-    expect(erased.body).toMatchObject({ deleted_keys: 1, deleted_index_entries: 1 });
+    expect(erased.body).toMatchObject({ deleted_keys: 2, deleted_index_entries: 2 });
     expect(await keys('braga')).toEqual([]);
+    expect(await keys('coimbra')).toEqual([]);
   });
 
   it('is scoped by account and user, never returns an expired memory, and is metered', async () => {
