@@ -34,8 +34,10 @@ export function occurrences(unit: SearchUnit, tokens: readonly string[]): number
  * itself: its owner (a store's collection) bounds what is put in it.
  */
 export class TextIndex {
+  /** Each document's terms in order (phrases, prefixes, lengths, and what to remove on delete). */
   private readonly docs = new Map<string, string[]>();
-  private readonly postings = new Map<string, Set<string>>();
+  /** Term -> (key -> how often the term occurs in it). */
+  private readonly postings = new Map<string, Map<string, number>>();
   private totalTerms = 0;
 
   get size(): number {
@@ -51,8 +53,8 @@ export class TextIndex {
     this.totalTerms += tokens.length;
     for (const t of tokens) {
       let keys = this.postings.get(t);
-      if (!keys) this.postings.set(t, (keys = new Set()));
-      keys.add(key);
+      if (!keys) this.postings.set(t, (keys = new Map()));
+      keys.set(key, (keys.get(key) ?? 0) + 1);
     }
   }
 
@@ -69,18 +71,24 @@ export class TextIndex {
     return true;
   }
 
-  /** Keys holding the first word of `unit` (every term with the prefix, for a prefix unit). */
-  private candidates(unit: SearchUnit): Set<string> {
+  /** Keys where `unit` occurs, with how often: a posting list as is for a term, checked documents for a phrase or prefix. */
+  private matches(unit: SearchUnit): Array<[string, number]> {
     const first = unit.words[0]!;
-    if (!unit.prefix) return this.postings.get(first) ?? new Set();
-    const out = new Set<string>();
-    for (const [term, keys] of this.postings) if (term.startsWith(first)) for (const k of keys) out.add(k);
+    if (!unit.prefix && unit.words.length === 1) return [...(this.postings.get(first) ?? [])];
+    const keys = new Set<string>();
+    if (!unit.prefix) for (const k of this.postings.get(first)?.keys() ?? []) keys.add(k);
+    else for (const [term, ks] of this.postings) if (term.startsWith(first)) for (const k of ks.keys()) keys.add(k);
+    const out: Array<[string, number]> = [];
+    for (const key of keys) {
+      const tf = occurrences(unit, this.docs.get(key)!);
+      if (tf > 0) out.push([key, tf]);
+    }
     return out;
   }
 
   /**
-   * Keys matching any unit, BM25-scored, for which `keep` is true, best first (ties: `keep`'s order is
-   * the caller's; see `rankHits`). Document frequency counts documents where the unit really occurs.
+   * Keys matching any unit, BM25-scored, for which `keep` is true (unordered: see `rankHits`).
+   * Document frequency counts documents where the unit really occurs.
    */
   score(units: readonly SearchUnit[], keep: (key: string) => boolean): Ranked[] {
     const n = this.docs.size;
@@ -88,28 +96,20 @@ export class TextIndex {
     const avgdl = this.totalTerms / n;
     const scores = new Map<string, number>();
     for (const unit of units) {
-      const found: Array<[string, number, number]> = [];
-      for (const key of this.candidates(unit)) {
-        const tokens = this.docs.get(key)!;
-        const tf = unit.prefix || unit.words.length > 1 ? occurrences(unit, tokens) : count(tokens, unit.words[0]!);
-        if (tf > 0) found.push([key, tf, tokens.length]);
-      }
+      const found = this.matches(unit);
       const idf = Math.log(1 + (n - found.length + 0.5) / (found.length + 0.5));
-      for (const [key, tf, dl] of found) {
-        if (!keep(key)) continue;
+      for (const [key, tf] of found) {
+        const dl = this.docs.get(key)!.length;
         const s = (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * dl) / avgdl));
         scores.set(key, (scores.get(key) ?? 0) + s);
       }
     }
-    return [...scores].map(([key, score]) => ({ key, score }));
+    const out: Ranked[] = [];
+    for (const [key, score] of scores) if (keep(key)) out.push({ key, score });
+    return out;
   }
 }
 
-function count(tokens: readonly string[], term: string): number {
-  let n = 0;
-  for (const t of tokens) if (t === term) n++;
-  return n;
-}
 
 /**
  * Sorts scored hits best first, ties broken by the most recent update (then by key, so that an
