@@ -8,7 +8,11 @@ import type { ClaudeConfig } from './options.js';
 
 /** Why the upstream gave no usable answer. Expected outcomes, returned, never thrown. */
 export type UpstreamFailure =
-  | { kind: 'status'; status: number; type: string | null; message: string | null; retryAfter: string | null; requestId: string | null }
+  | {
+      kind: 'status'; status: number; type: string | null; message: string | null; retryAfter: string | null; requestId: string | null;
+      /** The upstream headers relayed to the client (see relayedHeaders). */
+      headers?: Record<string, string>;
+    }
   | { kind: 'timeout' }
   | { kind: 'aborted' }
   | { kind: 'unreachable' }
@@ -18,11 +22,42 @@ export type UpstreamFailure =
 export type UpstreamResult =
   | {
       ok: true; status: number; contentType: string; requestId: string | null;
+      /** The upstream headers relayed to the client (see relayedHeaders), request-id included. */
+      headers: Record<string, string>;
       /** The body as it arrives; `text` instead when the fetch already holds all of it (a small JSON body). */
       body: ReadableStream<Uint8Array> | ChunkSource | null;
       text: string | null;
     }
   | { ok: false; failure: UpstreamFailure };
+
+/** Request headers of the client passed upstream (anthropic-beta already checked against `claude.betas`). */
+export interface ClientHeaders {
+  beta?: string | undefined;
+  version?: string | undefined;
+}
+
+/**
+ * The upstream response headers a client gets: `request-id` (for support), `retry-after` (when to
+ * retry a 429/529), and `anthropic-ratelimit-*` (the upstream's limits, so that clients pace
+ * themselves instead of retrying blindly). Everything else is withheld: `anthropic-organization-id`
+ * names the operator's Anthropic account; `set-cookie`, `cf-*`, `server`, `via` and the framing
+ * headers (content-length, -encoding, connection) belong to the upstream hop, not to our answer.
+ */
+export function relayedHeaders(headers: Headers | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers?.forEach((value, name) => {
+    if (name === 'request-id' || name === 'retry-after' || name.startsWith('anthropic-ratelimit-')) out[name] = value;
+  });
+  return out;
+}
+
+const requestHeaders = (h: ClientHeaders): Record<string, string> | undefined => {
+  if (!h.beta && !h.version) return undefined;
+  const out: Record<string, string> = {};
+  if (h.beta) out['anthropic-beta'] = h.beta;
+  if (h.version) out['anthropic-version'] = h.version;
+  return out;
+};
 
 /** The one place the SDK is configured. */
 export class Upstream {
@@ -61,10 +96,10 @@ export class Upstream {
    * Sends one Messages request. `signal` aborts it (headers or body) when our client goes away.
    * Retries (429, 529, 5xx, connection errors) and the timeout are the SDK's.
    */
-  async send(body: Record<string, unknown>, signal: AbortSignal, beta: string | undefined): Promise<UpstreamResult> {
+  async send(body: Record<string, unknown>, signal: AbortSignal, headers: ClientHeaders, path = '/v1/messages'): Promise<UpstreamResult> {
     try {
       const response = await this.client
-        .post('/v1/messages', { body, signal, stream: body.stream === true, headers: beta ? { 'anthropic-beta': beta } : undefined })
+        .post(path, { body, signal, stream: body.stream === true, headers: requestHeaders(headers) })
         .asResponse();
       const contentType = response.headers.get('content-type') ?? 'application/json';
       // An event stream is always relayed as a stream, even one that arrived whole.
@@ -78,6 +113,7 @@ export class Upstream {
         text: whole ? whole.toString('utf8') : null,
         contentType,
         requestId: response.headers.get('request-id'),
+        headers: relayedHeaders(response.headers),
       };
     } catch (error) {
       return { ok: false, failure: classify(error, signal, this.redactor) };
@@ -91,7 +127,7 @@ function classify(error: unknown, signal: AbortSignal, redactor: Redactor): Upst
   if (error instanceof APIError && typeof error.status === 'number') {
     return {
       kind: 'status', status: error.status, type: error.type ?? null, message: error.apiMessage == null ? null : redactor.text(error.apiMessage),
-      retryAfter: error.headers?.get('retry-after') ?? null, requestId: error.requestID ?? null,
+      retryAfter: error.headers?.get('retry-after') ?? null, requestId: error.requestID ?? null, headers: relayedHeaders(error.headers),
     };
   }
   return { kind: 'unreachable' };
