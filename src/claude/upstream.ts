@@ -3,8 +3,9 @@ import Anthropic, { APIConnectionTimeoutError, APIError, APIUserAbortError } fro
 import type { Logger } from '../observe/logger.js';
 import type { Redactor } from '../redact.js';
 import { bodySource, collectedBody, createNodeFetch, type NodeFetch } from './node-fetch.js';
-import type { ChunkSource } from './sse.js';
 import type { ClaudeConfig } from './options.js';
+import { firstRetryDelayMs, rawPost, retryable, toHeaders } from './raw-upstream.js';
+import { readAll, type ChunkSource } from './sse.js';
 
 /** Why the upstream gave no usable answer. Expected outcomes, returned, never thrown. */
 export type UpstreamFailure =
@@ -63,9 +64,12 @@ const requestHeaders = (h: ClientHeaders): Record<string, string> | undefined =>
 export class Upstream {
   private readonly client: Anthropic;
   private readonly http: NodeFetch = createNodeFetch();
+  /** The headers the SDK sends (auth, version, user agent...), built by it once for the raw first attempts. */
+  private base: Promise<Record<string, string>> | undefined;
+  private readonly urls = new Map<string, URL>();
 
   constructor(
-    config: Pick<ClaudeConfig, 'apiKey' | 'baseURL' | 'timeoutMs' | 'maxRetries'>,
+    private readonly config: Pick<ClaudeConfig, 'apiKey' | 'baseURL' | 'timeoutMs' | 'maxRetries'>,
     logger: Logger,
     /** Upstream messages may quote what they were sent (the operator's key...): scrubbed where they enter. */
     private readonly redactor: Redactor,
@@ -93,13 +97,80 @@ export class Upstream {
   }
 
   /**
-   * Sends one Messages request. `signal` aborts it (headers or body) when our client goes away.
-   * Retries (429, 529, 5xx, connection errors) and the timeout are the SDK's.
+   * Sends one request (Messages by default). `signal` aborts it (headers or body) when our client goes
+   * away. The first attempt goes on the raw connection (raw-upstream.ts); one the SDK would retry
+   * (429, 529, 5xx, timeout, connection error) is retried by the SDK after the delay it would wait.
    */
   async send(body: Record<string, unknown>, signal: AbortSignal, headers: ClientHeaders, path = '/v1/messages'): Promise<UpstreamResult> {
+    const base = await (this.base ??= this.sdkHeaders());
+    const extra = requestHeaders(headers);
+    const raw = await rawPost(this.url(path), extra ? { ...base, ...extra } : base, JSON.stringify(body), signal, this.config.timeoutMs, this.http.agents);
+    const retries = this.config.maxRetries;
+    if (!raw.ok) {
+      if (raw.why === 'aborted' || retries === 0) return { ok: false, failure: { kind: raw.why } };
+      return this.retry(body, signal, headers, path, firstRetryDelayMs(undefined));
+    }
+    const contentType = raw.headers['content-type'] ?? 'application/json';
+    const requestId = (raw.headers['request-id'] as string | undefined) ?? null;
+    if (raw.status < 400) {
+      return { ok: true, status: raw.status, body: raw.source, text: raw.text, contentType, requestId, headers: relayedHeaders(toHeaders(raw.headers)) };
+    }
+    if (retries > 0 && retryable(raw.status, raw.headers)) {
+      await raw.source?.cancel();
+      return this.retry(body, signal, headers, path, firstRetryDelayMs(raw.headers));
+    }
+    const read = raw.text !== null ? { ok: true as const, text: raw.text } : await readAll(raw.source!, this.config.timeoutMs);
+    let error: { error?: { type?: unknown; message?: unknown } } = {};
+    try {
+      error = read.ok ? JSON.parse(read.text) : {};
+    } catch {
+      // not JSON: no type or message, as the SDK reports it
+    }
+    const type = typeof error?.error?.type === 'string' ? error.error.type : null;
+    const message = typeof error?.error?.message === 'string' ? this.redactor.text(error.error.message) : null;
+    const all = toHeaders(raw.headers);
+    return { ok: false, failure: { kind: 'status', status: raw.status, type, message, retryAfter: all.get('retry-after'), requestId, headers: relayedHeaders(all) } };
+  }
+
+  /** The SDK's own headers for a request, once (without the body's length). */
+  private async sdkHeaders(): Promise<Record<string, string>> {
+    const { req } = await this.client.buildRequest({ method: 'post', path: '/v1/messages', body: {} });
+    const out: Record<string, string> = {};
+    new Headers(req.headers).forEach((value, name) => {
+      if (name !== 'content-length') out[name] = value;
+    });
+    return out;
+  }
+
+  /** baseURL + path, as the SDK joins them (a base with a path keeps it). */
+  private url(path: string): URL {
+    let url = this.urls.get(path);
+    if (!url) this.urls.set(path, (url = new URL(this.config.baseURL.replace(/\/+$/, '') + path)));
+    return url;
+  }
+
+  /** The retries, through the SDK (its backoff and classification), after the first attempt's delay. */
+  private async retry(body: Record<string, unknown>, signal: AbortSignal, headers: ClientHeaders, path: string, delayMs: number): Promise<UpstreamResult> {
+    const slept = await new Promise<boolean>((resolve) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      }, delayMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    if (!slept) return { ok: false, failure: { kind: 'aborted' } };
+    return this.viaSdk(body, signal, headers, path, this.config.maxRetries - 1);
+  }
+
+  /** One request through the SDK, with `maxRetries` retries. */
+  private async viaSdk(body: Record<string, unknown>, signal: AbortSignal, headers: ClientHeaders, path: string, maxRetries: number): Promise<UpstreamResult> {
     try {
       const response = await this.client
-        .post(path, { body, signal, stream: body.stream === true, headers: requestHeaders(headers) })
+        .post(path, { body, signal, stream: body.stream === true, headers: requestHeaders(headers), maxRetries })
         .asResponse();
       const contentType = response.headers.get('content-type') ?? 'application/json';
       // An event stream is always relayed as a stream, even one that arrived whole.

@@ -121,7 +121,7 @@ describeMounts('Anthropic API', options, (m) => {
     }
     for (const status of [429, 529] as const) {
       fake.once((_req, res) => limited(res, status, '13'));
-      const failed = await client.messages.create({ ...ask, max_tokens: 10 }).catch((e: unknown) => e as InstanceType<typeof Anthropic.APIError>);
+      const failed = (await client.messages.create({ ...ask, max_tokens: 10 }).then(() => undefined, (e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
       expect(failed).toBeInstanceOf(status === 429 ? Anthropic.RateLimitError : Anthropic.InternalServerError);
       expect(failed.status).toBe(status);
       expect(failed.headers?.get('retry-after')).toBe('13');
