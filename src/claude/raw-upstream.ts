@@ -12,6 +12,30 @@ import { request as httpsRequest } from 'node:https';
 import { nodeSource } from './node-fetch.js';
 import type { ChunkSource } from './sse.js';
 
+/** Where a request goes, as node:http takes it (built once per path: a URL would be converted on every call). */
+export interface RawTarget {
+  https: boolean;
+  hostname: string;
+  port: string;
+  path: string;
+}
+
+export const rawTarget = (url: URL): RawTarget => ({
+  https: url.protocol === 'https:', hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search,
+});
+
+/** The relayed response headers (see upstream.ts relayedHeaders), read from node's parsed headers without a Headers object. */
+export function relayedFrom(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in h) {
+    if (name === 'request-id' || name === 'retry-after' || name.startsWith('anthropic-ratelimit-')) {
+      const v = h[name];
+      if (v !== undefined) out[name] = Array.isArray(v) ? v.join(', ') : v;
+    }
+  }
+  return out;
+}
+
 /** JSON bodies up to this many bytes are collected whole (as node-fetch.ts does). */
 const SMALL_BODY = 64 * 1024;
 
@@ -23,7 +47,7 @@ export type RawOutcome = RawAnswer | { ok: false; why: 'timeout' | 'aborted' | '
  * small JSON body is complete; `timeoutMs` bounds that time. Never rejects.
  */
 export function rawPost(
-  url: URL, headers: Record<string, string>, body: string, signal: AbortSignal, timeoutMs: number, agents: { http: HttpAgent; https: HttpsAgent },
+  url: RawTarget, headers: Record<string, string>, body: string, signal: AbortSignal, timeoutMs: number, agents: { http: HttpAgent; https: HttpsAgent },
 ): Promise<RawOutcome> {
   return new Promise<RawOutcome>((resolve) => {
     if (signal.aborted) return resolve({ ok: false, why: 'aborted' });
@@ -43,9 +67,9 @@ export function rawPost(
     };
     const onAbort = () => fail('aborted');
     const timer = setTimeout(() => fail('timeout'), timeoutMs);
-    const https = url.protocol === 'https:';
-    const send = https ? httpsRequest : httpRequest;
-    const req = send(url, { method: 'POST', headers, agent: https ? agents.https : agents.http }, (res) => {
+    const send = url.https ? httpsRequest : httpRequest;
+    const options = { hostname: url.hostname, port: url.port, path: url.path, method: 'POST', headers, agent: url.https ? agents.https : agents.http };
+    const req = send(options, (res) => {
       response = res;
       const status = res.statusCode ?? 502;
       const type = res.headers['content-type'] ?? '';
@@ -93,15 +117,4 @@ export function firstRetryDelayMs(headers: IncomingHttpHeaders | undefined, now 
   }
   if (ms === undefined || !(ms > 0 && ms <= 2 ** 31 - 1)) ms = 500 * (1 - Math.random() * 0.25);
   return ms;
-}
-
-/** The headers of an answer as a fetch Headers (for the SDK-shaped failure and relayedHeaders). */
-export function toHeaders(h: IncomingHttpHeaders): Headers {
-  const out = new Headers();
-  for (const [name, value] of Object.entries(h)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) out.append(name, v);
-    else out.set(name, value);
-  }
-  return out;
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../observe/logger.js';
 import type { Redactor } from '../redact.js';
 import { bodySource, collectedBody, createNodeFetch, type NodeFetch } from './node-fetch.js';
 import type { ClaudeConfig } from './options.js';
-import { firstRetryDelayMs, rawPost, retryable, toHeaders } from './raw-upstream.js';
+import { firstRetryDelayMs, rawPost, rawTarget, relayedFrom, retryable, type RawTarget } from './raw-upstream.js';
 import { readAll, type ChunkSource } from './sse.js';
 
 /** Why the upstream gave no usable answer. Expected outcomes, returned, never thrown. */
@@ -66,7 +66,7 @@ export class Upstream {
   private readonly http: NodeFetch = createNodeFetch();
   /** The headers the SDK sends (auth, version, user agent...), built by it once for the raw first attempts. */
   private base: Promise<Record<string, string>> | undefined;
-  private readonly urls = new Map<string, URL>();
+  private readonly urls = new Map<string, RawTarget>();
 
   constructor(
     private readonly config: Pick<ClaudeConfig, 'apiKey' | 'baseURL' | 'timeoutMs' | 'maxRetries'>,
@@ -113,7 +113,7 @@ export class Upstream {
     const contentType = raw.headers['content-type'] ?? 'application/json';
     const requestId = (raw.headers['request-id'] as string | undefined) ?? null;
     if (raw.status < 400) {
-      return { ok: true, status: raw.status, body: raw.source, text: raw.text, contentType, requestId, headers: relayedHeaders(toHeaders(raw.headers)) };
+      return { ok: true, status: raw.status, body: raw.source, text: raw.text, contentType, requestId, headers: relayedFrom(raw.headers) };
     }
     if (retries > 0 && retryable(raw.status, raw.headers)) {
       await raw.source?.cancel();
@@ -128,8 +128,8 @@ export class Upstream {
     }
     const type = typeof error?.error?.type === 'string' ? error.error.type : null;
     const message = typeof error?.error?.message === 'string' ? this.redactor.text(error.error.message) : null;
-    const all = toHeaders(raw.headers);
-    return { ok: false, failure: { kind: 'status', status: raw.status, type, message, retryAfter: all.get('retry-after'), requestId, headers: relayedHeaders(all) } };
+    const retryAfter = raw.headers['retry-after'] ?? null;
+    return { ok: false, failure: { kind: 'status', status: raw.status, type, message, retryAfter, requestId, headers: relayedFrom(raw.headers) } };
   }
 
   /** The SDK's own headers for a request, once (without the body's length). */
@@ -143,9 +143,9 @@ export class Upstream {
   }
 
   /** baseURL + path, as the SDK joins them (a base with a path keeps it). */
-  private url(path: string): URL {
+  private url(path: string): RawTarget {
     let url = this.urls.get(path);
-    if (!url) this.urls.set(path, (url = new URL(this.config.baseURL.replace(/\/+$/, '') + path)));
+    if (!url) this.urls.set(path, (url = rawTarget(new URL(this.config.baseURL.replace(/\/+$/, '') + path))));
     return url;
   }
 
