@@ -1,5 +1,6 @@
-// Claude proxy vs calling the fake upstream directly: added latency, added time to first byte, memory per open stream.
-// Run: npx tsx bench/claude-proxy.ts [--profile]. The fake and the aipaygent server each run in their own child process.
+// Claude proxy vs calling the fake upstream directly, side by side with the floor (a bare pass-through) and the Portkey gateway:
+// added latency, added time to first byte, proxy CPU per call, memory per open stream.
+// Run: npx tsx bench/claude-proxy.ts [--profile]. The fake, aipaygent and each peer run in their own child process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer, request, type ServerResponse } from 'node:http';
@@ -7,13 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { cpuMs, portkeyScript, runFloor, startPortkey } from './proxy-peers.js';
 import { machine, writeSection } from './report.js';
 import { scriptArgs } from './script.js';
 
 const MODEL = 'claude-3-5-sonnet-20241022';
-const N_JSON = 400;
-const N_STREAM = 200;
-const WARMUP = 50;
+const N_JSON = Number(process.env.BENCH_CLAUDE_N ?? 2000);
+const N_STREAM = N_JSON;
+const WARMUP = 100;
 const OPEN_STREAMS = 1000;
 /** Streams with this `metadata.user_id` are held open by the fake after their first frames, until released. */
 const HOLD = 'bench-hold';
@@ -89,13 +91,13 @@ async function start(args: string[], nodeFlags: string[] = []): Promise<Child> {
 interface Timing { ttfb: number; total: number; status: number; body: string }
 
 /** One POST; times in ms from the request to the first body byte and to the end. */
-function post(agent: Agent, port: number, key: string, body: unknown, onFirstByte?: () => void): Promise<Timing> {
+function post(agent: Agent, port: number, key: string, body: unknown, onFirstByte?: () => void, extra: Record<string, string> = {}): Promise<Timing> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let ttfb = 0;
     const req = request({ host: '127.0.0.1', port, path: '/v1/messages', method: 'POST', agent, headers: {
-      'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'x-api-key': key, 'anthropic-version': '2023-06-01',
+      'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'x-api-key': key, 'anthropic-version': '2023-06-01', ...extra,
     } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -114,20 +116,39 @@ function post(agent: Agent, port: number, key: string, body: unknown, onFirstByt
 const q = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]!; };
 const ms = (x: number): string => x.toFixed(3);
 
-/** Sequential pairs, direct and proxied alternating (which goes first alternates too); warm-up pairs dropped. */
-async function pairs(n: number, body: Record<string, unknown>, pick: (t: Timing) => number, direct: () => Promise<Timing>, proxied: () => Promise<Timing>) {
-  const d: number[] = [];
-  const p: number[] = [];
+/** A way to reach the fake: directly, or through one of the proxies. */
+interface Target { name: string; pid: number | undefined; send(body: unknown): Promise<Timing> }
+
+interface Stats { name: string; p50: number; p99: number; add50: number; add99: number; cpuPerCall: number }
+
+/**
+ * Sequential rounds: each round calls the fake directly and through every proxy once, one after the
+ * other, the order rotating from round to round; warm-up rounds dropped. "Added" is the distribution of
+ * per-round differences (proxied − direct of the same round). CPU: each proxy process's user + system
+ * time over the measured rounds, per call.
+ */
+async function rounds(n: number, body: Record<string, unknown>, pick: (t: Timing) => number, direct: Target, proxies: Target[]): Promise<{ direct: { p50: number; p99: number }; stats: Stats[] }> {
+  const all = [direct, ...proxies];
+  const times = all.map(() => [] as number[]);
+  const cpu0 = new Map<Target, number>();
   for (let i = 0; i < n + WARMUP; i++) {
-    let dt: Timing;
-    let pt: Timing;
-    if (i % 2) { pt = await proxied(); dt = await direct(); } else { dt = await direct(); pt = await proxied(); }
-    for (const t of [dt, pt]) if (t.status !== 200) throw new Error(`status ${t.status}: ${t.body.slice(0, 300)}`);
-    if (body.stream && !pt.body.includes('aipaygent-cost-micro-usd=')) throw new Error('proxied stream without its cost line');
-    if (i >= WARMUP) { d.push(pick(dt)); p.push(pick(pt)); }
+    if (i === WARMUP) for (const t of proxies) cpu0.set(t, t.pid === undefined ? NaN : cpuMs(t.pid));
+    for (let j = 0; j < all.length; j++) {
+      const k = (i + j) % all.length;
+      const t = await all[k]!.send(body);
+      if (t.status !== 200) throw new Error(`${all[k]!.name}: status ${t.status}: ${t.body.slice(0, 300)}`);
+      if (body.stream && all[k]!.name === 'aipaygent' && !t.body.includes('aipaygent-cost-micro-usd=')) throw new Error('proxied stream without its cost line');
+      if (i >= WARMUP) times[k]!.push(pick(t));
+    }
   }
-  const diff = p.map((x, i) => x - d[i]!);
-  return { d50: q(d, 0.5), d99: q(d, 0.99), p50: q(p, 0.5), p99: q(p, 0.99), add50: q(diff, 0.5), add99: q(diff, 0.99) };
+  const d = times[0]!;
+  const stats = proxies.map((t, i) => {
+    const p = times[i + 1]!;
+    const diff = p.map((x, r) => x - d[r]!);
+    const cpu = t.pid === undefined ? NaN : (cpuMs(t.pid) - cpu0.get(t)!) / n;
+    return { name: t.name, p50: q(p, 0.5), p99: q(p, 0.99), add50: q(diff, 0.5), add99: q(diff, 0.99), cpuPerCall: cpu };
+  });
+  return { direct: { p50: q(d, 0.5), p99: q(d, 0.99) }, stats };
 }
 
 /**
@@ -144,22 +165,35 @@ async function main(profile: boolean): Promise<void> {
   const server = await start(['server', fake.info.url], profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : ['--expose-gc']);
   const fakePort = Number(new URL(fake.info.url).port);
   const { port, key } = server.info as { port: number; key: string };
-  const directAgent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const proxyAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = () => new Agent({ keepAlive: true, maxSockets: 1 });
+  const agents = [agent(), agent(), agent(), agent()];
   const small = { model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] };
   const stream = { ...small, stream: true };
+  const floor = profile ? undefined : await start(['floor', fake.info.url]);
+  const script = profile ? undefined : portkeyScript();
+  const portkey = script ? await startPortkey(script) : undefined;
+  if (!profile && !portkey) console.log('@portkey-ai/gateway is not installed: measuring without it (npm install it to compare)');
+  const direct: Target = { name: 'direct', pid: undefined, send: (b) => post(agents[0]!, fakePort, 'sk-ant-bench', b) };
+  const proxies: Target[] = [
+    { name: 'aipaygent', pid: server.proc.pid, send: (b) => post(agents[1]!, port, key, b) },
+    ...(floor ? [{ name: 'floor', pid: floor.proc.pid, send: (b: unknown) => post(agents[2]!, floor.info.port, 'sk-ant-bench', b) }] : []),
+    ...(portkey ? [{
+      name: 'portkey', pid: portkey.proc.pid,
+      send: (b: unknown) => post(agents[3]!, portkey.port, 'sk-ant-bench', b, undefined, { 'x-portkey-provider': 'anthropic', 'x-portkey-custom-host': `${fake.info.url}/v1` }),
+    }] : []),
+  ];
   try {
     if (profile) {
-      for (let i = 0; i < 2000; i++) await post(proxyAgent, port, key, small);
+      for (let i = 0; i < 2000; i++) await post(agents[1]!, port, key, small);
       await server.stop();
       const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!;
       console.log(topCosts(JSON.parse(readFileSync(join(profDir, file), 'utf8'))).join('\n'));
       return;
     }
     const load0 = loadavg()[0]!;
-    const plain = await pairs(N_JSON, small, (t) => t.total, () => post(directAgent, fakePort, 'sk-ant-bench', small), () => post(proxyAgent, port, key, small));
+    const plain = await rounds(N_JSON, small, (t) => t.total, direct, proxies);
     console.log('non-streaming', plain);
-    const sse = await pairs(N_STREAM, stream, (t) => t.ttfb, () => post(directAgent, fakePort, 'sk-ant-bench', stream), () => post(proxyAgent, port, key, stream));
+    const sse = await rounds(N_STREAM, stream, (t) => t.ttfb, direct, proxies);
     console.log('streaming ttfb', sse);
 
     // Memory: open streams in batches (each counted open when its first byte arrived), sample, release, check.
@@ -187,9 +221,9 @@ async function main(profile: boolean): Promise<void> {
     console.log({ held, released, complete, before, open, after });
     report(plain, sse, { before, open, after, held, complete }, [load0, load1]);
   } finally {
-    directAgent.destroy();
-    proxyAgent.destroy();
-    await Promise.all([server.stop(), fake.stop()]);
+    for (const a of agents) a.destroy();
+    portkey?.proc.kill('SIGTERM');
+    await Promise.all([server.stop(), fake.stop(), floor?.stop()]);
     if (!process.env.BENCH_KEEP_PROFILE) rmSync(profDir, { recursive: true, force: true });
     else console.log(`profile kept in ${profDir}`);
   }
@@ -212,26 +246,33 @@ function topCosts(prof: { nodes: Array<{ id: number; callFrame: { functionName: 
   return [...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([n, t]) => `${((100 * t) / total).toFixed(1).padStart(5)}%  ${n}`);
 }
 
-type Stats = Awaited<ReturnType<typeof pairs>>;
+type Run = Awaited<ReturnType<typeof rounds>>;
 type Mem = { rss: number; heapUsed: number; external: number; arrayBuffers: number };
 
-function report(plain: Stats, sse: Stats, mem: { before: Mem; open: Mem; after: Mem; held: number; complete: number }, load: [number, number]): void {
+function report(plain: Run, sse: Run, mem: { before: Mem; open: Mem; after: Mem; held: number; complete: number }, load: [number, number]): void {
   const mb = (b: number) => (b / 1048576).toFixed(1);
   const per = (k: keyof Mem) => ((mem.open[k] - mem.before[k]) / 1024 / OPEN_STREAMS).toFixed(1);
-  const ok = (x: number) => (x <= 1 ? '✅' : '❌');
-  const row = (name: string, s: Stats, target: string) =>
-    `| ${name} | ${ms(s.d50)} / ${ms(s.d99)} | ${ms(s.p50)} / ${ms(s.p99)} | **${ms(s.add50)}** / ${ms(s.add99)} | ${target} ${ok(s.add50)} |`;
+  const rows = (what: string, run: Run) => {
+    const floor = run.stats.find((s) => s.name === 'floor');
+    return run.stats.map((s) => {
+      const ratio = floor ? (s.add50 / floor.add50).toFixed(2) : '–';
+      const target = s.name === 'aipaygent' && floor ? ` ${s.add50 <= 1.5 * floor.add50 ? '✅' : '❌'} (target ≤ 1.5)` : '';
+      return `| ${what} | ${s.name} | ${ms(s.p50)} / ${ms(s.p99)} | **${ms(s.add50)}** / ${ms(s.add99)} | ${ratio}${target} | ${Number.isNaN(s.cpuPerCall) ? '–' : s.cpuPerCall.toFixed(2)} |`;
+    });
+  };
   const md = [
-    `Command: \`npm run bench\` (its first step, on the tsc output; \`npx tsx bench/claude-proxy.ts\` runs it alone from the sources). The fake Anthropic upstream (\`test/support/fake-anthropic.ts\`, answering at once) and aipaygent (bare node:http core bridge, in-memory store, paid account with credit: every call reserves, then settles) each run in their own child process; the measuring process only sends requests.`,
-    `After ${SETTLE_SECONDS} s of quiet, sequential requests over keep-alive connections, direct and proxied interleaved one by one (the order alternating), ${WARMUP} warm-up pairs dropped. "Added" is the distribution of per-pair differences (proxied − direct).`,
-    `Machine: ${machine()}. Load average (1 min) ${load[0].toFixed(2)} at the start, ${load[1].toFixed(2)} at the end. Run: ${new Date().toISOString()}.`,
+    `Command: \`npm run bench\` (its first step, on the tsc output; \`npx tsx bench/claude-proxy.ts\` runs it alone from the sources; \`BENCH_CLAUDE_N\` sets N). The fake Anthropic upstream (\`test/support/fake-anthropic.ts\`, answering at once), aipaygent (bare node:http core bridge, in-memory store, paid account with credit: every call reserves, then settles), the floor (\`bench/proxy-peers.ts\`: a ~20-line node:http pass-through with a keep-alive agent, no parsing, no auth, no billing) and the Portkey gateway (\`@portkey-ai/gateway\`, its own server, headless, provider anthropic with the fake as custom host; a preload gives it mutable response headers, without which every stream fails on Node 20) each run in their own child process; the measuring process only sends requests.`,
+    `After ${SETTLE_SECONDS} s of quiet, sequential requests over one keep-alive connection per target; each round calls the fake directly and through every proxy once, the order rotating; ${WARMUP} warm-up rounds dropped. "Added" is the distribution of per-round differences (proxied − direct of the same round); "× floor" is added p50 over the floor's added p50. CPU: user + system time of the proxy's process over the measured rounds (/proc, 10 ms ticks), per call.`,
+    `Machine: ${machine()}, shared with other work. Load average (1 min) ${load[0].toFixed(2)} at the start, ${load[1].toFixed(2)} at the end. Run: ${new Date().toISOString()}.`,
     '',
-    '| measure | direct p50 / p99 (ms) | proxied p50 / p99 (ms) | added p50 / p99 (ms) | target |',
-    '|---|---:|---:|---:|---|',
-    row(`POST /v1/messages, non-streaming, N=${N_JSON}: full response`, plain, 'added p50 ≤ 1 ms'),
-    row(`POST /v1/messages, \`stream: true\`, N=${N_STREAM}: time to first body byte`, sse, 'added p50 ≤ 1 ms'),
+    `Direct call: ${ms(plain.direct.p50)} / ${ms(plain.direct.p99)} ms (p50 / p99) non-streaming, first byte of a stream ${ms(sse.direct.p50)} / ${ms(sse.direct.p99)} ms.`,
     '',
-    `Memory: ${OPEN_STREAMS} concurrent streams held open through the proxy (the fake sends message_start and content_block_start, then holds until released; ${mem.held} held upstream). aipaygent process after a forced GC:`,
+    '| measure | proxy | proxied p50 / p99 (ms) | added p50 / p99 (ms) | × floor | CPU per call (ms) |',
+    '|---|---|---:|---:|---:|---:|',
+    ...rows(`POST /v1/messages, non-streaming, N=${N_JSON}: full response`, plain),
+    ...rows(`\`stream: true\`, N=${N_STREAM}: first body byte`, sse),
+    '',
+    `Memory: ${OPEN_STREAMS} concurrent streams held open through aipaygent (the fake sends message_start and content_block_start, then holds until released; ${mem.held} held upstream). aipaygent process after a forced GC:`,
     '',
     '| | before | at ' + OPEN_STREAMS + ' open | per open stream | after release |',
     '|---|---:|---:|---:|---:|',
@@ -244,10 +285,11 @@ function report(plain: Stats, sse: Stats, mem: { before: Mem; open: Mem; after: 
     'Where the proxied time goes: `npx tsx bench/claude-proxy.ts --profile` (2,000 proxied calls under `--cpu-prof`, self time by package or file).',
   ].join('\n');
   console.log(md);
-  writeSection('claude', 'Claude proxy: added latency and memory', md);
+  writeSection('claude', 'Claude proxy: added latency, CPU and memory, beside the floor and Portkey', md);
 }
 
 const [role, arg] = process.argv.slice(2);
 if (role === 'fake') await runFake();
+else if (role === 'floor') await runFloor(arg!);
 else if (role === 'server') await runServer(arg!);
 else await main(role === '--profile');

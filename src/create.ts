@@ -12,6 +12,7 @@ import { checkPricing, createMetering } from './http/metering.js';
 import { json } from './http/respond.js';
 import { x402PayPerCall } from './http/x402-pay-per-call.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { ANTHROPIC_PREFIX, anthropicRoutes } from './http/routes/anthropic.js';
 import { claudeRoutes } from './http/routes/claude.js';
 import { creditsRoutes } from './http/routes/credits.js';
 import { discoveryRoutes, PACKAGE_VERSION } from './http/routes/discovery.js';
@@ -152,6 +153,9 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     const proxy = createClaudeProxy(config.claude, lazyStore, voids, logger, config.redactor, upstream.target, events);
     const memoryClaude = new MemoryClaude({ proxy, memory, store: lazyStore, meter, config: config.claude, maxKeyBytes: config.limits.maxKeyBytes, logger });
     for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger, memory: memoryClaude })) router.add(r);
+    const anthropic = anthropicRoutes({ proxy, config: config.claude, store: lazyStore, logger });
+    for (const r of anthropic.routes) router.add(r);
+    router.addPrefix(ANTHROPIC_PREFIX, anthropic.fallback);
   }
   if (config.adminToken !== undefined) for (const r of adminRoutes({ keys, ledger })) router.add(r);
   for (const r of healthRoutes({ readiness, metrics: metrics && (() => metrics.render()) })) router.add(r);

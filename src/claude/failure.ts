@@ -48,22 +48,23 @@ export function describeFailure(f: UpstreamFailure): ClientFailure {
   if (f.kind === 'unreachable') return fail('upstream_error', 'Claude is unreachable right now; retry shortly.');
   if (f.kind === 'malformed') return fail('upstream_error', 'Claude sent a malformed answer; it was not billed. Retry shortly.');
   const said = f.message ? `Claude: ${f.message}` : undefined;
-  const retry: Record<string, string> = f.retryAfter ? { 'retry-after': f.retryAfter } : {};
+  // request-id, retry-after and anthropic-ratelimit-* reach the client (see relayedHeaders).
+  const retry: Record<string, string> = { ...f.headers, ...(f.retryAfter && { 'retry-after': f.retryAfter }) };
   switch (f.status) {
     case 400:
     case 422:
-      return fail('invalid_request', said ?? 'Claude rejected the request.');
+      return fail('invalid_request', said ?? 'Claude rejected the request.', undefined, retry);
     case 404:
-      return fail('not_found', said ?? 'Claude did not find what the request names.');
+      return fail('not_found', said ?? 'Claude did not find what the request names.', undefined, retry);
     case 413:
-      return fail('payload_too_large', said ?? 'The request is too large for Claude.');
+      return fail('payload_too_large', said ?? 'The request is too large for Claude.', undefined, retry);
     case 429:
       return fail('rate_limited', 'Claude is rate limited for this server right now; retry later.', 429, retry);
     case 529:
       return { ...fail('upstream_error', 'Claude is temporarily overloaded; retry shortly.', 529, retry), anthropicType: 'overloaded_error' };
     case 408:
     case 504:
-      return fail('upstream_timeout', 'Claude did not answer in time.');
+      return fail('upstream_timeout', 'Claude did not answer in time.', undefined, retry);
     case 401:
     case 402:
     case 403:

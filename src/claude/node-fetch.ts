@@ -28,7 +28,7 @@ const sources = new WeakMap<Response, ChunkSource>();
 /** The body of a streamed `response` as a node stream's chunks (no web stream in between), else undefined. */
 export const bodySource = (response: Response): ChunkSource | undefined => sources.get(response);
 
-function nodeSource(res: IncomingMessage): ChunkSource {
+export function nodeSource(res: IncomingMessage): ChunkSource {
   const chunks = res[Symbol.asyncIterator]() as AsyncIterator<Buffer, undefined>;
   return {
     read: () => chunks.next() as ReturnType<ChunkSource['read']>,
@@ -60,6 +60,8 @@ const abortError = (): DOMException => new DOMException('This operation was abor
 /** A fetch over node:http(s) with its own keep-alive agents; `close()` ends their idle sockets. */
 export interface NodeFetch {
   fetch: typeof fetch;
+  /** Its keep-alive agents, shared with the raw pass-through (raw-upstream.ts). */
+  agents: { http: HttpAgent; https: HttpsAgent };
   close(): void;
 }
 
@@ -158,6 +160,7 @@ export function createNodeFetch(): NodeFetch {
 
   return {
     fetch: nodeFetch as typeof fetch,
+    agents,
     close() {
       agents.http.destroy();
       agents.https.destroy();

@@ -40,6 +40,19 @@ export interface ClaudeOptions {
   markupPercent?: number;
   /** Memory-aware calls: context injection and the server-side memory tool (see ClaudeMemoryOptions). @default the defaults of each field */
   memory?: ClaudeMemoryOptions;
+  /**
+   * `POST /v1/messages/count_tokens` calls allowed per API key per minute (free, but each one is an
+   * upstream call: the limit keeps a key from flooding the operator's Anthropic account). Claude Code
+   * sends dozens as it starts. 0 turns the route off (404).
+   * @default 120
+   */
+  countTokensPerMinute?: number;
+  /**
+   * The `anthropic-beta` values clients may send (a request naming another is a 400). Betas can turn on
+   * features that cost more (1M-token context) or reach elsewhere (MCP connector, files).
+   * @default undefined: every beta is passed on
+   */
+  betas?: string[];
 }
 
 /** The validated Claude configuration. */
@@ -57,6 +70,9 @@ export interface ClaudeConfig {
   /** Markup in basis points (1/100 of a percent), so that every computation stays in integers. */
   markupBps: number;
   memory: ClaudeMemoryConfig;
+  countTokensPerMinute: number;
+  /** null: every beta passes. */
+  betas: ReadonlySet<string> | null;
 }
 
 const RATE_NAMES = ['input', 'output', 'cacheWrite5m', 'cacheWrite1h', 'cacheRead'] as const;
@@ -114,7 +130,14 @@ export function parseClaudeOptions(options: ClaudeOptions | undefined, problems:
     models: null,
     markupBps: 0,
     memory: parseClaudeMemoryOptions(options.memory, problems),
+    countTokensPerMinute: int('countTokensPerMinute', 120, 0, 1_000_000),
+    betas: null,
   };
+  if (options.betas !== undefined) {
+    if (!Array.isArray(options.betas) || options.betas.some((b) => typeof b !== 'string' || !/^[A-Za-z0-9._-]+$/.test(b))) {
+      problems.push('claude.betas must be an array of anthropic-beta names (letters, digits, ".", "_", "-")');
+    } else config.betas = new Set(options.betas);
+  }
   const prices = new Map(Object.entries(DEFAULT_PRICES));
   for (const [id, given] of Object.entries(options.prices ?? {})) {
     const parsed = parsePrice(id, given, prices.get(id), problems);
@@ -152,4 +175,18 @@ export function chooseModel(config: ClaudeConfig, requested: string): ModelChoic
     return { ok: false, message: `model "${requested}" is not available on this server` };
   }
   return { ok: true, requested, model, price };
+}
+
+/**
+ * The client's `anthropic-beta` header as sent upstream (several headers join with ","), or the
+ * first beta `claude.betas` does not allow.
+ */
+export function checkBetas(config: ClaudeConfig, raw: string | string[] | undefined): { ok: true; beta: string | undefined } | { ok: false; message: string } {
+  const beta = Array.isArray(raw) ? raw.join(',') : raw;
+  if (!beta || !config.betas) return { ok: true, beta };
+  for (const name of beta.split(',')) {
+    const b = name.trim();
+    if (b && !config.betas.has(b)) return { ok: false, message: `anthropic-beta "${b}" is not enabled on this server (allowed: ${[...config.betas].join(', ') || 'none'})` };
+  }
+  return { ok: true, beta };
 }

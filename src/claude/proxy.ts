@@ -13,7 +13,7 @@ import type { ClaudeConfig, ModelChoice } from './options.js';
 import { applyUsage, costOf, emptyUsage, worstCaseCost, type TokenUsage } from './prices.js';
 import { chunkSource, commentLine, readAll, relay, StreamUsage, type RelayOutcome } from './sse.js';
 import { claudeEvent } from './observe.js';
-import type { Upstream, UpstreamFailure } from './upstream.js';
+import type { ClientHeaders, Upstream, UpstreamFailure } from './upstream.js';
 
 export interface ClaudeCall {
   accountId: string;
@@ -24,8 +24,10 @@ export interface ClaudeCall {
   free: boolean;
   /** Fires when our client goes away: the upstream request is aborted with it. */
   signal: AbortSignal;
-  /** The client's `anthropic-beta` header, passed on. */
+  /** The client's `anthropic-beta` header (checked against `claude.betas`), passed on. */
   beta: string | undefined;
+  /** The client's `anthropic-version` header, passed on (else the SDK's). */
+  version?: string | undefined;
   now: number;
 }
 
@@ -108,13 +110,28 @@ export class ClaudeProxy {
     }
   }
 
+  /**
+   * A free call passed upstream as it came, its answer back as it came (count_tokens): nothing is
+   * reserved or settled. Upstream errors are told as on /v1/messages.
+   */
+  async forward(path: string, body: Record<string, unknown>, signal: AbortSignal, headers: ClientHeaders): Promise<Extract<ClaudeOutcome, { kind: 'message' | 'failed' }>> {
+    const sent = await this.upstream.send(body, signal, headers, path);
+    if (!sent.ok) {
+      this.report(sent.failure);
+      return { kind: 'failed', failure: describeFailure(sent.failure), cost: 0 };
+    }
+    const read = sent.text !== null ? { ok: true as const, text: sent.text } : await readAll(sent.body!, this.config.timeoutMs);
+    if (!read.ok) return { kind: 'failed', failure: describeFailure(read.stalled ? { kind: 'timeout' } : { kind: 'unreachable' }), cost: 0 };
+    return { kind: 'message', status: sent.status, text: read.text, contentType: sent.contentType, requestId: sent.requestId, cost: 0, balance: null, headers: sent.headers };
+  }
+
   /** Sends the call upstream and turns the answer into an outcome; every path settles the hold (or hands that to the stream). */
   private async exchange(c: ClaudeCall, upstreamBody: Record<string, unknown>, promptEstimate: number, settle: Settle, balanceOf: () => number | null): Promise<ClaudeOutcome> {
     const { config } = this;
     // When the upstream took the prompt but we never saw its usage, the prompt estimate is charged.
     const promptOnly = (): TokenUsage => ({ ...emptyUsage(), input: promptEstimate });
 
-    const sent = await this.upstream.send(upstreamBody, c.signal, c.beta);
+    const sent = await this.upstream.send(upstreamBody, c.signal, { beta: c.beta, version: c.version });
     if (!sent.ok) {
       this.report(sent.failure);
       // Timed out or cancelled: the upstream may have done the work, so the prompt is charged.
@@ -142,7 +159,7 @@ export class ClaudeProxy {
         return outcome === 'cancelled' || charged === null ? null : commentLine(`${STREAM_COST_COMMENT}=${charged}`);
       };
       return {
-        kind: 'stream', status: sent.status, contentType: sent.contentType, requestId: sent.requestId, balance: balanceOf(),
+        kind: 'stream', status: sent.status, contentType: sent.contentType, requestId: sent.requestId, balance: balanceOf(), headers: sent.headers,
         chunks: relay(reader, tap, config.timeoutMs, finish, start.head, this.redactor.active ? this.redactor.text : undefined),
       };
     }
@@ -158,7 +175,7 @@ export class ClaudeProxy {
     const cost = await settle(applyUsage(emptyUsage(), message.usage), sent.requestId, message.id);
     // Fail closed: an answer that could not be paid for is not handed out (the hold returns the money when it expires).
     if (cost === null) return { kind: 'failed', failure: STORE_FAILURE, cost: 0 };
-    return { kind: 'message', status: sent.status, text: read.text, contentType: sent.contentType, requestId: sent.requestId, cost, balance: balanceOf() };
+    return { kind: 'message', status: sent.status, text: read.text, contentType: sent.contentType, requestId: sent.requestId, cost, balance: balanceOf(), headers: sent.headers };
   }
 
   /**

@@ -68,7 +68,8 @@ export interface Handler {
 }
 
 /** An error answer in the route's own shape (the Anthropic-compatible routes render theirs). */
-const rendered = (match: Match, res: CoreResponse): CoreResponse => (match.kind === 'route' && match.route.renderError ? match.route.renderError(res) : res);
+const rendered = (match: Match, res: CoreResponse): CoreResponse =>
+  match.kind === 'route' && match.route.renderError ? match.route.renderError(res) : match.kind === 'method_not_allowed' && match.render ? match.render(res) : res;
 
 /** The answer to a request that arrives once `drain` began: nothing was done, so nothing to log. */
 const shuttingDown = (match: Match): CoreResponse =>

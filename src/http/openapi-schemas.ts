@@ -69,6 +69,37 @@ export const AnthropicMessage = z.looseObject({
   usage: z.looseObject({ input_tokens: z.number().int(), output_tokens: z.number().int() }),
 });
 
+/** count_tokens' answer, passed through unchanged. */
+export const AnthropicTokenCount = z.looseObject({ input_tokens: z.number().int() });
+
+const ModelPricing = z
+  .object({
+    unit: z.literal('micro-USD per million tokens'),
+    input: z.number().int(), output: z.number().int(), cache_write_5m: z.number().int(), cache_write_1h: z.number().int(), cache_read: z.number().int(),
+    web_search: z.number().int().describe('micro-USD per server-side web search'),
+    long_prompt: z.object({
+      above_tokens: z.number().int(), input: z.number().int(), output: z.number().int(), cache_write_5m: z.number().int(), cache_write_1h: z.number().int(), cache_read: z.number().int(),
+    }).optional().describe('Rates of every token of a request whose prompt exceeds above_tokens'),
+  })
+  .describe("What this server charges for the model, markup included (aipaygent's field, not Anthropic's)");
+
+/** A model object in Anthropic's shape, plus our price. */
+export const AnthropicModel = z.object({
+  type: z.literal('model'),
+  id: z.string(),
+  display_name: z.string(),
+  created_at: z.string().describe('RFC 3339: the date in a dated model id, else the date the default price table was checked'),
+  aipaygent_pricing: ModelPricing,
+  aipaygent_alias_of: z.string().optional().describe('For an alias: the model sent upstream and priced'),
+});
+
+export const AnthropicModelPage = z.object({
+  data: z.array(AnthropicModel),
+  has_more: z.boolean(),
+  first_id: z.string().nullable(),
+  last_id: z.string().nullable(),
+});
+
 // Memory.
 const memoryMeta = { version: z.number().int().describe('Bumped by every write'), etag: z.string(), created_at: time, updated_at: time };
 export const MemoryStored = z.object({ status: success, message: z.literal('Memory stored successfully'), key: z.string(), user_id: z.string(), expires_at: expires, ...memoryMeta });

@@ -1,9 +1,11 @@
 // Matches (method, path) to a route: exact paths through one Map lookup, ":param" paths by segments.
 import type { Method, Route } from './route.js';
+import type { CoreResponse } from './types.js';
 
 export type Match =
   | { kind: 'route'; route: Route; params: Record<string, string> }
-  | { kind: 'method_not_allowed'; allow: string[] }
+  /** `render`: the error shape of the routes on that path (Anthropic's under /v1), when they have their own. */
+  | { kind: 'method_not_allowed'; allow: string[]; render?: (res: CoreResponse) => CoreResponse }
   /** A path of ours whose parameter is not valid percent-encoded UTF-8 ("/admin/keys/%ZZ"): a 400, never the host's 404. */
   | { kind: 'bad_parameter'; name: string };
 
@@ -15,6 +17,7 @@ interface Pattern {
 export class Router {
   private readonly exact = new Map<string, Map<string, Route>>();
   private readonly patterns: Pattern[] = [];
+  private readonly prefixes: Array<{ prefix: string; route: Route }> = [];
   /** The documented routes (hidden ones are served but not listed). */
   readonly routes: Route[] = [];
 
@@ -30,6 +33,15 @@ export class Router {
     let pattern = this.patterns.find((p) => p.segments.join('/') === route.path);
     if (!pattern) this.patterns.push((pattern = { segments, byMethod: new Map() }));
     pattern.byMethod.set(route.method, route);
+  }
+
+  /**
+   * `route` answers every method on every path under `prefix` that no other route matches: the
+   * Anthropic-compatible `/v1` answers Anthropic's JSON 404 there, never the host's HTML page.
+   * Served, not documented.
+   */
+  addPrefix(prefix: string, route: Route): void {
+    this.prefixes.push({ prefix, route });
   }
 
   /** undefined: not a path of ours, the host handles it. */
@@ -56,6 +68,7 @@ export class Router {
       if (ok && undecodable !== undefined) return { kind: 'bad_parameter', name: undecodable };
       if (ok) return pick(p.byMethod, wanted, params);
     }
+    for (const f of this.prefixes) if (path === f.prefix || path.startsWith(`${f.prefix}/`)) return { kind: 'route', route: f.route, params: {} };
     return undefined;
   }
 }
@@ -63,7 +76,9 @@ export class Router {
 function pick(byMethod: Map<string, Route>, method: string, params: Record<string, string>): Match {
   const route = byMethod.get(method);
   if (route) return { kind: 'route', route, params };
-  return { kind: 'method_not_allowed', allow: [...byMethod.keys()] as Method[] };
+  let render: ((res: CoreResponse) => CoreResponse) | undefined;
+  for (const r of byMethod.values()) if (r.renderError) render = r.renderError.bind(r);
+  return { kind: 'method_not_allowed', allow: [...byMethod.keys()] as Method[], ...(render && { render }) };
 }
 
 function safeDecode(segment: string): string | undefined {

@@ -19,6 +19,8 @@ export class RateLimiter {
   constructor(
     private readonly store: Store,
     readonly config: RateLimitConfig,
+    /** Names the counters, so that limits of different things never share one. */
+    private readonly name = 'rate',
   ) {}
 
   /** Counts one request of `keyId`; the counter's name carries the window so it never needs a reset. */
@@ -26,7 +28,7 @@ export class RateLimiter {
     const windowMs = this.config.windowSeconds * 1000;
     const index = Math.floor(now / windowMs);
     const resetAt = (index + 1) * windowMs;
-    const n = await this.store.incr(accountId, `rate:${keyId}:${index}`, 1, resetAt);
+    const n = await this.store.incr(accountId, `${this.name}:${keyId}:${index}`, 1, resetAt);
     const { requests } = this.config;
     return { allowed: n <= requests, limit: requests, remaining: Math.max(0, requests - n), windowSeconds: this.config.windowSeconds, resetAt };
   }

@@ -57,7 +57,12 @@ describe('GET /discover follows the configuration', () => {
       // Only the allowed models are offered, each with its price; the markup and aliases are told.
       expect(d.claude.models.map((x: any) => x.id).sort()).toEqual(['claude-opus-4-1', 'my-model']);
       expect(d.claude.models.find((x: any) => x.id === 'my-model')).toMatchObject({ input: 1_000_000, output: 2_000_000, cache_read: 100_000 });
-      expect(d.claude).toMatchObject({ markup_percent: 20, aliases: { 'claude-3-5-sonnet-20241022': 'claude-opus-4-1' }, endpoints: ['/claude/message', '/v1/messages'] });
+      expect(d.claude).toMatchObject({ markup_percent: 20, aliases: { 'claude-3-5-sonnet-20241022': 'claude-opus-4-1' }, endpoints: ['/claude/message', '/v1/messages', '/v1/messages/count_tokens', '/v1/models', '/v1/models/{model_id}'] });
+      expect(d.claude.count_tokens_per_minute).toBe(120);
+      // Each of those is a documented route, with its billing.
+      expect(d.endpoints.filter((e: any) => e.path.startsWith('/v1/')).map((e: any) => `${e.method} ${e.path} ${e.billing}`)).toEqual([
+        'POST /v1/messages tokens', 'POST /v1/messages/count_tokens free', 'GET /v1/models free', 'GET /v1/models/:model_id free',
+      ]);
       expect(d.limits).toMatchObject({ max_value_bytes: 4096, rate_limit: { requests: 50, window_seconds: 10, per: 'API key' } });
       // The same buy instructions GET /buy-credits gives, so the two cannot disagree.
       const buy = (await call(`${m.url}/buy-credits`)).body;

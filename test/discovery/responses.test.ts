@@ -102,6 +102,12 @@ describe('documented responses match real ones', () => {
     check('POST', '/claude/message', await k('/claude/message', { body: { ...ask, model: 'claude-opus-4-1' } }));
     check('POST', '/claude/message', await k('/claude/message', { body: { ...ask, model: 'no-such-model' } }));
     check('POST', '/v1/messages', await call(`${m.url}/v1/messages`, { body: ask, headers: { 'x-api-key': 'apg_bad' } }));
+    check('POST', '/v1/messages/count_tokens', await k('/v1/messages/count_tokens', { body: ask }));
+    check('POST', '/v1/messages/count_tokens', await k('/v1/messages/count_tokens', { body: { ...ask, model: 'no-such-model' } }));
+    check('GET', '/v1/models', await k('/v1/models?limit=3'));
+    check('GET', '/v1/models', await k('/v1/models?limit=0'));
+    check('GET', '/v1/models/:model_id', await k('/v1/models/claude-opus-4-1'));
+    check('GET', '/v1/models/:model_id', await k('/v1/models/no-such-model'));
     check('GET', '/discover', await call(`${m.url}/discover`));
     check('GET', '/openapi.json', await call(`${m.url}/openapi.json`));
     check('GET', '/docs/:asset', await call(`${m.url}/docs/nope.js`));
@@ -116,7 +122,8 @@ describe('documented responses match real ones', () => {
 
   it('covered the documented success responses of the routes it called', () => {
     // Guards the test itself: a renamed route would otherwise pass unnoticed.
-    for (const s of ['POST /memory/store 200', 'GET /memory/retrieve 404', 'GET /memory/list 402', 'POST /admin/credits 201', 'POST /admin/credits 200', 'POST /claude/message 200', 'POST /v1/messages 401']) {
+    for (const s of ['POST /memory/store 200', 'GET /memory/retrieve 404', 'GET /memory/list 402', 'POST /admin/credits 201', 'POST /admin/credits 200', 'POST /claude/message 200', 'POST /v1/messages 401',
+      'POST /v1/messages/count_tokens 200', 'GET /v1/models 200', 'GET /v1/models/:model_id 200', 'GET /v1/models/:model_id 404']) {
       expect(seen).toContain(s);
     }
     expect(Object.keys(HEADER_DOCS)).toContain('x-credits-balance-micro-usd');

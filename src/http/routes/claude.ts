@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ANTHROPIC_TYPE_OF, type ClientFailure } from '../../claude/failure.js';
 import type { MemoryClaude } from '../../claude/memory-claude.js';
 import { memoryRouteDoc } from '../../claude/memory-spec.js';
-import { chooseModel, type ClaudeConfig } from '../../claude/options.js';
+import { checkBetas, chooseModel, type ClaudeConfig } from '../../claude/options.js';
 import { STREAM_COST_COMMENT, type ClaudeOutcome, type ClaudeProxy } from '../../claude/proxy.js';
 import { AipaygentError, type ErrorCode } from '../../errors.js';
 import type { Meter } from '../../meter/meter.js';
@@ -65,7 +65,7 @@ export function toAnthropicError(res: CoreResponse): CoreResponse {
   return json(res.status, body, res.headers);
 }
 
-function anthropicFailure(f: ClientFailure): CoreResponse {
+export function anthropicFailure(f: ClientFailure): CoreResponse {
   return json(f.anthropicStatus, { type: 'error', error: { type: f.anthropicType, message: f.message } }, f.headers);
 }
 
@@ -86,7 +86,7 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
   const docs = {
     tags: ['Claude'],
     description: memoryRouteDoc(config.memory),
-    headers: ['anthropic-beta'],
+    headers: ['anthropic-beta', 'anthropic-version'],
     errors: ['not_found', 'rate_limited'],
     responses: {
       200: {
@@ -99,10 +99,12 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
   async function run(ctx: RouteContext<undefined, Body>, anthropic: boolean): Promise<CoreResponse> {
     const choice = chooseModel(config, ctx.body.model);
     if (!choice.ok) throw new AipaygentError('invalid_request', choice.message);
-    const beta = ctx.req.headers['anthropic-beta'];
+    const betas = checkBetas(config, ctx.req.headers['anthropic-beta']);
+    if (!betas.ok) throw new AipaygentError('invalid_request', betas.message);
+    const version = ctx.req.headers['anthropic-version'];
     const call = {
       accountId: ctx.caller.accountId, body: ctx.body, choice, free: ctx.charge?.free ?? false,
-      signal: ctx.req.signal, beta: Array.isArray(beta) ? beta.join(',') : beta, now: ctx.now,
+      signal: ctx.req.signal, beta: betas.beta, version: typeof version === 'string' ? version : undefined, now: ctx.now,
     };
     // Memory-aware calls (`memory` / x-aipaygent-memory-* headers) go through the memory layer; the others straight to the proxy.
     const outcome = await (deps.memory ? deps.memory.call(call, ctx.req.headers) : proxy.call(call));

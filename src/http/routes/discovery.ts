@@ -41,7 +41,9 @@ function billing(r: Route, pricing: Readonly<Record<string, number>>) {
 function claudeSection(c: NonNullable<Config['claude']>) {
   const models = [...c.prices].filter(([id]) => !c.models || c.models.has(id));
   return {
-    endpoints: ['/claude/message', '/v1/messages'],
+    endpoints: ['/claude/message', '/v1/messages', ...(c.countTokensPerMinute > 0 ? ['/v1/messages/count_tokens'] : []), '/v1/models', '/v1/models/{model_id}'],
+    count_tokens_per_minute: c.countTokensPerMinute,
+    ...(c.betas && { betas: [...c.betas] }),
     unit: 'micro-USD per million tokens (1 USD = 1000000); web_search: micro-USD per search',
     markup_percent: c.markupBps / 100,
     max_tokens: { default: c.defaultMaxTokens, maximum: c.maxTokensCap, on_a_free_call: c.freeMaxTokens },

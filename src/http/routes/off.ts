@@ -26,7 +26,10 @@ const off = (method: Method, path: string, what: string, turnOn: string, anthrop
 export function offRoutes(config: Config): Route[] {
   const routes: Route[] = [];
   if (!config.claude) {
-    routes.push(off('POST', '/claude/message', 'The Claude proxy', TURN_ON.claude), off('POST', '/v1/messages', 'The Claude proxy', TURN_ON.claude, true));
+    routes.push(off('POST', '/claude/message', 'The Claude proxy', TURN_ON.claude));
+    for (const [method, path] of [['POST', '/v1/messages'], ['POST', '/v1/messages/count_tokens'], ['GET', '/v1/models'], ['GET', '/v1/models/:model_id']] as const) {
+      routes.push(off(method, path, 'The Claude proxy', TURN_ON.claude, true));
+    }
   }
   if (!config.payments) {
     const what = 'Buying credits';
