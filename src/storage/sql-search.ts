@@ -1,0 +1,135 @@
+// Full-text search on the SQL stores: Postgres tsvector/tsquery with a GIN index, SQLite FTS5 with bm25().
+//
+// The terms are made in Node (src/search/tokenize.ts) and arrive already folded and stemmed, so neither
+// database may split, fold or stem them again. Postgres: the tsvector and tsquery are written as
+// literals (`'term':1,4`, `'a' <-> 'b' | 'pre':*`), never through to_tsvector/to_tsquery, whose parser
+// depends on the database's locale and drops or splits letters it does not know (with this machine's
+// C.UTF-8, about 29,000 of the 285,000 one-letter terms of Unicode 15: recent scripts, CJK extension G/H,
+// vulgar fractions...). SQLite: FTS5's `ascii` tokenizer, which splits on ASCII spaces and punctuation only
+// and keeps every non-ASCII character as it is.
+import type { Millis, SearchHit, SearchQuery, SearchUnit } from './contract.js';
+import { keyRange, type SqlExec } from './sql-kv.js';
+import { toRecord, type Params } from './sql-rows.js';
+import type { TableNames } from './sql-schema.js';
+
+/** What differs between the dialects' search: how a document is stored, how a query is written and run. */
+export interface SearchDialect {
+  /** SQL of the value written to `records.search`, from the `@search` parameter. */
+  readonly documentSql: string;
+  /** The `@search` parameter for a document ('' and whitespace alone: null, not searchable). */
+  document(index: string): string | null;
+  /** The `@query` parameter for the units; null when no unit can match anything. */
+  query(units: readonly SearchUnit[]): string | null;
+  /** The search statement; `where` holds the scope, liveness and key-range conditions on `r`. */
+  statement(t: TableNames, where: string): string;
+}
+
+/** Postgres keeps at most 16,383 positions and 1 MB of lexeme text per tsvector. */
+const MAX_POSITION = 16_383;
+const MAX_LEXEME_BYTES = 1_000_000;
+
+/** A lexeme quoted for tsvector/tsquery input: inside single quotes, `'` doubled and `\` escaped. */
+const lexeme = (term: string): string => `'${term.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+/** `'term':1,4 'other':2`: every term with its positions (1-based), as tsvector input reads it. */
+export function tsvectorLiteral(index: string): string | null {
+  const positions = new Map<string, number[]>();
+  const words = index.split(' ');
+  let bytes = 0;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '') continue;
+    let at = positions.get(w);
+    if (!at) {
+      // Past Postgres' size limit the rest of the document is left out rather than refusing the write.
+      bytes += Buffer.byteLength(w);
+      if (bytes > MAX_LEXEME_BYTES) break;
+      positions.set(w, (at = []));
+    }
+    // Positions past the limit are clamped (Postgres would do the same); the term stays findable.
+    at.push(Math.min(i + 1, MAX_POSITION));
+  }
+  if (positions.size === 0) return null;
+  const parts: string[] = [];
+  for (const [w, at] of positions) parts.push(`${lexeme(w)}:${at.join(',')}`);
+  return parts.join(' ');
+}
+
+/** `'a' | 'b' <-> 'c' | 'pre':*`: any unit (a term, a phrase of adjacent terms, a prefix). */
+export function tsqueryLiteral(units: readonly SearchUnit[]): string | null {
+  const parts: string[] = [];
+  for (const u of units) {
+    const words = u.words.filter((w) => w !== '');
+    if (!words.length) continue;
+    parts.push(u.prefix ? `${lexeme(words[0]!)}:*` : words.map(lexeme).join(' <-> '));
+  }
+  return parts.length ? parts.join(' | ') : null;
+}
+
+/** What FTS5's `ascii` tokenizer keeps of a term: runs of ASCII letters/digits and any non-ASCII character. */
+const ASCII_TOKEN = /[A-Za-z0-9\u0080-\u{10ffff}]/u;
+
+/** `"a" OR "b c" OR "pre" *`: each unit an FTS5 string (a phrase when it holds several tokens), quotes doubled. */
+export function fts5Match(units: readonly SearchUnit[]): string | null {
+  const parts: string[] = [];
+  for (const u of units) {
+    const words = u.prefix ? u.words.slice(0, 1) : u.words;
+    // A unit the tokenizer would reduce to nothing is dropped: FTS5 refuses an empty phrase.
+    if (!words.some((w) => ASCII_TOKEN.test(w))) continue;
+    const phrase = `"${words.join(' ').replace(/"/g, '""')}"`;
+    parts.push(u.prefix ? `${phrase} *` : phrase);
+  }
+  return parts.length ? parts.join(' OR ') : null;
+}
+
+const META_R = 'r.key, r.version, r.size, r.tag, r.created_at, r.updated_at, r.expires_at, r.value';
+/** Ties: the latest update first, then the key (a stable answer). */
+const TIES = 'r.updated_at DESC, r.key';
+
+/**
+ * Postgres: `search` is a tsvector, indexed by a GIN index (partial: rows without a document are not in
+ * it). Ranking: ts_rank_cd (cover density: how often and how close the query's terms occur) normalized by
+ * 1 + log(document length), the backend's equivalent of BM25. It has no inverse document frequency: a
+ * rare term weighs as much as a common one.
+ */
+export const postgresSearch: SearchDialect = {
+  documentSql: 'CAST(@search AS tsvector)',
+  document: tsvectorLiteral,
+  query: tsqueryLiteral,
+  statement: (t, where) => `
+    SELECT ${META_R}, ts_rank_cd(r.search, CAST(@query AS tsquery), 1) AS score
+    FROM ${t.records} r
+    WHERE r.search @@ CAST(@query AS tsquery) AND ${where}
+    ORDER BY score DESC, ${TIES} LIMIT @limit`,
+};
+
+/**
+ * SQLite: `records.search` holds the document and an external-content FTS5 table indexes it, kept in step
+ * by triggers (sql-schema.ts), so every statement that writes or deletes a record updates the index in
+ * the same transaction. Ranking: FTS5's bm25() (k1 = 1.2, b = 0.75), whose statistics (document count,
+ * average length, document frequency) are those of the whole table: every account and collection of the
+ * database file, not the searched collection alone.
+ */
+export const sqliteSearch: SearchDialect = {
+  documentSql: '@search',
+  document: (index) => (/[^ ]/.test(index) ? index : null),
+  query: fts5Match,
+  statement: (t, where) => `
+    SELECT ${META_R}, -bm25(${t.search}) AS score
+    FROM ${t.search} JOIN ${t.records} r ON r.rowid = ${t.search}.rowid
+    WHERE ${t.search} MATCH @query AND ${where}
+    ORDER BY score DESC, ${TIES} LIMIT @limit`,
+};
+
+/** Runs a search in one statement: the matching live records with their values, best first. */
+export async function searchRecords(
+  x: SqlExec, t: TableNames, dialect: SearchDialect, account: string, collection: string, query: SearchQuery, now: Millis,
+): Promise<SearchHit[]> {
+  const q = dialect.query(query.units);
+  if (q === null) return [];
+  const p: Params = { account, collection, now, query: q, limit: query.limit };
+  const where = ['r.account = @account AND r.collection = @collection AND (r.expires_at IS NULL OR r.expires_at > @now)'];
+  keyRange(query.keyPrefix, where, p, 'r.key');
+  const rows = await x.all(dialect.statement(t, where.join(' AND ')), p);
+  return rows.map((row) => ({ record: toRecord(row), score: Number(row.score) }));
+}
