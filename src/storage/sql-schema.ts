@@ -115,22 +115,32 @@ export function schemaStatements(dialect: Dialect, namespace: string): string[] 
 
 /**
  * SQLite's search objects, created after `ALTER TABLE records ADD COLUMN search TEXT` (SQLite has no
- * ADD COLUMN IF NOT EXISTS: the store adds it when missing). An external-content FTS5 table reads the
- * documents from `records.search`; the triggers update it in the statement that writes the record, so
- * put, delete, purge and sweep all keep it in step. Only a changed document touches the index.
+ * ADD COLUMN IF NOT EXISTS: the store adds it when missing). A contentless FTS5 table (rows deletable by
+ * rowid, SQLite >= 3.43) indexes each record's document (`records.search`) under the record's rowid, with
+ * a second column holding one scope token per record (its account and collection in hex), so that a search
+ * reads only its collection's entries instead of every account's (sql-search.ts). The triggers update it in
+ * the statement that writes or deletes the record, so put, delete, purge and sweep keep it in step; only a
+ * changed document touches the index.
  */
 export function sqliteSearchStatements(namespace: string): string[] {
   const t = tableNames('sqlite', namespace);
   const trigger = (name: string) => `"${namespace}_records_search_${name}"`;
-  // 'delete' must be given exactly what was indexed: the old row's document.
-  const remove = `INSERT INTO ${t.search} (${t.search}, rowid, search) SELECT 'delete', old.rowid, old.search WHERE old.search IS NOT NULL`;
-  const add = `INSERT INTO ${t.search} (rowid, search) SELECT new.rowid, new.search WHERE new.search IS NOT NULL`;
+  const remove = `DELETE FROM ${t.search} WHERE rowid = old.rowid AND old.search IS NOT NULL`;
+  const add = `INSERT INTO ${t.search} (rowid, search, scope)
+    SELECT new.rowid, new.search, ${SCOPE_SQL} WHERE new.search IS NOT NULL`;
   return [
     // ascii: splits on ASCII spaces and punctuation only; the terms come folded and stemmed from Node.
-    `CREATE VIRTUAL TABLE IF NOT EXISTS ${t.search} USING fts5(search, content=${t.records}, content_rowid=rowid, tokenize='ascii')`,
-    `CREATE TRIGGER IF NOT EXISTS ${trigger('insert')} AFTER INSERT ON ${t.records} BEGIN ${add}; END`,
-    `CREATE TRIGGER IF NOT EXISTS ${trigger('delete')} AFTER DELETE ON ${t.records} BEGIN ${remove}; END`,
+    `CREATE VIRTUAL TABLE IF NOT EXISTS ${t.search} USING fts5(search, scope, content='', contentless_delete=1, tokenize='ascii')`,
+    `CREATE TRIGGER IF NOT EXISTS ${trigger('insert')} AFTER INSERT ON ${t.records} WHEN new.search IS NOT NULL BEGIN ${add}; END`,
+    `CREATE TRIGGER IF NOT EXISTS ${trigger('delete')} AFTER DELETE ON ${t.records} WHEN old.search IS NOT NULL BEGIN ${remove}; END`,
     `CREATE TRIGGER IF NOT EXISTS ${trigger('update')} AFTER UPDATE OF search ON ${t.records}
       WHEN old.search IS NOT new.search BEGIN ${remove}; ${add}; END`,
   ];
 }
+
+/** The scope token of a record (SQL, on `new`): hex of its account's and collection's UTF-8 bytes, joined by x. */
+const SCOPE_SQL = `hex(new.account) || 'x' || hex(new.collection)`;
+
+/** The same token in Node, for queries (the ascii tokenizer folds SQLite's upper-case hex to lower case). */
+export const scopeToken = (account: string, collection: string): string =>
+  `${Buffer.from(account).toString('hex')}x${Buffer.from(collection).toString('hex')}`;
