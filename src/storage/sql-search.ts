@@ -32,6 +32,12 @@ export interface SearchDialect {
 const MAX_POSITION = 16_383;
 const MAX_LEXEME_UNITS = Math.floor(1_000_000 / 3);
 
+/**
+ * Postgres refuses a lexeme over 2,047 bytes. The tokenizer cuts terms at 64 characters, so only a caller
+ * of the store itself can pass one: it is left out of documents and queries alike (never found).
+ */
+const tooLong = (term: string): boolean => term.length > 682 && Buffer.byteLength(term) > 2047;
+
 /** A lexeme quoted for tsvector/tsquery input: inside single quotes, `'` doubled and `\` escaped. */
 const lexeme = (term: string): string =>
   term.includes("'") || term.includes('\\') ? `'${term.replace(/\\/g, '\\\\').replace(/'/g, "''")}'` : `'${term}'`;
@@ -46,7 +52,7 @@ export function tsvectorLiteral(index: string): string | null {
   let units = 0;
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
-    if (w === '') continue;
+    if (w === '' || tooLong(w)) continue;
     // Past Postgres' size limit the rest of the document is left out rather than refusing the write.
     if ((units += w.length) > MAX_LEXEME_UNITS) break;
     // Positions past the limit are clamped (as Postgres does); the term stays findable.
@@ -60,7 +66,8 @@ export function tsqueryLiteral(units: readonly SearchUnit[]): string | null {
   const parts: string[] = [];
   for (const u of units) {
     const words = u.words.filter((w) => w !== '');
-    if (!words.length) continue;
+    // A phrase with a word that cannot be indexed cannot occur.
+    if (!words.length || words.some(tooLong)) continue;
     parts.push(u.prefix ? `${lexeme(words[0]!)}:*` : words.map(lexeme).join(' <-> '));
   }
   return parts.length ? parts.join(' | ') : null;
