@@ -5,22 +5,36 @@ import type { CoreRequest } from '../src/http/types.js';
 import type { Store } from '../src/storage/contract.js';
 import { memory, putInput } from './search-corpus.js';
 
-/** CPU seconds used so far by the database's side of the run (Postgres: our pool's backends; SQLite runs in this process). */
-export type CpuProbe = () => Promise<number>;
+/**
+ * CPU seconds used so far by each process of the database's side of the run, by pid (Postgres: our pools'
+ * backends; SQLite runs in this process: none).
+ */
+export type CpuProbe = () => Promise<Map<number, number>>;
 
-/** Seconds of CPU (user + system) of processes, from /proc (Linux). */
-export function procCpu(pids: number[]): number {
-  let ticks = 0;
+/** Seconds of CPU (user + system) of each process, from /proc (Linux); a process gone is left out. */
+export function procCpu(pids: number[]): Map<number, number> {
+  const out = new Map<number, number>();
   for (const pid of pids) {
     try {
       // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
     } catch {
-      // A backend that exited: its time is lost, rounds are short enough for that to be rare.
+      // Exited between the query and the read.
     }
   }
-  return ticks / 100;
+  return out;
+}
+
+/**
+ * CPU used between two snapshots: per process, so that a pool closing idle connections or opening new ones
+ * during a round neither subtracts nor adds their whole lifetime (a process started since `before` counts
+ * from 0; one gone since is lost, and was idle).
+ */
+function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, seconds] of after) sum += seconds - (before.get(pid) ?? 0);
+  return sum;
 }
 
 export interface PutCost {
@@ -28,12 +42,15 @@ export interface PutCost {
   withDoc: number;
   without: number;
   pairedRatio: number;
+  /** The pairs' ratios at the first and third quartiles: how much one pair differs from the next. */
+  ratioQuartiles: [number, number];
   /** CPU per write in microseconds (this process + the database's processes), by mode. */
   cpuWith: number;
   cpuWithout: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(q * xs.length)]!;
+const median = (xs: number[]) => quantile(xs, 0.5);
 
 /**
  * Runs `write(withDoc, i)` for `round` distinct i, `inFlight` at a time, in rounds alternating AB/BA between
@@ -60,7 +77,7 @@ async function alternate(
     }));
     const r = round / ((performance.now() - t0) / 1000);
     const used = process.cpuUsage(cpu0);
-    cpu[withDoc ? 'with' : 'without'] += (used.user + used.system) / 1e6 + (await dbCpu()) - db0;
+    cpu[withDoc ? 'with' : 'without'] += (used.user + used.system) / 1e6 + cpuBetween(db0, await dbCpu());
     rate[withDoc ? 'with' : 'without'].push(r);
     return r;
   };
@@ -74,7 +91,7 @@ async function alternate(
     ratios.push(first ? a / b : b / a);
   }
   const perWrite = (seconds: number) => (seconds / ((pairs + 1) * round)) * 1e6;
-  return { withDoc: median(rate.with), without: median(rate.without), pairedRatio: median(ratios), cpuWith: perWrite(cpu.with), cpuWithout: perWrite(cpu.without) };
+  return { withDoc: median(rate.with), without: median(rate.without), pairedRatio: median(ratios), ratioQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)], cpuWith: perWrite(cpu.with), cpuWithout: perWrite(cpu.without) };
 }
 
 /** `store.put` of new keys with a search document and without one (what a store does with search off: `index: undefined`). */
