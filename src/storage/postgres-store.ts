@@ -8,6 +8,7 @@ import { SqlKv } from './sql-kv.js';
 import { PostgresMoney } from './sql-postgres-money.js';
 import { compileForPostgres, type Params, type Row } from './sql-rows.js';
 import { schemaStatements, sqlNamespace, tableNames } from './sql-schema.js';
+import { postgresSearch } from './sql-search.js';
 import { SqlStoreBase } from './sql-store-base.js';
 import { startSweeper, type SqlStoreOptions } from './sql-sweeper.js';
 
@@ -58,6 +59,7 @@ export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store 
         }
       },
       dataModifyingCte: true,
+      search: postgresSearch,
     }, t);
     this.money = new PostgresMoney(async (sql) => {
       let results: pg.QueryResult<Row> | pg.QueryResult<Row>[];

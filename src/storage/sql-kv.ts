@@ -1,8 +1,9 @@
 // Records, counters, claims and ledger reads as single SQL statements, written once for Postgres and SQLite.
 import type {
-  ClaimResult, DeleteResult, Expect, LedgerEntry, ListQuery, Millis, PutInput, PutResult, RecordMeta, StoredRecord,
+  ClaimResult, DeleteResult, Expect, LedgerEntry, ListQuery, Millis, PutInput, PutResult, RecordMeta, SearchHit, SearchQuery, StoredRecord,
 } from './contract.js';
 import type { TableNames } from './sql-schema.js';
+import { searchRecords, type SearchDialect } from './sql-search.js';
 import { bool, int, prefixUpperBound, toBuffer, toEntry, toMeta, toRecord, type Params, type Row } from './sql-rows.js';
 
 /** How the shared statements reach a database: one statement per call, `@name` placeholders. */
@@ -13,6 +14,8 @@ export interface SqlExec {
   run(sql: string, params: Params): Promise<number>;
   /** True when a write may sit in a WITH clause (Postgres): a failed write then reports the current row in the same round trip. */
   dataModifyingCte: boolean;
+  /** How search documents are stored and queried (sql-search.ts). */
+  search: SearchDialect;
 }
 
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
@@ -22,6 +25,21 @@ const PK = 'account = @account AND collection = @collection AND key = @key';
 const SWEEP_BATCH = 1000;
 
 /**
+ * Adds "key starts with `prefix`" to `where` as a key range, not LIKE: it uses the primary key index and
+ * has no wildcard or case-folding traps.
+ */
+export function keyRange(prefix: string | undefined, where: string[], p: Params, column = 'key'): void {
+  if (!prefix) return;
+  where.push(`${column} >= @lo`);
+  p.lo = prefix;
+  const hi = prefixUpperBound(prefix);
+  if (hi !== null) {
+    where.push(`${column} < @hi`);
+    p.hi = hi;
+  }
+}
+
+/**
  * Every method is one statement, atomic on its own row (ON CONFLICT / conditional UPDATE); a
  * failed conditional write may add one plain read to report the current state.
  */
@@ -29,7 +47,7 @@ export class SqlKv {
   private readonly sql: ReturnType<typeof statements>;
 
   constructor(private readonly x: SqlExec, private readonly t: TableNames) {
-    this.sql = statements(t);
+    this.sql = statements(t, x.search.documentSql);
   }
 
   async get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
@@ -43,7 +61,11 @@ export class SqlKv {
   }
 
   async put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
-    const p = { account, collection, key, now, value: toBuffer(input.value), size: input.size, tag: input.tag, expires_at: input.expiresAt };
+    // No index given (absent or undefined): the record keeps its document when it stays live (`keep`),
+    // a new or expired one gets none. '' is "not searchable": no document.
+    const keep = input.index === undefined ? 1 : 0;
+    const search = input.index === undefined ? null : this.x.search.document(input.index);
+    const p = { account, collection, key, now, value: toBuffer(input.value), size: input.size, tag: input.tag, expires_at: input.expiresAt, keep, search };
     const result = !expect
       ? { ok: true as const, row: (await this.x.all(this.sql.upsert, p))[0]! }
       : 'absent' in expect
@@ -88,24 +110,28 @@ export class SqlKv {
   }
 
   async list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]> {
+    return (await this.liveRows(META, account, collection, query, now)).map(toMeta);
+  }
+
+  /** `list` with the values, in the same single statement. */
+  async entries(account: string, collection: string, query: ListQuery, now: Millis): Promise<StoredRecord[]> {
+    return (await this.liveRows(`${META}, value`, account, collection, query, now)).map(toRecord);
+  }
+
+  /** Full-text search of a collection's live records (sql-search.ts), one statement. */
+  search(account: string, collection: string, query: SearchQuery, now: Millis): Promise<SearchHit[]> {
+    return searchRecords(this.x, this.t, this.x.search, account, collection, query, now);
+  }
+
+  private liveRows(columns: string, account: string, collection: string, query: ListQuery, now: Millis): Promise<Row[]> {
     const where = [`account = @account AND collection = @collection AND ${LIVE}`];
     const p: Params = { account, collection, now, limit: query.limit };
     if (query.after !== undefined) {
       where.push('key > @after');
       p.after = query.after;
     }
-    if (query.prefix) {
-      // A key range, not LIKE: uses the primary key index and has no wildcard or case-folding traps.
-      where.push('key >= @lo');
-      p.lo = query.prefix;
-      const hi = prefixUpperBound(query.prefix);
-      if (hi !== null) {
-        where.push('key < @hi');
-        p.hi = hi;
-      }
-    }
-    const rows = await this.x.all(`SELECT ${META} FROM ${this.t.records} WHERE ${where.join(' AND ')} ORDER BY key LIMIT @limit`, p);
-    return rows.map(toMeta);
+    keyRange(query.prefix, where, p);
+    return this.x.all(`SELECT ${columns} FROM ${this.t.records} WHERE ${where.join(' AND ')} ORDER BY key LIMIT @limit`, p);
   }
 
   async purge(account: string, collection: string): Promise<number> {
@@ -183,15 +209,19 @@ export class SqlKv {
   }
 }
 
-function statements(t: TableNames) {
+/** `document`: the SQL of the search column's new value (from `@search`; see SearchDialect.documentSql). */
+function statements(t: TableNames, document: string) {
+  // The search document changes in the statement that writes the record (Postgres: its tsvector column;
+  // SQLite: its text column, which triggers copy into the FTS5 index in the same transaction).
   const upsert = (onlyIfExpired: boolean) => `
-    INSERT INTO ${t.records} AS r (account, collection, key, value, version, size, tag, created_at, updated_at, expires_at)
-    VALUES (@account, @collection, @key, @value, 1, @size, @tag, @now, @now, @expires_at)
+    INSERT INTO ${t.records} AS r (account, collection, key, value, version, size, tag, created_at, updated_at, expires_at, search)
+    VALUES (@account, @collection, @key, @value, 1, @size, @tag, @now, @now, @expires_at, ${document})
     ON CONFLICT (account, collection, key) DO UPDATE SET
       value = excluded.value, size = excluded.size, tag = excluded.tag,
       updated_at = excluded.updated_at, expires_at = excluded.expires_at,
       version = CASE WHEN r.expires_at IS NULL OR r.expires_at > excluded.updated_at THEN r.version + 1 ELSE 1 END,
-      created_at = CASE WHEN r.expires_at IS NULL OR r.expires_at > excluded.updated_at THEN r.created_at ELSE excluded.created_at END
+      created_at = CASE WHEN r.expires_at IS NULL OR r.expires_at > excluded.updated_at THEN r.created_at ELSE excluded.created_at END,
+      search = CASE WHEN @keep = 1 AND (r.expires_at IS NULL OR r.expires_at > excluded.updated_at) THEN r.search ELSE excluded.search END
     ${onlyIfExpired ? 'WHERE r.expires_at IS NOT NULL AND r.expires_at <= excluded.updated_at' : ''}
     RETURNING ${META}`;
   // Inserts, or takes over an expired claim; returns a row only when this call won.
@@ -209,7 +239,7 @@ function statements(t: TableNames) {
     insertIfAbsent: upsert(true),
     updateIfVersion: `
       UPDATE ${t.records} SET value = @value, size = @size, tag = @tag, updated_at = @now, expires_at = @expires_at,
-        version = version + 1
+        version = version + 1, search = CASE WHEN @keep = 1 THEN search ELSE ${document} END
       WHERE ${PK} AND version = @version AND ${LIVE}
       RETURNING ${META}`,
     deleteAny: `DELETE FROM ${t.records} WHERE ${PK} RETURNING ${LIVE} AS live`,

@@ -9,6 +9,8 @@ export interface TableNames {
   counters: string;
   claims: string;
   charges: string;
+  /** SQLite's FTS5 table of the records' search documents (Postgres keeps them in `records.search`). */
+  search: string;
 }
 
 export type Dialect = 'postgres' | 'sqlite';
@@ -43,6 +45,7 @@ export function tableNames(dialect: Dialect, namespace: string): TableNames {
     counters: name('counters'),
     claims: name('claims'),
     charges: name('charges'),
+    search: name('search'),
   };
 }
 
@@ -98,5 +101,46 @@ export function schemaStatements(dialect: Dialect, namespace: string): string[] 
       PRIMARY KEY (account, charge_id))`,
     `CREATE INDEX IF NOT EXISTS ${ix('charges_expiry')} ON ${t.charges} (expires_at)`,
   );
+  // Search documents (see sql-search.ts). Kept last, as the charges above: Postgres checks the last index.
+  if (dialect === 'postgres') {
+    out.push(
+      // Rows written before this column existed have no document: not searchable until rewritten.
+      `ALTER TABLE ${t.records} ADD COLUMN IF NOT EXISTS search tsvector`,
+      // Partial: records without a document (keys, history, other collections) stay out of the index.
+      `CREATE INDEX IF NOT EXISTS records_search ON ${t.records} USING gin (search) WHERE search IS NOT NULL`,
+    );
+  }
   return out;
 }
+
+/**
+ * SQLite's search objects, created after `ALTER TABLE records ADD COLUMN search TEXT` (SQLite has no
+ * ADD COLUMN IF NOT EXISTS: the store adds it when missing). A contentless FTS5 table (rows deletable by
+ * rowid, SQLite >= 3.43) indexes each record's document (`records.search`) under the record's rowid, with
+ * a second column holding one scope token per record (its account and collection in hex), so that a search
+ * reads only its collection's entries instead of every account's (sql-search.ts). The triggers update it in
+ * the statement that writes or deletes the record, so put, delete, purge and sweep keep it in step; only a
+ * changed document touches the index.
+ */
+export function sqliteSearchStatements(namespace: string): string[] {
+  const t = tableNames('sqlite', namespace);
+  const trigger = (name: string) => `"${namespace}_records_search_${name}"`;
+  const remove = `DELETE FROM ${t.search} WHERE rowid = old.rowid AND old.search IS NOT NULL`;
+  const add = `INSERT INTO ${t.search} (rowid, search, scope)
+    SELECT new.rowid, new.search, ${SCOPE_SQL} WHERE new.search IS NOT NULL`;
+  return [
+    // ascii: splits on ASCII spaces and punctuation only; the terms come folded and stemmed from Node.
+    `CREATE VIRTUAL TABLE IF NOT EXISTS ${t.search} USING fts5(search, scope, content='', contentless_delete=1, tokenize='ascii')`,
+    `CREATE TRIGGER IF NOT EXISTS ${trigger('insert')} AFTER INSERT ON ${t.records} WHEN new.search IS NOT NULL BEGIN ${add}; END`,
+    `CREATE TRIGGER IF NOT EXISTS ${trigger('delete')} AFTER DELETE ON ${t.records} WHEN old.search IS NOT NULL BEGIN ${remove}; END`,
+    `CREATE TRIGGER IF NOT EXISTS ${trigger('update')} AFTER UPDATE OF search ON ${t.records}
+      WHEN old.search IS NOT new.search BEGIN ${remove}; ${add}; END`,
+  ];
+}
+
+/** The scope token of a record (SQL, on `new`): hex of its account's and collection's UTF-8 bytes, joined by x. */
+const SCOPE_SQL = `hex(new.account) || 'x' || hex(new.collection)`;
+
+/** The same token in Node, for queries (the ascii tokenizer folds SQLite's upper-case hex to lower case). */
+export const scopeToken = (account: string, collection: string): string =>
+  `${Buffer.from(account).toString('hex')}x${Buffer.from(collection).toString('hex')}`;

@@ -1,7 +1,7 @@
 // The parts of the SQL stores (Postgres, SQLite) that only delegate: records and claims to SqlKv, money to the dialect.
 import type {
   ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery, Millis,
-  PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, StoredRecord, VoidInput, VoidResult,
+  PostInput, PostResult, PutInput, PutResult, RecordMeta, SearchHit, SearchQuery, SettleResult, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
 import type { SqlKv } from './sql-kv.js';
 
@@ -34,6 +34,14 @@ export abstract class SqlStoreBase<M extends SqlMoney> {
 
   list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]> {
     return this.kv.list(account, collection, query, now);
+  }
+
+  entries(account: string, collection: string, query: ListQuery, now: Millis): Promise<StoredRecord[]> {
+    return this.kv.entries(account, collection, query, now);
+  }
+
+  search(account: string, collection: string, query: SearchQuery, now: Millis): Promise<SearchHit[]> {
+    return this.kv.search(account, collection, query, now);
   }
 
   purge(account: string, collection: string): Promise<number> {

@@ -6,7 +6,8 @@ import type { Keyv } from 'keyv';
 import type { Millis, Store, StoreInfo } from './contract.js';
 import { SqlKv } from './sql-kv.js';
 import type { Params, Row } from './sql-rows.js';
-import { schemaStatements, sqlNamespace, tableNames } from './sql-schema.js';
+import { schemaStatements, sqliteSearchStatements, sqlNamespace, tableNames } from './sql-schema.js';
+import { sqliteSearch } from './sql-search.js';
 import { SqliteMoney } from './sql-sqlite-money.js';
 import { SqlStoreBase } from './sql-store-base.js';
 import { startSweeper, type SqlStoreOptions } from './sql-sweeper.js';
@@ -41,6 +42,7 @@ export class SqliteStore extends SqlStoreBase<SqliteMoney> implements Store {
       all: async (sql: string, params: Params) => prepare(sql).all(params) as Row[],
       run: async (sql: string, params: Params) => prepare(sql).run(params).changes,
       dataModifyingCte: false,
+      search: sqliteSearch,
     }, t);
     this.money = new SqliteMoney(db, prepare, t);
   }
@@ -58,6 +60,12 @@ export class SqliteStore extends SqlStoreBase<SqliteMoney> implements Store {
     // IMMEDIATE: processes starting together migrate one after the other.
     this.db.transaction(() => {
       for (const statement of schemaStatements('sqlite', this.namespace)) this.db.exec(statement);
+      // Added to files made before search existed (SQLite has no ADD COLUMN IF NOT EXISTS); their rows
+      // have no document, so they are not searchable until rewritten.
+      const records = tableNames('sqlite', this.namespace).records;
+      const columns = this.db.prepare(`SELECT name FROM pragma_table_info(${records.replace(/"/g, "'")})`).pluck().all();
+      if (!columns.includes('search')) this.db.exec(`ALTER TABLE ${records} ADD COLUMN search TEXT`);
+      for (const statement of sqliteSearchStatements(this.namespace)) this.db.exec(statement);
     }).immediate();
     this.stopSweeper();
     this.stopSweeper = startSweeper((now) => this.sweep(now), this.opts.sweepIntervalMs);

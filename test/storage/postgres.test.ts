@@ -133,8 +133,8 @@ describe.skipIf(!url)('postgres store: tables, sweep, Keyv path', () => {
 
   it('a schema made before charge ids existed gets their table on init, and keeps its data', async () => {
     const fresh = newSchema();
-    // What the migration created before the `charges` table (its table and index are the last two statements).
-    await admin.query(schemaStatements('postgres', fresh).slice(0, -2).join(';\n'));
+    // What the migration created before the `charges` table (its table and index come just before search's two statements).
+    await admin.query(schemaStatements('postgres', fresh).slice(0, -4).join(';\n'));
     await admin.query(`INSERT INTO "${fresh}".accounts (account, balance, seq) VALUES ('old', 0, 0)`);
     const upgraded = await postgresStoreFromUrl(url!, { timeoutMs: 10_000, prefix: fresh, sweepIntervalMs: 0 });
     try {
