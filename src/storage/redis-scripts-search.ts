@@ -1,0 +1,185 @@
+// Lua source of the Redis store's search: candidates from the postings, BM25 over their documents, the best live records with values, in one script.
+import { RECORDS } from './redis-lua-lib.js';
+
+/**
+ * KEYS: index, expiry zset, docs, total, terms (redis-lua-lib.ts). ARGV: now, record key base, posting key base, key
+ * prefix, limit, k1, b, document budget, prefix term budget, then one (kind, text) pair per unit: 't' a term, 'f' a
+ * phrase (its words joined by ' '), 'p' a term prefix. Returns {{key, ver, size, tag, ca, ua, exp, v, score}...},
+ * best first (score desc, updatedAt desc, key), live at now only.
+ *
+ * Scoring is BM25 exactly as TextIndex.score in src/search/text-index.ts computes it (same formula, same order of
+ * operations, k1 and b passed from there): N = documents of the collection, df = SCARD of a term's postings, the size
+ * of the union of a prefix's postings, or the documents where a phrase really occurs. Bounds, so that one search stays
+ * a few milliseconds whatever the size of a user: a prefix expands to its first `prefix term budget` terms; candidates
+ * are gathered from the rarest unit first and stop at `document budget` documents (a unit too common to fit then only
+ * scores the documents the rarer ones found); a phrase's df counts at most that many documents and extrapolates.
+ * A candidate whose record is gone or expired at now is never returned: it is dropped from the index on the way.
+ */
+export const SEARCH = `${RECORDS}
+local now = tonumber(ARGV[1])
+local base, prefix, limit = ARGV[2], ARGV[4], tonumber(ARGV[5])
+local k1, b, budget, maxterms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local ix = {d = KEYS[3], s = KEYS[4], w = KEYS[5], tb = ARGV[3]}
+reap(KEYS[1], KEYS[2], ix, now)
+local n = redis.call('HLEN', ix.d)
+if n == 0 then return {} end
+local avgdl = tonumber(redis.call('GET', ix.s) or '0') / n
+
+-- Occurrences of needle in a stored document (overlapping: ' w w ' occurs twice in ' w w w ', as in occurrences()).
+local function count(s, needle)
+  local c, i = 0, 1
+  while true do
+    local p = string.find(s, needle, i, true)
+    if not p then return c end
+    c, i = c + 1, p + 1
+  end
+end
+
+local docs = {}
+-- Reads the documents of keys not read yet, 500 per HMGET.
+local function fetch(keys, from, to)
+  local want = {}
+  for i = from, to do if docs[keys[i]] == nil then want[#want + 1] = keys[i] end end
+  for i = 1, #want, 500 do
+    local part = {unpack(want, i, math.min(i + 499, #want))}
+    local got = redis.call('HMGET', ix.d, unpack(part))
+    for j, k in ipairs(part) do docs[k] = got[j] or false end
+  end
+end
+
+local units, order = {}, {}
+for i = 10, #ARGV - 1, 2 do
+  local u = {kind = ARGV[i], text = ARGV[i + 1]}
+  if u.kind == 'p' then
+    u.needle = ' ' .. u.text
+    local terms = redis.call('ZRANGEBYLEX', ix.w, '[' .. u.text, '(' .. u.text .. '\\255', 'LIMIT', 0, maxterms)
+    local seen, members = {}, {}
+    for j = 1, #terms, 200 do
+      local sets = {}
+      for t = j, math.min(j + 199, #terms) do sets[#sets + 1] = ix.tb .. terms[t] end
+      for _, k in ipairs(redis.call('SUNION', unpack(sets))) do
+        if not seen[k] then
+          seen[k] = true
+          members[#members + 1] = k
+        end
+      end
+    end
+    u.members, u.df, u.size = members, #members, #members
+  elseif u.kind == 'f' then
+    u.needle = ' ' .. u.text .. ' '
+    local sets, seen = {}, {}
+    for w in string.gmatch(u.text, '[^ ]+') do
+      if not seen[w] then
+        seen[w] = true
+        sets[#sets + 1] = ix.tb .. w
+      end
+    end
+    u.members = redis.call('SINTER', unpack(sets))
+    u.size = #u.members
+    local scanned = math.min(#u.members, budget)
+    fetch(u.members, 1, scanned)
+    local found = 0
+    for j = 1, scanned do
+      local d = docs[u.members[j]]
+      if d and count(d, u.needle) > 0 then found = found + 1 end
+    end
+    u.df = scanned > 0 and found * #u.members / scanned or 0
+  else
+    u.needle = ' ' .. u.text .. ' '
+    u.size = redis.call('SCARD', ix.tb .. u.text)
+    u.df = u.size
+  end
+  u.idf = math.log(1 + (n - u.df + 0.5) / (u.df + 0.5))
+  units[#units + 1] = u
+  order[#order + 1] = u
+end
+table.sort(order, function(x, y) return x.size < y.size end)
+
+-- Candidates (keys under the key prefix), rarest unit first, up to the budget.
+local cand, ckeys = {}, {}
+local function admit(list)
+  for _, k in ipairs(list) do
+    if #ckeys >= budget then return end
+    if not cand[k] and (prefix == '' or string.sub(k, 1, #prefix) == prefix) then
+      cand[k] = true
+      ckeys[#ckeys + 1] = k
+    end
+  end
+end
+for _, u in ipairs(order) do
+  if #ckeys >= budget then break end
+  if u.size > 0 then admit(u.members or redis.call('SMEMBERS', ix.tb .. u.text)) end
+end
+fetch(ckeys, 1, #ckeys)
+
+-- BM25 of every candidate, as TextIndex.score sums it (unit by unit, in the query's order).
+local scored = {}
+for _, k in ipairs(ckeys) do
+  local d = docs[k]
+  if d then
+    local _, _, ua, dl = string.find(d, '^([0-9]*)|([0-9]*)|')
+    local norm = k1 * (1 - b + b * tonumber(dl) / avgdl)
+    local score = 0
+    for _, u in ipairs(units) do
+      local tf = count(d, u.needle)
+      if tf > 0 then score = score + (u.idf * tf * (k1 + 1)) / (tf + norm) end
+    end
+    if score > 0 then scored[#scored + 1] = {score, tonumber(ua), k} end
+  end
+end
+
+local function worse(x, y)
+  if x[1] ~= y[1] then return x[1] < y[1] end
+  if x[2] ~= y[2] then return x[2] < y[2] end
+  return x[3] > y[3]
+end
+-- The best want items not yet taken, best first: a min-heap of want items (its root the worst kept), O(n log want).
+local taken = {}
+local function best(want)
+  local h = {}
+  for _, it in ipairs(scored) do
+    if not taken[it] then
+      if #h < want then
+        h[#h + 1] = it
+        local i = #h
+        while i > 1 and worse(h[i], h[math.floor(i / 2)]) do
+          local p = math.floor(i / 2)
+          h[i], h[p] = h[p], h[i]
+          i = p
+        end
+      elseif worse(h[1], it) then
+        h[1] = it
+        local i = 1
+        while true do
+          local l, r, m = 2 * i, 2 * i + 1, i
+          if l <= #h and worse(h[l], h[m]) then m = l end
+          if r <= #h and worse(h[r], h[m]) then m = r end
+          if m == i then break end
+          h[i], h[m] = h[m], h[i]
+          i = m
+        end
+      end
+    end
+  end
+  table.sort(h, function(x, y) return worse(y, x) end)
+  return h
+end
+
+-- The best live records with their values; candidates whose record vanished or expired leave the index.
+local out, stale = {}, {}
+while #out < limit do
+  local top = best(limit - #out)
+  if #top == 0 then break end
+  for _, it in ipairs(top) do
+    taken[it] = true
+    local m = redis.call('HMGET', base .. enc(it[3]), 'ver', 'size', 'tag', 'ca', 'ua', 'exp', 'v')
+    if m[1] and (m[6] == '' or tonumber(m[6]) > now) then
+      out[#out + 1] = {it[3], m[1], m[2], m[3], m[4], m[5], m[6], m[7], string.format('%.17g', it[1])}
+    else
+      stale[#stale + 1] = it[3]
+    end
+  end
+end
+drop(KEYS[1], KEYS[2], ix, stale, 20000)
+return out
+`;
