@@ -1,9 +1,10 @@
 // Lua helpers shared by the Redis record and search scripts: prepended to their sources, never run on their own.
 //
 // The search index of a collection (DESIGN.md 9: indexed in the same script as the record it describes):
-//   docs   P{A}:d:C        hash: record key -> '<updatedAt>|<length>| t1 t2 ... tn ' (the terms of PutInput.index,
-//                          between single spaces, so that ' term ', ' w1 w2 ' and ' pre' find whole terms, phrases
-//                          and term starts with a plain find; the header holds no space, so it never matches)
+//   docs   P{A}:d:C        hash: record key -> '<updatedAt>|<expiresAt>|<length>| t1 t2 ... tn ' (the terms of
+//                          PutInput.index between single spaces, so that ' term ', ' w1 w2 ' and ' pre' find whole
+//                          terms, phrases and term starts with a plain find; the header holds no space, so it never
+//                          matches; with it a search ranks and drops expired records without reading their hashes)
 //   total  P{A}:s:C        string: the number of terms of all documents (BM25's average length is total / HLEN docs)
 //   terms  P{A}:w:C        zset, score 0: every term with at least one document (ZRANGEBYLEX expands a prefix)
 //   posts  P{A}:t:C:<term> set: keys of the records whose document has the term (SCARD is its document frequency)
@@ -49,12 +50,12 @@ local function terms_of(body)
 end
 -- The body (' t1 ... tn ') of a stored document.
 local function body_of(stored)
-  local _, e = string.find(stored, '|[0-9]*|')
+  local _, e = string.find(stored, '^[0-9]*|[0-9]*|[0-9]*|')
   return string.sub(stored, e + 1)
 end
--- Gives key the document body (' t1 ... tn ', updated at ua), or none (body nil or without terms); only the
--- postings that differ change. Returns how many terms the old document had.
-local function reindex(ix, key, ua, body)
+-- Gives key the document body (' t1 ... tn ' of the record updated at ua, expiring at exp or ''), or none (body nil
+-- or without terms); only the postings that differ change. Returns how many terms the old document had.
+local function index_doc(ix, key, ua, exp, body)
   local old = redis.call('HGET', ix.d, key)
   if not old and not body then return 0 end
   local was, had = {}, 0
@@ -77,15 +78,18 @@ local function reindex(ix, key, ua, body)
     end
   end
   chunked('ZADD', ix.w, added)
-  if has > 0 then redis.call('HSET', ix.d, key, ua .. '|' .. has .. '|' .. body)
+  if has > 0 then redis.call('HSET', ix.d, key, ua .. '|' .. exp .. '|' .. has .. '|' .. body)
   elseif old then redis.call('HDEL', ix.d, key) end
   if has ~= had and redis.call('INCRBY', ix.s, has - had) <= 0 then redis.call('DEL', ix.s) end
   return had
 end
--- A write that gives no document keeps the live record's one (a TTL renewal), restamped with its update time.
-local function restamp(ix, key, ua)
+-- A write that gives no document keeps the live record's one (a TTL renewal), restamped with its update and expiry.
+local function restamp(ix, key, ua, exp)
   local old = redis.call('HGET', ix.d, key)
-  if old then redis.call('HSET', ix.d, key, ua .. string.sub(old, (string.find(old, '|', 1, true)))) end
+  if old then
+    local _, e = string.find(old, '^[0-9]*|[0-9]*|')
+    redis.call('HSET', ix.d, key, ua .. '|' .. exp .. '|' .. string.sub(old, e + 1))
+  end
 end
 -- Removes keys from the key index and expiry zset with their documents, one key at a time until \`budget\` terms
 -- were unindexed (at least one key), so that a few huge documents cannot make one script long. Returns how many keys.
@@ -93,7 +97,7 @@ local function drop(idx, xz, ix, keys, budget)
   local terms = 0
   for i, k in ipairs(keys) do
     if terms >= budget then return i - 1 end
-    terms = terms + reindex(ix, k, nil, nil)
+    terms = terms + index_doc(ix, k)
     redis.call('ZREM', idx, k)
     redis.call('ZREM', xz, k)
   end

@@ -43,9 +43,9 @@ else
   redis.call('ZADD', KEYS[3], ARGV[7], ARGV[8])
 end
 redis.call('ZADD', KEYS[2], 0, ARGV[8])
-if ARGV[10] ~= '' then reindex(ix, ARGV[8], ARGV[1], ' ' .. string.sub(ARGV[10], 2) .. ' ')
-elseif cur then restamp(ix, ARGV[8], ARGV[1])
-else reindex(ix, ARGV[8], nil, nil) end
+if ARGV[10] ~= '' then index_doc(ix, ARGV[8], ARGV[1], ARGV[7], ' ' .. string.sub(ARGV[10], 2) .. ' ')
+elseif cur then restamp(ix, ARGV[8], ARGV[1], ARGV[7])
+else index_doc(ix, ARGV[8]) end
 return {1, cur and 0 or 1, ver, ca}
 `;
 
@@ -123,7 +123,7 @@ if #keys == 0 then
   -- Every expiry entry and document has an index entry too (every script keeps them together), so none should be
   -- left; an erasure still makes sure that no document or posting outlives the collection.
   local left = redis.call('HSCAN', KEYS[3], 0, 'COUNT', tonumber(ARGV[3]))[2]
-  for i = 1, #left, 2 do reindex(ix, left[i], nil, nil) end
+  for i = 1, #left, 2 do index_doc(ix, left[i]) end
   if #left > 0 then return {0, 1} end
   redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 end

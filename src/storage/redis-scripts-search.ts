@@ -112,19 +112,24 @@ for _, u in ipairs(order) do
 end
 fetch(ckeys, 1, #ckeys)
 
--- BM25 of every candidate, as TextIndex.score sums it (unit by unit, in the query's order).
-local scored = {}
+-- BM25 of every live candidate, as TextIndex.score sums it (unit by unit, in the query's order). Candidates expired
+-- at now (by their document's header) are left out and leave the index below.
+local scored, stale = {}, {}
 for _, k in ipairs(ckeys) do
   local d = docs[k]
   if d then
-    local _, _, ua, dl = string.find(d, '^([0-9]*)|([0-9]*)|')
-    local norm = k1 * (1 - b + b * tonumber(dl) / avgdl)
-    local score = 0
-    for _, u in ipairs(units) do
-      local tf = count(d, u.needle)
-      if tf > 0 then score = score + (u.idf * tf * (k1 + 1)) / (tf + norm) end
+    local _, _, ua, exp, dl = string.find(d, '^([0-9]*)|([0-9]*)|([0-9]*)|')
+    if exp ~= '' and tonumber(exp) <= now then
+      stale[#stale + 1] = k
+    else
+      local norm = k1 * (1 - b + b * tonumber(dl) / avgdl)
+      local score = 0
+      for _, u in ipairs(units) do
+        local tf = count(d, u.needle)
+        if tf > 0 then score = score + (u.idf * tf * (k1 + 1)) / (tf + norm) end
+      end
+      if score > 0 then scored[#scored + 1] = {score, tonumber(ua), k} end
     end
-    if score > 0 then scored[#scored + 1] = {score, tonumber(ua), k} end
   end
 end
 
@@ -165,20 +170,25 @@ local function best(want)
   return h
 end
 
--- The best live records with their values; candidates whose record vanished or expired leave the index.
-local out, stale = {}, {}
+-- The best live records with their values. A record can still be gone (evicted, or expired by the server's clock
+-- before the caller's): it leaves the index, and the next round reads twice as many, so that many such are no
+-- quadratic walk.
+local out, want = {}, limit
 while #out < limit do
-  local top = best(limit - #out)
+  local top = best(want)
   if #top == 0 then break end
   for _, it in ipairs(top) do
     taken[it] = true
-    local m = redis.call('HMGET', base .. enc(it[3]), 'ver', 'size', 'tag', 'ca', 'ua', 'exp', 'v')
-    if m[1] and (m[6] == '' or tonumber(m[6]) > now) then
-      out[#out + 1] = {it[3], m[1], m[2], m[3], m[4], m[5], m[6], m[7], string.format('%.17g', it[1])}
-    else
-      stale[#stale + 1] = it[3]
+    if #out < limit then
+      local m = redis.call('HMGET', base .. enc(it[3]), 'ver', 'size', 'tag', 'ca', 'ua', 'exp', 'v')
+      if m[1] and (m[6] == '' or tonumber(m[6]) > now) then
+        out[#out + 1] = {it[3], m[1], m[2], m[3], m[4], m[5], m[6], m[7], string.format('%.17g', it[1])}
+      else
+        stale[#stale + 1] = it[3]
+      end
     end
   end
+  want = 2 * want
 end
 drop(KEYS[1], KEYS[2], ix, stale, 20000)
 return out
