@@ -14,8 +14,15 @@
 // index entry (delete, purge, reaping expired records, a list or search meeting a vanished record) unindexes
 // the document in the same script.
 
+/**
+ * Terms one script unindexes at most when it cleans up after records it did not write (expired, vanished, a purge
+ * batch): about 2,000 Redis calls, a few milliseconds, so that other accounts' calls never wait long behind it.
+ */
+export const DROP_TERMS = 1000;
+
 /** Helpers for the record and search scripts. `ix` is {d = docs, s = total, w = terms, tb = posting key base}. */
 export const RECORDS = `
+local DROP_TERMS = ${DROP_TERMS}
 local function fmt(n) return string.format('%d', n) end
 -- Same escaping as enc() in redis-base.ts, for record keys built from index entries.
 local function enc(s)
@@ -105,6 +112,6 @@ local function drop(idx, xz, ix, keys, budget)
 end
 -- Drops index entries (and documents) of records expired at now (the x zset scores keys by expiresAt); bounded per call.
 local function reap(idx, xz, ix, now)
-  drop(idx, xz, ix, redis.call('ZRANGEBYSCORE', xz, '-inf', now, 'LIMIT', 0, 100), 5000)
+  drop(idx, xz, ix, redis.call('ZRANGEBYSCORE', xz, '-inf', now, 'LIMIT', 0, 100), DROP_TERMS)
 end
 `;

@@ -97,8 +97,8 @@ while #out < limit do
   end
 end
 -- Entries whose record is gone or expired at now (e.g. removed by the server's own expiry), with their documents;
--- past 20,000 terms the rest stay for a later call (they are skipped as expired meanwhile).
-drop(KEYS[1], KEYS[2], ix, stale, 20000)
+-- past DROP_TERMS terms the rest stay for a later call (they are skipped as expired meanwhile).
+drop(KEYS[1], KEYS[2], ix, stale, DROP_TERMS)
 return {out, cut}
 `;
 
@@ -125,7 +125,7 @@ if #keys == 0 then
   local left = redis.call('HSCAN', KEYS[3], 0, 'COUNT', tonumber(ARGV[3]))[2]
   for i = 1, #left, 2 do index_doc(ix, left[i]) end
   if #left > 0 then return {0, 1} end
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  redis.call('UNLINK', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 end
 return {n, (taken < #keys or #keys == tonumber(ARGV[3])) and 1 or 0}
 `;

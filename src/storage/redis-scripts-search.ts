@@ -14,6 +14,8 @@ import { RECORDS } from './redis-lua-lib.js';
  * are gathered from the rarest unit first and stop at `document budget` documents (a unit too common to fit then only
  * scores the documents the rarer ones found); a phrase's df counts at most that many documents and extrapolates.
  * A candidate whose record is gone or expired at now is never returned: it is dropped from the index on the way.
+ * More records expired at now than one reap drops: refuses to run (APG_DUE), so that the caller drops them first
+ * (REAP, in bounded scripts) and the budget is never spent on expired documents.
  */
 export const SEARCH = `${RECORDS}
 local now = tonumber(ARGV[1])
@@ -21,6 +23,9 @@ local base, prefix, limit = ARGV[2], ARGV[4], tonumber(ARGV[5])
 local k1, b, budget, maxterms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local ix = {d = KEYS[3], s = KEYS[4], w = KEYS[5], tb = ARGV[3]}
 reap(KEYS[1], KEYS[2], ix, now)
+if #redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1) > 0 then
+  return redis.error_reply('APG_DUE expired records left to drop')
+end
 local n = redis.call('HLEN', ix.d)
 if n == 0 then return {} end
 local avgdl = tonumber(redis.call('GET', ix.s) or '0') / n
@@ -190,6 +195,18 @@ while #out < limit do
   end
   want = 2 * want
 end
-drop(KEYS[1], KEYS[2], ix, stale, 20000)
+drop(KEYS[1], KEYS[2], ix, stale, DROP_TERMS)
 return out
+`;
+
+/**
+ * KEYS: index, expiry zset, docs, total, terms. ARGV: now, posting key base. Drops the key index entries and
+ * documents of records expired at now, up to DROP_TERMS terms; returns 1 while some are left, else 0.
+ */
+export const REAP = `${RECORDS}
+local now = tonumber(ARGV[1])
+local ix = {d = KEYS[3], s = KEYS[4], w = KEYS[5], tb = ARGV[2]}
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
+local n = drop(KEYS[1], KEYS[2], ix, due, DROP_TERMS)
+return (n < #due or #redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1) > 0) and 1 or 0
 `;

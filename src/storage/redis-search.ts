@@ -14,7 +14,7 @@
 // detect it at init (MODULE LIST has 'search') and take that path then; not implemented without a server to test on.
 import type { Millis, SearchHit, SearchQuery, SearchUnit } from './contract.js';
 import { B, K1, rankHits } from '../search/text-index.js';
-import { int, metaOf, S, type Arg, type RedisBase } from './redis-base.js';
+import { int, metaOf, repliedWith, S, type Arg, type RedisBase } from './redis-base.js';
 
 /** Documents one search scores at most (see SEARCH): every candidate of a user with 10,000 memories fits. */
 export const SEARCH_DOCUMENTS = 10_000;
@@ -50,7 +50,18 @@ export async function redisSearch(r: RedisBase, account: string, collection: str
     int(now, 'now'), base, posts, query.keyPrefix ?? '', int(query.limit, 'limit'), String(K1), String(B), String(SEARCH_DOCUMENTS), String(PREFIX_TERMS),
     ...units.flat(),
   ];
-  const rows = (await r.eval(S.SEARCH, [idx, xz, docs, total, terms], args, true)) as Buffer[][];
+  const keys = [idx, xz, docs, total, terms];
+  let rows: Buffer[][];
+  for (;;) {
+    try {
+      rows = (await r.eval(S.SEARCH, keys, args, true)) as Buffer[][];
+      break;
+    } catch (error) {
+      if (!repliedWith(error, 'APG_DUE')) throw error;
+      // A backlog of expired records (e.g. many memories that expired together): dropped in bounded scripts first.
+      while (Number(await r.eval(S.REAP, keys, [int(now, 'now'), posts])) === 1);
+    }
+  }
   const hits = rows.map((row) => ({
     score: Number(String(row[8])),
     record: Object.assign(metaOf(String(row[0]), row.slice(1, 7)), { value: new Uint8Array(row[7]!) }),

@@ -9,6 +9,7 @@ import type { OpenOptions } from './open.js';
 import { enc, expectArgs, expiry, int, metaOf, RedisBase, S, type Arg, type RedisLike } from './redis-base.js';
 import { connect } from './redis-connect.js';
 import { RedisMoney } from './redis-money.js';
+import { DROP_TERMS } from './redis-lua-lib.js';
 import { documentArg, redisSearch } from './redis-search.js';
 import { bounded } from './timeout.js';
 
@@ -18,8 +19,6 @@ import { bounded } from './timeout.js';
  */
 const SCAN_BUDGET = 1000;
 const PURGE_BATCH = 200;
-/** Search terms one PURGE_BATCH script unindexes at most (a batch of huge documents is cut short). */
-const PURGE_TERMS = 20_000;
 
 /** Key layout: see RedisBase. Money lives in RedisMoney; this class keeps records, counters, claims and the lifecycle. */
 export class RedisStore implements Store {
@@ -108,7 +107,7 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Erases a collection in batches of PURGE_BATCH records (fewer when their documents exceed PURGE_TERMS terms), each
+   * Erases a collection in batches of PURGE_BATCH records (fewer when their documents exceed DROP_TERMS terms), each
    * batch one script (record, index entries and search document together), until a batch finds fewer: a record
    * written meanwhile is erased if a later batch sees it, else it survives whole (record, index entry, document). The
    * last batch deletes the collection's index keys, which are empty by then. Returns how many live records were removed.
@@ -116,7 +115,7 @@ export class RedisStore implements Store {
   async purge(account: string, collection: string): Promise<number> {
     const [, idx, xz, base] = this.r.recordKeys(account, collection);
     const [docs, total, terms, posts] = this.r.indexKeys(account, collection);
-    const args = [String(Date.now()), base, String(PURGE_BATCH), posts, String(PURGE_TERMS)];
+    const args = [String(Date.now()), base, String(PURGE_BATCH), posts, String(DROP_TERMS)];
     let removed = 0;
     for (;;) {
       const [live, full] = (await this.r.eval(S.PURGE_BATCH, [idx, xz, docs, total, terms], args)) as [number, number];
