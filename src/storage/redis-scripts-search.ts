@@ -29,12 +29,14 @@ end
 local n = redis.call('HLEN', ix.d)
 if n == 0 then return {} end
 local avgdl = tonumber(redis.call('GET', ix.s) or '0') / n
+-- Locals: a global lookup per call costs as much as the call in the loops below, which run once per candidate.
+local find, sub, floor, tonum = string.find, string.sub, math.floor, tonumber
 
 -- Occurrences of needle in a stored document (overlapping: ' w w ' occurs twice in ' w w w ', as in occurrences()).
 local function count(s, needle)
   local c, i = 0, 1
   while true do
-    local p = string.find(s, needle, i, true)
+    local p = find(s, needle, i, true)
     if not p then return c end
     c, i = c + 1, p + 1
   end
@@ -101,59 +103,72 @@ end
 table.sort(order, function(x, y) return x.size < y.size end)
 
 -- Candidates (keys under the key prefix), rarest unit first, up to the budget.
-local cand, ckeys = {}, {}
+local cand, ckeys, nc, np = {}, {}, 0, #prefix
 local function admit(list)
   for _, k in ipairs(list) do
-    if #ckeys >= budget then return end
-    if not cand[k] and (prefix == '' or string.sub(k, 1, #prefix) == prefix) then
+    if nc >= budget then return end
+    if not cand[k] and (np == 0 or sub(k, 1, np) == prefix) then
       cand[k] = true
-      ckeys[#ckeys + 1] = k
+      nc = nc + 1
+      ckeys[nc] = k
     end
   end
 end
 for _, u in ipairs(order) do
-  if #ckeys >= budget then break end
+  if nc >= budget then break end
   if u.size > 0 then admit(u.members or redis.call('SMEMBERS', ix.tb .. u.text)) end
 end
-fetch(ckeys, 1, #ckeys)
 
--- BM25 of every live candidate, as TextIndex.score sums it (unit by unit, in the query's order). Candidates expired
--- at now (by their document's header) are left out and leave the index below.
-local scored, stale = {}, {}
-for _, k in ipairs(ckeys) do
-  local d = docs[k]
-  if d then
-    local _, _, ua, exp, dl = string.find(d, '^([0-9]*)|([0-9]*)|([0-9]*)|')
-    if exp ~= '' and tonumber(exp) <= now then
-      stale[#stale + 1] = k
-    else
-      local norm = k1 * (1 - b + b * tonumber(dl) / avgdl)
-      local score = 0
-      for _, u in ipairs(units) do
-        local tf = count(d, u.needle)
-        if tf > 0 then score = score + (u.idf * tf * (k1 + 1)) / (tf + norm) end
+-- BM25 of every live candidate, as TextIndex.score sums it (unit by unit, in the query's order), its document read
+-- 500 per HMGET and scored on the spot. Candidates expired at now (by the document's header) are left out and leave
+-- the index below. Scored candidates are kept as parallel arrays: score, updatedAt, key.
+local sc, su, sk, stale, ns = {}, {}, {}, {}, 0
+local kp1, nu = k1 + 1, #units
+for i = 1, nc, 500 do
+  local last = math.min(i + 499, nc)
+  local got = redis.call('HMGET', ix.d, unpack(ckeys, i, last))
+  for j = 1, last - i + 1 do
+    local d = got[j]
+    if d then
+      local _, _, ua, exp, dl = find(d, '^([0-9]*)|([0-9]*)|([0-9]*)|')
+      if exp ~= '' and tonum(exp) <= now then
+        stale[#stale + 1] = ckeys[i + j - 1]
+      else
+        local norm = k1 * (1 - b + b * tonum(dl) / avgdl)
+        local score = 0
+        for x = 1, nu do
+          local u = units[x]
+          local tf = count(d, u.needle)
+          if tf > 0 then score = score + (u.idf * tf * kp1) / (tf + norm) end
+        end
+        if score > 0 then
+          ns = ns + 1
+          sc[ns], su[ns], sk[ns] = score, tonum(ua), ckeys[i + j - 1]
+        end
       end
-      if score > 0 then scored[#scored + 1] = {score, tonumber(ua), k} end
     end
   end
 end
 
+-- Whether scored candidate x ranks below y.
 local function worse(x, y)
-  if x[1] ~= y[1] then return x[1] < y[1] end
-  if x[2] ~= y[2] then return x[2] < y[2] end
-  return x[3] > y[3]
+  if sc[x] ~= sc[y] then return sc[x] < sc[y] end
+  if su[x] ~= su[y] then return su[x] < su[y] end
+  return sk[x] > sk[y]
 end
--- The best want items not yet taken, best first: a min-heap of want items (its root the worst kept), O(n log want).
+-- The best want candidates not yet taken, best first: a min-heap of want candidates (its root the worst kept),
+-- O(n log want); most candidates are compared with the root only.
 local taken = {}
 local function best(want)
-  local h = {}
-  for _, it in ipairs(scored) do
+  local h, nh = {}, 0
+  for it = 1, ns do
     if not taken[it] then
-      if #h < want then
-        h[#h + 1] = it
-        local i = #h
-        while i > 1 and worse(h[i], h[math.floor(i / 2)]) do
-          local p = math.floor(i / 2)
+      if nh < want then
+        nh = nh + 1
+        h[nh] = it
+        local i = nh
+        while i > 1 and worse(h[i], h[floor(i / 2)]) do
+          local p = floor(i / 2)
           h[i], h[p] = h[p], h[i]
           i = p
         end
@@ -162,8 +177,8 @@ local function best(want)
         local i = 1
         while true do
           local l, r, m = 2 * i, 2 * i + 1, i
-          if l <= #h and worse(h[l], h[m]) then m = l end
-          if r <= #h and worse(h[r], h[m]) then m = r end
+          if l <= nh and worse(h[l], h[m]) then m = l end
+          if r <= nh and worse(h[r], h[m]) then m = r end
           if m == i then break end
           h[i], h[m] = h[m], h[i]
           i = m
@@ -185,11 +200,11 @@ while #out < limit do
   for _, it in ipairs(top) do
     taken[it] = true
     if #out < limit then
-      local m = redis.call('HMGET', base .. enc(it[3]), 'ver', 'size', 'tag', 'ca', 'ua', 'exp', 'v')
+      local m = redis.call('HMGET', base .. enc(sk[it]), 'ver', 'size', 'tag', 'ca', 'ua', 'exp', 'v')
       if m[1] and (m[6] == '' or tonumber(m[6]) > now) then
-        out[#out + 1] = {it[3], m[1], m[2], m[3], m[4], m[5], m[6], m[7], string.format('%.17g', it[1])}
+        out[#out + 1] = {sk[it], m[1], m[2], m[3], m[4], m[5], m[6], m[7], string.format('%.17g', sc[it])}
       else
-        stale[#stale + 1] = it[3]
+        stale[#stale + 1] = sk[it]
       end
     end
   end
