@@ -163,6 +163,10 @@ describe('redis search', () => {
     for (const key of ['b/1', 'b/2', 'k:{x}%']) live.delete(key);
     expect((await store.search(a, 'c', { units: [{ words: ['omega'], prefix: false }], limit: 10 }, Date.now()))).toEqual([]);
     expect(await indexOf(a, 'c')).toEqual(expectedIndex(live));
+    // Every key lies in its account's hash tag (Cluster: one slot per account), the index keys included.
+    const own = await scan(admin, `${glob(`${prefix}{${a}}:`)}*`);
+    expect(new Set(own.map((k) => k.slice(`${prefix}{${a}}:`.length).split(':')[0]))).toEqual(new Set(['r', 'i', 'x', 'd', 's', 'w', 't']));
+    expect((await scan(admin, `${glob(prefix)}*`)).filter((k) => !k.startsWith(`${prefix}{`))).toEqual([]);
     expect(await store.purge(a, 'c')).toBe(live.size);
     expect(await scan(admin, `${glob(`${prefix}{${a}}:`)}*`)).toEqual([]);
   });
