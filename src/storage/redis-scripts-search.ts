@@ -102,48 +102,34 @@ for i = 10, #ARGV - 1, 2 do
 end
 table.sort(order, function(x, y) return x.size < y.size end)
 
--- Candidates (keys under the key prefix), rarest unit first, up to the budget.
+-- BM25 of candidates, as TextIndex.score sums it (unit by unit, in the query's order), their documents read 500 per
+-- HMGET and scored on the spot. Candidates expired at now (by the document's header) are left out and leave the
+-- index below. Scored candidates are kept as parallel arrays: score, updatedAt, key.
 local cand, ckeys, nc, np = {}, {}, 0, #prefix
-local function admit(list)
-  for _, k in ipairs(list) do
-    if nc >= budget then return end
-    if not cand[k] and (np == 0 or sub(k, 1, np) == prefix) then
-      cand[k] = true
-      nc = nc + 1
-      ckeys[nc] = k
-    end
-  end
-end
-for _, u in ipairs(order) do
-  if nc >= budget then break end
-  if u.size > 0 then admit(u.members or redis.call('SMEMBERS', ix.tb .. u.text)) end
-end
-
--- BM25 of every live candidate, as TextIndex.score sums it (unit by unit, in the query's order), its document read
--- 500 per HMGET and scored on the spot. Candidates expired at now (by the document's header) are left out and leave
--- the index below. Scored candidates are kept as parallel arrays: score, updatedAt, key.
 local sc, su, sk, stale, ns = {}, {}, {}, {}, 0
 local kp1, nu = k1 + 1, #units
-for i = 1, nc, 500 do
-  local last = math.min(i + 499, nc)
-  local got = redis.call('HMGET', ix.d, unpack(ckeys, i, last))
-  for j = 1, last - i + 1 do
-    local d = got[j]
-    if d then
-      local _, _, ua, exp, dl = find(d, '^([0-9]*)|([0-9]*)|([0-9]*)|')
-      if exp ~= '' and tonum(exp) <= now then
-        stale[#stale + 1] = ckeys[i + j - 1]
-      else
-        local norm = k1 * (1 - b + b * tonum(dl) / avgdl)
-        local score = 0
-        for x = 1, nu do
-          local u = units[x]
-          local tf = count(d, u.needle)
-          if tf > 0 then score = score + (u.idf * tf * kp1) / (tf + norm) end
-        end
-        if score > 0 then
-          ns = ns + 1
-          sc[ns], su[ns], sk[ns] = score, tonum(ua), ckeys[i + j - 1]
+local function score(from)
+  for i = from, nc, 500 do
+    local last = math.min(i + 499, nc)
+    local got = redis.call('HMGET', ix.d, unpack(ckeys, i, last))
+    for j = 1, last - i + 1 do
+      local d = got[j]
+      if d then
+        local _, _, ua, exp, dl = find(d, '^([0-9]*)|([0-9]*)|([0-9]*)|')
+        if exp ~= '' and tonum(exp) <= now then
+          stale[#stale + 1] = ckeys[i + j - 1]
+        else
+          local norm = k1 * (1 - b + b * tonum(dl) / avgdl)
+          local s = 0
+          for x = 1, nu do
+            local u = units[x]
+            local tf = count(d, u.needle)
+            if tf > 0 then s = s + (u.idf * tf * kp1) / (tf + norm) end
+          end
+          if s > 0 then
+            ns = ns + 1
+            sc[ns], su[ns], sk[ns] = s, tonum(ua), ckeys[i + j - 1]
+          end
         end
       end
     end
@@ -190,13 +176,50 @@ local function best(want)
   return h
 end
 
+-- Candidates (keys under the key prefix), rarest unit first, up to the budget. MaxScore pruning (Turtle and Flood):
+-- a unit adds at most idf * (k1 + 1) to a score (tf / (tf + norm) < 1), so once the limit-th best score reaches the sum
+-- of that bound over the units not admitted yet, no document holding only those can rank in the answer: their
+-- candidates (a common word's thousands) are never read. Exact; undone if a record turns out gone (see below).
+local pos, bound = 0, {}
+bound[#order + 1] = 0
+for i = #order, 1, -1 do bound[i] = bound[i + 1] + order[i].idf * kp1 end
+local function admit(list)
+  for _, k in ipairs(list) do
+    if nc >= budget then return end
+    if not cand[k] and (np == 0 or sub(k, 1, np) == prefix) then
+      cand[k] = true
+      nc = nc + 1
+      ckeys[nc] = k
+    end
+  end
+end
+local function gather(prune)
+  while pos < #order do
+    -- Past the budget no unit adds a candidate: they all count as admitted (so the walk below always ends).
+    if nc >= budget then
+      pos = #order
+      return
+    end
+    if prune and ns >= limit then
+      local top = best(limit)
+      if sc[top[limit]] >= bound[pos + 1] then return end
+    end
+    pos = pos + 1
+    local u, from = order[pos], nc + 1
+    if u.size > 0 then admit(u.members or redis.call('SMEMBERS', ix.tb .. u.text)) end
+    score(from)
+  end
+end
+gather(true)
+
 -- The best live records with their values. A record can still be gone (evicted, or expired by the server's clock
--- before the caller's): it leaves the index, and the next round reads twice as many, so that many such are no
--- quadratic walk.
+-- before the caller's): it leaves the index, the pruned units are admitted after all, and the next round reads twice
+-- as many, so that many such are no quadratic walk.
 local out, want = {}, limit
 while #out < limit do
   local top = best(want)
-  if #top == 0 then break end
+  if #top == 0 and pos >= #order then break end
+  local gone = #top == 0
   for _, it in ipairs(top) do
     taken[it] = true
     if #out < limit then
@@ -205,9 +228,11 @@ while #out < limit do
         out[#out + 1] = {sk[it], m[1], m[2], m[3], m[4], m[5], m[6], m[7], string.format('%.17g', sc[it])}
       else
         stale[#stale + 1] = sk[it]
+        gone = true
       end
     end
   end
+  if gone and pos < #order then gather(false) end
   want = 2 * want
 end
 drop(KEYS[1], KEYS[2], ix, stale, DROP_TERMS)

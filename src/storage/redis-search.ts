@@ -41,13 +41,14 @@ export function documentArg(index: string | undefined): string {
   return `=${clean}`;
 }
 
-export async function redisSearch(r: RedisBase, account: string, collection: string, query: SearchQuery, now: Millis): Promise<SearchHit[]> {
+/** `budget`: documents scored at most (SEARCH_DOCUMENTS; smaller in tests of the bound). */
+export async function redisSearch(r: RedisBase, account: string, collection: string, query: SearchQuery, now: Millis, budget = SEARCH_DOCUMENTS): Promise<SearchHit[]> {
   const units = query.units.map(unitArgs).filter((u) => u !== null);
   if (!units.length) return [];
   const [, idx, xz, base] = r.recordKeys(account, collection);
   const [docs, total, terms, posts] = r.indexKeys(account, collection);
   const args: Arg[] = [
-    int(now, 'now'), base, posts, query.keyPrefix ?? '', int(query.limit, 'limit'), String(K1), String(B), String(SEARCH_DOCUMENTS), String(PREFIX_TERMS),
+    int(now, 'now'), base, posts, query.keyPrefix ?? '', int(query.limit, 'limit'), String(K1), String(B), String(budget), String(PREFIX_TERMS),
     ...units.flat(),
   ];
   const keys = [idx, xz, docs, total, terms];

@@ -7,11 +7,13 @@ import { promisify } from 'node:util';
 import { createClient } from '@keyv/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PutInput, SearchUnit, Store } from '../../src/storage/contract.js';
-import { enc } from '../../src/storage/redis-base.js';
+import { enc, RedisBase, type RedisLike } from '../../src/storage/redis-base.js';
+import { redisSearch } from '../../src/storage/redis-search.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
-import { redisStoreFromUrl, type RedisStore } from '../../src/storage/redis-store.js';
+import { redisStoreFromUrl, RedisStore } from '../../src/storage/redis-store.js';
 import { startMount } from '../support/mounts.js';
 import { redisUrlOrSkip } from '../support/backends.js';
+import { canStartRedis, startOwnRedis } from '../support/own-servers.js';
 
 const run = promisify(execFile);
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -186,6 +188,50 @@ describe('redis search', () => {
     // Expired by the caller's clock (the server keeps it a minute longer): never returned, and dropped from the index.
     expect((await store.search(a, 'c', q, now + 60_000)).map((h) => h.record.key)).toEqual(['new']);
     expect(Object.keys((await indexOf(a, 'c')).docs)).toEqual(['new']);
+  });
+
+  it('a record gone behind the index (evicted) is never a hit: the answer is then taken from every unit, not only the rare ones', async (ctx) => {
+    if (!url) return ctx.skip();
+    const a = `evict_${randomUUID().slice(0, 8)}`;
+    const now = Date.now();
+    const input = (index: string): PutInput => ({ value: bytes(index), size: index.length, tag: '', expiresAt: null, index });
+    await store.put(a, 'c', 'rare', input('zebra common'), now);
+    for (let i = 0; i < 30; i++) await store.put(a, 'c', `common${String(i).padStart(2, '0')}`, input(i === 7 ? 'common common' : 'common filler words'), now + i);
+    const q = { units: [{ words: ['zebra'], prefix: false }, { words: ['common'], prefix: false }], limit: 1 };
+    // 'zebra' alone decides the best one: documents with only 'common' cannot catch up and are not read.
+    expect((await store.search(a, 'c', q, now + 100)).map((h) => h.record.key)).toEqual(['rare']);
+    await admin.del(`${prefix}{${a}}:r:c:rare`);
+    expect((await store.search(a, 'c', q, now + 100)).map((h) => h.record.key)).toEqual(['common07']);
+    expect(Number(await admin.hExists(`${prefix}{${a}}:d:c`, 'rare'))).toBe(0);
+    expect((await store.search(a, 'c', { ...q, limit: 3 }, now + 100)).map((h) => h.record.key)).toEqual(['common07', 'common29', 'common28']);
+  });
+
+  it.runIf(canStartRedis())('past its document budget a search ends and answers from what it scored, records gone included (own server)', async () => {
+    // A server of its own: a script that never ended would block every client of a shared one.
+    const own = await startOwnRedis();
+    const client = createClient({ url: own.url });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      const opts = { timeoutMs: 5000, prefix: 'budget:' };
+      const s = new RedisStore(client as unknown as RedisLike, opts, false);
+      const r = new RedisBase(client as unknown as RedisLike, opts);
+      const now = Date.now();
+      const input = (index: string): PutInput => ({ value: bytes(index), size: index.length, tag: '', expiresAt: null, index });
+      await s.put('a', 'c', 'rare', input('zebra common'), now);
+      for (let i = 0; i < 20; i++) await s.put('a', 'c', `c${i}`, input('common words'), now + i);
+      const q = { units: [{ words: ['zebra'], prefix: false }, { words: ['common'], prefix: false }], limit: 10 };
+      for (const k of ['rare', 'c1', 'c2', 'c3']) await client.del(`budget:{a}:r:c:${k}`);
+      for (const budget of [1, 3, 5]) {
+        const hits = await redisSearch(r, 'a', 'c', q, now + 100, budget);
+        expect(hits.length).toBeLessThanOrEqual(budget);
+        for (const h of hits) expect(await s.get('a', 'c', h.record.key, now + 100)).not.toBeNull();
+      }
+      expect((await s.search('a', 'c', q, now + 100)).map((h) => h.record.key)).toHaveLength(10);
+    } finally {
+      client.destroy();
+      await own.stop();
+    }
   });
 
   it('erasing a user through the service leaves no key of their records or index; another user keeps theirs', async (ctx) => {
