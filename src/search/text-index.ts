@@ -3,8 +3,8 @@
 import type { SearchUnit } from '../storage/contract.js';
 
 /** BM25 parameters (the usual defaults: Lucene, Elasticsearch and SQLite FTS5 use them too). */
-const K1 = 1.2;
-const B = 0.75;
+export const K1 = 1.2;
+export const B = 0.75;
 
 /** A ranked key of the index. */
 export interface Ranked {

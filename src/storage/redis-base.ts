@@ -5,6 +5,7 @@ import type { Expect, Millis, RecordMeta } from './contract.js';
 import type { OpenOptions } from './open.js';
 import * as moneyLua from './redis-scripts-money.js';
 import * as recordsLua from './redis-scripts-records.js';
+import * as searchLua from './redis-scripts-search.js';
 
 export type Arg = string | Buffer;
 
@@ -28,7 +29,7 @@ const BLOB_STRING = 36;
 
 export type Script = { src: string; sha: string };
 const script = (src: string): Script => ({ src, sha: createHash('sha1').update(src).digest('hex') });
-const lua = { ...recordsLua, ...moneyLua };
+const lua = { ...recordsLua, ...searchLua, ...moneyLua };
 export const S = Object.fromEntries(Object.entries(lua).map(([name, src]) => [name, script(src)])) as Record<keyof typeof lua, Script>;
 
 /**
@@ -68,6 +69,8 @@ export const repliedWith = (error: unknown, code: string): boolean => {
  *   P{A}:c:N    counter hash       P{A}:a    balance, seq                      P{A}:l    ledger list (seq = index + 1)
  *   P{A}:f      reference -> seq   P{A}:h    hold -> amount                    P{A}:hz   holds by expiresAt
  *   P{A}:g:I    charge id 'taken:until' (expires at until: see Store.void)
+ *   P{A}:d:C    search documents      P{A}:s:C  their total terms           P{A}:w:C  terms zset (lex order)
+ *   P{A}:t:C:T  keys of records with term T (search: see redis-lua-lib.ts)
  *   P{S}:o:K    claim of scope S   Po:K      global claim (no tag: spreads over the Cluster)
  *   Pholds-due  accounts by earliest hold expiry (standalone/sentinel only: it lives in another slot)
  */
@@ -116,6 +119,13 @@ export class RedisBase {
   recordKeys(account: string, collection: string, key = ''): [string, string, string, string] {
     const t = this.tag(account);
     return [`${t}r:${enc(collection)}:${enc(key)}`, `${t}i:${enc(collection)}`, `${t}x:${enc(collection)}`, `${t}r:${enc(collection)}:`];
+  }
+
+  /** The search index of a collection: [docs, total terms, terms zset, posting key base (+ term)]; see redis-lua-lib.ts. */
+  indexKeys(account: string, collection: string): [string, string, string, string] {
+    const t = this.tag(account);
+    const c = enc(collection);
+    return [`${t}d:${c}`, `${t}s:${c}`, `${t}w:${c}`, `${t}t:${c}:`];
   }
 
   counterKey(account: string, name: string): string {

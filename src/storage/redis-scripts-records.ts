@@ -7,36 +7,9 @@
 // - A record hash has the fields v (bytes), ver, size, tag, ca, ua, exp ('' = never expires).
 // - Counters and claims are hashes too, so that expiry is decided by the caller's `now`, not
 //   only by the server clock (PEXPIREAT just frees the memory).
-
-/** Helpers for the record scripts. */
-const RECORDS = `
-local function fmt(n) return string.format('%d', n) end
--- Same escaping as enc() in redis-base.ts, for record keys built from index entries.
-local function enc(s)
-  if s == '' then return '%' end
-  return (string.gsub(s, '[%%:{}]', function(c) return string.format('%%%02X', string.byte(c)) end))
-end
--- The live record's metadata {ver, size, tag, ca, ua, exp}, or nil when absent or expired at now.
-local function current(key, now)
-  local m = redis.call('HMGET', key, 'ver', 'size', 'tag', 'ca', 'ua', 'exp')
-  if not m[1] then return nil end
-  if m[6] ~= '' and tonumber(m[6]) <= now then return nil end
-  return m
-end
-local function matches(cur, mode, ver)
-  if mode == 'a' then return cur == nil end
-  if mode == 'v' then return cur ~= nil and tonumber(cur[1]) == ver end
-  return true
-end
--- Drops index entries of records expired at now (the x zset scores keys by expiresAt); bounded per call.
-local function reap(idx, xz, now)
-  local gone = redis.call('ZRANGEBYSCORE', xz, '-inf', now, 'LIMIT', 0, 100)
-  if #gone > 0 then
-    redis.call('ZREM', idx, unpack(gone))
-    redis.call('ZREM', xz, unpack(gone))
-  end
-end
-`;
+// - Every script that adds or removes a record's key index entry keeps its search document in step
+//   (redis-lua-lib.ts): the index of a record is written and removed by the same script as the record.
+import { RECORDS } from './redis-lua-lib.js';
 
 /** KEYS: record. ARGV: now. Returns {ver, size, tag, ca, ua, exp, v} or nil. */
 export const GET = `${RECORDS}
@@ -48,12 +21,15 @@ return m
 `;
 
 /**
- * KEYS: record, index, expiry zset. ARGV: now, mode ('' | 'v' | 'a'), version, value, size, tag, expiresAt, key.
- * Returns {1, created, version, createdAt} or {0, current meta | nil}.
+ * KEYS: record, index, expiry zset, docs, total, terms. ARGV: now, mode ('' | 'v' | 'a'), version, value, size, tag,
+ * expiresAt, key, posting key base, document ('' = none given, '=' .. terms). Returns {1, created, version, createdAt}
+ * or {0, current meta | nil}. No document given: the live record's one stays; a record created (or replacing an
+ * expired one) that way has none.
  */
 export const PUT = `${RECORDS}
 local now = tonumber(ARGV[1])
-reap(KEYS[2], KEYS[3], now)
+local ix = {d = KEYS[4], s = KEYS[5], w = KEYS[6], tb = ARGV[9]}
+reap(KEYS[2], KEYS[3], ix, now)
 local cur = current(KEYS[1], now)
 if not matches(cur, ARGV[2], tonumber(ARGV[3])) then return {0, cur or false} end
 local ver, ca = 1, ARGV[1]
@@ -67,31 +43,37 @@ else
   redis.call('ZADD', KEYS[3], ARGV[7], ARGV[8])
 end
 redis.call('ZADD', KEYS[2], 0, ARGV[8])
+if ARGV[10] ~= '' then index_doc(ix, ARGV[8], ARGV[1], ARGV[7], ' ' .. string.sub(ARGV[10], 2) .. ' ')
+elseif cur then restamp(ix, ARGV[8], ARGV[1], ARGV[7])
+else index_doc(ix, ARGV[8]) end
 return {1, cur and 0 or 1, ver, ca}
 `;
 
-/** KEYS: record, index, expiry zset. ARGV: now, mode, version, key. Returns {1, deleted} or {0, current meta | nil}. */
+/**
+ * KEYS: record, index, expiry zset, docs, total, terms. ARGV: now, mode, version, key, posting key base.
+ * Returns {1, deleted} or {0, current meta | nil}.
+ */
 export const DELETE = `${RECORDS}
 local now = tonumber(ARGV[1])
 local cur = current(KEYS[1], now)
 if not matches(cur, ARGV[2], tonumber(ARGV[3])) then return {0, cur or false} end
 redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[4])
-redis.call('ZREM', KEYS[3], ARGV[4])
+drop(KEYS[2], KEYS[3], {d = KEYS[4], s = KEYS[5], w = KEYS[6], tb = ARGV[5]}, {ARGV[4]}, math.huge)
 return {1, cur and 1 or 0}
 `;
 
 /**
- * KEYS: index, expiry zset. ARGV: now, record key base, lex min, lex max, limit, budget.
- * Returns {{{key, ver, size, tag, ca, ua, exp}...}, cut} in byte order. Record keys are derived from
- * the index entries: they carry the same {account} hash tag, so they live in the same Cluster slot.
- * At most `budget` index entries are read, so that entries of expired records cannot make one script
- * long: when the budget runs out first, `cut` is the last entry read (the caller goes on after it), else false.
+ * KEYS: index, expiry zset, docs, total, terms. ARGV: now, record key base, lex min, lex max, limit, budget, posting
+ * key base, with values ('1' | ''). Returns {{{key, ver, size, tag, ca, ua, exp[, v]}...}, cut} in byte order. Record
+ * keys are derived from the index entries: they carry the same {account} hash tag, so they live in the same Cluster
+ * slot. At most `budget` index entries are read, so that entries of expired records cannot make one script long:
+ * when the budget runs out first, `cut` is the last entry read (the caller goes on after it), else false.
  */
 export const LIST = `${RECORDS}
 local now = tonumber(ARGV[1])
 local limit, budget = tonumber(ARGV[5]), tonumber(ARGV[6])
-reap(KEYS[1], KEYS[2], now)
+local ix = {d = KEYS[3], s = KEYS[4], w = KEYS[5], tb = ARGV[7]}
+reap(KEYS[1], KEYS[2], ix, now)
 local out, stale, offset, last, cut = {}, {}, 0, false, false
 while #out < limit do
   if offset >= budget then
@@ -103,8 +85,10 @@ while #out < limit do
   offset = offset + #keys
   for _, k in ipairs(keys) do
     last = k
-    local m = current(ARGV[2] .. enc(k), now)
+    local rk = ARGV[2] .. enc(k)
+    local m = current(rk, now)
     if m then
+      if ARGV[8] == '1' then m[7] = redis.call('HGET', rk, 'v') end
       table.insert(m, 1, k)
       out[#out + 1] = m
     else
@@ -112,37 +96,38 @@ while #out < limit do
     end
   end
 end
--- Entries whose record is gone or expired at now (e.g. removed by the server's own expiry).
-for i = 1, #stale, 100 do
-  local part = {unpack(stale, i, math.min(i + 99, #stale))}
-  redis.call('ZREM', KEYS[1], unpack(part))
-  redis.call('ZREM', KEYS[2], unpack(part))
-end
+-- Entries whose record is gone or expired at now (e.g. removed by the server's own expiry), with their documents;
+-- past DROP_TERMS terms the rest stay for a later call (they are skipped as expired meanwhile).
+drop(KEYS[1], KEYS[2], ix, stale, DROP_TERMS)
 return {out, cut}
 `;
 
 /**
- * One batch of a purge. KEYS: index, expiry zset. ARGV: now, record key base, batch size.
- * Removes the first `batch` records of the index, each with its index entries, and returns
- * {live records removed, index entries taken}; the caller repeats until fewer than `batch` were taken.
+ * One batch of a purge. KEYS: index, expiry zset, docs, total, terms. ARGV: now, record key base, batch size, posting
+ * key base, term budget. Removes the first records of the index (at most `batch`, and no more once `budget` terms of
+ * their documents were unindexed), each with its index entries and document, and returns {live records removed,
+ * 1 if the batch was full (the caller goes on) else 0}.
  */
 export const PURGE_BATCH = `${RECORDS}
 local now = tonumber(ARGV[1])
+local ix = {d = KEYS[3], s = KEYS[4], w = KEYS[5], tb = ARGV[4]}
 local keys = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)
 local n = 0
-for _, k in ipairs(keys) do
-  local key = ARGV[2] .. enc(k)
+local taken = drop(KEYS[1], KEYS[2], ix, keys, tonumber(ARGV[5]))
+for i = 1, taken do
+  local key = ARGV[2] .. enc(keys[i])
   if current(key, now) then n = n + 1 end
   redis.call('UNLINK', key)
 end
-if #keys > 0 then
-  redis.call('ZREM', KEYS[1], unpack(keys))
-  redis.call('ZREM', KEYS[2], unpack(keys))
-else
-  -- Every expiry entry has an index entry too (put, delete, reap and list keep both): none can be left.
-  redis.call('DEL', KEYS[2])
+if #keys == 0 then
+  -- Every expiry entry and document has an index entry too (every script keeps them together), so none should be
+  -- left; an erasure still makes sure that no document or posting outlives the collection.
+  local left = redis.call('HSCAN', KEYS[3], 0, 'COUNT', tonumber(ARGV[3]))[2]
+  for i = 1, #left, 2 do index_doc(ix, left[i]) end
+  if #left > 0 then return {0, 1} end
+  redis.call('UNLINK', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 end
-return {n, #keys}
+return {n, (taken < #keys or #keys == tonumber(ARGV[3])) and 1 or 0}
 `;
 
 /** KEYS: counter. ARGV: by, expiresAt, now. Returns the new value. */

@@ -3,12 +3,14 @@ import type { Keyv } from 'keyv';
 import type KeyvRedis from '@keyv/redis';
 import type {
   ChargeInput, ChargeResult, ClaimResult, DeleteResult, Expect, HoldInput, HoldResult, LedgerEntry, ListQuery,
-  Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SettleResult, Store, StoreInfo, StoredRecord, VoidInput, VoidResult,
+  Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SearchHit, SearchQuery, SettleResult, Store, StoreInfo, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
 import type { OpenOptions } from './open.js';
 import { enc, expectArgs, expiry, int, metaOf, RedisBase, S, type Arg, type RedisLike } from './redis-base.js';
 import { connect } from './redis-connect.js';
 import { RedisMoney } from './redis-money.js';
+import { DROP_TERMS } from './redis-lua-lib.js';
+import { documentArg, redisSearch } from './redis-search.js';
 import { bounded } from './timeout.js';
 
 /**
@@ -48,8 +50,10 @@ export class RedisStore implements Store {
 
   async put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
     const value = Buffer.from(input.value.buffer, input.value.byteOffset, input.value.byteLength);
-    const args = [int(now, 'now'), ...expectArgs(expect), value, int(input.size, 'size'), input.tag, expiry(input.expiresAt), key];
-    const r = (await this.r.eval(S.PUT, this.r.recordKeys(account, collection, key).slice(0, 3), args)) as unknown[];
+    const [docs, total, terms, posts] = this.r.indexKeys(account, collection);
+    const args = [int(now, 'now'), ...expectArgs(expect), value, int(input.size, 'size'), input.tag, expiry(input.expiresAt), key, posts, documentArg(input.index)];
+    const keys = [...this.r.recordKeys(account, collection, key).slice(0, 3), docs, total, terms];
+    const r = (await this.r.eval(S.PUT, keys, args)) as unknown[];
     if (r[0] !== 1) return { ok: false, current: r[1] ? metaOf(key, r[1] as unknown[]) : null };
     const record: RecordMeta = {
       key, version: Number(r[2]), size: input.size, tag: input.tag, createdAt: Number(r[3]), updatedAt: now, expiresAt: input.expiresAt,
@@ -58,44 +62,65 @@ export class RedisStore implements Store {
   }
 
   async delete(account: string, collection: string, key: string, now: Millis, expect?: Expect): Promise<DeleteResult> {
-    const args = [int(now, 'now'), ...expectArgs(expect), key];
-    const r = (await this.r.eval(S.DELETE, this.r.recordKeys(account, collection, key).slice(0, 3), args)) as unknown[];
+    const [docs, total, terms, posts] = this.r.indexKeys(account, collection);
+    const keys = [...this.r.recordKeys(account, collection, key).slice(0, 3), docs, total, terms];
+    const r = (await this.r.eval(S.DELETE, keys, [int(now, 'now'), ...expectArgs(expect), key, posts])) as unknown[];
     if (r[0] !== 1) return { ok: false, current: r[1] ? metaOf(key, r[1] as unknown[]) : null };
     return { ok: true, deleted: r[1] === 1 };
   }
 
-  /** One LIST script per SCAN_BUDGET index entries: a run of entries of expired records is read over several scripts. */
   async list(account: string, collection: string, query: ListQuery, now: Millis): Promise<RecordMeta[]> {
+    return (await this.scan(account, collection, query, now, false)).map((row) => metaOf(String(row[0]), row.slice(1)));
+  }
+
+  async entries(account: string, collection: string, query: ListQuery, now: Millis): Promise<StoredRecord[]> {
+    const rows = await this.scan(account, collection, query, now, true);
+    return rows.map((row) => Object.assign(metaOf(String(row[0]), row.slice(1, 7)), { value: new Uint8Array(row[7] as Buffer) }));
+  }
+
+  search(account: string, collection: string, query: SearchQuery, now: Millis): Promise<SearchHit[]> {
+    return redisSearch(this.r, account, collection, query, now);
+  }
+
+  /**
+   * Rows {key, ver, size, tag, ca, ua, exp[, v]} of live records in key order: one LIST script per SCAN_BUDGET index
+   * entries, so a run of entries of expired records is read over several scripts (usually one round trip).
+   */
+  private async scan(account: string, collection: string, query: ListQuery, now: Millis, values: boolean): Promise<unknown[][]> {
     const [, idx, xz, base] = this.r.recordKeys(account, collection);
+    const [docs, total, terms, posts] = this.r.indexKeys(account, collection);
     const prefix = query.prefix ?? '';
     // Bounds in bytes: '(' exclusive, '[' inclusive; UTF-8 never contains 0xFF, so prefix+0xFF closes the range.
     let min: Arg = '-';
     if (query.after !== undefined && Buffer.compare(Buffer.from(query.after), Buffer.from(prefix)) >= 0) min = `(${query.after}`;
     else if (prefix !== '') min = `[${prefix}`;
     const max: Arg = prefix === '' ? '+' : Buffer.concat([Buffer.from(`(${prefix}`), Buffer.from([0xff])]);
-    const out: RecordMeta[] = [];
+    const out: unknown[][] = [];
     for (;;) {
-      const args = [int(now, 'now'), base, min, max, int(query.limit - out.length, 'limit'), String(SCAN_BUDGET)];
-      const [rows, cut] = (await this.r.eval(S.LIST, [idx, xz], args)) as [unknown[][], string | null];
-      for (const row of rows) out.push(metaOf(String(row[0]), row.slice(1)));
+      const args = [int(now, 'now'), base, min, max, int(query.limit - out.length, 'limit'), String(SCAN_BUDGET), posts, values ? '1' : ''];
+      // Values are bytes: with them, every string of the reply comes back as a Buffer (String() decodes the others).
+      const [rows, cut] = (await this.r.eval(S.LIST, [idx, xz, docs, total, terms], args, values)) as [unknown[][], string | Buffer | null];
+      out.push(...rows);
       if (cut === null || out.length >= query.limit) return out;
-      min = `(${cut}`;
+      min = Buffer.concat([Buffer.from('('), Buffer.from(cut)]);
     }
   }
 
   /**
-   * Erases a collection in batches of PURGE_BATCH records, each batch one script (record and index entries
-   * together), until a batch finds fewer: a record written meanwhile is erased if a later batch sees it,
-   * else it survives whole (record and index entry). Returns how many live records the batches removed.
+   * Erases a collection in batches of PURGE_BATCH records (fewer when their documents exceed DROP_TERMS terms), each
+   * batch one script (record, index entries and search document together), until a batch finds fewer: a record
+   * written meanwhile is erased if a later batch sees it, else it survives whole (record, index entry, document). The
+   * last batch deletes the collection's index keys, which are empty by then. Returns how many live records were removed.
    */
   async purge(account: string, collection: string): Promise<number> {
     const [, idx, xz, base] = this.r.recordKeys(account, collection);
-    const now = String(Date.now());
+    const [docs, total, terms, posts] = this.r.indexKeys(account, collection);
+    const args = [String(Date.now()), base, String(PURGE_BATCH), posts, String(DROP_TERMS)];
     let removed = 0;
     for (;;) {
-      const [live, taken] = (await this.r.eval(S.PURGE_BATCH, [idx, xz], [now, base, String(PURGE_BATCH)])) as [number, number];
+      const [live, full] = (await this.r.eval(S.PURGE_BATCH, [idx, xz, docs, total, terms], args)) as [number, number];
       removed += Number(live);
-      if (Number(taken) < PURGE_BATCH) return removed;
+      if (Number(full) === 0) return removed;
     }
   }
 
@@ -148,7 +173,8 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Records and charge ids: nothing to do (PEXPIREAT frees them, list and put drop their index entries). Holds:
+   * Records and charge ids: nothing to do (PEXPIREAT frees them; put, list, entries and search drop the index entries
+   * and search documents of a collection's expired records when they meet them, a bounded number per call). Holds:
    * releases those of up to 1,000 due accounts, each in bounded scripts, pipelined. In a Cluster (no global zset)
    * this is left to the next money operation of the account (balance() included), which releases expired holds first.
    */

@@ -123,3 +123,42 @@ export async function startOwnPostgres(): Promise<OwnServer> {
     },
   };
 }
+
+/** A Redis Cluster of `masters` redis-servers of the test's own (no replicas, no persistence), slots spread by redis-cli. */
+export async function startOwnRedisCluster(masters = 3): Promise<{ urls: string[]; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'apg-redis-cluster-'));
+  const ports: number[] = [];
+  for (let i = 0; i < masters; i++) ports.push(await freePort());
+  const children = ports.map((port) => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir];
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    child.on('error', () => {});
+    return child;
+  });
+  const stop = async () => {
+    await Promise.all(children.map((child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return undefined;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      return exited;
+    }));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const port of ports) for (let i = 0; i < 100 && !(await pings(port)); i++) await sleep(50);
+    await exec('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
+    // Every node agrees that all slots are served before the first command.
+    for (const port of ports) {
+      for (let i = 0; ; i++) {
+        const { stdout } = await exec('redis-cli', ['-p', String(port), 'CLUSTER', 'INFO']);
+        if (stdout.includes('cluster_state:ok')) break;
+        if (i > 100) throw new Error(`redis cluster node ${port} did not reach cluster_state:ok`);
+        await sleep(50);
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { urls: ports.map((p) => `redis://127.0.0.1:${p}`), stop };
+}

@@ -1,0 +1,117 @@
+// Lua helpers shared by the Redis record and search scripts: prepended to their sources, never run on their own.
+//
+// The search index of a collection (DESIGN.md 9: indexed in the same script as the record it describes):
+//   docs   P{A}:d:C        hash: record key -> '<updatedAt>|<expiresAt>|<length>| t1 t2 ... tn ' (the terms of
+//                          PutInput.index between single spaces, so that ' term ', ' w1 w2 ' and ' pre' find whole
+//                          terms, phrases and term starts with a plain find; the header holds no space, so it never
+//                          matches; with it a search ranks and drops expired records without reading their hashes)
+//   total  P{A}:s:C        string: the number of terms of all documents (BM25's average length is total / HLEN docs)
+//   terms  P{A}:w:C        zset, score 0: every term with at least one document (ZRANGEBYLEX expands a prefix)
+//   posts  P{A}:t:C:<term> set: keys of the records whose document has the term (SCARD is its document frequency)
+// Documents live beside the records, not inside their hashes: a record hash that Redis expires or evicts takes
+// its fields with it, and its postings could then never be found again. Invariant kept by every script: a key
+// has a document only while it has an entry in the collection's key index (P{A}:i:C), so whatever removes an
+// index entry (delete, purge, reaping expired records, a list or search meeting a vanished record) unindexes
+// the document in the same script.
+
+/**
+ * Terms one script unindexes at most when it cleans up after records it did not write (expired, vanished, a purge
+ * batch): about 2,000 Redis calls, a few milliseconds, so that other accounts' calls never wait long behind it.
+ */
+export const DROP_TERMS = 1000;
+
+/** Helpers for the record and search scripts. `ix` is {d = docs, s = total, w = terms, tb = posting key base}. */
+export const RECORDS = `
+local DROP_TERMS = ${DROP_TERMS}
+local function fmt(n) return string.format('%d', n) end
+-- Same escaping as enc() in redis-base.ts, for record keys built from index entries.
+local function enc(s)
+  if s == '' then return '%' end
+  return (string.gsub(s, '[%%:{}]', function(c) return string.format('%%%02X', string.byte(c)) end))
+end
+-- The live record's metadata {ver, size, tag, ca, ua, exp}, or nil when absent or expired at now.
+local function current(key, now)
+  local m = redis.call('HMGET', key, 'ver', 'size', 'tag', 'ca', 'ua', 'exp')
+  if not m[1] then return nil end
+  if m[6] ~= '' and tonumber(m[6]) <= now then return nil end
+  return m
+end
+local function matches(cur, mode, ver)
+  if mode == 'a' then return cur == nil end
+  if mode == 'v' then return cur ~= nil and tonumber(cur[1]) == ver end
+  return true
+end
+-- Runs redis.call(cmd, key, items...) in chunks of 500 (an even number: ZADD pairs stay whole); unpack of
+-- thousands of values would overflow Lua's C stack.
+local function chunked(cmd, key, items)
+  for i = 1, #items, 500 do redis.call(cmd, key, unpack(items, i, math.min(i + 499, #items))) end
+end
+-- Distinct terms of a document body and its length in terms. Split on ' ' only, as src/search/text-index.ts does.
+local function terms_of(body)
+  local set, n = {}, 0
+  for t in string.gmatch(body, '[^ ]+') do
+    n = n + 1
+    set[t] = true
+  end
+  return set, n
+end
+-- The body (' t1 ... tn ') of a stored document.
+local function body_of(stored)
+  local _, e = string.find(stored, '^[0-9]*|[0-9]*|[0-9]*|')
+  return string.sub(stored, e + 1)
+end
+-- Gives key the document body (' t1 ... tn ' of the record updated at ua, expiring at exp or ''), or none (body nil
+-- or without terms); only the postings that differ change. Returns how many terms the old document had.
+local function index_doc(ix, key, ua, exp, body)
+  local old = redis.call('HGET', ix.d, key)
+  if not old and not body then return 0 end
+  local was, had = {}, 0
+  if old then was, had = terms_of(body_of(old)) end
+  local is, has = {}, 0
+  if body then is, has = terms_of(body) end
+  for t in pairs(was) do
+    if not is[t] then
+      local p = ix.tb .. t
+      redis.call('SREM', p, key)
+      if redis.call('EXISTS', p) == 0 then redis.call('ZREM', ix.w, t) end
+    end
+  end
+  local added = {}
+  for t in pairs(is) do
+    if not was[t] then
+      redis.call('SADD', ix.tb .. t, key)
+      added[#added + 1] = 0
+      added[#added + 1] = t
+    end
+  end
+  chunked('ZADD', ix.w, added)
+  if has > 0 then redis.call('HSET', ix.d, key, ua .. '|' .. exp .. '|' .. has .. '|' .. body)
+  elseif old then redis.call('HDEL', ix.d, key) end
+  if has ~= had and redis.call('INCRBY', ix.s, has - had) <= 0 then redis.call('DEL', ix.s) end
+  return had
+end
+-- A write that gives no document keeps the live record's one (a TTL renewal), restamped with its update and expiry.
+local function restamp(ix, key, ua, exp)
+  local old = redis.call('HGET', ix.d, key)
+  if old then
+    local _, e = string.find(old, '^[0-9]*|[0-9]*|')
+    redis.call('HSET', ix.d, key, ua .. '|' .. exp .. '|' .. string.sub(old, e + 1))
+  end
+end
+-- Removes keys from the key index and expiry zset with their documents, one key at a time until \`budget\` terms
+-- were unindexed (at least one key), so that a few huge documents cannot make one script long. Returns how many keys.
+local function drop(idx, xz, ix, keys, budget)
+  local terms = 0
+  for i, k in ipairs(keys) do
+    if terms >= budget then return i - 1 end
+    terms = terms + index_doc(ix, k)
+    redis.call('ZREM', idx, k)
+    redis.call('ZREM', xz, k)
+  end
+  return #keys
+end
+-- Drops index entries (and documents) of records expired at now (the x zset scores keys by expiresAt); bounded per call.
+local function reap(idx, xz, ix, now)
+  drop(idx, xz, ix, redis.call('ZRANGEBYSCORE', xz, '-inf', now, 'LIMIT', 0, 100), DROP_TERMS)
+end
+`;
