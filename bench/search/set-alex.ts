@@ -177,5 +177,11 @@ export const ALEX: UserSet = {
     { q: 'what editor do I use', relevant: ['user_preferences', 'git_config'], sharesWord: true },
     { q: 'how much RAM does my laptop have', relevant: ['workstation'], sharesWord: true, note: 'camelCase field ramGb' },
     { q: 'usual caffeine beverage', relevant: ['coffee_order'], sharesWord: false },
+    { q: 'when is the GA launch', relevant: ['meetingNotes2026-06', 'project/alpha/milestones'], sharesWord: true, note: 'a two-letter word; "general availability" spelled out in one of the answers' },
+    { q: 'PR 482', relevant: ['todo/today'], sharesWord: true, note: 'numbers as words' },
+    { q: 'node 22 upgrade', relevant: ['todo/this_week'], sharesWord: true },
+    { q: 'react 19', relevant: ['dependencies/pinned'], sharesWord: true },
+    { q: 'who did I meet at KubeCon', relevant: ['contact.jane'], sharesWord: true, note: 'met/meet: irregular verb; the trip to KubeCon is the distractor' },
+    { q: 'on-call schedule', relevant: ['oncall_schedule'], sharesWord: true, note: 'on-call (query) vs oncall (key)' },
   ],
 };

@@ -154,5 +154,12 @@ export const KENJI: UserSet = {
     { q: 'ramen recipe', relevant: ['recipe.tonkotsu_ramen'], sharesWord: true },
     { q: 'contrastive learning', relevant: ['experiments/exp-040', 'papers/chen-2020'], sharesWord: true },
     { q: 'who supervises my doctorate', relevant: ['contact.prof_huber'], sharesWord: false },
+    { q: '大阪', relevant: ['contact.yuki'], sharesWord: true, note: 'Japanese, no spaces: 大阪 inside 大阪在住' },
+    { q: 'ViT-S/16 ImageNet', relevant: ['experiments/exp-033', 'experiments/exp-034', 'experiments/exp-035'], sharesWord: true, note: 'three answers' },
+    { q: 'FID of the U-Net runs', relevant: ['experiments/exp-042', 'experiments/exp-043', 'experiments/exp-044'], sharesWord: true, note: 'three answers' },
+    { q: 'A100', relevant: ['cluster/slurm', 'experiments/exp-050'], sharesWord: true, note: 'gpu-a100 in one answer' },
+    { q: 'Zurich marathon', relevant: ['running/marathon_plan'], sharesWord: true, note: 'Zürich folded' },
+    { q: 'B permit expiry', relevant: ['deadlines/visa-renewal'], sharesWord: true },
+    { q: 'thesis committee', relevant: ['deadlines/thesis-proposal'], sharesWord: true },
   ],
 };

@@ -162,5 +162,11 @@ export const MARIA: UserSet = {
     { q: 'did the new signup flow win the A/B test', relevant: ['product/experiments/onboarding-v2'], sharesWord: false },
     { q: '"battery range"', relevant: ['product/feedback/2026-03-04'], sharesWord: true, note: 'quoted phrase' },
     { q: 'invoices CSV export', relevant: ['product/feedback/2026-03-11'], sharesWord: true },
+    { q: "Oma's birthday", relevant: ['family/birthdays'], sharesWord: true, note: 'a field name ("Oma Gertrud") answers' },
+    { q: 'Steuererklärung', relevant: ['contact.mueller'], sharesWord: true },
+    { q: 'Osterferien', relevant: ['holidays/school_2026'], sharesWord: true, note: 'a German field name' },
+    { q: 'e-scooter regulation', relevant: ['contact.jose'], sharesWord: true },
+    { q: 'Apple Pay', relevant: ['product/feedback/2026-04-01', 'product/roadmap'], sharesWord: true },
+    { q: 'winter tyres', relevant: ['car', 'contact.autohaus'], sharesWord: true, note: 'camelCase field winterTyres in one answer' },
   ],
 };

@@ -30,7 +30,9 @@ export function fold(text: string): string {
 /**
  * Words of `text`: split on anything not a letter or digit; a word written in humps ("meetingNotes2026",
  * "NeurIPS", "OKRs") gives its parts and, folded, the whole ("meeting", "notes", "2026", "meetingnotes2026"),
- * so that "neurips" in a key and "NeurIPS" in a query still meet.
+ * so that "neurips" in a key and "NeurIPS" in a query still meet. Chinese and Japanese are written without
+ * spaces: a run of their characters also gives its overlapping bigrams ("大阪在住" → 大阪, 阪在, 在住), the usual
+ * way to index them without a dictionary.
  */
 export function words(text: string): string[] {
   const out: string[] = [];
@@ -43,9 +45,12 @@ export function words(text: string): string[] {
       .split(' ');
     for (const p of parts) out.push(fold(p));
     if (parts.length > 1) out.push(fold(raw));
+    for (const run of raw.match(CJK_RUN) ?? []) for (let i = 0; i + 2 <= run.length; i++) out.push(run.slice(i, i + 2));
   }
   return out;
 }
+
+const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]{3,}/gu;
 
 /** A light English stem: plural, then -ing/-ed endings, never leaving fewer than four letters ("bus", "string" stay). */
 export function stem(word: string): string {
