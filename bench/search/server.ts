@@ -17,7 +17,13 @@ export interface BenchServer {
 /** Starts aipaygent with `options` (and the benchmark's admin token) behind express.json(), listening on 127.0.0.1. */
 export async function startServer(options: AipaygentOptions = {}): Promise<BenchServer> {
   const ai = createAipaygent({ adminToken: ADMIN_TOKEN, ...options });
-  await ai.ready;
+  try {
+    await ai.ready;
+  } catch (error) {
+    // A startup that failed half way may hold a store connection open: close it, or the process never exits.
+    await ai.close();
+    throw error;
+  }
   const app = express();
   app.use(express.json({ limit: '2mb' }), aipaygentExpress(ai) as never);
   const server: Server = createServer(app);
