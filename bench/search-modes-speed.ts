@@ -1,5 +1,6 @@
-// `npm run bench` (or `npx tsx bench/search-speed.ts [store-url]`): GET /memory/search latency against a user's memory
-// count, per mode, and what indexing adds to POST /memory/store; written to BENCHMARKS.md ("Search speed").
+// `npm run bench` (or `npx tsx bench/search-modes-speed.ts [store-url]`): GET /memory/search latency over HTTP against a
+// user's memory count in each mode (lexical, semantic, hybrid), how long background embedding lags a burst of writes,
+// and what an embedder adds to POST /memory/store; written to BENCHMARKS.md ("Search speed by mode").
 import { hashEmbedder } from '../test/support/embedder.js';
 import type { AipaygentOptions } from '../src/config.js';
 import { loadavg } from 'node:os';
@@ -142,10 +143,10 @@ const table = [
 ].join('\n');
 console.log(table);
 writeSection(
-  'search-speed',
-  'Search speed',
+  'search-modes-speed',
+  'Search speed by mode: semantic and hybrid against a user\'s memory count, embedding lag, writes with an embedder',
   [
-    `Command: \`npm run bench\` (bench/search-speed.ts; \`npx tsx bench/search-speed.ts [store-url]\` alone). ${storeUrl ? `Store ${storeUrl.replace(/\/\/[^@/]*@/, '//')}` : 'In-memory store'}, an in-process Express 5 server, sequential requests over keep-alive (client and server share one process: absolute times include the client).`,
+    `Command: \`npm run bench\` (bench/search-modes-speed.ts; \`npx tsx bench/search-modes-speed.ts [store-url]\` alone). ${storeUrl ? `Store ${storeUrl.replace(/\/\/[^@/]*@/, '//')}` : 'In-memory store'}, an in-process Express 5 server, sequential requests over keep-alive (client and server share one process: absolute times include the client).`,
     `Searches: the ${QUERIES.length} queries of the relevance set, ${REPEAT} measured passes after one warm-up, limit 10, with data. Each user holds N memories cycled from the relevance set, each wrapped with a note of 8 words drawn (fixed seed) from the set's vocabulary. Semantic and hybrid use \`hashEmbedder()\` (256 dimensions; its own cost is in the numbers). Writes: ${WRITES} distinct memories per configuration, the three configurations alternated in ${ROUNDS} rounds.`,
     `Machine: ${machine()}. Load average (1 min) ${loadBefore} at the start, ${loadavg()[0]!.toFixed(2)} at the end. Run: ${new Date().toISOString()}.`,
     '',
