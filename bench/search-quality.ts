@@ -8,7 +8,7 @@ import { hashEmbedder } from '../test/support/embedder.js';
 import { httpSearchClient } from './search/clients.js';
 import { belowFirst, evaluate, K, misses, qualityTable, storeSet, type ModeReport, type SearchClient } from './search/evaluate.js';
 import { checkSet, RELEVANCE_SET } from './search/relevance.js';
-import { ADMIN_TOKEN, startServer } from './search/server.js';
+import { ADMIN_TOKEN, startServer, type BenchServer } from './search/server.js';
 import { machine, writeSection } from './report.js';
 
 /** Lexical recall@5 on the queries that share a word with their answer: the target of issue 16. */
@@ -48,7 +48,17 @@ async function runOn(name: string, url: string | undefined): Promise<{ reports: 
   const storePrefix = `apgsearchq_${process.pid}:`;
   const embedder = hashEmbedder();
   // maxLimit at least the largest user's memory count: one semantic search then shows whether all are embedded.
-  const server = await startServer({ search: { ...embedder, maxLimit: Math.max(100, largest) }, ...(url && { store: url, storePrefix, multiProcess: true }) });
+  const drop = async () => {
+    if (url && !url.startsWith('sqlite:')) await (await import('../test/support/cleanup.js')).dropPrefix(url, storePrefix);
+  };
+  let server: BenchServer;
+  try {
+    server = await startServer({ search: { ...embedder, maxLimit: Math.max(100, largest) }, ...(url && { store: url, storePrefix, multiProcess: true }) });
+  } catch (error) {
+    // A startup that failed after the store was opened may have created its tables or keys.
+    await drop();
+    throw error;
+  }
   try {
     const client = await httpSearchClient(server.url, ADMIN_TOKEN);
     const t0 = Date.now();
@@ -71,7 +81,7 @@ async function runOn(name: string, url: string | undefined): Promise<{ reports: 
     return { reports, failed, embedWaitMs };
   } finally {
     await server.close();
-    if (url && !url.startsWith('sqlite:')) await (await import('../test/support/cleanup.js')).dropPrefix(url, storePrefix);
+    await drop();
   }
 }
 
