@@ -179,7 +179,7 @@ const sortParameters = (ps: Json[]) => {
 };
 
 /** Drops what only adds noise in a component: `$schema`/`$id`, and zod's long regex beside `format: date-time`. */
-function tidy(schema: Json): Json {
+export function tidy(schema: Json): Json {
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(walk);
     if (node === null || typeof node !== 'object') return;
