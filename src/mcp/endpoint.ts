@@ -17,6 +17,13 @@ type Json = Record<string, any>;
 /** Most messages one POST may carry (a JSON-RPC batch, as protocol 2025-03-26 allows). */
 const MAX_BATCH = 32;
 
+/**
+ * A tool's arguments sit 2 levels inside the JSON-RPC message; the route checks them against the depth
+ * limit itself. The rest of the allowance lets a body a little too deep reach the route, whose 400 becomes
+ * a tool error the model can read (a transport 400 would only make its client throw).
+ */
+const ENVELOPE_DEPTH = 18;
+
 export const MCP_INSTRUCTIONS =
   'Persistent JSON memory per user, kept across conversations: store, retrieve, list, append to, patch, delete and look back at ' +
   'versions of memories by key. Each memory tool call uses one of the free calls of today, then is paid from the prepaid balance ' +
@@ -74,7 +81,7 @@ export function mcpRoutes(deps: McpRouteDeps): Route[] {
   const { keys } = deps;
   return [
     route({
-      method: 'POST', path: deps.config.path, auth: 'key', metered: false, ownKeyCheck: true, envelopeDepth: 4, tags: ['MCP'],
+      method: 'POST', path: deps.config.path, auth: 'key', metered: false, ownKeyCheck: true, envelopeDepth: ENVELOPE_DEPTH, tags: ['MCP'],
       summary: 'The MCP endpoint (Streamable HTTP, stateless): memory tools for agents, each call metered as its HTTP route.',
       description:
         'JSON-RPC 2.0 messages of the Model Context Protocol (`initialize`, `tools/list`, `tools/call`, `ping`), answered as JSON ' +
