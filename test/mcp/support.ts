@@ -11,7 +11,7 @@ export async function mcpClient(url: string, key: string, headers: Record<string
 }
 
 /** One JSON-RPC message POSTed as an MCP client would (Accept both types), answer parsed when JSON. */
-export async function rpc(url: string, message: unknown, headers: Record<string, string> = {}) {
+export async function rpc(url: string, message: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any; text: string }> {
   const res = await fetch(`${url}/mcp`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
