@@ -20,6 +20,7 @@ export interface McpCall {
 export const X402_PAYMENT = 'x402/payment';
 export const X402_PAYMENT_RESPONSE = 'x402/payment-response';
 const X402_ERROR = 'x402/error';
+const X402_HOW = 'call the tool again with _meta["x402/payment"]: a PaymentPayload for what x402/error.data of this result asks';
 
 /** What calls a route: the core's `invoke`. */
 export type Invoke = (route: Tool['route'], req: CoreRequest, query?: Record<string, string>) => Promise<CoreResponse>;
@@ -103,6 +104,9 @@ export function toolResult(res: CoreResponse, call: McpCall): Json {
   if (res.status < 400) return withMeta({ content: [{ type: 'text', text }], structuredContent: structured });
   const required = fromBase64Json(h[PAYMENT_REQUIRED]);
   if (required === undefined) return withMeta({ content: [{ type: 'text', text }], structuredContent: structured, isError: true });
+  // The HTTP words of the 402 (a header to read, a header to send) said the MCP way.
+  if (structured.payment?.x402) structured.payment.x402 = { pay_this_call: X402_HOW };
+  if (typeof structured.error?.message === 'string') structured.error.message = structured.error.message.replace('(PAYMENT-REQUIRED header)', '(x402/error in this result)');
   structured[X402_ERROR] = { code: 402, message: structured.error?.message ?? 'Payment required', data: required };
   if (settled !== undefined) structured[X402_PAYMENT_RESPONSE] = settled;
   return withMeta({ content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured, isError: true });
