@@ -97,6 +97,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   // The MCP engine (the SDK's server) and its tools, made once `ready` loaded the SDK and every route is in the table.
   let mcpEngine: McpEngine | undefined;
   const mcpTools = new Set<string>();
+  let mcpCatalogue: Array<{ name: string; title: string; route: Route }> = [];
 
   async function start(): Promise<void> {
     const opened = await openStore(config.store, { timeoutMs: config.storeTimeoutMs, prefix: config.storePrefix });
@@ -122,6 +123,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     if (started.mcp) {
       const tools = buildTools(findRoute);
       for (const t of tools) mcpTools.add(t.name);
+      mcpCatalogue = tools.map((t) => ({ name: t.name, title: t.listing.title as string, route: t.route }));
       mcpEngine = await started.mcp.createEngine(mcpDoor(tools, (r, req, q) => handler.invoke(r, req, q), PACKAGE_VERSION));
     }
     const initTimeoutMs = Math.max(10_000, 5 * config.storeTimeoutMs);
@@ -168,7 +170,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     for (const r of mcpRoutes({ config: config.mcp, engine: () => mcpEngine!, keys, hasTool: (name) => mcpTools.has(name) })) router.add(r);
   }
   for (const r of healthRoutes({ readiness, metrics: metrics && (() => metrics.render()) })) router.add(r);
-  for (const r of [...discoveryRoutes({ routes: router.routes, config }), ...docsRoutes(), ...offRoutes(config)]) router.add(r);
+  for (const r of [...discoveryRoutes({ routes: router.routes, config, mcpTools: () => mcpCatalogue }), ...docsRoutes(), ...offRoutes(config)]) router.add(r);
   checkPricing(router.routes, config.pricing);
 
   const sha = (token: string | undefined) => (token === undefined ? undefined : createHash('sha256').update(token).digest());

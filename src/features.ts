@@ -48,7 +48,7 @@ export function featureLines(config: Config, store?: StoreInfo): string[] {
     x402 ? `x402: on (settled by ${x402.facilitatorUrl ? 'a facilitator' : 'our relayer'})` : `x402: off (set ${TURN_ON.x402})`,
     config.adminToken !== undefined ? 'admin: on (/admin/*, admin token)' : `admin: off (set ${TURN_ON.admin})`,
     config.adminToken !== undefined || config.metricsToken !== undefined ? 'metrics: on (GET /metrics)' : `metrics: off (set ${TURN_ON.metrics})`,
-    config.mcp ? `mcp: on (POST ${config.mcp.path}, tools metered as their routes)` : `mcp: off (set ${TURN_ON.mcp})`,
+    config.mcp ? `mcp: on (POST ${config.mcp.path}, tools metered as their routes)` : `mcp: off (${TURN_ON.mcp})`,
     config.openTelemetry ? 'opentelemetry: on (spans through @opentelemetry/api)' : 'opentelemetry: off (set openTelemetry: true, AIPAYGENT_OPENTELEMETRY=1)',
   ];
 }

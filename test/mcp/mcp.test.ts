@@ -43,6 +43,16 @@ describeMounts('mcp: the official SDK client', () => {
     expect(retrieve.annotations).toMatchObject({ readOnlyHint: true });
   });
 
+  it('/discover lists the endpoint and each tool with the route it runs and its price', async () => {
+    const { client } = await account(m());
+    const d = (await call(`${m().url}/discover`)).body;
+    expect(d.endpoints.find((e: any) => e.path === '/mcp')).toMatchObject({ method: 'POST', auth: 'key' });
+    expect(d.mcp).toMatchObject({ endpoint: `${m().prefix}/mcp`, authentication: 'Authorization: Bearer <api key>', default_user_header: 'X-Aipaygent-User' });
+    expect(d.mcp.tools.map((t: any) => t.name)).toEqual((await client.listTools()).tools.map((t) => t.name));
+    expect(d.mcp.tools.find((t: any) => t.name === 'memory_retrieve')).toMatchObject({ runs: 'GET /memory/retrieve', billing: 'per_call', price_micro_usd: 100 });
+    expect(d.mcp.tools.find((t: any) => t.name === 'credits_balance')).toMatchObject({ runs: 'GET /credits/balance', billing: 'free' });
+  });
+
   it('calls each tool: structured results as the HTTP routes answer them, conditional writes by etag', async () => {
     const { key, client } = await account(m());
     const stored = await client.callTool({ name: 'memory_store', arguments: { user_id: 'u', key: 'notes', data: { likes: ['tea'] }, ttl_days: 30 } });

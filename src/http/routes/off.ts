@@ -11,7 +11,7 @@ export const TURN_ON = {
   x402: 'payments.x402 with a relayerKey or facilitatorUrl (AIPAYGENT_RELAYER_KEY or AIPAYGENT_FACILITATOR_URL)',
   admin: 'the adminToken option (AIPAYGENT_ADMIN_TOKEN for the standalone server)',
   metrics: 'the adminToken or metricsToken option (AIPAYGENT_ADMIN_TOKEN or AIPAYGENT_METRICS_TOKEN)',
-  mcp: 'npm install @modelcontextprotocol/sdk (the mcp option: on by default once it is installed)',
+  mcp: 'npm install @modelcontextprotocol/sdk: on by default once installed, unless the mcp option is false',
 } as const;
 
 const off = (method: Method, path: string, what: string, turnOn: string, anthropic = false): Route => ({
