@@ -184,6 +184,22 @@ describeMounts('mcp: the official SDK client', () => {
     await expect(client.callTool({ name: 'no_such_tool', arguments: {} })).rejects.toThrow(/Unknown tool/);
   });
 
+  it('stateless JSON-RPC: ids are per request (two clients may both send id 1), a batch answers an array, malformed params are a -32602 error', async () => {
+    const a = await m().ai.api.keys.create();
+    const b = await m().ai.api.keys.create();
+    const get = (key: string, user: string) =>
+      rpc(m().url, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'credits_balance', arguments: {} } }, { authorization: `Bearer ${key}`, 'x-aipaygent-user': user });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => get(i % 2 ? a.api_key : b.api_key, String(i))));
+    answers.forEach((r, i) => expect([r.status, r.body.id, r.body.result.structuredContent.account_id]).toEqual([200, 1, i % 2 ? a.account_id : b.account_id]));
+    const auth = { authorization: `Bearer ${a.api_key}` };
+    const batch = await rpc(m().url, [{ jsonrpc: '2.0', id: 'x', method: 'ping' }, { jsonrpc: '2.0', method: 'notifications/initialized' }, { jsonrpc: '2.0', id: 'y', method: 'tools/list' }], auth);
+    expect([batch.status, batch.body.map((r: any) => r.id), batch.body[1].result.tools.length]).toEqual([200, ['x', 'y'], expect.any(Number)]);
+    const bad = await rpc(m().url, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 5 } }, auth);
+    expect([bad.status, bad.body.id, bad.body.error.code]).toEqual([200, 7, -32602]);
+    const unknownMethod = await rpc(m().url, { jsonrpc: '2.0', id: 8, method: 'prompts/list' }, auth);
+    expect([unknownMethod.status, unknownMethod.body.error.code]).toEqual([200, -32601]);
+  });
+
   it('401 with WWW-Authenticate for a missing, malformed or unknown key, on initialize and on a tool call; GET and DELETE are 405', async () => {
     const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
     const toolCall = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'memory_list', arguments: { user_id: 'u' } } };
