@@ -41,6 +41,33 @@ const asQueryValue = (v: unknown) => (typeof v === 'number' || typeof v === 'boo
 /** An etag given without its quotes is the same etag (a model easily drops them). */
 const asTag = (v: unknown) => (typeof v === 'string' && v !== '*' && !v.startsWith('"') && !v.startsWith('W/') ? `"${v}"` : v);
 
+const NO_BODY: CoreRequest['body'] = { kind: 'none' };
+
+/**
+ * A tool call's request to its route. signal, ip and mountPath are the MCP request's, read from it when asked
+ * (the node bridge makes them on first read); getters on the prototype, as there: an object literal with
+ * accessors costs a few µs per call to build.
+ */
+class ToolRequest implements CoreRequest {
+  readonly query = '';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly headers: CoreRequest['headers'],
+    readonly body: CoreRequest['body'],
+    private readonly outer: CoreRequest,
+  ) {}
+  get signal(): AbortSignal {
+    return this.outer.signal;
+  }
+  get ip(): string | undefined {
+    return this.outer.ip;
+  }
+  get mountPath(): string | undefined {
+    return this.outer.mountPath;
+  }
+}
+
 /** The route request of a tool call: the caller's credentials, the default user, conditions and an x402 payment as headers. */
 export function routeRequest(tool: Tool, args: Json, meta: Json | undefined, call: McpCall): { req: CoreRequest; query?: Record<string, string> } {
   const outer = call.req;
@@ -56,21 +83,7 @@ export function routeRequest(tool: Tool, args: Json, meta: Json | undefined, cal
   if (input.user_id === undefined && typeof user === 'string' && user) input.user_id = user;
   const payment = meta?.[X402_PAYMENT];
   if (payment !== undefined) headers[PAYMENT_SIGNATURE] = base64Json(payment);
-  const { method, path } = tool.route;
-  const req: CoreRequest = {
-    method, path, query: '', headers,
-    body: tool.input === 'body' ? { kind: 'parsed', value: input } : { kind: 'none' },
-    // Read from the MCP request when asked (the node bridge makes them on first read).
-    get signal() {
-      return outer.signal;
-    },
-    get ip() {
-      return outer.ip;
-    },
-    get mountPath() {
-      return outer.mountPath;
-    },
-  };
+  const req = new ToolRequest(tool.route.method, tool.route.path, headers, tool.input === 'body' ? { kind: 'parsed', value: input } : NO_BODY, outer);
   if (tool.input === 'body') return { req };
   const query: Record<string, string> = {};
   for (const name in input) query[name] = asQueryValue(input[name]) as string;

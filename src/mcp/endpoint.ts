@@ -54,13 +54,16 @@ function header(req: CoreRequest, name: string): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+const ACCEPTS_JSON = /application\/json|application\/\*|\*\/\*/i;
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
 /** The checks of the Streamable HTTP transport that come before any message is read. */
 function transportProblem(req: CoreRequest, engine: McpEngine): CoreResponse | undefined {
   const accept = header(req, 'accept');
   // Answers are always JSON: a client that accepts JSON (or anything) is served; SSE is never needed.
-  if (accept !== undefined && !/application\/json|application\/\*|\*\/\*/i.test(accept)) return refusal(406, -32000, 'Not Acceptable: the client must accept application/json');
+  if (accept !== undefined && !accept.includes('application/json') && !ACCEPTS_JSON.test(accept)) return refusal(406, -32000, 'Not Acceptable: the client must accept application/json');
   const type = header(req, 'content-type');
-  if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) return refusal(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+  if (type !== undefined && type !== 'application/json' && !JSON_TYPE.test(type)) return refusal(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
   const version = header(req, 'mcp-protocol-version');
   if (version !== undefined && !engine.protocolVersions.includes(version)) {
     return refusal(400, -32000, `Bad Request: unsupported MCP-Protocol-Version ${version} (supported: ${engine.protocolVersions.join(', ')})`);

@@ -1,4 +1,4 @@
-// The MCP Inspector's CLI mode (@modelcontextprotocol/inspector-cli, what `inspector --cli` runs) against an Express mount: tools/list and a tools/call.
+// The MCP Inspector's CLI mode (`--cli` of the inspector-cli 1.0.3 launcher; the 2.x inspector needs Node 22) against an Express mount: tools/list and a tools/call.
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startMount, type Mounted } from '../support/mounts.js';
 
 const exec = promisify(execFile);
-const cli = join(dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector-cli/package.json')), 'build', 'index.js');
+const cli = join(dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector-cli/package.json')), 'build', 'cli.js');
 
 let m: Mounted;
 let key: string;
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 const inspect = async (...args: string[]) => {
-  const { stdout } = await exec(process.execPath, [cli, `${m.url}/mcp`, '--transport', 'http', '--header', `Authorization: Bearer ${key}`, '--header', 'X-Aipaygent-User: inspector', ...args], { timeout: 30_000 });
+  const { stdout } = await exec(process.execPath, [cli, '--cli', `${m.url}/mcp`, '--transport', 'http', '--header', `Authorization: Bearer ${key}`, '--header', 'X-Aipaygent-User: inspector', ...args], { timeout: 30_000 });
   return JSON.parse(stdout);
 };
 
@@ -34,6 +34,6 @@ it('inspector --cli: tools/list names the tools; tools/call stores and retrieves
 }, 60_000);
 
 it('inspector --cli with a bad key fails to connect (401)', async () => {
-  const run = exec(process.execPath, [cli, `${m.url}/mcp`, '--transport', 'http', '--header', 'Authorization: Bearer apg_nope', '--method', 'tools/list'], { timeout: 30_000 });
+  const run = exec(process.execPath, [cli, '--cli', `${m.url}/mcp`, '--transport', 'http', '--header', 'Authorization: Bearer apg_nope', '--method', 'tools/list'], { timeout: 30_000 });
   await expect(run).rejects.toMatchObject({ stderr: expect.stringMatching(/401|nauthorized/) });
 }, 60_000);
