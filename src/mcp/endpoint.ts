@@ -9,6 +9,7 @@ import type { CoreRequest, CoreResponse } from '../http/types.js';
 import type { KeyService } from '../keys/key-service.js';
 import { routeRequest, toolResult, USER_HEADER, type Invoke, type McpCall } from './call.js';
 import type { McpConfig } from './options.js';
+import { memoryResources } from './resources.js';
 import type { McpDoor, McpEngine } from './sdk-server.js';
 import type { Tool } from './tools.js';
 
@@ -33,15 +34,17 @@ export const MCP_INSTRUCTIONS =
 /** The door the protocol engine serves: the tool list and each call translated to its route. */
 export function mcpDoor(tools: Tool[], invoke: Invoke, version: string): McpDoor {
   const byName = new Map(tools.map((t) => [t.name, t]));
+  const callTool: McpDoor['callTool'] = (name, args, meta, call) => {
+    const tool = byName.get(name);
+    if (!tool) return undefined;
+    const { req, query } = routeRequest(tool, args, meta, call);
+    return invoke(tool.route, req, query).then((res) => toolResult(res, call));
+  };
   return {
     name: 'aipaygent', version, instructions: MCP_INSTRUCTIONS,
     tools: tools.map((t) => t.listing),
-    callTool(name, args, meta, call) {
-      const tool = byName.get(name);
-      if (!tool) return undefined;
-      const { req, query } = routeRequest(tool, args, meta, call);
-      return invoke(tool.route, req, query).then((res) => toolResult(res, call));
-    },
+    callTool,
+    resources: memoryResources(tools, (name, args, call) => callTool(name, args, undefined, call)),
   };
 }
 

@@ -2,10 +2,11 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  CallToolRequestSchema, ErrorCode, JSONRPCMessageSchema, ListToolsRequestSchema, McpError, SUPPORTED_PROTOCOL_VERSIONS,
-  type JSONRPCMessage, type MessageExtraInfo,
+  CallToolRequestSchema, ErrorCode, JSONRPCMessageSchema, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
+  McpError, ReadResourceRequestSchema, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type MessageExtraInfo,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpCall } from './call.js';
+import { ResourceError, TEMPLATE, type McpResources } from './resources.js';
 
 type Json = Record<string, any>;
 
@@ -18,6 +19,8 @@ export interface McpDoor {
   tools: Json[];
   /** A tool call's result; undefined for a tool that does not exist. Never throws. */
   callTool(name: string, args: Json, meta: Json | undefined, call: McpCall): Promise<Json> | undefined;
+  /** Memories as resources, when the tools they go through are served. */
+  resources: McpResources | undefined;
 }
 
 /** The JSON-RPC side of the endpoint, as the HTTP door uses it (no SDK type crosses this line). */
@@ -67,12 +70,31 @@ class RequestTransport implements Transport {
   }
 }
 
+const callOf = (extra: { authInfo?: { extra?: Record<string, unknown> } }) => (extra.authInfo!.extra as { call: McpCall }).call;
+
+/** A resource request's route error as the protocol error it is (its body as `data`). */
+async function asProtocolError<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof ResourceError) throw new McpError(error.code, error.message, error.data);
+    throw error;
+  }
+}
+
 export async function createEngine(door: McpDoor): Promise<McpEngine> {
-  const server = new Server({ name: door.name, version: door.version }, { capabilities: { tools: { listChanged: false } }, instructions: door.instructions });
+  const { resources } = door;
+  const capabilities = { tools: { listChanged: false }, ...(resources && { resources: { listChanged: false } }) };
+  const server = new Server({ name: door.name, version: door.version }, { capabilities, instructions: door.instructions });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: door.tools }) as never);
+  if (resources) {
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [TEMPLATE] }));
+    server.setRequestHandler(ListResourcesRequestSchema, (request, extra) => asProtocolError(resources.list(request.params?.cursor, callOf(extra))) as never);
+    server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => asProtocolError(resources.read(request.params.uri, callOf(extra))) as never);
+  }
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { name, arguments: args, _meta } = request.params;
-    const call = (extra.authInfo?.extra as { call: McpCall }).call;
+    const call = callOf(extra);
     const result = door.callTool(name, args ?? {}, _meta as Json | undefined, call);
     if (!result) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name} (tools/list names the tools of this server)`);
     return (await result) as never;

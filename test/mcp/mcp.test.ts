@@ -96,6 +96,21 @@ describeMounts('mcp: the official SDK client', () => {
     expect(sc(await client.callTool({ name: 'memory_retrieve', arguments: { user_id: 'bob', key: 'k' } }))).toMatchObject({ data: 2 });
   });
 
+  it("memories are resources: the default user's keys listed, any memory:// read, billed as list and retrieve", async () => {
+    const { accountId, client } = await account(m(), { 'x-aipaygent-user': 'me' });
+    expect(client.getServerCapabilities()?.resources).toBeDefined();
+    expect((await client.listResourceTemplates()).resourceTemplates).toEqual([expect.objectContaining({ uriTemplate: 'memory://{user_id}/{key}' })]);
+    await client.callTool({ name: 'memory_store', arguments: { key: 'notes/today', data: { todo: ['tea'] } } });
+    const { resources } = await client.listResources();
+    expect(resources).toEqual([expect.objectContaining({ uri: 'memory://me/notes%2Ftoday', name: 'notes/today', mimeType: 'application/json' })]);
+    const read = await client.readResource({ uri: resources[0]!.uri });
+    expect(read.contents).toEqual([{ uri: 'memory://me/notes%2Ftoday', mimeType: 'application/json', text: '{"todo":["tea"]}' }]);
+    await expect(client.readResource({ uri: 'memory://me/absent' })).rejects.toMatchObject({ code: -32002 });
+    await expect(client.readResource({ uri: 'https://example.com/x' })).rejects.toMatchObject({ code: -32602 });
+    // store, list, read, the absent read: four metered calls, as the routes count them.
+    expect((await m().ai.api.ledger.balance(accountId)).freeCallsRemaining).toBe(6);
+  });
+
   it('metering: 10 free calls, the 11th without credit is the payment error of the HTTP 402; with credit, debits; balance and ledger agree', async () => {
     const { key, accountId, client } = await account(m());
     for (let i = 0; i < 10; i++) expect((await client.callTool({ name: 'memory_list', arguments: { user_id: 'u' } })).isError).toBeFalsy();
