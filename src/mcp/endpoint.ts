@@ -1,6 +1,6 @@
 // The MCP door over HTTP: POST <mount>/mcp (Streamable HTTP, stateless, JSON answers); each tool call runs its route through the core.
 import { z } from 'zod';
-import { unauthorized } from '../errors.js';
+import { AipaygentError, invalid, unauthorized } from '../errors.js';
 import { presentedToken } from '../http/core.js';
 import { ok } from '../http/openapi-schemas.js';
 import { json } from '../http/respond.js';
@@ -48,28 +48,23 @@ export function mcpDoor(tools: Tool[], invoke: Invoke, version: string): McpDoor
   };
 }
 
-/** A refusal of the transport, as the MCP SDK's own server words it (a JSON-RPC error without an id). */
-const refusal = (status: number, code: number, message: string, headers?: Record<string, string>): CoreResponse =>
-  json(status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers);
-
 function header(req: CoreRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
-const ACCEPTS_JSON = /application\/json|application\/\*|\*\/\*/i;
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
-/** The checks of the Streamable HTTP transport that come before any message is read. */
-function transportProblem(req: CoreRequest, engine: McpEngine): CoreResponse | undefined {
-  const accept = header(req, 'accept');
-  // Answers are always JSON: a client that accepts JSON (or anything) is served; SSE is never needed.
-  if (accept !== undefined && !accept.includes('application/json') && !ACCEPTS_JSON.test(accept)) return refusal(406, -32000, 'Not Acceptable: the client must accept application/json');
+/**
+ * The checks of the Streamable HTTP transport before any message is read, refused in the one error shape. Accept
+ * is not checked: every answer is JSON, which any MCP client accepts (it must list application/json).
+ */
+function transportProblem(req: CoreRequest, engine: McpEngine): AipaygentError | undefined {
   const type = header(req, 'content-type');
-  if (type !== undefined && type !== 'application/json' && !JSON_TYPE.test(type)) return refusal(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+  if (type !== undefined && type !== 'application/json' && !JSON_TYPE.test(type)) return new AipaygentError('unsupported_media_type', 'Content-Type must be application/json (a JSON-RPC message)');
   const version = header(req, 'mcp-protocol-version');
   if (version !== undefined && !engine.protocolVersions.includes(version)) {
-    return refusal(400, -32000, `Bad Request: unsupported MCP-Protocol-Version ${version} (supported: ${engine.protocolVersions.join(', ')})`);
+    return invalid(`Unsupported MCP-Protocol-Version ${version.slice(0, 40)} (supported: ${engine.protocolVersions.join(', ')})`);
   }
   return undefined;
 }
@@ -88,6 +83,7 @@ export function mcpRoutes(deps: McpRouteDeps): Route[] {
   return [
     route({
       method: 'POST', path: deps.config.path, auth: 'key', metered: false, ownKeyCheck: true, envelopeDepth: ENVELOPE_DEPTH, tags: ['MCP'],
+      errors: ['unsupported_media_type'],
       summary: 'The MCP endpoint (Streamable HTTP, stateless): memory tools for agents, each call metered as its HTTP route.',
       description:
         'JSON-RPC 2.0 messages of the Model Context Protocol (`initialize`, `tools/list`, `tools/call`, `ping`), answered as JSON ' +
@@ -103,14 +99,14 @@ export function mcpRoutes(deps: McpRouteDeps): Route[] {
       async handle({ req, body, now }) {
         const engine = deps.engine();
         const problem = transportProblem(req, engine);
-        if (problem) return problem;
+        if (problem) throw problem;
         const batch = Array.isArray(body);
         const raw: unknown[] = batch ? body : [body];
-        if (raw.length === 0 || raw.length > MAX_BATCH) return refusal(400, -32600, `Invalid Request: send one JSON-RPC message (or a batch of 1 to ${MAX_BATCH})`);
+        if (raw.length === 0 || raw.length > MAX_BATCH) throw invalid(`Send one JSON-RPC 2.0 message (or a batch of 1 to ${MAX_BATCH})`);
         const messages: Json[] = [];
         for (const r of raw) {
           const m = engine.parse(r);
-          if (!m) return refusal(400, -32700, 'Parse error: the body is not a JSON-RPC 2.0 message');
+          if (!m) throw invalid('The body is not a JSON-RPC 2.0 message (jsonrpc "2.0", method, params, id) of the Model Context Protocol');
           messages.push(m);
         }
         // A tool call verifies the key within its own charge (as its route does): no store read of its own.

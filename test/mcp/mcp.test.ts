@@ -230,7 +230,9 @@ describeMounts('mcp: the official SDK client', () => {
     const notified = await rpc(m().url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { authorization: `Bearer ${key}` });
     expect([notified.status, notified.text]).toEqual([202, '']);
     for (const method of ['GET', 'DELETE']) expect((await fetch(`${m().url}/mcp`, { method, headers: { authorization: `Bearer ${key}` } })).status).toBe(405);
-    expect((await rpc(m().url, { not: 'json-rpc' }, { authorization: `Bearer ${key}` })).status).toBe(400);
-    expect((await rpc(m().url, init, { authorization: `Bearer ${key}`, accept: 'text/html' })).status).toBe(406);
+    const notRpc = await rpc(m().url, { not: 'json-rpc' }, { authorization: `Bearer ${key}` });
+    expect([notRpc.status, notRpc.body.error.code]).toEqual([400, 'invalid_request']);
+    const oldVersion = await rpc(m().url, init, { authorization: `Bearer ${key}`, 'mcp-protocol-version': '1999-01-01' });
+    expect([oldVersion.status, oldVersion.body.error.message]).toEqual([400, expect.stringMatching(/Unsupported MCP-Protocol-Version/)]);
   });
 });
