@@ -92,11 +92,15 @@ export const MCP_RETRIEVE = JSON.stringify({
 });
 export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
 
-/** One Express 5 mount (host-parsed JSON, MCP on) serving either GET /memory/retrieve or its MCP tool call. */
+/**
+ * One Express 5 mount as the README's quick start makes it (MCP on, aipaygent reading bodies itself), serving
+ * either GET /memory/retrieve or its MCP tool call. MCP_HOST_JSON=1 puts express.json() before it instead.
+ */
 async function mcpMount(request: RequestSpec): Promise<Scenario> {
   const { ai, headers } = await seeded();
   const app = express();
-  app.use(express.json(), aipaygentExpress(ai) as never);
+  if (process.env.MCP_HOST_JSON === '1') app.use(express.json());
+  app.use(aipaygentExpress(ai) as never);
   return { server: createServer(app), headers: { ...headers, ...(request.method === 'POST' && MCP_HEADERS) }, request, close: () => ai.close() };
 }
 
