@@ -5,9 +5,9 @@ import { presentedToken } from '../http/core.js';
 import { ok } from '../http/openapi-schemas.js';
 import { json } from '../http/respond.js';
 import { route, type Route } from '../http/route.js';
-import type { CoreRequest, CoreResponse } from '../http/types.js';
+import type { CoreRequest } from '../http/types.js';
 import type { KeyService } from '../keys/key-service.js';
-import { routeRequest, toolResult, USER_HEADER, type Invoke, type McpCall } from './call.js';
+import { routeRequest, toolResult, type Invoke, type McpCall } from './call.js';
 import type { McpConfig } from './options.js';
 import { memoryResources } from './resources.js';
 import type { McpDoor, McpEngine } from './sdk-server.js';
@@ -123,4 +123,3 @@ export function mcpRoutes(deps: McpRouteDeps): Route[] {
   ];
 }
 
-export { USER_HEADER };

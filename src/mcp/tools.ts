@@ -77,10 +77,6 @@ const SPECS: ToolSpec[] = [
     typed: { include_data: { type: 'boolean', description: "true: include each version's data" } },
   },
   {
-    name: 'memory_search', title: "Search a user's memories", method: 'GET', path: '/memory/search', readOnly: true,
-    description: `Find a user's memories whose content matches a text query, best matches first. ${USER} ${PRICE}`,
-  },
-  {
     name: 'credits_balance', title: 'Credits and free calls left', method: 'GET', path: '/credits/balance', readOnly: true,
     description: "The account's prepaid balance and its free calls left today, with when they come back. Free: never billed.",
   },

@@ -94,6 +94,10 @@ describeMounts('mcp: the official SDK client', () => {
     await client.callTool({ name: 'memory_store', arguments: { user_id: 'bob', key: 'k', data: 2 } });
     expect(sc(await client.callTool({ name: 'memory_retrieve', arguments: { key: 'k' } }))).toMatchObject({ user_id: 'alice', data: 1 });
     expect(sc(await client.callTool({ name: 'memory_retrieve', arguments: { user_id: 'bob', key: 'k' } }))).toMatchObject({ data: 2 });
+    // if_none_match "*": create only when absent (412 here, nothing written).
+    const exists = await client.callTool({ name: 'memory_store', arguments: { key: 'k', data: 'other', if_none_match: '*' } });
+    expect([exists.isError, sc(exists).error.code]).toEqual([true, 'precondition_failed']);
+    expect(sc(await client.callTool({ name: 'memory_retrieve', arguments: { key: 'k' } })).data).toBe(1);
   });
 
   it("memories are resources: the default user's keys listed, any memory:// read, billed as list and retrieve", async () => {
