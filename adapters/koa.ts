@@ -40,12 +40,13 @@ export function aipaygentKoa(service: Aipaygent | AipaygentOptions = {}, options
     if (path === undefined) return next();
     const out = await core.handle(nodeRequest(ctx.req, ctx.res, { path, parsedBody: ctx.request.body, ip: () => ctx.ip, originalUrl: () => ctx.originalUrl }));
     if (!out) return next();
-    ctx.status = out.status;
     ctx.set(out.headers);
     const body = out.body;
     // Koa serialises anything that is not a string, Buffer or stream as JSON: hand it one of those.
     if (body === null || typeof body === 'string') ctx.body = body;
     else if (body instanceof Uint8Array) ctx.body = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     else ctx.body = Readable.from(body, { objectMode: false });
+    // After the body: a null body makes Koa answer 204 unless the status is set after it (a 202 has none).
+    ctx.status = out.status;
   };
 }

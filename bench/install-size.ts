@@ -18,7 +18,8 @@ const SETS: Array<{ name: string; packages: string[] }> = [
   { name: '+ Claude proxy', packages: ['@anthropic-ai/sdk@1'] },
   { name: '+ USDC payments / x402', packages: ['viem@2'] },
   { name: '+ OpenTelemetry API', packages: ['@opentelemetry/api@1'] },
-  { name: 'everything', packages: ['@keyv/redis@5', 'pg@8', 'better-sqlite3@12', '@anthropic-ai/sdk@1', 'viem@2', '@opentelemetry/api@1'] },
+  { name: '+ MCP endpoint', packages: ['@modelcontextprotocol/sdk@1'] },
+  { name: 'everything', packages: ['@keyv/redis@5', 'pg@8', 'better-sqlite3@12', '@anthropic-ai/sdk@1', 'viem@2', '@opentelemetry/api@1', '@modelcontextprotocol/sdk@1'] },
 ];
 
 function bytesOf(dir: string): number {

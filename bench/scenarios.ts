@@ -15,7 +15,7 @@ export const PATH = '/memory/retrieve?user_id=dev_user_123&key=coding_preference
  * counter per request (distinct keys); it must be plain data: it travels from the child process as JSON.
  */
 export interface RequestSpec {
-  method: 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH';
   path: string;
   body: string;
 }
@@ -87,7 +87,27 @@ async function mounted(options: Parameters<typeof createAipaygent>[0] = {}, stor
   };
 }
 
+/** The MCP call of a retrieve: `tools/call memory_retrieve` with the same user and key as PATH. */
+export const MCP_RETRIEVE = JSON.stringify({
+  jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'memory_retrieve', arguments: { user_id: 'dev_user_123', key: 'coding_preferences' } },
+});
+export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
+
+/**
+ * One Express 5 mount as the README's quick start makes it (MCP on, aipaygent reading bodies itself), serving
+ * either GET /memory/retrieve or its MCP tool call. MCP_HOST_JSON=1 puts express.json() before it instead.
+ */
+async function mcpMount(request: RequestSpec): Promise<Scenario> {
+  const { ai, headers } = await seeded();
+  const app = express();
+  if (process.env.MCP_HOST_JSON === '1') app.use(express.json());
+  app.use(aipaygentExpress(ai) as never);
+  return { server: createServer(app), headers: { ...headers, ...(request.method === 'POST' && MCP_HEADERS) }, request, close: () => ai.close() };
+}
+
 export const scenarios: Record<string, () => Promise<Scenario>> = {
+  'mcp-mount-http-retrieve': () => mcpMount({ method: 'GET', path: PATH, body: '' }),
+  'mcp-mount-tool-retrieve': () => mcpMount({ method: 'POST', path: '/mcp', body: MCP_RETRIEVE }),
   'memory-append-one-key': () => writes(APPEND),
   'memory-store-distinct-keys': () => writes(STORE),
   'redis-append-one-key': () => writes(APPEND, redis()),

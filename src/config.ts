@@ -1,5 +1,6 @@
 // Public options, parsed once into an internal config: one error lists every fatal problem.
 import { parseClaudeOptions, type ClaudeConfig, type ClaudeOptions } from './claude/options.js';
+import { parseMcp, type McpConfig, type McpOptions } from './mcp/options.js';
 import { toLogger, type Logger } from './observe/logger.js';
 import { parsePayments, type PaymentsConfig, type PaymentsOptions } from './payments/config.js';
 import { createRedactor, redactingLogger, urlSecrets, type Redactor } from './redact.js';
@@ -154,6 +155,8 @@ export interface AipaygentOptions {
     /** @default 60 */
     windowSeconds?: number;
   };
+  /** The MCP endpoint (tools metered as their routes); false: off. @default on at "/mcp" when `@modelcontextprotocol/sdk` is installed */
+  mcp?: boolean | McpOptions;
 }
 
 /** The validated, fully defaulted configuration the core runs on. */
@@ -183,6 +186,7 @@ export interface Config {
   metering: boolean;
   pricing: Readonly<Record<string, number>>;
   rateLimit: { requests: number; windowSeconds: number } | undefined;
+  mcp: McpConfig | undefined;
 }
 
 const isInt = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
@@ -232,6 +236,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     metering: options.metering ?? true,
     pricing: { ...DEFAULT_PRICING },
     rateLimit: undefined,
+    mcp: parseMcp(options.mcp, problems),
   };
   for (const [path, price] of Object.entries(options.pricing ?? {})) {
     if (!(path in DEFAULT_PRICING)) problems.push(`pricing: unknown endpoint "${path}" (priced endpoints: ${Object.keys(DEFAULT_PRICING).join(', ')})`);
@@ -249,9 +254,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
   if (options.operatorContact !== undefined && (typeof options.operatorContact !== 'string' || !/^[^\u0000-\u001f]{1,200}$/.test(options.operatorContact))) {
     problems.push('operatorContact must be a string of 1 to 200 characters (an e-mail address or URL)');
   }
-  for (const name of ['startWhenStoreDown', 'openTelemetry'] as const) {
-    if (typeof config[name] !== 'boolean') problems.push(`${name} must be true or false`);
-  }
+  for (const name of ['startWhenStoreDown', 'openTelemetry'] as const) if (typeof config[name] !== 'boolean') problems.push(`${name} must be true or false`);
   if (typeof config.storePrefix !== 'string' || !/^[A-Za-z0-9_:.-]{0,64}$/.test(config.storePrefix)) {
     problems.push('storePrefix must be up to 64 characters of [A-Za-z0-9_:.-]');
   }

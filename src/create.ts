@@ -26,6 +26,9 @@ import { Router } from './http/router.js';
 import type { CoreRequest, CoreResponse } from './http/types.js';
 import { KeyService } from './keys/key-service.js';
 import { late } from './late.js';
+import { mcpDoor, mcpRoutes } from './mcp/endpoint.js';
+import type { McpEngine } from './mcp/sdk-server.js';
+import { buildTools } from './mcp/tools.js';
 import { LedgerService } from './ledger/ledger-service.js';
 import { MemoryService } from './memory/memory-service.js';
 import { Meter } from './meter/meter.js';
@@ -94,6 +97,10 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const purchases = late<PurchaseService>('the purchase service');
   const wallets = late<WalletService>('the wallet service');
   const x402 = late<X402Service>('the x402 service');
+  // The MCP engine (the SDK's server) and its tools, made once `ready` loaded the SDK and every route is in the table.
+  let mcpEngine: McpEngine | undefined;
+  const mcpTools = new Set<string>();
+  let mcpCatalogue: Array<{ name: string; title: string; route: Route }> = [];
 
   async function start(): Promise<void> {
     const opened = await openStore(config.store, { timeoutMs: config.storeTimeoutMs, prefix: config.storePrefix });
@@ -114,6 +121,13 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
       purchases.bind(started.payments.purchases);
       wallets.bind(started.payments.wallets);
       if (started.payments.x402) x402.bind(started.payments.x402);
+    }
+    // Every route is in the table by now: the tools are those of the routes served.
+    if (started.mcp) {
+      const tools = buildTools(findRoute);
+      for (const t of tools) mcpTools.add(t.name);
+      mcpCatalogue = tools.map((t) => ({ name: t.name, title: t.listing.title as string, route: t.route }));
+      mcpEngine = await started.mcp.createEngine(mcpDoor(tools, (r, req, q) => handler.invoke(r, req, q), PACKAGE_VERSION));
     }
     const initTimeoutMs = Math.max(10_000, 5 * config.storeTimeoutMs);
     const live = await initAtStart(opened, { initTimeoutMs, startWhenStoreDown: config.startWhenStoreDown, describe: describeStore(config.store), logger });
@@ -158,8 +172,16 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     router.addPrefix(ANTHROPIC_PREFIX, anthropic.fallback);
   }
   if (config.adminToken !== undefined) for (const r of adminRoutes({ keys, ledger })) router.add(r);
+  const findRoute = (method: string, path: string) => {
+    const m = router.match(method, path);
+    return m?.kind === 'route' ? m.route : undefined;
+  };
+  if (config.mcp) {
+    if (router.match('POST', config.mcp.path)) throw new TypeError(`aipaygent: invalid options:\n- mcp.path ${config.mcp.path} is a route of aipaygent already`);
+    for (const r of mcpRoutes({ config: config.mcp, engine: () => mcpEngine!, keys, hasTool: (name) => mcpTools.has(name) })) router.add(r);
+  }
   for (const r of healthRoutes({ readiness, metrics: metrics && (() => metrics.render()) })) router.add(r);
-  for (const r of [...discoveryRoutes({ routes: router.routes, config }), ...docsRoutes(), ...offRoutes(config)]) router.add(r);
+  for (const r of [...discoveryRoutes({ routes: router.routes, config, mcpTools: () => mcpCatalogue }), ...docsRoutes(), ...offRoutes(config)]) router.add(r);
   checkPricing(router.routes, config.pricing);
 
   const sha = (token: string | undefined) => (token === undefined ? undefined : createHash('sha256').update(token).digest());

@@ -28,6 +28,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
     operatorContact: env.AIPAYGENT_OPERATOR_CONTACT || undefined,
     startWhenStoreDown: flag('AIPAYGENT_START_WHEN_STORE_DOWN'),
     openTelemetry: flag('AIPAYGENT_OPENTELEMETRY'),
+    // 1 / 0, or a path to move the endpoint to ("/agents/mcp").
+    mcp: env.AIPAYGENT_MCP?.startsWith('/') ? { path: env.AIPAYGENT_MCP } : flag('AIPAYGENT_MCP'),
     storeTimeoutMs: int('AIPAYGENT_STORE_TIMEOUT_MS'),
     storePrefix: env.AIPAYGENT_STORE_PREFIX || undefined,
     // The Claude proxy is served only with an Anthropic key; its other options keep their defaults.

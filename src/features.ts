@@ -13,19 +13,22 @@ import { describeStore } from './storage/open.js';
 export interface Started {
   upstream: Upstream | undefined;
   payments: Payments | undefined;
+  /** The MCP engine's module (it imports the SDK). */
+  mcp: typeof import('./mcp/sdk-server.js') | undefined;
 }
 
 /** Loads what the configuration turns on, all at once; rejects with the StartupError of the first missing package. */
 export async function startFeatures(config: Config, store: Store, events: Events, version: string): Promise<Started> {
-  const [upstream, payments] = await Promise.all([
+  const [upstream, payments, , mcp] = await Promise.all([
     config.claude && loadFeature('claude', () => import('./claude/upstream.js')).then(({ Upstream }) => new Upstream(config.claude!, config.logger, config.redactor)),
     config.payments && loadFeature('payments', () => import('./payments/payments.js')).then(({ createPayments }) => createPayments(store, config.payments!, config.redactor)),
     config.openTelemetry &&
       Promise.all([loadFeature('openTelemetry', () => import('@opentelemetry/api')), import('./observe/otel.js')]).then(([api, otel]) =>
         otel.subscribeSpans(api, events, version),
       ),
+    config.mcp && loadFeature('mcp', () => import('./mcp/sdk-server.js')),
   ]);
-  return { upstream: upstream || undefined, payments: payments || undefined };
+  return { upstream: upstream || undefined, payments: payments || undefined, mcp: mcp || undefined };
 }
 
 /** One line per feature, "name: on|off (why)", for the standalone server, the CLI and doctor. */
@@ -45,6 +48,7 @@ export function featureLines(config: Config, store?: StoreInfo): string[] {
     x402 ? `x402: on (settled by ${x402.facilitatorUrl ? 'a facilitator' : 'our relayer'})` : `x402: off (set ${TURN_ON.x402})`,
     config.adminToken !== undefined ? 'admin: on (/admin/*, admin token)' : `admin: off (set ${TURN_ON.admin})`,
     config.adminToken !== undefined || config.metricsToken !== undefined ? 'metrics: on (GET /metrics)' : `metrics: off (set ${TURN_ON.metrics})`,
+    config.mcp ? `mcp: on (POST ${config.mcp.path}, tools metered as their routes)` : `mcp: off (${TURN_ON.mcp})`,
     config.openTelemetry ? 'opentelemetry: on (spans through @opentelemetry/api)' : 'opentelemetry: off (set openTelemetry: true, AIPAYGENT_OPENTELEMETRY=1)',
   ];
 }

@@ -19,6 +19,7 @@ export const OPTIONAL_PACKAGES = {
   claude: { pkg: '@anthropic-ai/sdk', feature: 'the Claude proxy (claude.apiKey)' },
   payments: { pkg: 'viem', feature: 'USDC payments (payments.receiver)' },
   openTelemetry: { pkg: '@opentelemetry/api', feature: 'OpenTelemetry spans (openTelemetry: true)' },
+  mcp: { pkg: '@modelcontextprotocol/sdk', feature: 'the MCP endpoint (mcp option)' },
 } as const;
 
 export type OptionalFeature = keyof typeof OPTIONAL_PACKAGES;

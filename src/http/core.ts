@@ -58,6 +58,13 @@ const NO_CALLER: Caller = { accountId: '', keyId: '' };
 export interface Handler {
   handle(req: CoreRequest): Promise<CoreResponse | undefined>;
   /**
+   * Runs `route` for a request another door built (an MCP tool call): the same credential check, input
+   * validation, metering, refund and error mapping as an HTTP call of the route, never throwing. It is no
+   * request of its own (no request event, not counted in flight: the door's own request is). `query`:
+   * the query parameters as values, for a door that has them already (no query string to build and parse).
+   */
+  invoke(route: Route, req: CoreRequest, query?: Record<string, string>): Promise<CoreResponse>;
+  /**
    * Stops taking requests (each new one is a 503) and resolves once every call in flight has its whole
    * answer (a streamed body: read to the end, failed, or given up by its reader), or after `timeoutMs`
    * (Infinity: no limit); true when none was left.
@@ -104,7 +111,8 @@ export function createHandler(deps: CoreDeps): Handler {
     const ctx = { req, query, body, params, caller: NO_CALLER, now: Date.now(), charge: null };
     // Invalid requests were refused above, before the meter: they cost nothing. Key routes: metering
     // verifies the key against the store (within the charge on metered routes) and sets ctx.caller.
-    return route.auth === 'key' ? metering(route, ctx, rawBody, token!) : route.handle(ctx);
+    // A route that checks its key itself (the MCP endpoint: each tool call is metered as its own route) runs as is.
+    return route.auth === 'key' && !route.ownKeyCheck ? metering(route, ctx, rawBody, token!) : route.handle(ctx);
   }
 
   async function handle(req: CoreRequest): Promise<CoreResponse | undefined> {
@@ -127,27 +135,37 @@ export function createHandler(deps: CoreDeps): Handler {
 
   /** The route's answer, or the error answer: never throws. */
   async function answer(match: Match, req: CoreRequest): Promise<CoreResponse> {
+    if (match.kind === 'route') return serve(match.route, req, match.params);
     try {
       if (match.kind === 'method_not_allowed') {
         throw new AipaygentError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${match.allow.join(', ')}`, undefined, {
           allow: match.allow.join(', '),
         });
       }
-      if (match.kind === 'bad_parameter') throw invalid(`The path parameter ${match.name} is not valid percent-encoded UTF-8`);
-      const { route } = match;
+      throw invalid(`The path parameter ${match.name} is not valid percent-encoded UTF-8`);
+    } catch (error) {
+      return errorResponse(error, logger);
+    }
+  }
+
+  /** One route's answer, or its error answer: never throws. */
+  async function serve(route: Route, req: CoreRequest, params: Record<string, string>, queryValues?: Record<string, string>): Promise<CoreResponse> {
+    try {
       // Cheap checks first (credential, query string), then the body is read.
       const token = credential(route, req);
-      const query = route.query ? parseInput(route.query, queryObject(req.query), 'query') : undefined;
+      const query = route.query ? parseInput(route.query, queryValues ?? queryObject(req.query), 'query') : undefined;
       const body = req.body;
       if (route.auth === 'key' && body.kind === 'stream' && (body.length ?? Infinity) > VERIFY_KEY_ABOVE_BYTES && !(await deps.keyIsLive(token!, Date.now()))) {
         // Refused unread: what is in flight is dropped, then the connection closes (nothing is held).
         body.discard?.();
         throw unauthorized('Invalid or revoked API key');
       }
-      const rawBody = route.body ? await readJsonBody(body, limits, bodyBudget) : undefined;
-      return await run(route, req, match.params, token, query, rawBody);
+      // An envelope (a JSON-RPC message) may nest its payload a few levels deeper than a body of its own may.
+      const bodyLimits = route.envelopeDepth ? { ...limits, maxDepth: limits.maxDepth + route.envelopeDepth } : limits;
+      const rawBody = route.body ? await readJsonBody(body, bodyLimits, bodyBudget) : undefined;
+      return await run(route, req, params, token, query, rawBody);
     } catch (error) {
-      return rendered(match, errorResponse(error, logger));
+      return route.renderError ? route.renderError(errorResponse(error, logger)) : errorResponse(error, logger);
     }
   }
 
@@ -160,6 +178,7 @@ export function createHandler(deps: CoreDeps): Handler {
 
   return {
     handle,
+    invoke: (route, req, query) => serve(route, req, {}, query),
     drain: (timeoutMs) => calls.drain(timeoutMs),
     get draining() {
       return calls.draining;

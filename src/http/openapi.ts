@@ -25,6 +25,7 @@ const TAG_TEXT: Record<string, string> = {
   Credits: 'Balance, free calls left today, and the ledger',
   Payments: 'Buy credits with USDC on-chain, or with x402',
   Claude: "Claude's Messages API, billed by tokens",
+  MCP: 'The Model Context Protocol endpoint: the memory routes as tools for agents, each call billed as its route',
   Admin: 'Operator routes (admin token): API keys and credit grants',
   Discovery: 'The catalogue, this document and the docs page',
   Operations: 'Health checks for load balancers and orchestrators, and Prometheus metrics',
@@ -179,7 +180,7 @@ const sortParameters = (ps: Json[]) => {
 };
 
 /** Drops what only adds noise in a component: `$schema`/`$id`, and zod's long regex beside `format: date-time`. */
-function tidy(schema: Json): Json {
+export function tidy(schema: Json): Json {
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(walk);
     if (node === null || typeof node !== 'object') return;

@@ -51,6 +51,13 @@ export interface Route<Q = any, B = any> {
    */
   metered: boolean | 'tokens';
   summary: string;
+  /**
+   * A key route whose handler verifies the key itself (the MCP endpoint: its tool calls are metered as
+   * their own routes, which verify the key within the charge); the pipeline only checks its form.
+   */
+  ownKeyCheck?: true;
+  /** Levels of nesting a body may have beyond `limits.maxDepth`: an envelope around a payload checked on its own (JSON-RPC). */
+  envelopeDepth?: number;
   /** Served but not documented (OpenAPI, /discover, `ai.routes`): the stand-ins of features that are off. */
   hidden?: true;
   query?: z.ZodType<Q>;

@@ -190,6 +190,29 @@ describe('the packed package in a fresh Express app', { timeout: 120_000 }, () =
     }
   });
 
+  it('MCP: off without @modelcontextprotocol/sdk (the feature line says how), AIPAYGENT_MCP=1 fails at boot naming it; installed, on by default', async () => {
+    const port = await freePort();
+    const off = await quickStart({ PORT: String(port) }, /listening on/);
+    expect(off.lines.join('\n')).toMatch(/^mcp: off \(npm install @modelcontextprotocol\/sdk/m);
+    off.child.kill('SIGTERM');
+    // Asked for explicitly (the CLI's serve reads AIPAYGENT_MCP): a startup error naming the package.
+    const asked = await runUntil(join(app, 'node_modules/.bin/aipaygent'), ['serve'], app, { ...env, AIPAYGENT_MCP: '1', PORT: String(await freePort()) }, /listening on/, running);
+    expect(asked.code, asked.lines.join('\n')).toBe(1);
+    expect(asked.lines.join('\n')).toContain('needs the package "@modelcontextprotocol/sdk", which is not installed: run npm install @modelcontextprotocol/sdk');
+    await npm('install', '@modelcontextprotocol/sdk@1');
+    const http = await freePort();
+    const run = await quickStart({ PORT: String(http) }, /API key: apg_/);
+    expect(run.lines.join('\n')).toMatch(/^mcp: on \(POST \/mcp/m);
+    const key = /API key: (apg_\S+)/.exec(run.lines.join('\n'))![1]!;
+    const res = await fetch(`http://localhost:${http}/ai/mcp`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    const tools = ((await res.json()) as { result: { tools: Array<{ name: string }> } }).result.tools.map((t) => t.name);
+    expect(tools).toEqual(expect.arrayContaining(['memory_store', 'memory_retrieve', 'credits_balance']));
+    run.child.kill('SIGTERM');
+  });
+
   it('the installed CLI: --help, serve (compiled, no tsx), and doctor on the SQLite store', async () => {
     const bin = join(app, 'node_modules/.bin/aipaygent');
     const { stdout } = await exec(bin, ['--help'], { cwd: app, env });

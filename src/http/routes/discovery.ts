@@ -14,6 +14,8 @@ export interface DiscoveryDeps {
   /** The router's live table: read at request time, so every route registered at startup is listed. */
   routes: readonly Route[];
   config: Config;
+  /** The MCP endpoint's tools, each with the route it runs (empty until `ready` made them; undefined: MCP is off). */
+  mcpTools?: () => ReadonlyArray<{ name: string; title: string; route: Route }>;
 }
 
 /** The package version, through the package's own `exports["./package.json"]` (works from src, dist and node_modules). */
@@ -55,6 +57,18 @@ function claudeSection(c: NonNullable<Config['claude']>) {
   };
 }
 
+/** The MCP endpoint: how an agent connects, and each tool with the route it runs and its price. */
+function mcpSection(config: Config, mount: string, tools: ReadonlyArray<{ name: string; title: string; route: Route }>) {
+  return {
+    endpoint: `${mount}${config.mcp!.path}`,
+    transport: 'streamable-http (stateless, JSON answers; POST only)',
+    authentication: 'Authorization: Bearer <api key>',
+    default_user_header: 'X-Aipaygent-User',
+    ...(config.payments?.x402 && { x402: 'a tool error carries x402/error; pay the retry with _meta["x402/payment"]' }),
+    tools: tools.map((t) => ({ name: t.name, title: t.title, runs: `${t.route.method} ${t.route.path}`, ...billing(t.route, config.pricing) })),
+  };
+}
+
 /** The catalogue: what the server sells and how, from the configuration it runs with. A section appears only when configured. */
 export function catalogue(deps: DiscoveryDeps, req: CoreRequest): Record<string, unknown> {
   const { config, routes } = deps;
@@ -83,6 +97,7 @@ export function catalogue(deps: DiscoveryDeps, req: CoreRequest): Record<string,
     ...(config.operatorContact !== undefined && { operator_contact: config.operatorContact }),
     ...(config.payments && { payments: { buy_credits: '/buy-credits', ...buyInstructions(config.payments) } }),
     ...(config.claude && { claude: claudeSection(config.claude) }),
+    ...(config.mcp && deps.mcpTools && { mcp: mcpSection(config, mount, deps.mcpTools()) }),
     limits: {
       max_body_bytes: config.limits.maxBodyBytes,
       max_value_bytes: config.limits.maxValueBytes,

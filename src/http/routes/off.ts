@@ -12,6 +12,7 @@ export const TURN_ON = {
   admin: 'the adminToken option (AIPAYGENT_ADMIN_TOKEN for the standalone server)',
   metrics: 'the adminToken or metricsToken option (AIPAYGENT_ADMIN_TOKEN or AIPAYGENT_METRICS_TOKEN)',
   search: 'the search option (it is on unless set to false)',
+  mcp: 'npm install @modelcontextprotocol/sdk: on by default once installed, unless the mcp option is false',
 } as const;
 
 const off = (method: Method, path: string, what: string, turnOn: string, anthropic = false): Route => ({
