@@ -6,7 +6,8 @@
 //                          terms, phrases and term starts with a plain find; the header holds no space, so it never
 //                          matches; with it a search ranks and drops expired records without reading their hashes)
 //   total  P{A}:s:C        string: the number of terms of all documents (BM25's average length is total / HLEN docs)
-//   terms  P{A}:w:C        zset, score 0: every term with at least one document (ZRANGEBYLEX expands a prefix)
+//   terms  P{A}:w:C        zset, score 0: every term with at least one document (ZRANGEBYLEX expands a prefix); a
+//                          purge leaves the terms it empties until the index is empty, then deletes the zset whole
 //   posts  P{A}:t:C:<term> set: keys of the records whose document has the term (SCARD is its document frequency)
 // Documents live beside the records, not inside their hashes: a record hash that Redis expires or evicts takes
 // its fields with it, and its postings could then never be found again. Invariant kept by every script: a key
