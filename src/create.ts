@@ -104,6 +104,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
 
   async function start(): Promise<void> {
     const opened = await openStore(config.store, { timeoutMs: config.storeTimeoutMs, prefix: config.storePrefix });
+    // Whatever fails before the store is in service closes it: a failed start leaves no connection open.
     try {
       if (config.multiProcess && !opened.info.multiProcess) {
         throw new StartupError(
@@ -112,26 +113,26 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
         );
       }
       started = await startFeatures(config, lazyStore, events, PACKAGE_VERSION);
+      if (started.upstream) upstream.bind(started.upstream);
+      if (started.payments) {
+        purchases.bind(started.payments.purchases);
+        wallets.bind(started.payments.wallets);
+        if (started.payments.x402) x402.bind(started.payments.x402);
+      }
+      // Every route is in the table by now: the tools are those of the routes served.
+      if (started.mcp) {
+        const tools = buildTools(findRoute);
+        for (const t of tools) mcpTools.add(t.name);
+        mcpCatalogue = tools.map((t) => ({ name: t.name, title: t.listing.title as string, route: t.route }));
+        mcpEngine = await started.mcp.createEngine(mcpDoor(tools, (r, req, q) => handler.invoke(r, req, q), PACKAGE_VERSION));
+      }
+      const initTimeoutMs = Math.max(10_000, 5 * config.storeTimeoutMs);
+      const live = await initAtStart(opened, { initTimeoutMs, startWhenStoreDown: config.startWhenStoreDown, describe: describeStore(config.store), logger });
+      store = metrics ? observedStore(live, events) : live;
     } catch (error) {
       await opened.close().catch(() => {});
       throw error;
     }
-    if (started.upstream) upstream.bind(started.upstream);
-    if (started.payments) {
-      purchases.bind(started.payments.purchases);
-      wallets.bind(started.payments.wallets);
-      if (started.payments.x402) x402.bind(started.payments.x402);
-    }
-    // Every route is in the table by now: the tools are those of the routes served.
-    if (started.mcp) {
-      const tools = buildTools(findRoute);
-      for (const t of tools) mcpTools.add(t.name);
-      mcpCatalogue = tools.map((t) => ({ name: t.name, title: t.listing.title as string, route: t.route }));
-      mcpEngine = await started.mcp.createEngine(mcpDoor(tools, (r, req, q) => handler.invoke(r, req, q), PACKAGE_VERSION));
-    }
-    const initTimeoutMs = Math.max(10_000, 5 * config.storeTimeoutMs);
-    const live = await initAtStart(opened, { initTimeoutMs, startWhenStoreDown: config.startWhenStoreDown, describe: describeStore(config.store), logger });
-    store = metrics ? observedStore(live, events) : live;
   }
   const ready = start();
   // Surfaced by `ready` itself, and at boot by the adapters and the standalone server; never an unhandled rejection here.

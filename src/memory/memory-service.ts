@@ -74,8 +74,8 @@ export class MemoryService {
   private readonly mutator: Mutator;
   /** Deepest nesting a memory's data may have (see MemoryLimits.maxDepth). */
   readonly maxDataDepth: number;
-  /** The search document of a value, written with it (undefined: search is off). */
-  private readonly index: ((key: string, value: unknown) => string) | undefined;
+  /** The search document of a value, written with it ('' when search is off). */
+  private readonly index: (key: string, value: unknown) => string;
 
   /** Search of the user's memories (undefined: `search: false`). */
   readonly searcher: MemorySearch | undefined;
@@ -90,7 +90,8 @@ export class MemoryService {
     this.searcher = search && new MemorySearch(store, search.config, search.vectors);
     this.maxDataDepth = (limits.maxDepth ?? 64) - 1;
     this.history = new History(store, limits.historyVersions, logger);
-    this.index = search ? documentText : undefined;
+    // Search off: every write clears its record's index (''), so turning search on again never finds stale words.
+    this.index = search ? documentText : () => '';
     this.mutator = new Mutator(store, this.history, {
       maxValueBytes: limits.maxValueBytes, maxDepth: this.maxDataDepth, compressAboveBytes: limits.compressAboveBytes, defaultTtlMs: this.ttlOf(undefined), index: this.index,
     });
@@ -135,7 +136,7 @@ export class MemoryService {
     }
     const expect = p?.ifNoneMatch === '*' ? { absent: true as const } : undefined;
     const tag = formatTag({ etag: encoded.etag, ttlMs });
-    const put = { value: encoded.value, size: bytes, tag, expiresAt: expiryAt(ttlMs, now), index: this.index?.(input.key, input.data) };
+    const put = { value: encoded.value, size: bytes, tag, expiresAt: expiryAt(ttlMs, now), index: this.index(input.key, input.data) };
     const result = await this.store.put(accountId, valuesOf(input.userId), input.key, put, now, expect);
     if (!result.ok) {
       return { ok: false, refusal: refuse('precondition_failed', 'The memory already exists (If-None-Match: *)'), current: result.current && toMemoryMeta(result.current) };
@@ -196,7 +197,7 @@ export class MemoryService {
     checkTarget(userId);
     const deletedKeys = await this.store.purge(accountId, valuesOf(userId));
     const vectors = (await this.vectors?.erase(accountId, userId)) ?? 0;
-    return { deletedKeys, deletedVersions: await this.history.dropUser(accountId, userId), deletedIndexEntries: (this.index ? deletedKeys : 0) + vectors };
+    return { deletedKeys, deletedVersions: await this.history.dropUser(accountId, userId), deletedIndexEntries: (this.searcher ? deletedKeys : 0) + vectors };
   }
 
   /** Searches a user's memories (see MemorySearch); a refusal when search is off. */
@@ -269,7 +270,7 @@ export class MemoryService {
     if (expiresAt !== null && expiresAt <= now) return 'expired';
     const ttlMs = rec.ttlMs !== undefined ? rec.ttlMs : expiresAt === null ? null : Math.max(1000, expiresAt - now);
     const encoded = await encodeJson(rec.text, this.limits.compressAboveBytes);
-    const input = { value: encoded.value, size: bytes, tag: formatTag({ etag: encoded.etag, ttlMs }), expiresAt, index: this.index?.(rec.key, JSON.parse(rec.text)) };
+    const input = { value: encoded.value, size: bytes, tag: formatTag({ etag: encoded.etag, ttlMs }), expiresAt, index: this.index(rec.key, JSON.parse(rec.text)) };
     const result = await this.store.put(accountId, valuesOf(userId), rec.key, input, now, skipExisting ? { absent: true } : undefined);
     if (!result.ok) return 'skipped';
     await this.history.record(accountId, userId, rec.key, Object.assign(toMemoryMeta(result.record), { value: encoded.value, operation: 'import' }), now);

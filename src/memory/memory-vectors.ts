@@ -25,8 +25,11 @@ function parseVectorTag(tag: string): { model: string; etag: string } {
 }
 
 const toBytes = (v: Float32Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-/** A copy, so the floats are aligned whatever buffer the store answered with. */
-const toFloats = (b: Uint8Array) => new Float32Array(b.slice().buffer);
+/**
+ * A copy of exactly these bytes, so the floats are aligned whatever the store answered with. Not
+ * `b.slice().buffer`: a Node Buffer's `slice` is a view, and its `buffer` the shared pool (pg's bytea).
+ */
+const toFloats = (b: Uint8Array) => new Float32Array(Uint8Array.prototype.slice.call(b).buffer);
 
 function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;

@@ -1,6 +1,6 @@
 // The query language: words (any may match), "quoted phrases" (in this order), and prefix* words.
 import type { SearchUnit } from '../storage/contract.js';
-import { fold, MAX_TERM_CHARS, termOf, termsOf } from './tokenize.js';
+import { fold, MAX_TERM_CHARS, queryTerms, termOf, termsOf } from './tokenize.js';
 
 /** Most units one query may have: a longer query is cut (its first units are kept). */
 export const MAX_QUERY_UNITS = 32;
@@ -22,6 +22,7 @@ const PIECE = /"([^"]*)"?|(\S+)/g;
  */
 export function parseQuery(q: string): SearchUnit[] {
   const units: SearchUnit[] = [];
+  const later: SearchUnit[] = [];
   const seen = new Set<string>();
   const add = (u: SearchUnit) => {
     const id = (u.prefix ? '*' : '') + u.words.join(' ');
@@ -37,7 +38,9 @@ export function parseQuery(q: string): SearchUnit[] {
     }
     const token = m[2]!;
     const star = token.endsWith('*');
-    const words = termsOf(star ? token.slice(0, -1) : token);
+    const { words, extras } = queryTerms(star ? token.slice(0, -1) : token);
+    // Other forms of a word (a hyphenation joined, bigrams) are more ways to match, never required.
+    for (const e of extras) later.push({ words: [e], prefix: false });
     if (star && words.length) {
       // The prefix is the last word as typed (folded, not stemmed): "preferen*" must not become "preferen".
       const lastRaw = fold(token.slice(0, -1)).match(/[\p{L}\p{N}][\p{L}\p{N}\p{M}]*$/u)?.[0]?.slice(0, MAX_TERM_CHARS) ?? '';
@@ -48,6 +51,8 @@ export function parseQuery(q: string): SearchUnit[] {
       for (const w of words) add({ words: [w], prefix: false });
     }
   }
-  const meaningful = units.filter((u) => u.prefix || u.words.length > 1 || !STOP.has(u.words[0]!));
+  for (const u of later) add(u);
+  // A lone ASCII letter ("s" of "Lena's") says as little as a stop word.
+  const meaningful = units.filter((u) => u.prefix || u.words.length > 1 || !(STOP.has(u.words[0]!) || /^[a-z]$/.test(u.words[0]!)));
   return meaningful.length ? meaningful : units;
 }

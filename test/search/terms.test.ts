@@ -7,6 +7,8 @@ import { fold, termsOf } from '../../src/search/tokenize.js';
 describe('terms', () => {
   it('folds case, Latin accents, ß and compatibility forms; keeps the marks of other scripts', () => {
     expect(fold('Café MÜLLER Straße ﬁle Ｆｕｌｌ')).toBe('cafe muller strasse file full');
+    // A character folding to several words gives several terms.
+    expect(termsOf('½ ⑴')).toEqual(['1', '2', '1']);
     expect(fold('Ελληνικά')).toBe('ελληνικα');
     expect(termsOf('हिन्दी')).toEqual(['हिन्दी'.normalize('NFKD').normalize('NFC')]);
     expect(termsOf('東京 2026')).toEqual(['東京', '2026']);
@@ -18,11 +20,13 @@ describe('terms', () => {
     expect(termsOf('a'.repeat(100))[0]).toHaveLength(64);
   });
 
-  it('a document: key parts, field names before their values, camelCase and digit parts after the whole word', () => {
+  it('a document: its words in order (field names before their values), then their other forms', () => {
     expect(documentTerms('frontendStack', { framework: 'FastAPI', n: 3, ok: true, none: null })).toEqual([
-      'frontendstack', 'frontend', 'stack', 'framework', 'fastapi', 'fast', 'api', 'n', '3', 'ok', 'true', 'none',
+      'frontendstack', 'framework', 'fastapi', 'n', '3', 'ok', 'true', 'none', 'frontend', 'stack', 'fast', 'api',
     ]);
-    expect(documentTerms('meetingNotes2026-03', ['HTTPServer'])).toEqual(['meetingnotes2026', 'meet', 'note', '2026', '03', 'httpserver', 'http', 'server']);
+    expect(documentTerms('meetingNotes2026-03', ['HTTPServer'])).toEqual(['meetingnotes2026', '03', 'httpserver', 'meet', 'note', '2026', 'meetingnotes202603', 'http', 'server']);
+    // Cased scripts beyond ASCII split too; hyphenations are joined; Chinese and Japanese runs give bigrams.
+    expect(documentTerms('k', 'MüllerStraße e-scooter 大阪在住')).toEqual(['k', 'mullerstrass', 'e', 'scooter', '大阪在住', 'muller', 'strass', 'escoot', '大阪', '阪在', '在住']);
     expect(documentTerms('k', { outer: { inner: ['x', { deep: 'y' }] } })).toEqual(['k', 'outer', 'inner', 'x', 'deep', 'y']);
   });
 
@@ -44,8 +48,11 @@ describe('query language', () => {
     ]);
     // A prefix is folded, not stemmed; a one-letter prefix is a plain word.
     expect(parseQuery('Préférén*')).toEqual([{ words: ['preferen'], prefix: true }]);
-    expect(parseQuery('a* x')).toEqual([{ words: ['x'], prefix: false }]);
+    expect(parseQuery('a* zebra')).toEqual([{ words: ['zebra'], prefix: false }]);
     expect(parseQuery('"unterminated phrase')).toEqual([{ words: ['untermin', 'phrase'], prefix: false }]);
+    // Other forms come after the words; a lone letter is dropped like a stop word; a phrase keeps only its words.
+    expect(parseQuery("Lena's on-call")).toEqual([{ words: ['lena'], prefix: false }, { words: ['call'], prefix: false }, { words: ['oncal'], prefix: false }]);
+    expect(parseQuery('"on-call rota"')).toEqual([{ words: ['on', 'call', 'rota'], prefix: false }]);
     expect(parseQuery('!!! ???')).toEqual([]);
   });
 

@@ -36,7 +36,7 @@ function answer(input: Answer, out: Extract<SearchOutcome, { ok: true }>) {
     const m = r.meta;
     const exp = expiresAt(m);
     return (
-      `{"key":${JSON.stringify(m.key)},"score":${Number(r.score.toPrecision(6))},` +
+      `{"key":${JSON.stringify(m.key)},"score":${Number.isFinite(r.score) ? Number(r.score.toPrecision(6)) : 0},` +
       (r.json === undefined ? '' : `"data":${r.json},`) +
       `"version":${m.version},"etag":${JSON.stringify(m.etag)},"updated_at":"${iso(m.updatedAt)}","expires_at":${exp === null ? 'null' : `"${exp}"`}}`
     );
