@@ -1,6 +1,6 @@
 // Semantic and hybrid search with a deterministic local embedder: vectors written in the background,
 // never on a write's path; failures retried and counted; a model change re-embeds lazily.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createAipaygent, type Aipaygent } from '../../src/create.js';
 import type { SearchOptions } from '../../src/search/options.js';
 import { embeddingsOf } from '../../src/memory/memory-vectors.js';
@@ -128,3 +128,42 @@ async function fetchMetrics(service: Aipaygent): Promise<string> {
   const out = await service.handle({ method: 'GET', path: '/metrics', query: {}, headers: { authorization: `Bearer ${ADMIN}` }, body: undefined } as never);
   return String((out as { body: unknown }).body);
 }
+
+describe('semantic search on every backend (vectors stored and read back as bytes)', async () => {
+  const { postgresUrlOrSkip, redisUrlOrSkip } = await import('../support/backends.js');
+  const { dropPrefix } = await import('../support/cleanup.js');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'apg-semantic-'));
+  const backends: Array<[string, string | null]> = [
+    ['redis', await redisUrlOrSkip()],
+    ['postgres', await postgresUrlOrSkip()],
+    ['sqlite', `sqlite://${join(dir, 'semantic.db')}`],
+  ];
+  for (const [name, url] of backends) {
+    (url ? it : it.skip)(`${name}: nearest by meaning, finite scores, erased with the user`, async () => {
+      const prefix = `apgsem_${Math.random().toString(36).slice(2, 8)}_`;
+      const service = createAipaygent({ store: url!, storePrefix: prefix, metering: false, search: { embed: async (t) => t.map(toyVector), dimensions: DIMS, model: 'toy-1' } });
+      try {
+        await service.ready;
+        const { account_id: accountId } = await service.api.keys.create({});
+        const m = service.api.memory;
+        await m.put(accountId, { userId: 'u', key: 'pets', data: { note: 'my puppy is called Rex' } }, Date.now());
+        await m.put(accountId, { userId: 'u', key: 'commute', data: { note: 'I drive an old automobile' } }, Date.now());
+        for (let i = 0; i < 200 && (await m.search(accountId, { userId: 'u', q: 'canine vehicle', mode: 'semantic' }, Date.now()).then((o) => (o.ok ? o.results.length : 0))) < 2; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const out = await m.search(accountId, { userId: 'u', q: 'canine', mode: 'semantic' }, Date.now());
+        expect(out.ok && out.results.map((r) => r.meta.key)[0]).toBe('pets');
+        expect(out.ok && out.results.every((r) => Number.isFinite(r.score))).toBe(true);
+        expect(out.ok && out.results[0]!.score).toBeGreaterThan(0.99);
+        expect(await m.eraseUser(accountId, 'u')).toMatchObject({ deletedKeys: 2, deletedIndexEntries: 4 });
+      } finally {
+        await service.close();
+        await dropPrefix(url!, prefix);
+      }
+    });
+  }
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+});
