@@ -57,6 +57,10 @@ const SPECS: ToolSpec[] = [
     typed: { limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'Keys per page (default 100)' } },
   },
   {
+    name: 'memory_search', title: "Search a user's memories", method: 'POST', path: '/memory/search', readOnly: true,
+    description: `Find a user's memories by what they say when you do not know the key: q is words (any may match; the more and the rarer, the better), "a quoted phrase", or prefix*. Results come best first with their values (include_data: false leaves them out). mode: lexical (words), semantic or hybrid (by meaning, when the server has an embedder; hybrid is then the default). Call it at the start of a task with the task's words to recall what you know. ${USER} ${PRICE}`,
+  },
+  {
     name: 'memory_append', title: 'Append to a list in a memory', method: 'POST', path: '/memory/append', readOnly: false,
     description: `Append items to an array inside a memory, atomically: concurrent appends never lose items. path is a JSON Pointer to the array ("/messages"; empty: the whole value); the memory and the array are created when absent; max_items keeps only the last N. ${USER} ${PRICE}`,
     headers: IF_MATCH,

@@ -20,7 +20,7 @@ async function account(m: Mounted, headers: Record<string, string> = {}) {
   return { key, accountId, client };
 }
 
-const TOOLS = ['memory_store', 'memory_retrieve', 'memory_list', 'memory_append', 'memory_patch', 'memory_delete', 'memory_history', 'credits_balance'];
+const TOOLS = ['memory_store', 'memory_retrieve', 'memory_list', 'memory_search', 'memory_append', 'memory_patch', 'memory_delete', 'memory_history', 'credits_balance'];
 
 describeMounts('mcp: the official SDK client', () => {
   faults = newFaults();
@@ -167,6 +167,19 @@ describeMounts('mcp: the official SDK client', () => {
     expect(delta).toEqual({ charge: 1, get: 1 });
   });
 
+  it('memory_search finds by words what its HTTP route finds, in the same shape; a bad query is a tool error', async () => {
+    const { client, key } = await account(m(), { 'x-aipaygent-user': 'alice' });
+    await client.callTool({ name: 'memory_store', arguments: { key: 'backend_stack', data: { framework: 'FastAPI' } } });
+    await client.callTool({ name: 'memory_store', arguments: { key: 'pets', data: { dog: 'Rex' } } });
+    const found = await client.callTool({ name: 'memory_search', arguments: { q: 'fastapi', limit: 5 } });
+    expect(found.isError).toBeFalsy();
+    expect(sc(found)).toMatchObject({ status: 'success', user_id: 'alice', query: 'fastapi', mode: 'lexical', results: [{ key: 'backend_stack', data: { framework: 'FastAPI' } }] });
+    const http = await call(`${m().url}/memory/search`, { key, body: { user_id: 'alice', q: 'fastapi', limit: 5 } });
+    expect(sc(found).results).toEqual(http.body.results);
+    const bad = await client.callTool({ name: 'memory_search', arguments: { q: '???' } });
+    expect([bad.isError, sc(bad).error.code]).toEqual([true, 'invalid_request']);
+  });
+
   it("tenant isolation: another key's tool calls never see the data, whatever user_id they name", async () => {
     const a = await account(m(), { 'x-aipaygent-user': 'shared' });
     const b = await account(m(), { 'x-aipaygent-user': 'shared' });
@@ -174,6 +187,7 @@ describeMounts('mcp: the official SDK client', () => {
     const seen = await b.client.callTool({ name: 'memory_retrieve', arguments: { key: 'secret' } });
     expect([seen.isError, sc(seen).error.code]).toEqual([true, 'not_found']);
     expect(sc(await b.client.callTool({ name: 'memory_list', arguments: {} })).keys).toEqual([]);
+    expect(sc(await b.client.callTool({ name: 'memory_search', arguments: { q: 'only' } })).results).toEqual([]);
     expect(sc(await b.client.callTool({ name: 'memory_history', arguments: { key: 'secret' } })).versions).toEqual([]);
     const del = await b.client.callTool({ name: 'memory_delete', arguments: { key: 'secret' } });
     expect(sc(del).error.code).toBe('not_found');
