@@ -95,7 +95,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const x402 = late<X402Service>('the x402 service');
 
   async function start(): Promise<void> {
-    const opened = await openStore(config.store, { timeoutMs: config.storeTimeoutMs, prefix: config.storePrefix });
+    const opened = await openStore(config.store, { timeoutMs: config.storeTimeoutMs, prefix: config.storePrefix, replicaAck: config.replicaAck });
     try {
       if (config.multiProcess && !opened.info.multiProcess) {
         throw new StartupError(
