@@ -6,6 +6,7 @@ import { parsePayments, type PaymentsConfig, type PaymentsOptions } from './paym
 import { createRedactor, redactingLogger, urlSecrets, type Redactor } from './redact.js';
 import { parseSearchOptions, type SearchConfig, type SearchOptions } from './search/options.js';
 import type { StoreOption } from './storage/open.js';
+import { parseReplicaAck, type ReplicaAck, type ReplicaAckOptions } from './storage/replica-ack.js';
 import { DEFAULT_PRICING, type PricedPath } from './meter/pricing.js';
 
 export { DEFAULT_PRICING, type PricedPath };
@@ -58,6 +59,8 @@ export interface AipaygentOptions {
   openTelemetry?: boolean;
   /** Prefix of every key / table of native stores, so several apps can share one server. @default "apg:" */
   storePrefix?: string;
+  /** When a replicated Redis write is acknowledged (see ReplicaAckOptions). @default credits wait for 1 replica on a Cluster */
+  replicaAck?: ReplicaAckOptions;
   /** Limits on input. */
   limits?: {
     /** Largest request body in bytes (when the host did not parse it). @default 1048576 */
@@ -170,6 +173,7 @@ export interface Config {
   startWhenStoreDown: boolean;
   openTelemetry: boolean;
   storePrefix: string;
+  replicaAck: ReplicaAck;
   limits: { maxBodyBytes: number; maxValueBytes: number; maxDepth: number; maxKeyBytes: number; bodyTimeoutMs: number; maxBodyBytesInFlight: number };
   memory: {
     defaultTtlDays: number | null; maxTtlDays: number; compressAboveBytes: number;
@@ -211,6 +215,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     openTelemetry: options.openTelemetry ?? false,
     storeTimeoutMs: num('storeTimeoutMs', options.storeTimeoutMs, 2000, 10, 600_000),
     storePrefix: options.storePrefix ?? 'apg:',
+    replicaAck: parseReplicaAck(options.replicaAck, problems),
     limits: {
       maxBodyBytes: num('limits.maxBodyBytes', limits.maxBodyBytes, 1024 * 1024, 1024, 1024 ** 3),
       maxValueBytes: num('limits.maxValueBytes', limits.maxValueBytes, 256 * 1024, 1, 1024 ** 3),

@@ -32,6 +32,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
     mcp: env.AIPAYGENT_MCP?.startsWith('/') ? { path: env.AIPAYGENT_MCP } : flag('AIPAYGENT_MCP'),
     storeTimeoutMs: int('AIPAYGENT_STORE_TIMEOUT_MS'),
     storePrefix: env.AIPAYGENT_STORE_PREFIX || undefined,
+    replicaAck: replicaAckFromEnv(env.AIPAYGENT_REPLICA_ACK),
     // The Claude proxy is served only with an Anthropic key; its other options keep their defaults.
     claude: env.ANTHROPIC_API_KEY ? { apiKey: env.ANTHROPIC_API_KEY, baseURL: env.ANTHROPIC_BASE_URL || undefined } : undefined,
     limits: {
@@ -51,6 +52,14 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
     rateLimit: rateLimit === undefined ? undefined : { requests: rateLimit, windowSeconds: int('AIPAYGENT_RATE_LIMIT_WINDOW_SECONDS') },
     payments: paymentsFromEnv(env),
   };
+}
+
+/** AIPAYGENT_REPLICA_ACK: credits (the default on a Cluster), all (every write), or none (never wait for a replica). */
+function replicaAckFromEnv(raw: string | undefined): AipaygentOptions['replicaAck'] {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'none') return { replicas: 0 };
+  if (raw === 'credits' || raw === 'all') return { writes: raw };
+  throw new TypeError(`AIPAYGENT_REPLICA_ACK must be credits, all or none (got "${raw}")`);
 }
 
 /** AIPAYGENT_PRICING: JSON of micro-USD per endpoint, e.g. {"/memory/store":200}; parseOptions checks the values. */

@@ -4,6 +4,7 @@ import type { Store } from './contract.js';
 import { KeyvStore } from './keyv-store.js';
 import { guardStore } from './guard.js';
 import { MemoryStore } from './memory-store.js';
+import type { ReplicaAck } from './replica-ack.js';
 import { loadFeature, StartupError, withNativeModule } from '../optional.js';
 
 /** What the `store` option accepts. */
@@ -14,6 +15,8 @@ export interface OpenOptions {
   timeoutMs: number;
   /** Key prefix / schema / table prefix for native backends. */
   prefix: string;
+  /** When a replicated Redis write is acknowledged (undefined: never waits for replicas). */
+  replicaAck?: ReplicaAck | undefined;
 }
 
 /** A store URL fit for a log line or a message: credentials replaced. */
@@ -56,6 +59,11 @@ export async function openStore(option: StoreOption, opts: OpenOptions): Promise
       const { redisStoreFromUrl } = await import('./redis-store.js');
       return guardStore(await redisStoreFromUrl(url, opts), opts.timeoutMs);
     }
+    if (url.startsWith('redis-cluster://') || url.startsWith('rediss-cluster://')) {
+      await loadFeature('redis', () => import('@keyv/redis'));
+      const { redisClusterStoreFromUrl } = await import('./redis-store.js');
+      return guardStore(await redisClusterStoreFromUrl(url, opts), opts.timeoutMs);
+    }
     if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
       const { postgresStoreFromUrl } = await loadFeature('postgres', () => import('./postgres-store.js'));
       return guardStore(await postgresStoreFromUrl(url, opts), opts.timeoutMs);
@@ -64,7 +72,7 @@ export async function openStore(option: StoreOption, opts: OpenOptions): Promise
       const { sqliteStoreFromUrl } = await loadFeature('sqlite', () => import('./sqlite-store.js'));
       return guardStore(await withNativeModule('sqlite', () => sqliteStoreFromUrl(url, opts)), opts.timeoutMs);
     }
-    throw new StartupError(`aipaygent: store: unsupported URL "${redactUrl(url)}" (use memory, redis://, postgres:// or sqlite://)`);
+    throw new StartupError(`aipaygent: store: unsupported URL "${redactUrl(url)}" (use memory, redis://, redis-cluster://, postgres:// or sqlite://)`);
   }
   // A Keyv instance: errors must surface (fail closed), never be swallowed as "absent".
   option.throwOnErrors = true;

@@ -41,6 +41,11 @@ export function enc(s: string): string {
   return s === '' ? '%' : s.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** The inverse of `enc`. */
+export function dec(s: string): string {
+  return s === '%' ? '' : s.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
 /** Numbers that reach Lua or PEXPIREAT must be exact integers (Lua numbers are doubles). */
 export function int(n: number, what: string): string {
   if (!Number.isSafeInteger(n)) throw new RangeError(`redis store: ${what} must be a safe integer, got ${n}`);
@@ -84,6 +89,24 @@ export class RedisBase {
     this.prefix = opts.prefix;
     this.dueKey = `${opts.prefix}holds-due`;
     this.kind = client.slots !== undefined ? 'cluster' : client.getSentinelNode !== undefined ? 'sentinel' : 'standalone';
+    const ack = opts.replicaAck;
+    this.replicas = ack?.replicas ?? (this.kind === 'cluster' ? 1 : 0);
+  }
+
+  /** Replicas a write waits for (see ReplicaAckOptions). */
+  readonly replicas: number;
+
+  /**
+   * Returns once `replicas` replicas have every write sent before on the connection to `key`'s master
+   * (Redis WAIT on the same connection), when the policy covers this write (`credit`: money given). Else a
+   * 503: the write is on the master, not yet safe from its failover.
+   */
+  async replicated(key: string, credit: boolean): Promise<void> {
+    const ack = this.opts.replicaAck;
+    if (this.replicas === 0 || (!credit && ack?.writes !== 'all')) return;
+    const timeoutMs = ack?.timeoutMs ?? 1000;
+    const got = Number(await this.send(key, ['WAIT', String(this.replicas), String(timeoutMs)]));
+    if (got < this.replicas) throw new StoreUnavailableError(new Error(`${got} of ${this.replicas} replicas acknowledged the write within ${timeoutMs} ms`), true);
   }
 
   /** One command. `timeout` drops it if still unsent by then (a command already written may still run later). */

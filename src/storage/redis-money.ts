@@ -57,7 +57,10 @@ export class RedisMoney {
     const args = [int(input.amount, 'amount'), input.kind, opt(input.reference), opt(input.memo)];
     const r = (await this.run(S.POST, account, now, args)) as unknown[];
     const balance = Number(r[1]);
-    if (r[0] === 1) return { ok: true, entry: entryOf(account, r[2]), balance };
+    if (r[0] === 1) {
+      await this.r.replicated(`${this.r.tag(account)}a`, input.amount > 0);
+      return { ok: true, entry: entryOf(account, r[2]), balance };
+    }
     return { ok: false, reason: r[0] === 2 ? 'duplicate' : 'insufficient_funds', balance };
   }
 
@@ -74,6 +77,7 @@ export class RedisMoney {
     };
     const r = (await this.run(S.CHARGE, account, now, args, extra)) as unknown[];
     const [freeUsed, balance] = [Number(r[1]), Number(r[2])];
+    if (r[0] === 1 || r[0] === 2) await this.r.replicated(`${this.r.tag(account)}a`, false);
     if (r[0] === 1) return { ok: true, free: true, freeUsed, balance };
     if (r[0] === 2) return { ok: true, free: false, freeUsed, balance, entry: entryOf(account, r[3]) };
     if (r[0] === 3) return { ok: false, unauthorized: true };
@@ -85,6 +89,8 @@ export class RedisMoney {
     const extra = { counter: this.r.counterKey(account, `free:${input.window}`), id: this.r.idKey(account, input.id) };
     const r = (await this.run(S.VOID, account, now, args, extra)) as unknown[];
     const balance = Number(r[1]);
+    // A void records the id even when nothing had committed: a failover losing it would let a late charge through.
+    await this.r.replicated(`${this.r.tag(account)}a`, true);
     if (r[0] === 3) return { outcome: 'already', balance };
     if (r[0] === 2) return { outcome: 'refused', balance };
     return { outcome: 'given_back', free: r[2] === 1, balance, entry: r[3] == null ? null : entryOf(account, r[3]) };
@@ -94,13 +100,18 @@ export class RedisMoney {
     const args = [input.holdId, int(input.amount, 'amount'), int(input.expiresAt, 'expiresAt'), opt(input.memo)];
     const r = (await this.run(S.HOLD, account, now, args, { id: this.r.idKey(account, input.holdId) })) as unknown[];
     const balance = Number(r[1]);
-    if (r[0] === 1) return { ok: true, balance };
+    if (r[0] === 1) {
+      await this.r.replicated(`${this.r.tag(account)}a`, false);
+      return { ok: true, balance };
+    }
     return { ok: false, reason: r[0] === 3 ? 'voided' : r[0] === 2 ? 'duplicate' : 'insufficient_funds', balance };
   }
 
   async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
     const r = (await this.run(S.SETTLE, account, now, [holdId, int(actual, 'actual'), opt(memo)])) as unknown[];
     if (r[0] !== 1) return { ok: false, reason: 'unknown_hold', balance: Number(r[1]) };
+    // The unused part of the hold comes back: money given.
+    await this.r.replicated(`${this.r.tag(account)}a`, true);
     return { ok: true, charged: Number(r[1]), balance: Number(r[2]), entry: r[3] == null ? null : entryOf(account, r[3]) };
   }
 

@@ -6,7 +6,7 @@ import type {
   Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SearchHit, SearchQuery, SettleResult, Store, StoreInfo, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
 import type { OpenOptions } from './open.js';
-import { enc, expectArgs, expiry, int, metaOf, RedisBase, S, type Arg, type RedisLike } from './redis-base.js';
+import { dec, enc, expectArgs, expiry, int, metaOf, RedisBase, S, type Arg, type RedisLike } from './redis-base.js';
 import { connect } from './redis-connect.js';
 import { RedisMoney } from './redis-money.js';
 import { DROP_TERMS } from './redis-lua-lib.js';
@@ -55,6 +55,7 @@ export class RedisStore implements Store {
     const keys = [...this.r.recordKeys(account, collection, key).slice(0, 3), docs, total, terms];
     const r = (await this.r.eval(S.PUT, keys, args)) as unknown[];
     if (r[0] !== 1) return { ok: false, current: r[1] ? metaOf(key, r[1] as unknown[]) : null };
+    await this.r.replicated(this.r.tag(account), false);
     const record: RecordMeta = {
       key, version: Number(r[2]), size: input.size, tag: input.tag, createdAt: Number(r[3]), updatedAt: now, expiresAt: input.expiresAt,
     };
@@ -175,15 +176,36 @@ export class RedisStore implements Store {
   /**
    * Records and charge ids: nothing to do (PEXPIREAT frees them; put, list, entries and search drop the index entries
    * and search documents of a collection's expired records when they meet them, a bounded number per call). Holds:
-   * releases those of up to 1,000 due accounts, each in bounded scripts, pipelined. In a Cluster (no global zset)
-   * this is left to the next money operation of the account (balance() included), which releases expired holds first.
+   * releases those of up to 1,000 due accounts, each in bounded scripts, pipelined. A Cluster has no global zset
+   * (it would live in one slot): each master is scanned for its accounts' hold zsets instead (see sweepCluster).
+   * Either way the next money operation of an account (balance() included) releases its expired holds first.
    */
   async sweep(now: Millis): Promise<{ records: number; holds: number }> {
-    if (this.r.kind === 'cluster') return { records: 0, holds: 0 };
+    if (this.r.kind === 'cluster') return { records: 0, holds: await this.sweepCluster(now) };
     const dueKey = this.r.dueKey;
     const due = (await this.r.send(dueKey, ['ZRANGEBYSCORE', dueKey, '-inf', int(now, 'now'), 'LIMIT', '0', '1000'])) as string[];
     const released = await Promise.all(due.map((account) => this.money.releaseExpired(account, now)));
     return { records: 0, holds: released.reduce((sum, n) => sum + n, 0) };
+  }
+
+  /**
+   * Per master, SCAN (TYPE zset) for the accounts' hold zsets `P{A}:hz` and release those with a hold due:
+   * O(keys of the master) per sweep, a page of 1,000 keys at a time, so no command blocks a master for long.
+   */
+  private async sweepCluster(now: Millis): Promise<number> {
+    const cluster = this.client as unknown as ClusterLike;
+    const pattern = `${globEscape(this.r.prefix)}{*}:hz`;
+    let released = 0;
+    for (const master of cluster.masters) {
+      const node = await cluster.nodeClient(master);
+      for await (const keys of node.scanIterator({ MATCH: pattern, COUNT: 1000, TYPE: 'zset' })) {
+        for (const key of keys) {
+          const due = (await node.sendCommand(['ZRANGEBYSCORE', key, '-inf', int(now, 'now'), 'LIMIT', '0', '1'])) as string[];
+          if (due.length) released += await this.money.releaseExpired(dec(key.slice(this.r.prefix.length + 1, key.lastIndexOf('}'))), now);
+        }
+      }
+    }
+    return released;
   }
 
   /** Closes the client only if this store created it; the host's client stays theirs. */
@@ -194,6 +216,15 @@ export class RedisStore implements Store {
   }
 }
 
+/** The part of a node-redis cluster client the sweep uses: its masters and a client per node. */
+interface ClusterLike {
+  readonly masters: unknown[];
+  nodeClient(node: unknown): Promise<{ scanIterator(o: { MATCH: string; COUNT: number; TYPE: string }): AsyncIterable<string[]>; sendCommand(args: string[]): Promise<unknown> }>;
+}
+
+/** A prefix as a literal in a SCAN MATCH glob. */
+const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+
 /** Makes its own client for `url` (connected by init): no offline queue (fail fast while disconnected), bounded reconnect backoff. */
 export async function redisStoreFromUrl(url: string, opts: OpenOptions): Promise<RedisStore> {
   const { createClient } = await import('@keyv/redis');
@@ -202,6 +233,22 @@ export async function redisStoreFromUrl(url: string, opts: OpenOptions): Promise
   // Faults reach callers as rejected commands (503); an 'error' event without a listener would crash the process.
   client.on('error', () => {});
   return new RedisStore(client, opts, true);
+}
+
+/**
+ * A Redis Cluster from `redis-cluster://[user:password@]host1:port1,host2:port2,…` (`rediss-cluster://`
+ * for TLS): any reachable node is enough, the client learns the others and follows failovers.
+ */
+export async function redisClusterStoreFromUrl(url: string, opts: OpenOptions): Promise<RedisStore> {
+  const { createCluster } = await import('@keyv/redis');
+  const m = /^(rediss?)-cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?$/.exec(url);
+  if (!m) throw new Error('redis store: a cluster URL is redis-cluster://[user:password@]host:port,host:port,… (rediss-cluster:// for TLS)');
+  const [, scheme, credentials, hosts] = m;
+  const rootNodes = hosts!.split(',').filter(Boolean).map((h) => ({ url: `${scheme}://${credentials ? `${credentials}@` : ''}${h}` }));
+  const socket = { connectTimeout: opts.timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) };
+  const cluster = createCluster({ rootNodes, defaults: { disableOfflineQueue: true, socket } }) as unknown as RedisLike;
+  cluster.on('error', () => {});
+  return new RedisStore(cluster, opts, true);
 }
 
 /** Uses the client held by the host's KeyvRedis adapter (connecting it if needed); never closes it. */

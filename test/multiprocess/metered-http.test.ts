@@ -13,6 +13,7 @@ import { postgresUrlOrSkip, redisUrlOrSkip } from '../support/backends.js';
 import { dropPrefix } from '../support/cleanup.js';
 import { startMount } from '../support/mounts.js';
 import { startStandalone } from '../support/standalone.js';
+import { canStartCluster, startCluster, type OwnCluster } from '../support/redis-cluster.js';
 
 const SERVERS = 8;
 const CALLS = 300;
@@ -117,7 +118,11 @@ async function exactness(fleet: Fleet): Promise<void> {
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'apg-meter-mp-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let cluster: OwnCluster | undefined;
+afterAll(async () => {
+  rmSync(tmp, { recursive: true, force: true });
+  await cluster?.stop();
+});
 
 describe('metered calls are exact across servers sharing one store', () => {
   it(`in-memory store, ${SERVERS} services in one process`, { timeout: 180_000 }, async () => {
@@ -133,6 +138,7 @@ describe('metered calls are exact across servers sharing one store', () => {
     ['redis', redisUrlOrSkip],
     ['postgres', postgresUrlOrSkip],
     ['sqlite', async () => `sqlite://${join(tmp, 'meter.db')}`],
+    ['redis cluster', async () => (canStartCluster() ? (cluster ??= await startCluster()).url : null)],
   ];
   for (const [name, locate] of backends) {
     it(`${name} store, ${SERVERS} standalone server processes`, { timeout: 180_000 }, async (ctx) => {
