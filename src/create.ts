@@ -103,12 +103,8 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   let mcpCatalogue: Array<{ name: string; title: string; route: Route }> = [];
 
   async function start(): Promise<void> {
-<<<<<<< HEAD
-    const opened = await openStore(config.store, { timeoutMs: config.storeTimeoutMs, prefix: config.storePrefix });
-    // Whatever fails before the store is in service closes it: a failed start leaves no connection open.
-=======
     const opened = await openStore(config.store, { timeoutMs: config.storeTimeoutMs, prefix: config.storePrefix, replicaAck: config.replicaAck });
->>>>>>> cluster
+    // Whatever fails before the store is in service closes it: a failed start leaves no connection open.
     try {
       if (config.multiProcess && !opened.info.multiProcess) {
         throw new StartupError(
