@@ -21,6 +21,7 @@ export interface RedisLike {
   readonly isOpen: boolean;
   readonly isReady: boolean;
   readonly slots?: unknown; // only on a cluster client
+  duplicate?(): RedisLike;
   readonly getSentinelNode?: unknown; // only on a sentinel client
 }
 
@@ -91,6 +92,11 @@ export class RedisBase {
     this.kind = client.slots !== undefined ? 'cluster' : client.getSentinelNode !== undefined ? 'sentinel' : 'standalone';
     const ack = opts.replicaAck;
     this.replicas = ack?.replicas ?? (this.kind === 'cluster' ? 1 : 0);
+    // With every write waiting ('all'), one connection is as good as two: nothing is left to spare the wait.
+    if (this.replicas > 0 && ack?.writes !== 'all' && client.duplicate) {
+      this.ackClient = client.duplicate();
+      this.ackClient.on('error', () => {});
+    }
   }
 
   /** Replicas a write waits for (see ReplicaAckOptions). */
@@ -105,33 +111,64 @@ export class RedisBase {
     const ack = this.opts.replicaAck;
     if (this.replicas === 0 || (!credit && ack?.writes !== 'all')) return;
     const timeoutMs = ack?.timeoutMs ?? 1000;
-    const got = Number(await this.send(key, ['WAIT', String(this.replicas), String(timeoutMs)]));
+    // On the connection the write went through: WAIT counts that connection's writes.
+    const got = Number(await this.send(key, ['WAIT', String(this.replicas), String(timeoutMs)], false, credit ? this.creditClient : this.client));
     if (got < this.replicas) throw new StoreUnavailableError(new Error(`${got} of ${this.replicas} replicas acknowledged the write within ${timeoutMs} ms`), true);
   }
 
   /** One command. `timeout` drops it if still unsent by then (a command already written may still run later). */
-  async send(firstKey: string | undefined, args: Arg[], buffers = false): Promise<unknown> {
+  async send(firstKey: string | undefined, args: Arg[], buffers = false, client = this.client): Promise<unknown> {
     const options = { typeMapping: { [BLOB_STRING]: buffers ? Buffer : String }, timeout: this.opts.timeoutMs };
     try {
-      if (this.kind === 'cluster') return await this.client.sendCommand(firstKey, false, args, options);
-      if (this.kind === 'sentinel') return await this.client.sendCommand(false, args, options);
-      return await this.client.sendCommand(args, options);
+      if (this.kind === 'cluster') return await client.sendCommand(firstKey, false, args, options);
+      if (this.kind === 'sentinel') return await client.sendCommand(false, args, options);
+      return await client.sendCommand(args, options);
     } catch (error) {
+      if (this.kind === 'cluster') this.rediscover();
       // Whatever the client says (offline, closed, reset), a command may already have been written: the
       // answer counts as lost (node-redis rejects written commands with those errors too when a socket dies).
       throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
     }
   }
 
-  async eval(s: Script, keys: string[], args: Arg[], buffers = false): Promise<unknown> {
+  private lastRediscovery = 0;
+
+  /**
+   * Asks the cluster client to read the slot map again (at most twice a second). node-redis does so by
+   * itself only on a MOVED or ASK reply: after a master dies, its slots' commands would keep failing on
+   * the dead node's address although its replica took over. It starts from a known node and falls back to
+   * the URL's nodes. `_slots` is the client's own (untyped) slot map: a client without it is left alone.
+   */
+  private rediscover(): void {
+    const slots = (this.client as { _slots?: { rediscover(startWith: unknown): Promise<void>; masters: Array<{ client?: unknown }> } })._slots;
+    if (!slots || Date.now() - this.lastRediscovery < 500) return;
+    this.lastRediscovery = Date.now();
+    const known = slots.masters.find((m) => m.client)?.client;
+    if (known) slots.rediscover(known).catch(() => {});
+  }
+
+  /** Runs a script; `credit`: on the connections that wait for replicas (see `ackClient`). */
+  async eval(s: Script, keys: string[], args: Arg[], buffers = false, credit = false): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
+    const client = credit ? this.creditClient : this.client;
     try {
-      return await this.send(keys[0], ['EVALSHA', s.sha, ...tail], buffers);
+      return await this.send(keys[0], ['EVALSHA', s.sha, ...tail], buffers, client);
     } catch (error) {
       // A restarted or flushed server forgot the script; EVAL runs it (nothing ran before) and caches it again.
-      if (repliedWith(error, 'NOSCRIPT')) return this.send(keys[0], ['EVAL', s.src, ...tail], buffers);
+      if (repliedWith(error, 'NOSCRIPT')) return this.send(keys[0], ['EVAL', s.src, ...tail], buffers, client);
       throw error;
     }
+  }
+
+  /**
+   * A second client (its own connection to each node) for the writes that wait for replicas: Redis WAIT
+   * blocks the connection it is sent on, and every other command pipelined behind it on that connection
+   * would wait too (a master without a reachable replica would stall every call for `timeoutMs`).
+   */
+  readonly ackClient: RedisLike | undefined;
+
+  private get creditClient(): RedisLike {
+    return this.ackClient ?? this.client;
   }
 
   tag(account: string): string {

@@ -23,7 +23,7 @@ export class RedisMoney {
    * Runs money script `s`. A script finding more expired holds than it may release at once refuses to
    * run (APG_DUE): the backlog is released in bounded batches first, then the script runs again.
    */
-  private async run(s: Script, account: string, now: Millis, args: Arg[], extra: Extra = {}): Promise<unknown> {
+  private async run(s: Script, account: string, now: Millis, args: Arg[], extra: Extra = {}, credit = false): Promise<unknown> {
     const t = this.r.tag(account);
     const keys = [`${t}a`, `${t}l`, `${t}f`, `${t}h`, `${t}hz`, extra.counter ?? `${t}a`, extra.record ?? `${t}a`, extra.id ?? `${t}a`];
     // In a Cluster the global zset lives in another slot, so scripts cannot touch it there (see sweep).
@@ -31,7 +31,7 @@ export class RedisMoney {
     const argv = [int(now, 'now'), account, ...args];
     for (;;) {
       try {
-        return await this.r.eval(s, keys, argv);
+        return await this.r.eval(s, keys, argv, false, credit);
       } catch (error) {
         if (!repliedWith(error, 'APG_DUE')) throw error;
         await this.releaseExpired(account, now);
@@ -55,7 +55,7 @@ export class RedisMoney {
 
   async post(account: string, input: PostInput, now: Millis): Promise<PostResult> {
     const args = [int(input.amount, 'amount'), input.kind, opt(input.reference), opt(input.memo)];
-    const r = (await this.run(S.POST, account, now, args)) as unknown[];
+    const r = (await this.run(S.POST, account, now, args, {}, input.amount > 0)) as unknown[];
     const balance = Number(r[1]);
     if (r[0] === 1) {
       await this.r.replicated(`${this.r.tag(account)}a`, input.amount > 0);
@@ -87,7 +87,7 @@ export class RedisMoney {
   async void(account: string, input: VoidInput, now: Millis): Promise<VoidResult> {
     const args = [input.id, int(input.until, 'until'), opt(input.memo)];
     const extra = { counter: this.r.counterKey(account, `free:${input.window}`), id: this.r.idKey(account, input.id) };
-    const r = (await this.run(S.VOID, account, now, args, extra)) as unknown[];
+    const r = (await this.run(S.VOID, account, now, args, extra, true)) as unknown[];
     const balance = Number(r[1]);
     // A void records the id even when nothing had committed: a failover losing it would let a late charge through.
     await this.r.replicated(`${this.r.tag(account)}a`, true);
@@ -108,7 +108,7 @@ export class RedisMoney {
   }
 
   async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
-    const r = (await this.run(S.SETTLE, account, now, [holdId, int(actual, 'actual'), opt(memo)])) as unknown[];
+    const r = (await this.run(S.SETTLE, account, now, [holdId, int(actual, 'actual'), opt(memo)], {}, true)) as unknown[];
     if (r[0] !== 1) return { ok: false, reason: 'unknown_hold', balance: Number(r[1]) };
     // The unused part of the hold comes back: money given.
     await this.r.replicated(`${this.r.tag(account)}a`, true);

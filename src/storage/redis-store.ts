@@ -38,6 +38,8 @@ export class RedisStore implements Store {
   async init(): Promise<void> {
     // A client of our own connects here, not when the store is made: ready decides what a refusal means.
     if (this.owned && !this.client.isReady) await connect(this.client, this.opts.timeoutMs);
+    const ack = this.r.ackClient;
+    if (ack && !ack.isReady) await connect(ack, this.opts.timeoutMs);
     if (this.r.kind === 'cluster') return; // SCRIPT LOAD reaches one node only; EVALSHA falls back to EVAL anyway.
     await Promise.all(Object.values(S).map((s) => this.r.send(undefined, ['SCRIPT', 'LOAD', s.src])));
   }
@@ -210,6 +212,9 @@ export class RedisStore implements Store {
 
   /** Closes the client only if this store created it; the host's client stays theirs. */
   async close(): Promise<void> {
+    // The replica-acknowledging client is always ours, whoever made the main one.
+    const ack = this.r.ackClient;
+    if (ack?.isOpen) await bounded(ack.close(), this.opts.timeoutMs).catch(() => ack.destroy());
     if (!this.owned || !this.client.isOpen) return;
     // When the server is unreachable, drop the socket rather than wait for pending replies.
     await bounded(this.client.close(), this.opts.timeoutMs).catch(() => this.client.destroy());

@@ -29,6 +29,8 @@ export interface OwnCluster {
   masterOf(slot: number): Promise<number>;
   /** SIGKILL of one node (its replica is promoted after nodeTimeoutMs). */
   kill(port: number): void;
+  /** Starts a killed node again (it comes back as a replica). */
+  restart(port: number): void;
   stop(): Promise<void>;
 }
 
@@ -47,20 +49,23 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<OwnCluster> {
     // The cluster bus listens on port + 10000: both must be free.
     if (p < 55_000 && !ports.includes(p)) ports.push(p);
   }
-  const nodes: ClusterNode[] = ports.map((port) => {
+  const launch = (port: number): ChildProcess => {
     const child = spawn('redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
       '--cluster-node-timeout', String(nodeTimeoutMs), '--dir', dir, '--save', '', '--appendonly', 'no',
     ], { stdio: 'ignore' });
     child.on('error', () => {});
-    return { port, child };
-  });
+    return child;
+  };
+  const nodes: ClusterNode[] = ports.map((port) => ({ port, child: launch(port) }));
   const cli = async (port: number, ...args: string[]) => (await exec('redis-cli', ['-p', String(port), ...args])).stdout;
   for (const n of nodes) for (let i = 0; i < 100 && !(await cli(n.port, 'PING').catch(() => '')).startsWith('PONG'); i++) await sleep(50);
   await exec('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes']);
   const ok = async () => (await Promise.all(ports.map((p) => cli(p, 'CLUSTER', 'INFO').catch(() => '')))).every((s) => s.includes('cluster_state:ok'));
-  for (let i = 0; i < 200 && !(await ok()); i++) await sleep(50);
-  if (!(await ok())) throw new Error('the test Redis Cluster did not reach cluster_state:ok');
+  // Serving, and every replica in sync with its master (a write waiting for a replica would time out before).
+  const synced = async () => (await Promise.all(ports.map((p) => cli(p, 'INFO', 'replication').catch(() => '')))).filter((s) => s.includes('master_link_status:up')).length === 3;
+  for (let i = 0; i < 400 && !((await ok()) && (await synced())); i++) await sleep(50);
+  if (!(await ok()) || !(await synced())) throw new Error('the test Redis Cluster did not reach cluster_state:ok with its replicas in sync');
   const live = () => nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
   const cluster: OwnCluster = {
     nodes, nodeTimeoutMs, cli,
@@ -81,6 +86,11 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<OwnCluster> {
     },
     kill(port: number) {
       nodes.find((n) => n.port === port)?.child.kill('SIGKILL');
+    },
+    restart(port: number) {
+      // Same port and nodes.conf: the node rejoins with its identity, as a replica of whoever took its slots.
+      const node = nodes.find((n) => n.port === port);
+      if (node) node.child = launch(port);
     },
     async stop() {
       await Promise.all(nodes.map((n) => {
