@@ -62,7 +62,7 @@ export async function localDoor(env: NodeJS.ProcessEnv): Promise<AdminDoor> {
   const options = envOptions(env);
   if (options.store === undefined || options.store === 'memory') {
     throw new DoorError(
-      'The in-memory store lives inside the server process: set AIPAYGENT_STORE to the shared store (redis://, postgres://, sqlite://), ' +
+      'The in-memory store lives inside the server process: set AIPAYGENT_STORE to the shared store (redis://, redis-cluster://, postgres://, sqlite://), ' +
         'or pass --url http://host:port (with AIPAYGENT_ADMIN_TOKEN) to use the running server\'s admin API',
     );
   }

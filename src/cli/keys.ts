@@ -8,7 +8,7 @@ const TARGET = {
   json: { type: 'boolean' },
 } as const;
 const TARGET_HELP = [
-  'Runs in process on the store of AIPAYGENT_STORE (redis://, postgres://, sqlite://), or with --url against',
+  'Runs in process on the store of AIPAYGENT_STORE (redis://, redis-cluster://, postgres://, sqlite://), or with --url against',
   "a running server's admin API (AIPAYGENT_URL also works; the admin token comes from AIPAYGENT_ADMIN_TOKEN).",
   '  --url <base>     the server, e.g. http://localhost:3000 (with its mount prefix, e.g. …/ai)',
   '  --json           print JSON instead of text',
