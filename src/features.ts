@@ -43,6 +43,9 @@ export function featureLines(config: Config, store?: StoreInfo): string[] {
   return [
     `memory: on (${metering})`,
     `store: ${where} (${store?.backend ?? 'not open'}${shared}${where === 'memory' ? ', lost on restart' : ''})`,
+    config.search
+      ? `search: on (${config.search.embedder ? `lexical, semantic and hybrid; embeddings by ${config.search.embedder.model}` : 'lexical; semantic with search.embed'})`
+      : `search: off (${TURN_ON.search})`,
     config.claude ? `claude: on (upstream ${config.redactor.text(config.claude.baseURL)})` : `claude: off (set ${TURN_ON.claude})`,
     config.payments ? `payments: on (USDC on chain ${config.payments.chainId} to ${config.payments.receiver})` : `payments: off (set ${TURN_ON.payments})`,
     x402 ? `x402: on (settled by ${x402.facilitatorUrl ? 'a facilitator' : 'our relayer'})` : `x402: off (set ${TURN_ON.x402})`,

@@ -76,7 +76,7 @@ export interface Handler {
 
 /** An error answer in the route's own shape (the Anthropic-compatible routes render theirs). */
 const rendered = (match: Match, res: CoreResponse): CoreResponse =>
-  match.kind === 'route' && match.route.renderError ? match.route.renderError(res) : match.kind === 'method_not_allowed' && match.render ? match.render(res) : res;
+  match.kind === 'route' ? (match.route.renderError ? match.route.renderError(res) : res) : match.render ? match.render(res) : res;
 
 /** The answer to a request that arrives once `drain` began: nothing was done, so nothing to log. */
 const shuttingDown = (match: Match): CoreResponse =>
@@ -144,7 +144,7 @@ export function createHandler(deps: CoreDeps): Handler {
       }
       throw invalid(`The path parameter ${match.name} is not valid percent-encoded UTF-8`);
     } catch (error) {
-      return errorResponse(error, logger);
+      return rendered(match, errorResponse(error, logger));
     }
   }
 

@@ -7,7 +7,7 @@ export type Match =
   /** `render`: the error shape of the routes on that path (Anthropic's under /v1), when they have their own. */
   | { kind: 'method_not_allowed'; allow: string[]; render?: (res: CoreResponse) => CoreResponse }
   /** A path of ours whose parameter is not valid percent-encoded UTF-8 ("/admin/keys/%ZZ"): a 400, never the host's 404. */
-  | { kind: 'bad_parameter'; name: string };
+  | { kind: 'bad_parameter'; name: string; render?: (res: CoreResponse) => CoreResponse };
 
 interface Pattern {
   segments: string[];
@@ -65,7 +65,10 @@ export class Router {
           else params[seg.slice(1)] = value;
         } else ok = seg === parts[i];
       }
-      if (ok && undecodable !== undefined) return { kind: 'bad_parameter', name: undecodable };
+      if (ok && undecodable !== undefined) {
+        const render = renderOf(p.byMethod);
+        return { kind: 'bad_parameter', name: undecodable, ...(render && { render }) };
+      }
       if (ok) return pick(p.byMethod, wanted, params);
     }
     for (const f of this.prefixes) if (path === f.prefix || path.startsWith(`${f.prefix}/`)) return { kind: 'route', route: f.route, params: {} };
@@ -76,9 +79,15 @@ export class Router {
 function pick(byMethod: Map<string, Route>, method: string, params: Record<string, string>): Match {
   const route = byMethod.get(method);
   if (route) return { kind: 'route', route, params };
+  const render = renderOf(byMethod);
+  return { kind: 'method_not_allowed', allow: [...byMethod.keys()] as Method[], ...(render && { render }) };
+}
+
+/** The error shape of the routes on one path, when they have their own (Anthropic's under /v1). */
+function renderOf(byMethod: Map<string, Route>): ((res: CoreResponse) => CoreResponse) | undefined {
   let render: ((res: CoreResponse) => CoreResponse) | undefined;
   for (const r of byMethod.values()) if (r.renderError) render = r.renderError.bind(r);
-  return { kind: 'method_not_allowed', allow: [...byMethod.keys()] as Method[], ...(render && { render }) };
+  return render;
 }
 
 function safeDecode(segment: string): string | undefined {

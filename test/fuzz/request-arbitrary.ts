@@ -75,6 +75,8 @@ const CREDENTIALS = fc.oneof(
 const mostly = <T>(valid: T[], invalid: T[]) => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...valid) }, { weight: 1, arbitrary: fc.constantFrom(...invalid) });
 
 /** Header values by name; every value is one Node's client can send (latin-1, no CR/LF/NUL). */
+/** Values for a header a route documents that has no values of its own below. */
+const OTHER_HEADER_VALUE = fc.constantFrom('', 'x', '%00', '%FF', 'x'.repeat(300));
 const HEADER_VALUES: Record<string, fc.Arbitrary<string>> = {
   'if-match': mostly(['"$$ETAG$$"', '*', 'W/"$$ETAG$$"', '"a", "$$ETAG$$"'], ['$$ETAG$$', '"', '', 'x'.repeat(9000), '"\xff"', '*, "x"']),
   'if-none-match': mostly(['"$$ETAG$$"', '*', '"nope"'], ['W/"x"', ',,,', '']),
@@ -84,6 +86,10 @@ const HEADER_VALUES: Record<string, fc.Arbitrary<string>> = {
   ),
   'payment-signature': fc.constantFrom('', 'abc', Buffer.from('{}').toString('base64'), Buffer.from('{"x402Version":2,"payload":{"signature":"0x"}}').toString('base64'), '!!!'),
   'anthropic-beta': fc.constantFrom('tools-2024-04-04', '', 'a,b'),
+  'anthropic-version': fc.constantFrom('2023-06-01', '', '1999-01-01', '\u00ff'),
+  'x-aipaygent-memory-query': mostly(['auto', 'fastapi', 'a%20phrase'], ['', '%00', '%ED%A0%80', '!!!', '%FF']),
+  'x-aipaygent-user': mostly(['u1', 'alice'], ['', '%00', 'x'.repeat(300)]),
+  'mcp-protocol-version': fc.constantFrom('2025-06-18', '2025-03-26', '', '1900-01-01'),
   'x-aipaygent-memory-user': mostly(['u1', 'u%20two'], ['%ZZ', '%00', '', '%ED%A0%80']),
   'x-aipaygent-memory-keys': mostly(['k1,k2', 'k1'], ['', ',,,', '%E0%A4%A', 'k1,%00']),
   'x-aipaygent-memory-prefix': mostly(['', 'k'], ['%00', '%ED%A0%80', '%FF']),
@@ -147,7 +153,8 @@ function caseOf(op: Operation, index: number, resolve: Resolve, storeBody: Schem
       junk: rarely(QUERY_JUNK),
     }),
     credential: CREDENTIALS,
-    headers: headerNames.chain((names) => fc.tuple(...names.map((n) => HEADER_VALUES[n]!.map((v): [string, string] => [n, v])))),
+    // A header a route documents without values of its own here gets hostile text.
+    headers: headerNames.chain((names) => fc.tuple(...names.map((n) => (HEADER_VALUES[n] ?? OTHER_HEADER_VALUE).map((v): [string, string] => [n, v])))),
     body: bodyOf(op, resolve, storeBody),
     upstream: op.path.startsWith('/claude') || op.path.startsWith('/v1/')
       ? fc.oneof(

@@ -8,6 +8,11 @@ import { startMount, type Mounted } from '../support/mounts.js';
 
 const exec = promisify(execFile);
 const cli = join(dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector-cli/package.json')), 'build', 'cli.js');
+/**
+ * inspector-cli 1.0.3 picks its package.json by `fs.existsSync('../package.json')`, relative to the working
+ * directory, then imports it relative to its own file: run from its build directory, both name its own.
+ */
+const cwd = dirname(cli);
 
 let m: Mounted;
 let key: string;
@@ -20,7 +25,7 @@ afterAll(async () => {
 });
 
 const inspect = async (...args: string[]) => {
-  const { stdout } = await exec(process.execPath, [cli, '--cli', `${m.url}/mcp`, '--transport', 'http', '--header', `Authorization: Bearer ${key}`, '--header', 'X-Aipaygent-User: inspector', ...args], { timeout: 30_000 });
+  const { stdout } = await exec(process.execPath, [cli, '--cli', `${m.url}/mcp`, '--transport', 'http', '--header', `Authorization: Bearer ${key}`, '--header', 'X-Aipaygent-User: inspector', ...args], { timeout: 30_000, cwd });
   return JSON.parse(stdout);
 };
 
@@ -34,6 +39,6 @@ it('inspector --cli: tools/list names the tools; tools/call stores and retrieves
 }, 60_000);
 
 it('inspector --cli with a bad key fails to connect (401)', async () => {
-  const run = exec(process.execPath, [cli, '--cli', `${m.url}/mcp`, '--transport', 'http', '--header', 'Authorization: Bearer apg_nope', '--method', 'tools/list'], { timeout: 30_000 });
+  const run = exec(process.execPath, [cli, '--cli', `${m.url}/mcp`, '--transport', 'http', '--header', 'Authorization: Bearer apg_nope', '--method', 'tools/list'], { timeout: 30_000, cwd });
   await expect(run).rejects.toMatchObject({ stderr: expect.stringMatching(/401|nauthorized/) });
 }, 60_000);
