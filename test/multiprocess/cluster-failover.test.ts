@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createAipaygent, type Aipaygent } from '../../src/create.js';
 import type { LedgerEntry } from '../../src/storage/contract.js';
 import { canStartCluster, startCluster, type OwnCluster } from '../support/redis-cluster.js';
+import { allEntries } from '../support/ledger.js';
 import { startStandalone, type Standalone } from '../support/standalone.js';
 
 const SERVERS = 8;
@@ -17,15 +18,6 @@ const WORKERS = 24;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Outcome { t: number; kind: 'store' | 'grant'; account: string; status: number; code?: string; id: string }
-
-async function allEntries(ai: Aipaygent, account: string): Promise<LedgerEntry[]> {
-  const out: LedgerEntry[] = [];
-  for (;;) {
-    const page = await ai.api.ledger.entries(account, { limit: 500, before: out.at(-1)?.seq });
-    out.push(...page);
-    if (page.length < 500) return out;
-  }
-}
 
 let cluster: OwnCluster | undefined;
 let servers: Standalone[] = [];

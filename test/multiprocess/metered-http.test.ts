@@ -12,6 +12,7 @@ import { KeyvStore } from '../../src/storage/keyv-store.js';
 import { postgresUrlOrSkip, redisUrlOrSkip } from '../support/backends.js';
 import { dropPrefix } from '../support/cleanup.js';
 import { startMount } from '../support/mounts.js';
+import { allEntries } from '../support/ledger.js';
 import { startStandalone } from '../support/standalone.js';
 import { canStartCluster, startCluster, type OwnCluster } from '../support/redis-cluster.js';
 
@@ -57,15 +58,6 @@ async function processFleet(url: string, prefix: string): Promise<Fleet> {
       await control.close();
     },
   };
-}
-
-async function allEntries(ai: Aipaygent, account: string): Promise<LedgerEntry[]> {
-  const out: LedgerEntry[] = [];
-  for (;;) {
-    const page = await ai.api.ledger.entries(account, { limit: 500, before: out.at(-1)?.seq });
-    out.push(...page);
-    if (page.length < 500) return out;
-  }
 }
 
 async function storedKeys(ai: Aipaygent, account: string): Promise<string[]> {

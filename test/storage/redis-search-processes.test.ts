@@ -9,23 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enc } from '../../src/storage/redis-base.js';
 import { redisStoreFromUrl, type RedisStore } from '../../src/storage/redis-store.js';
 import { redisUrlOrSkip } from '../support/backends.js';
+import { glob, scanKeys, type AdminClient } from '../support/redis-keys.js';
 import { startMount } from '../support/mounts.js';
 
 const run = promisify(execFile);
-type Client = ReturnType<typeof createClient>;
+type Client = AdminClient;
 
-/** Every key matching `pattern` (SCAN, never KEYS). */
-async function scan(client: Client, pattern: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const reply = await client.scan(cursor, { MATCH: pattern, COUNT: 1000 });
-    out.push(...reply.keys);
-    cursor = String(reply.cursor);
-  } while (cursor !== '0');
-  return out;
-}
-const glob = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
 
 describe('redis search through the service and across processes', () => {
   let url: string | null = null;
@@ -45,7 +34,7 @@ describe('redis search through the service and across processes', () => {
   afterAll(async () => {
     if (!url) return;
     await store.close();
-    const keys = await scan(admin, `${glob(prefix)}*`);
+    const keys = await scanKeys(admin, `${glob(prefix)}*`);
     if (keys.length) await admin.unlink(keys);
     await admin.close();
   });
@@ -71,7 +60,7 @@ describe('redis search through the service and across processes', () => {
       const found = await call('/memory/search?user_id=gone&q=fastapi&limit=100');
       expect(found.status).toBe(200);
       expect(found.body.results).toHaveLength(15);
-      const ofUser = async (user: string) => (await scan(admin, `${glob(storePrefix)}*`)).filter((k) => k.includes(`:${enc(`m:${user}`)}`));
+      const ofUser = async (user: string) => (await scanKeys(admin, `${glob(storePrefix)}*`)).filter((k) => k.includes(`:${enc(`m:${user}`)}`));
       const before = await ofUser('gone');
       for (const kind of ['r', 'i', 'd', 's', 'w', 't']) expect(before.some((k) => k.includes(`}:${kind}:`)), kind).toBe(true);
       expect((await call('/memory/user?user_id=gone', { method: 'DELETE' })).body.deleted_keys).toBe(30);
@@ -81,7 +70,7 @@ describe('redis search through the service and across processes', () => {
       expect((await ofUser('stays')).length).toBe(before.length);
     } finally {
       await m.close();
-      const keys = await scan(admin, `${glob(storePrefix)}*`);
+      const keys = await scanKeys(admin, `${glob(storePrefix)}*`);
       if (keys.length) await admin.unlink(keys);
     }
   });

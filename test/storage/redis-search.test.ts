@@ -9,6 +9,7 @@ import { redisSearch } from '../../src/storage/redis-search.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { redisStoreFromUrl, RedisStore } from '../../src/storage/redis-store.js';
 import { redisUrlOrSkip } from '../support/backends.js';
+import { glob, scanKeys, type AdminClient } from '../support/redis-keys.js';
 import { canStartRedis, startOwnRedis } from '../support/own-servers.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -25,20 +26,8 @@ function rng(seed: number) {
   return { next, pick: <T>(xs: readonly T[]): T => xs[next(xs.length)]! };
 }
 
-type Client = ReturnType<typeof createClient>;
+type Client = AdminClient;
 
-/** Every key matching `pattern` (SCAN, never KEYS). */
-async function scan(client: Client, pattern: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const reply = await client.scan(cursor, { MATCH: pattern, COUNT: 1000 });
-    out.push(...reply.keys);
-    cursor = String(reply.cursor);
-  } while (cursor !== '0');
-  return out;
-}
-const glob = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
 
 describe('redis search', () => {
   let url: string | null = null;
@@ -58,7 +47,7 @@ describe('redis search', () => {
   afterAll(async () => {
     if (!url) return;
     await store.close();
-    const keys = await scan(admin, `${glob(prefix)}*`);
+    const keys = await scanKeys(admin, `${glob(prefix)}*`);
     if (keys.length) await admin.unlink(keys);
     await admin.close();
   });
@@ -70,7 +59,7 @@ describe('redis search', () => {
     const docs = await admin.hGetAll(`${t}d:${c}`);
     const terms = await admin.zRange(`${t}w:${c}`, 0, -1);
     const postings: Record<string, string[]> = {};
-    for (const k of await scan(admin, `${glob(`${t}t:${c}:`)}*`)) postings[k.slice(`${t}t:${c}:`.length)] = (await admin.sMembers(k)).sort();
+    for (const k of await scanKeys(admin, `${glob(`${t}t:${c}:`)}*`)) postings[k.slice(`${t}t:${c}:`.length)] = (await admin.sMembers(k)).sort();
     return { docs, terms: terms.sort(), postings, total: await admin.get(`${t}s:${c}`) };
   }
 
@@ -161,11 +150,11 @@ describe('redis search', () => {
     expect((await store.search(a, 'c', { units: [{ words: ['omega'], prefix: false }], limit: 10 }, Date.now()))).toEqual([]);
     expect(await indexOf(a, 'c')).toEqual(expectedIndex(live));
     // Every key lies in its account's hash tag (Cluster: one slot per account), the index keys included.
-    const own = await scan(admin, `${glob(`${prefix}{${a}}:`)}*`);
+    const own = await scanKeys(admin, `${glob(`${prefix}{${a}}:`)}*`);
     expect(new Set(own.map((k) => k.slice(`${prefix}{${a}}:`.length).split(':')[0]))).toEqual(new Set(['r', 'i', 'x', 'd', 's', 'w', 't']));
-    expect((await scan(admin, `${glob(prefix)}*`)).filter((k) => !k.startsWith(`${prefix}{`))).toEqual([]);
+    expect((await scanKeys(admin, `${glob(prefix)}*`)).filter((k) => !k.startsWith(`${prefix}{`))).toEqual([]);
     expect(await store.purge(a, 'c')).toBe(live.size);
-    expect(await scan(admin, `${glob(`${prefix}{${a}}:`)}*`)).toEqual([]);
+    expect(await scanKeys(admin, `${glob(`${prefix}{${a}}:`)}*`)).toEqual([]);
   });
 
   it('a TTL renewal (no index given) keeps the document and restamps it: the renewed record wins a tie', async (ctx) => {
