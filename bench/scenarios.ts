@@ -153,6 +153,13 @@ export const scenarios: Record<string, () => Promise<Scenario>> = {
     };
   },
   'express-redis-retrieve': () => mounted({}, redis()),
+  // The same call on a Redis Cluster of 3 masters + 3 replicas started for the run (on this same machine).
+  async 'express-cluster-retrieve'() {
+    const { startCluster } = await import('../test/support/redis-cluster.js');
+    const cluster = await startCluster();
+    const scenario = await mounted({}, { url: cluster.url });
+    return { ...scenario, close: async () => (await scenario.close(), await cluster.stop()) };
+  },
   'express-redis-retrieve-unmetered': () => mounted({ metering: false }, redis()),
   async 'koa-bare'() {
     const app = new Koa();
