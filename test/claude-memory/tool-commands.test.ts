@@ -150,7 +150,9 @@ describe('memory tool commands', () => {
   });
 
   it('renaming or deleting a directory of many files lets the event loop turn (this store answers in microtasks)', async () => {
-    for (let i = 0; i < 150; i++) await memory.put(owner.accountId, { userId: owner.userId, key: `dir/f${i}`, data: 'x' }, Date.now());
+    // Enough files (under the tool's 500 per directory) that each command works past two time slices (SLICE_MS each) on a fast run too: with 150,
+    // a delete done in under 20 ms turned the loop once (a clean CI run), and the count said nothing about slicing.
+    for (let i = 0; i < 450; i++) await memory.put(owner.accountId, { userId: owner.userId, key: `dir/f${i}`, data: 'x' }, Date.now());
     const turnsDuring = async (input: Record<string, unknown>) => {
       let turns = 0;
       const ticker = setInterval(() => turns++, 0);
