@@ -19,3 +19,16 @@ export function writeSection(id: string, title: string, body: string): void {
   doc = at === -1 ? `${doc.trimEnd()}\n\n${section}\n` : doc.slice(0, at) + section + doc.slice(doc.indexOf(end) + end.length);
   writeFileSync('BENCHMARKS.md', doc);
 }
+
+/** The lines of section `id` as BENCHMARKS.md has them now ([] when it has none). */
+export function readSection(id: string): string[] {
+  let doc: string;
+  try {
+    doc = readFileSync('BENCHMARKS.md', 'utf8');
+  } catch {
+    return [];
+  }
+  const start = doc.indexOf(`<!-- bench:${id}:start -->`);
+  const end = doc.indexOf(`<!-- bench:${id}:end -->`);
+  return start === -1 || end === -1 ? [] : doc.slice(start, end).split('\n');
+}

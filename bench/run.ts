@@ -1,6 +1,6 @@
 // `npm run bench`: runs scenario pairs side by side (autocannon against child-process servers) and records ratios.
 import { connections, load, rounds, seconds } from './load.js';
-import { machine, writeSection } from './report.js';
+import { machine, readSection, writeSection } from './report.js';
 
 interface Pair {
   id: string;
@@ -29,7 +29,14 @@ const PAIRS: Pair[] = [
 
 const only = process.argv.slice(2);
 
-const rows: string[] = [];
+// A run of some pairs (`node run.js cluster`) replaces their rows and keeps the others', each row dated by its run.
+const previous = readSection('http');
+const rows = new Map<string, string>(PAIRS.flatMap((p) => {
+  const old = previous.find((l) => l.startsWith(`| ${p.title} |`));
+  return old ? [[p.id, old] as [string, string]] : [];
+}));
+const runDay = new Date().toISOString().slice(0, 10);
+const lastRun = /Run: (\d{4}-\d\d-\d\d)/.exec(previous.join('\n'))?.[1] ?? 'earlier';
 for (const pair of PAIRS.filter((p) => only.length === 0 || only.some((o) => p.id.includes(o)))) {
   // Alternate baseline and subject so drift on a noisy machine hits both alike.
   const base = [];
@@ -44,9 +51,9 @@ for (const pair of PAIRS.filter((p) => only.length === 0 || only.some((o) => p.i
   const s = avg(subj.map((x) => x.rps));
   if (subj.some((x) => x.non2xx > 0)) throw new Error(`${pair.subject} answered non-2xx responses: the benchmark is invalid`);
   const ratio = s / b;
-  const line = `| ${pair.title} | ${Math.round(b)} | ${Math.round(s)} | **${(ratio * 100).toFixed(1)}%** | ${pair.target} ${ratio >= pair.minRatio ? '✅' : '❌'} | p50 ${subj.at(-1)!.p50} ms / p99 ${subj.at(-1)!.p99} ms |`;
+  const line = `| ${pair.title} | ${Math.round(b)} | ${Math.round(s)} | **${(ratio * 100).toFixed(1)}%** | ${pair.target} ${ratio >= pair.minRatio ? '✅' : '❌'} | p50 ${subj.at(-1)!.p50} ms / p99 ${subj.at(-1)!.p99} ms | ${runDay} |`;
   console.log(line);
-  rows.push(line);
+  rows.set(pair.id, line);
 }
 
 writeSection(
@@ -54,10 +61,11 @@ writeSection(
   'HTTP throughput: aipaygent mounted vs the bare framework',
   [
     `Command: \`npm run bench\` (autocannon, ${connections} connections, ${seconds} s per run after a 2 s warm-up, each server in its own process, baseline and subject alternated ${rounds === 2 ? "twice" : `${rounds} times`} and averaged; the servers run the tsc output, as a user's server would).`,
-    `Machine: ${machine()}. Run: ${new Date().toISOString()}.`,
+    `Machine: ${machine()}. Each row gives the day it was measured; \`node .bench/bench/run.js <pair id>\` after \`npm run bench:build\` reruns one pair and keeps the other rows.`,
     '',
-    '| pair | baseline req/s | aipaygent req/s | ratio | target | aipaygent latency |',
-    '|---|---:|---:|---:|---|---|',
-    ...rows,
+    '| pair | baseline req/s | aipaygent req/s | ratio | target | aipaygent latency | run |',
+    '|---|---:|---:|---:|---|---|---|',
+    // Rows of an older run (no run column) get the day of the section's last full run.
+    ...PAIRS.flatMap((p) => { const r = rows.get(p.id); return r === undefined ? [] : [/\| \d{4}-\d\d-\d\d \|$/.test(r) ? r : `${r} ${lastRun} |`]; }),
   ].join('\n'),
 );
