@@ -107,26 +107,44 @@ function streamBody(req: IncomingMessage, res: ServerResponse): BodySource {
 }
 
 const TIMED_OUT = Symbol('timed out');
-/** What a refused body may still send (and we drop) before its connection is cut: one TCP window. */
-const LINGER_BYTES = 64 * 1024;
+/**
+ * How long, and how much, a refused body may still send (read and dropped, never kept) before its
+ * connection is cut: a client still uploading when we answer reads our answer only if we read on.
+ */
+const LINGER_MS = 5_000;
+const LINGER_BYTES = 16 * 1024 * 1024;
 
 /**
  * A body we will not read (too large, too slow, its key unknown, no room): the answer says "Connection:
- * close" (a client told keep-alive would send its next request into a socket about to die); what the
- * client already sent is read and dropped, since closing on it would reset the connection before the
- * client reads our answer; past LINGER_BYTES more, the connection is cut.
+ * close" (a client told keep-alive would send its next request into a socket about to die). Closing a
+ * socket with unread bytes makes the kernel answer them with a reset, and a reset can overtake our answer
+ * (the client's stack drops what it had not handed to the client yet): so what the client sends is read
+ * and dropped, and once the answer is out the connection is half-closed (our FIN after the answer) and
+ * read on until the client closes its side, LINGER_MS pass or LINGER_BYTES arrive ("lingering close", as
+ * nginx does it). Nothing of the body is kept: the cost is reading it, bounded.
  */
 function refuse(req: IncomingMessage, res: ServerResponse): void {
   res.shouldKeepAlive = false;
+  const socket = req.socket;
+  if ((socket as { lingering?: true }).lingering) return;
+  (socket as { lingering?: true }).lingering = true;
   let taken = 0;
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+  cut.unref();
+  socket.once('close', () => clearTimeout(cut));
   const drop = (chunk: Buffer) => {
-    if ((taken += chunk.length) > LINGER_BYTES) {
-      req.off('data', drop);
-      req.socket.destroy();
-    }
+    if ((taken += chunk.length) > LINGER_BYTES) socket.destroy();
   };
   req.on('data', drop);
   req.resume();
+  // node:http ends a "Connection: close" answer with socket.destroySoon(): FIN, then close at once. Here it
+  // only ends our side; the socket is closed when the client ends its own (or at the bounds above).
+  socket.destroySoon = function lingerAfterAnswer(this: typeof socket) {
+    this.end();
+    this.on('data', drop);
+    this.once('end', () => this.destroy());
+    this.resume();
+  };
 }
 
 /** `next`, or TIMED_OUT when it does not settle within `ms` (undefined: no limit). */
