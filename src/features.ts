@@ -51,10 +51,10 @@ export function featureLines(config: Config, store?: StoreInfo): string[] {
       : `search: off (${TURN_ON.search})`,
     config.claude ? `claude: on (upstream ${config.redactor.text(config.claude.baseURL)})` : `claude: off (set ${TURN_ON.claude})`,
     config.payments ? `payments: on (USDC on chain ${config.payments.chainId} to ${config.payments.receiver})` : `payments: off (set ${TURN_ON.payments})`,
+    x402 ? `x402: on (settled by ${x402.facilitatorUrl ? 'a facilitator' : 'our relayer'})` : `x402: off (set ${TURN_ON.x402})`,
     config.signup
       ? `signup: on (wallets sign up on ${config.signup.domain}${config.signup.feeMicroUsd ? `, fee ${formatUsd(config.signup.feeMicroUsd)} USD by x402` : ''})`
       : `signup: off (set ${TURN_ON.signup})`,
-    x402 ? `x402: on (settled by ${x402.facilitatorUrl ? 'a facilitator' : 'our relayer'})` : `x402: off (set ${TURN_ON.x402})`,
     config.adminToken !== undefined ? 'admin: on (/admin/*, admin token)' : `admin: off (set ${TURN_ON.admin})`,
     config.adminToken !== undefined || config.metricsToken !== undefined ? 'metrics: on (GET /metrics)' : `metrics: off (set ${TURN_ON.metrics})`,
     config.mcp ? `mcp: on (POST ${config.mcp.path}, tools metered as their routes)` : `mcp: off (${TURN_ON.mcp})`,

@@ -131,9 +131,11 @@ export class SignupService {
     const used = await this.store.put(scope, NONCE_COLLECTION, nonce, { value: issued.value, size: issued.size, tag: USED, expiresAt: issued.expiresAt }, now, { version: issued.version });
     if (!used.ok) return { ok: false, reason: 'nonce_used', message: 'This nonce was just used by another request: GET /signup/challenge for a new one, and sign again' };
 
+    // The fee is paid into the account first, and taken from it only once the key exists: a sign-up that
+    // fails after the payment leaves it as the account's credit, never charged for nothing.
     let payment: { transaction: string; responseHeader: string } | undefined;
     if (fee !== undefined) {
-      const paid = await this.payFee(accountId, input.payment!, fee, now);
+      const paid = await this.x402!.pay(accountId, input.payment!, fee, now);
       if (!paid.ok) return { ok: false, reason: 'payment_failed', feeMicroUsd: fee, failure: paid };
       payment = { transaction: paid.transaction, responseHeader: paid.responseHeader };
     }
@@ -141,20 +143,18 @@ export class SignupService {
     const record = encoder.encode(JSON.stringify({ address, opened_at: now, fee_micro_usd: fee ?? 0 }));
     const created = opened ? false : (await this.store.put(accountId, OPENED_COLLECTION, OPENED_KEY, { value: record, size: record.length, tag: '', expiresAt: null }, now, { absent: true })).ok;
     const key = await this.keys.create({ accountId, label: `wallet sign-up ${address}` });
+    if (fee !== undefined) await this.debitFee(accountId, fee, now);
     const previousKeys = (await this.keys.list(accountId, now)).filter((k) => k.keyId !== key.key_id).map(({ keyId, active, createdAt }) => ({ keyId, active, createdAt }));
     return { ok: true, created, accountId, address, key, previousKeys, feeMicroUsd: fee ?? 0, payment };
   }
 
   /**
-   * The fee, paid into the account with x402 and then debited once: the debit's reference is unique per
-   * account, so two paying requests racing to open it pay the fee once, and the other payment stays as credit.
+   * Takes the fee once per account: the debit's reference is unique per account, so two paying requests
+   * racing to open it pay the fee once, and the other payment stays as the account's credit.
    */
-  private async payFee(accountId: string, header: string, fee: number, now: number): Promise<X402PayResult> {
-    const paid = await this.x402!.pay(accountId, header, fee, now);
-    if (!paid.ok) return paid;
+  private async debitFee(accountId: string, fee: number, now: number): Promise<void> {
     const debit = await this.store.post(accountId, { amount: -fee, kind: 'debit', reference: 'signup-fee', memo: 'wallet sign-up fee' }, now);
     if (!debit.ok && debit.reason === 'insufficient_funds') throw new Error(`signup: the fee could not be debited after its payment (balance ${debit.balance})`);
-    return paid;
   }
 
   /** Counts one request against `limiter` (per IP bucket, or per wallet account); the refusal when over. */
