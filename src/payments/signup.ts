@@ -33,7 +33,7 @@ export type RateLimited = { ok: false; reason: 'rate_limited'; per: 'ip' | 'wall
 export type ChallengeResult =
   | { ok: true; nonce: string; issuedAt: number; expiresAt: number; message: string | undefined }
   | RateLimited
-  | SiweMalformed;
+  | { ok: false; reason: 'bad_checksum'; message: string };
 
 export type SignupResult =
   | {
@@ -86,7 +86,7 @@ export class SignupService {
   /** A new single-use nonce; with `address` (0x + 40 hex), also the EIP-4361 message to sign with it. */
   async challenge(ip: string | undefined, address: string | undefined, now: number): Promise<ChallengeResult> {
     const checked = address === undefined ? undefined : checksummed(address);
-    if (address !== undefined && !checked) return { ok: false, reason: 'malformed_message', message: 'address is mixed-case with a wrong EIP-55 checksum (a typo?): check it, or send it in lower case' };
+    if (address !== undefined && !checked) return { ok: false, reason: 'bad_checksum', message: 'address is mixed-case with a wrong EIP-55 checksum (a typo?): check it, or send it in lower case' };
     const limited = await this.limit(this.challengesPerIp, ip, now);
     if (limited) return limited;
     const nonce = randomBytes(16).toString('hex');

@@ -46,7 +46,8 @@ describeMounts(
       const { res } = await postSignup(m().url, ready.body.message, wallet);
       expect(res.status).toBe(201);
       const bad = await call(`${m().url}/signup/challenge?address=0x${'aB'.repeat(20)}`);
-      expect(bad.status).toBe(400);
+      expect([bad.status, bad.body.reason]).toEqual([400, 'bad_checksum']);
+      expect((await call(`${m().url}/signup/challenge?address=0x12`)).body.error.message).toMatch(/address must be an EVM address/);
     });
 
     it('a new wallet opens an account, linked to the wallet, with a working API key; signing again gives the same account a new key', async () => {

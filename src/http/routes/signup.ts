@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AipaygentError, type ErrorCode } from '../../errors.js';
 import type { Hex } from '../../payments/config.js';
 import type { SignupConfig } from '../../payments/signup-config.js';
-import type { SignupResult, SignupService } from '../../payments/signup.js';
+import type { ChallengeResult, SignupResult, SignupService } from '../../payments/signup.js';
 import type { X402Service } from '../../payments/x402-service.js';
 import { PAYMENT_REQUIRED, PAYMENT_RESPONSE } from '../../payments/x402-headers.js';
 import { iso } from '../../time.js';
@@ -41,9 +41,10 @@ const SIWE_CHALLENGE = { 'www-authenticate': 'SIWE realm="aipaygent"' };
 
 const FEE_DESCRIPTION = 'Wallet sign-up fee: opens an aipaygent account for your wallet';
 
-function refusal(r: Exclude<SignupResult, { ok: true }>, deps: SignupRouteDeps, req: CoreRequest): AipaygentError {
+function refusal(r: Exclude<SignupResult | ChallengeResult, { ok: true }>, deps: SignupRouteDeps, req: CoreRequest): AipaygentError {
   switch (r.reason) {
     case 'malformed_message':
+    case 'bad_checksum':
       return new AipaygentError('invalid_request', r.message, { reason: r.reason });
     case 'rate_limited':
       return new AipaygentError('rate_limited', `Too many sign-ups from this ${r.per === 'ip' ? 'address (IP)' : 'wallet'}: at most ${r.limit} an hour; retry in ${r.retryAfterSeconds} s`, { reason: `rate_limited_${r.per}` }, {
