@@ -2,7 +2,8 @@
 import { parseClaudeOptions, type ClaudeConfig, type ClaudeOptions } from './claude/options.js';
 import { parseMcp, type McpConfig, type McpOptions } from './mcp/options.js';
 import { toLogger, type Logger } from './observe/logger.js';
-import { parsePayments, type PaymentsConfig, type PaymentsOptions } from './payments/config.js';
+import { parsePayments, paymentSecrets, type PaymentsConfig, type PaymentsOptions } from './payments/config.js';
+import { parseSignup, type SignupConfig, type SignupOptions } from './payments/signup-config.js';
 import { createRedactor, redactingLogger, urlSecrets, type Redactor } from './redact.js';
 import { parseSearchOptions, type SearchConfig, type SearchOptions } from './search/options.js';
 import type { StoreOption } from './storage/open.js';
@@ -128,6 +129,8 @@ export interface AipaygentOptions {
    * @default undefined (no purchases: GET /buy-credits says so)
    */
   payments?: PaymentsOptions;
+  /** Wallet sign-up for agents: a Sign-In with Ethereum message opens an account linked to the wallet (SignupOptions; needs `payments`). @default undefined (off) */
+  signup?: SignupOptions;
   /**
    * Metered calls each account makes free per UTC day, before calls are debited (0: no free tier).
    * @default 10 (as in the article)
@@ -186,6 +189,7 @@ export interface Config {
   claude: ClaudeConfig | undefined;
   search: SearchConfig | undefined;
   payments: PaymentsConfig | undefined;
+  signup: SignupConfig | undefined;
   freeCallsPerDay: number;
   metering: boolean;
   pricing: Readonly<Record<string, number>>;
@@ -205,6 +209,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
   };
   const limits = options.limits ?? {};
   const memory = options.memory ?? {};
+  const payments = parsePayments(options.payments, problems);
   const config: Config = {
     store: options.store,
     multiProcess: options.multiProcess ?? false,
@@ -236,7 +241,8 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     redactor: createRedactor([]),
     claude: parseClaudeOptions(options.claude, problems),
     search: parseSearchOptions(options.search, problems),
-    payments: parsePayments(options.payments, problems),
+    payments,
+    signup: parseSignup(options.signup, payments, problems),
     freeCallsPerDay: num('freeCallsPerDay', options.freeCallsPerDay, 10, 0, 1_000_000),
     metering: options.metering ?? true,
     pricing: { ...DEFAULT_PRICING },
@@ -283,15 +289,6 @@ function secretsOf(c: Config): Array<string | undefined> {
   // A store URL, or the connection options of a host's Keyv adapter.
   const adapterOpts = (c.store as { store?: { opts?: { uri?: unknown; url?: unknown } } } | undefined)?.store?.opts;
   for (const url of [c.store, adapterOpts?.uri, adapterOpts?.url]) if (typeof url === 'string') out.push(...urlSecrets(url));
-  const p = c.payments;
-  if (p) {
-    out.push(...urlSecrets(p.rpcUrl));
-    const x = p.x402;
-    if (x) {
-      out.push(x.relayerKey, x.relayerKey?.slice(2), ...urlSecrets(x.facilitatorUrl));
-      // A header value, and its credential without the scheme ("Bearer <token>").
-      for (const v of Object.values(x.facilitatorHeaders)) out.push(v, typeof v === 'string' ? v.replace(/^\S+\s+/, '') : undefined);
-    }
-  }
+  if (c.payments) out.push(...paymentSecrets(c.payments));
   return out;
 }

@@ -21,6 +21,7 @@ import { healthRoutes, type Readiness } from './http/routes/health.js';
 import { memoryRoutes } from './http/routes/memory.js';
 import { offRoutes } from './http/routes/off.js';
 import { buyInstructions, paymentRoutes } from './http/routes/payments.js';
+import { signupRoutes } from './http/routes/signup.js';
 import type { Route } from './http/route.js';
 import { Router } from './http/router.js';
 import type { CoreRequest, CoreResponse } from './http/types.js';
@@ -40,6 +41,7 @@ import { createMetrics } from './observe/metrics.js';
 import { observedStore } from './observe/observed-store.js';
 import { StartupError } from './optional.js';
 import type { PurchaseService } from './payments/purchases.js';
+import type { SignupService } from './payments/signup.js';
 import type { WalletService } from './payments/wallets.js';
 import type { X402Service } from './payments/x402-service.js';
 import type { Store } from './storage/contract.js';
@@ -97,6 +99,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const purchases = late<PurchaseService>('the purchase service');
   const wallets = late<WalletService>('the wallet service');
   const x402 = late<X402Service>('the x402 service');
+  const signup = late<SignupService>('the wallet sign-up service');
   // The MCP engine (the SDK's server) and its tools, made once `ready` loaded the SDK and every route is in the table.
   let mcpEngine: McpEngine | undefined;
   const mcpTools = new Set<string>();
@@ -118,6 +121,8 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
         purchases.bind(started.payments.purchases);
         wallets.bind(started.payments.wallets);
         if (started.payments.x402) x402.bind(started.payments.x402);
+        const p = started.payments;
+        if (started.signup && config.signup) signup.bind(new started.signup.SignupService(lazyStore, keys, p.wallets, p.chain, p.x402, config.signup));
       }
       // Every route is in the table by now: the tools are those of the routes served.
       if (started.mcp) {
@@ -158,6 +163,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   if (paymentsConfig) {
     for (const r of paymentRoutes({ config: paymentsConfig, purchases: purchases.target, wallets: wallets.target, x402: paymentsConfig.x402 && x402.target })) router.add(r);
   }
+  if (config.signup) for (const r of signupRoutes({ config: config.signup, signup: signup.target, x402: paymentsConfig?.x402 && x402.target })) router.add(r);
   for (const r of memoryRoutes({ memory, maxKeyBytes: config.limits.maxKeyBytes, maxTtlDays: config.memory.maxTtlDays, maxDepth: config.limits.maxDepth, bodyTimeoutMs: config.limits.bodyTimeoutMs, maxSearchLimit: searchConfig?.maxLimit })) {
     // `metering: false` makes the fixed-price routes free where they are declared, so the pipeline,
     // /discover and OpenAPI all see the same thing.

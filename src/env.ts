@@ -1,6 +1,7 @@
 // Options from environment variables, for the standalone server (documented in the README).
 import type { AipaygentOptions } from './config.js';
 import { paymentsFromEnv } from './payments/env.js';
+import { signupFromEnv } from './payments/signup-config.js';
 
 /** Reads AIPAYGENT_* variables; unset variables leave the option at its default. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentOptions {
@@ -51,6 +52,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
     pricing: pricingFromEnv(env.AIPAYGENT_PRICING),
     rateLimit: rateLimit === undefined ? undefined : { requests: rateLimit, windowSeconds: int('AIPAYGENT_RATE_LIMIT_WINDOW_SECONDS') },
     payments: paymentsFromEnv(env),
+    signup: signupFromEnv(env),
   };
 }
 

@@ -15,11 +15,13 @@ export interface Started {
   payments: Payments | undefined;
   /** The MCP engine's module (it imports the SDK). */
   mcp: typeof import('./mcp/sdk-server.js') | undefined;
+  /** The wallet sign-up module (it imports viem/siwe), when `signup` is on. */
+  signup: typeof import('./payments/signup.js') | undefined;
 }
 
 /** Loads what the configuration turns on, all at once; rejects with the StartupError of the first missing package. */
 export async function startFeatures(config: Config, store: Store, events: Events, version: string): Promise<Started> {
-  const [upstream, payments, , mcp] = await Promise.all([
+  const [upstream, payments, , mcp, signup] = await Promise.all([
     config.claude && loadFeature('claude', () => import('./claude/upstream.js')).then(({ Upstream }) => new Upstream(config.claude!, config.logger, config.redactor)),
     config.payments && loadFeature('payments', () => import('./payments/payments.js')).then(({ createPayments }) => createPayments(store, config.payments!, config.redactor)),
     config.openTelemetry &&
@@ -27,8 +29,9 @@ export async function startFeatures(config: Config, store: Store, events: Events
         otel.subscribeSpans(api, events, version),
       ),
     config.mcp && loadFeature('mcp', () => import('./mcp/sdk-server.js')),
+    config.signup && loadFeature('payments', () => import('./payments/signup.js')),
   ]);
-  return { upstream: upstream || undefined, payments: payments || undefined, mcp: mcp || undefined };
+  return { upstream: upstream || undefined, payments: payments || undefined, mcp: mcp || undefined, signup: signup || undefined };
 }
 
 /** One line per feature, "name: on|off (why)", for the standalone server, the CLI and doctor. */
@@ -49,6 +52,9 @@ export function featureLines(config: Config, store?: StoreInfo): string[] {
     config.claude ? `claude: on (upstream ${config.redactor.text(config.claude.baseURL)})` : `claude: off (set ${TURN_ON.claude})`,
     config.payments ? `payments: on (USDC on chain ${config.payments.chainId} to ${config.payments.receiver})` : `payments: off (set ${TURN_ON.payments})`,
     x402 ? `x402: on (settled by ${x402.facilitatorUrl ? 'a facilitator' : 'our relayer'})` : `x402: off (set ${TURN_ON.x402})`,
+    config.signup
+      ? `signup: on (wallets sign up on ${config.signup.domain}${config.signup.feeMicroUsd ? `, fee ${formatUsd(config.signup.feeMicroUsd)} USD by x402` : ''})`
+      : `signup: off (set ${TURN_ON.signup})`,
     config.adminToken !== undefined ? 'admin: on (/admin/*, admin token)' : `admin: off (set ${TURN_ON.admin})`,
     config.adminToken !== undefined || config.metricsToken !== undefined ? 'metrics: on (GET /metrics)' : `metrics: off (set ${TURN_ON.metrics})`,
     config.mcp ? `mcp: on (POST ${config.mcp.path}, tools metered as their routes)` : `mcp: off (${TURN_ON.mcp})`,

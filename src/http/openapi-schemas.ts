@@ -179,3 +179,23 @@ export const WalletLinked = z.object({ status: success, address, linked: z.liter
 
 export const WalletChallenge = z.object({ status: success, challenge: z.string(), expires_at: time, chain_id: z.number().int() });
 export const WalletList = z.object({ status: success, wallets: z.array(z.object({ address, linked_at: time })) });
+
+// Wallet sign-up.
+export const SignupChallenge = z.object({
+  status: success,
+  nonce: z.string().describe('Single use: the Nonce of the EIP-4361 message'),
+  issued_at: time, expires_at: time.describe('The nonce is refused after this'),
+  domain: z.string().describe('The domain the message must name'),
+  uri: z.string().describe('A URI the message may name (any URI of `domain` is accepted unless the server fixes one)'),
+  chain_id: z.number().int().describe('The Chain ID the message must name'),
+  version: z.literal('1'),
+  message: z.string().optional().describe('With `?address=`: the EIP-4361 message, ready to sign with personal_sign'),
+});
+export const SignedUp = z.object({
+  status: success,
+  account_id: z.string(), address: address.describe('The wallet, linked to the account (its USDC transfers credit it)'),
+  api_key: z.string().describe('Shown only here: store it'), key_id: z.string(),
+  created: z.boolean().describe('true: this sign-up opened the account; false: a new key for the account the wallet opened before'),
+  previous_keys: z.array(z.object({ key_id: z.string(), active: z.boolean(), created_at: time })).describe("The account's other keys, oldest first"),
+  fee_micro_usd: micro('The sign-up fee this call paid (0: none)'),
+});

@@ -24,6 +24,7 @@ const TAG_TEXT: Record<string, string> = {
   Memory: 'Per-user JSON memory with TTL, scoped to the account of the API key',
   Credits: 'Balance, free calls left today, and the ledger',
   Payments: 'Buy credits with USDC on-chain, or with x402',
+  'Sign-up': 'Agents open their own account with a wallet signature (Sign-In with Ethereum) and get an API key',
   Claude: "Claude's Messages API, billed by tokens",
   MCP: 'The Model Context Protocol endpoint: the memory routes as tools for agents, each call billed as its route',
   Admin: 'Operator routes (admin token): API keys and credit grants',

@@ -1,4 +1,5 @@
 // Payment options (USDC purchases verified on-chain, wallet linking, x402) and their validation into PaymentsConfig.
+import { urlSecrets } from '../redact.js';
 import { parseRate, type Rate } from './units.js';
 
 /** An EVM address or hex string, as viem types them (no import: viem loads only when payments start). */
@@ -157,4 +158,16 @@ export function parsePayments(options: PaymentsOptions | undefined, problems: st
     x402,
   };
   return config;
+}
+
+/** The secrets of the payment settings (RPC credentials, relayer key, facilitator headers), for the redactor. */
+export function paymentSecrets(p: PaymentsConfig): Array<string | undefined> {
+  const out: Array<string | undefined> = [...urlSecrets(p.rpcUrl)];
+  const x = p.x402;
+  if (x) {
+    out.push(x.relayerKey, x.relayerKey?.slice(2), ...urlSecrets(x.facilitatorUrl));
+    // A header value, and its credential without the scheme ("Bearer <token>").
+    for (const v of Object.values(x.facilitatorHeaders)) out.push(v, typeof v === 'string' ? v.replace(/^\S+\s+/, '') : undefined);
+  }
+  return out;
 }

@@ -93,10 +93,11 @@ export class WalletService {
   }
 
   /**
+   * Links a wallet whose control was proven (a signed challenge, or a wallet sign-up's SIWE message).
    * Global claim first, then the account's own record. A crash between the two leaves a claim
    * naming this account, and the next link of the same wallet completes the record.
    */
-  private async attach(accountId: string, address: Address, now: number): Promise<LinkResult> {
+  async attach(accountId: string, address: Address, now: number): Promise<LinkResult> {
     const claim = await this.store.claim(null, walletClaimKey(address), accountId, null, now);
     if (!claim.inserted && claim.value !== accountId) return { ok: false, reason: 'linked_elsewhere' };
     const key = address.toLowerCase();

@@ -21,12 +21,12 @@ describe('doctor', () => {
     expect(lines.some((l) => /^✓ package better-sqlite3 \d+\.\d+\.\d+ /.test(l))).toBe(true);
     expect(lines.find((l) => l.startsWith('✓ store '))).toMatch(/^✓ store sqlite:\/\/\S+ \(sqlite\): connected and migrated in [\d.]+ ms; a read takes [\d.]+ ms/);
     const features = r.out.split('\nfeatures:\n')[1]!.split('\n').filter(Boolean);
-    expect(features.map((l) => l.trim().split(':')[0])).toEqual(['memory', 'store', 'search', 'claude', 'payments', 'x402', 'admin', 'metrics', 'mcp', 'opentelemetry']);
+    expect(features.map((l) => l.trim().split(':')[0])).toEqual(['memory', 'store', 'search', 'claude', 'payments', 'x402', 'signup', 'admin', 'metrics', 'mcp', 'opentelemetry']);
     // The store line says what was found, not "not open": doctor has just opened it.
     expect(features[1]).toMatch(/^ {2}store: sqlite:\/\/\S+ \(sqlite, shared by processes\)$/);
     // As serve runs: without AIPAYGENT_ADMIN_TOKEN it makes one up, so the admin API is on there.
     expect(features[2]).toMatch(/^ {2}search: on \(lexical; /);
-    expect(features[6]).toMatch(/^ {2}admin: on /);
+    expect(features[7]).toMatch(/^ {2}admin: on /);
   });
 
   it('AIPAYGENT_MULTI_PROCESS=1 on the in-memory store is a ✗ (serve would refuse to start)', async () => {

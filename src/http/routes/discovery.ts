@@ -9,6 +9,7 @@ import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
 import type { CoreRequest } from '../types.js';
 import { buyInstructions } from './payments.js';
+import { signupInstructions } from './signup.js';
 
 export interface DiscoveryDeps {
   /** The router's live table: read at request time, so every route registered at startup is listed. */
@@ -96,6 +97,7 @@ export function catalogue(deps: DiscoveryDeps, req: CoreRequest): Record<string,
     // How to get credits when nothing else is said: the operator (also named in every 402 then).
     ...(config.operatorContact !== undefined && { operator_contact: config.operatorContact }),
     ...(config.payments && { payments: { buy_credits: '/buy-credits', ...buyInstructions(config.payments) } }),
+    ...(config.signup && { signup: signupInstructions(config.signup, config.payments?.x402 !== undefined) }),
     ...(config.claude && { claude: claudeSection(config.claude) }),
     ...(config.mcp && deps.mcpTools && { mcp: mcpSection(config, mount, deps.mcpTools()) }),
     limits: {

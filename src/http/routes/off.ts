@@ -9,6 +9,7 @@ export const TURN_ON = {
   claude: 'the claude.apiKey option (ANTHROPIC_API_KEY for the standalone server)',
   payments: 'the payments.receiver option (AIPAYGENT_RECEIVER for the standalone server)',
   x402: 'payments.x402 with a relayerKey or facilitatorUrl (AIPAYGENT_RELAYER_KEY or AIPAYGENT_FACILITATOR_URL)',
+  signup: 'the signup option with payments (AIPAYGENT_SIGNUP_DOMAIN and AIPAYGENT_RECEIVER for the standalone server)',
   admin: 'the adminToken option (AIPAYGENT_ADMIN_TOKEN for the standalone server)',
   metrics: 'the adminToken or metricsToken option (AIPAYGENT_ADMIN_TOKEN or AIPAYGENT_METRICS_TOKEN)',
   search: 'the search option (it is on unless set to false)',
@@ -39,6 +40,7 @@ export function offRoutes(config: Config): Route[] {
       routes.push(off(method, path, 'Wallet linking (for USDC purchases)', TURN_ON.payments));
     }
   }
+  if (!config.signup) routes.push(off('GET', '/signup/challenge', 'Wallet sign-up', TURN_ON.signup), off('POST', '/signup', 'Wallet sign-up', TURN_ON.signup));
   if (config.adminToken === undefined) {
     for (const [method, path] of [['POST', '/admin/keys'], ['GET', '/admin/keys'], ['DELETE', '/admin/keys/:key_id'], ['POST', '/admin/credits']] as const) {
       routes.push(off(method, path, 'The admin API', TURN_ON.admin));
