@@ -79,6 +79,10 @@ for (const spec of MOUNTS) {
       const k = (await admin('/admin/keys', { body: {} })).body;
       expect((await rotate(`${k.key_id.slice(0, -1)}${k.key_id.endsWith('a') ? 'b' : 'a'}`)).status).toBe(404);
       expect((await rotate('nope')).status).toBe(404);
+      // An empty key id inside the path is ours to refuse (JSON 400), never the host's 404 page.
+      const empty = await rotate('');
+      expect(empty.status).toBe(400);
+      expect(empty.body.error).toEqual({ code: 'invalid_request', message: 'The path parameter key_id must not be empty' });
       for (const grace_seconds of [-1, 1.5, 'x', 31_536_001]) {
         const r = await rotate(k.key_id, { grace_seconds });
         expect(r.status, String(grace_seconds)).toBe(400);
