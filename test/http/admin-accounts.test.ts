@@ -1,7 +1,7 @@
 // HTTP: GET /admin/accounts (creation order, cursor pages, created filters) and GET /admin/accounts/:account_id.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/storage/memory-store.js';
-import { ADMIN_TOKEN, call, startMount, type Mounted, type MountKind } from '../support/mounts.js';
+import { ADMIN_TOKEN, call, describeBackends, startMount, type Mounted, type MountKind } from '../support/mounts.js';
 
 const MOUNTS: Array<{ kind: MountKind; parsed: boolean; prefix: string }> = [
   { kind: 'koa3', parsed: true, prefix: '/ai' },
@@ -90,3 +90,35 @@ for (const spec of MOUNTS) {
     });
   });
 }
+
+/** 20 keys made at once for one account, expiring soon: once their records are gone, only the catalog can list them. */
+async function concurrentKeys(m: Mounted, create: (accountId: string, expiresAt: number) => Promise<string>): Promise<void> {
+  const first = (await call(`${m.url}/admin/keys`, { key: ADMIN_TOKEN, body: {} })).body;
+  const expiresAt = Date.now() + 1500;
+  const made = await Promise.all(Array.from({ length: 20 }, () => create(first.account_id, expiresAt)));
+  await new Promise((r) => setTimeout(r, expiresAt - Date.now() + 50));
+  const keys = (await call(`${m.url}/admin/keys?account_id=${first.account_id}`, { key: ADMIN_TOKEN })).body.keys as any[];
+  expect(keys).toHaveLength(21);
+  expect(keys.filter((k) => k.status === 'expired').map((k) => k.key_id).sort()).toEqual([...made].sort());
+  const summary = (await call(`${m.url}/admin/accounts?limit=200`, { key: ADMIN_TOKEN })).body.accounts.find((a: any) => a.account_id === first.account_id);
+  expect(summary).toMatchObject({ keys_active: 1, keys_total: 21 });
+}
+
+await describeBackends('the key catalog under concurrency', (m) => {
+  it('keys created at once over HTTP for one account are all in its catalog (listed after their records expired)', async () => {
+    await concurrentKeys(m(), async (accountId, expiresAt) => {
+      const r = await call(`${m().url}/admin/keys`, { key: ADMIN_TOKEN, body: { account_id: accountId, expires_at: new Date(expiresAt).toISOString() } });
+      expect(r.status).toBe(201);
+      return r.body.key_id as string;
+    });
+  });
+});
+
+it('keys created at once in process (the memory store) are all in the catalog too', async () => {
+  const m = await startMount('core', { parsed: false, prefix: '', options: {} });
+  try {
+    await concurrentKeys(m, async (accountId, expiresAt) => (await m.ai.api.keys.create({ accountId, expiresAt })).key_id);
+  } finally {
+    await m.close();
+  }
+});
