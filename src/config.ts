@@ -32,6 +32,8 @@ export interface AipaygentOptions {
    * @default undefined (admin routes off)
    */
   adminToken?: string;
+  /** API keys: how long a rotated key keeps working, the default of `POST /admin/keys/:key_id/rotate` (0: it stops at once). @default { rotationGraceSeconds: 86400 } */
+  keys?: { rotationGraceSeconds?: number };
   /**
    * Bearer token that may read `GET /metrics` (the admin token may too), for a scraper that must not
    * hold the admin token. /metrics is off when neither token is set. At least 16 characters.
@@ -156,11 +158,7 @@ export interface AipaygentOptions {
    * 429 `rate_limited` with `Retry-After`. Separate from money: lack of money is always a 402.
    * @default undefined (off: no store round trip spent on it)
    */
-  rateLimit?: {
-    requests: number;
-    /** @default 60 */
-    windowSeconds?: number;
-  };
+  rateLimit?: { requests: number; /** @default 60 */ windowSeconds?: number };
   /** The MCP endpoint (tools metered as their routes); false: off. @default on at "/mcp" when `@modelcontextprotocol/sdk` is installed */
   mcp?: boolean | McpOptions;
 }
@@ -170,6 +168,7 @@ export interface Config {
   store: StoreOption;
   multiProcess: boolean;
   adminToken: string | undefined;
+  keys: { rotationGraceSeconds: number };
   metricsToken: string | undefined;
   operatorContact: string | undefined;
   storeTimeoutMs: number;
@@ -214,6 +213,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     store: options.store,
     multiProcess: options.multiProcess ?? false,
     adminToken: options.adminToken,
+    keys: { rotationGraceSeconds: num('keys.rotationGraceSeconds', options.keys?.rotationGraceSeconds, 86_400, 0, 31_536_000) },
     metricsToken: options.metricsToken,
     operatorContact: options.operatorContact,
     startWhenStoreDown: options.startWhenStoreDown ?? false,

@@ -25,6 +25,7 @@ import { signupRoutes } from './http/routes/signup.js';
 import type { Route } from './http/route.js';
 import { Router } from './http/router.js';
 import type { CoreRequest, CoreResponse } from './http/types.js';
+import { AccountService } from './keys/accounts.js';
 import { KeyService } from './keys/key-service.js';
 import { late } from './late.js';
 import { mcpDoor, mcpRoutes } from './mcp/endpoint.js';
@@ -56,7 +57,7 @@ export interface Aipaygent {
   handle(req: CoreRequest): Promise<CoreResponse | undefined>;
   /** Typed in-process API, for admin tasks and tests. */
   api: {
-    keys: Pick<KeyService, 'create' | 'revoke' | 'authenticate' | 'list'>;
+    keys: Pick<KeyService, 'create' | 'rotate' | 'revoke' | 'authenticate' | 'list'>;
     memory: MemoryService;
     ledger: Pick<LedgerService, 'grant' | 'grantToAccount' | 'balance' | 'entries'>;
   };
@@ -178,7 +179,10 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     for (const r of anthropic.routes) router.add(r);
     router.addPrefix(ANTHROPIC_PREFIX, anthropic.fallback);
   }
-  if (config.adminToken !== undefined) for (const r of adminRoutes({ keys, ledger })) router.add(r);
+  if (config.adminToken !== undefined) {
+    const admin = { keys, ledger, accounts: new AccountService(lazyStore), rotationGraceSeconds: config.keys.rotationGraceSeconds };
+    for (const r of adminRoutes(admin)) router.add(r);
+  }
   const findRoute = (method: string, path: string) => {
     const m = router.match(method, path);
     return m?.kind === 'route' ? m.route : undefined;

@@ -48,6 +48,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
       maxImportBytes: int('AIPAYGENT_MAX_IMPORT_BYTES'),
     },
     freeCallsPerDay: int('AIPAYGENT_FREE_CALLS_PER_DAY'),
+    keys: { rotationGraceSeconds: int('AIPAYGENT_KEY_ROTATION_GRACE_SECONDS') },
     metering: env.AIPAYGENT_METERING === '0' || env.AIPAYGENT_METERING === 'false' ? false : undefined,
     pricing: pricingFromEnv(env.AIPAYGENT_PRICING),
     rateLimit: rateLimit === undefined ? undefined : { requests: rateLimit, windowSeconds: int('AIPAYGENT_RATE_LIMIT_WINDOW_SECONDS') },

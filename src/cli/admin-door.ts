@@ -4,14 +4,19 @@ import { createAipaygent } from '../create.js';
 import { describeStore } from '../storage/open.js';
 import { envOptions } from './io.js';
 
-/** What `keys` and `credits` print: plain JSON-able rows. */
-export interface KeyRow { key_id: string; label: string; status: 'active' | 'revoked'; created_at: string; revoked_at: string | null }
-export interface Created { api_key: string; key_id: string; account_id: string }
+/** What `keys` and `credits` print: plain JSON-able rows (the admin API's fields). */
+export interface KeyRow {
+  key_id: string; label: string; prefix: string; status: 'active' | 'revoked' | 'expired'; scopes: string[]; created_at: string; last_used_at: string | null;
+  expires_at: string | null; revoked_at: string | null; rotated_from: string | null; rotated_to: string | null;
+}
+export interface Created { api_key: string; key_id: string; account_id: string; label: string; prefix: string; scopes: string[]; expires_at: string | null }
+export interface Rotated extends Created { rotated_from: string; old_key_expires_at: string }
 export interface Granted { account_id: string; granted: boolean; balance_micro_usd: number; balance_usd: string }
 
 export interface AdminDoor {
-  createKey(input: { accountId?: string | undefined; label?: string | undefined }): Promise<Created>;
+  createKey(input: { accountId?: string | undefined; label?: string | undefined; scopes?: string[] | undefined; expiresAt?: string | undefined }): Promise<Created>;
   listKeys(accountId: string): Promise<KeyRow[]>;
+  rotateKey(keyId: string, graceSeconds: number | undefined): Promise<Rotated>;
   revokeKey(keyId: string): Promise<void>;
   grant(input: { accountId: string; amountMicroUsd: number; reason: string; reference?: string | undefined }): Promise<Granted>;
   close(): Promise<void>;
@@ -43,11 +48,18 @@ function doorOver(send: Send, where: string, close: () => Promise<void>): AdminD
     throw new DoorError(`${where}: ${method} ${path.split('?')[0]} answered HTTP ${status}${message ? `: ${message}` : ''}`);
   };
   return {
-    createKey: async ({ accountId, label }) => {
-      const r = await call('POST', '/admin/keys', { account_id: accountId, label });
-      return { api_key: r.api_key, key_id: r.key_id, account_id: r.account_id };
+    createKey: async ({ accountId, label, scopes, expiresAt }) => {
+      const r = await call('POST', '/admin/keys', { account_id: accountId, label, scopes, expires_at: expiresAt });
+      return { api_key: r.api_key, key_id: r.key_id, account_id: r.account_id, label: r.label, prefix: r.prefix, scopes: r.scopes, expires_at: r.expires_at };
     },
     listKeys: async (accountId) => (await call('GET', `/admin/keys?account_id=${encodeURIComponent(accountId)}`)).keys as KeyRow[],
+    rotateKey: async (keyId, graceSeconds) => {
+      const r = await call('POST', `/admin/keys/${encodeURIComponent(keyId)}/rotate`, { grace_seconds: graceSeconds });
+      return {
+        api_key: r.api_key, key_id: r.key_id, account_id: r.account_id, label: r.label, prefix: r.prefix, scopes: r.scopes, expires_at: r.expires_at,
+        rotated_from: r.rotated_from, old_key_expires_at: r.old_key_expires_at,
+      };
+    },
     revokeKey: async (keyId) => void (await call('DELETE', `/admin/keys/${encodeURIComponent(keyId)}`)),
     grant: async ({ accountId, amountMicroUsd, reason, reference }) => {
       const r = await call('POST', '/admin/credits', { account_id: accountId, amount_micro_usd: amountMicroUsd, reason, reference });

@@ -1,6 +1,7 @@
 // `aipaygent keys create|list|revoke` and `aipaygent credits grant`: the operator's commands, through an admin door.
 import { integer, parse, UsageError, type CommandSpec } from './args.js';
-import { DoorError, openDoor, type AdminDoor } from './admin-door.js';
+import { SCOPES } from '../keys/scopes.js';
+import { DoorError, openDoor, type AdminDoor, type KeyRow } from './admin-door.js';
 import type { Io } from './io.js';
 
 const TARGET = {
@@ -16,16 +17,28 @@ const TARGET_HELP = [
 
 export const KEY_COMMANDS: Record<string, CommandSpec> = {
   create: {
-    usage: 'aipaygent keys create [--account <acct_…>] [--label <text>] [--url <base>] [--json]',
+    usage: 'aipaygent keys create [--account <acct_…>] [--label <text>] [--scopes <list>] [--expires <when>] [--url <base>] [--json]',
     summary: 'Creates an API key, for a new account or for --account. The key is printed once: store it.',
-    options: { ...TARGET, account: { type: 'string' }, label: { type: 'string' } },
-    help: ['  --account <id>   add the key to this existing account', '  --label <text>   a note for you (shown by keys list)', ...TARGET_HELP],
+    options: { ...TARGET, account: { type: 'string' }, label: { type: 'string' }, scopes: { type: 'string' }, expires: { type: 'string' } },
+    help: [
+      '  --account <id>   add the key to this existing account',
+      '  --label <text>   a note for you (shown by keys list)',
+      `  --scopes <list>  what the key may call, comma-separated: ${SCOPES.join(', ')} (default: everything)`,
+      '  --expires <when> when the key stops working: an ISO 8601 date-time, or a time from now such as 30d, 12h, 90m',
+      ...TARGET_HELP,
+    ],
   },
   list: {
     usage: 'aipaygent keys list --account <acct_…> [--url <base>] [--json]',
     summary: "Lists an account's API keys (never their secrets).",
     options: { ...TARGET, account: { type: 'string' } },
     help: TARGET_HELP,
+  },
+  rotate: {
+    usage: 'aipaygent keys rotate <key_id> [--grace <seconds>] [--url <base>] [--json]',
+    summary: 'Replaces an API key with a new one (same account, label, scopes and expiry), printed once; the old key keeps working for the grace period.',
+    options: { ...TARGET, grace: { type: 'string' } },
+    help: ["  --grace <s>      seconds the old key keeps working (default: the server's keys.rotationGraceSeconds, 86400; 0: it stops now)", ...TARGET_HELP],
   },
   revoke: {
     usage: 'aipaygent keys revoke <key_id> [--url <base>] [--json]',
@@ -47,7 +60,7 @@ const brief = (spec: CommandSpec) => spec.summary.split('. ')[0]!.replace(/\.$/,
 
 /** `aipaygent keys --help`: the sub-commands. */
 export const KEYS: CommandSpec = {
-  usage: 'aipaygent keys create|list|revoke [options]',
+  usage: 'aipaygent keys create|list|revoke|rotate [options]',
   summary: 'Manages API keys.',
   help: [...Object.entries(KEY_COMMANDS).map(([name, spec]) => `  ${name.padEnd(8)} ${brief(spec)}`), '', 'Run "aipaygent keys <command> --help" for its options.'],
 };
@@ -71,6 +84,24 @@ async function withDoor<T>(spec: CommandSpec, url: unknown, io: Io, run: (door: 
   }
 }
 
+/** `--expires`: an ISO 8601 date-time as is, or a time from now ("30d", "12h", "90m", "45s"). */
+function expiryTime(when: string): string {
+  const m = /^(\d{1,6})([smhd])$/.exec(when);
+  if (!m) return when; // the admin API checks it (a 400 becomes a usage error)
+  return new Date(Date.now() + Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as 's']! * 1000).toISOString();
+}
+
+/** The scopes and expiry of a new key, when it has limits. */
+const limits = (k: { scopes: string[]; expires_at: string | null }) =>
+  `${k.scopes.length < SCOPES.length ? `\nscopes: ${k.scopes.join(', ')}` : ''}${k.expires_at ? `\nexpires: ${k.expires_at}` : ''}`;
+
+/** One key of `keys list`: id, status, dates, limits (only when it has some), label. */
+function keyLine(k: KeyRow): string {
+  const dates = `created ${k.created_at}${k.expires_at ? `  ${k.status === 'expired' ? 'expired' : 'expires'} ${k.expires_at}` : ''}${k.revoked_at ? `  revoked ${k.revoked_at}` : ''}`;
+  const more = `${k.scopes.length < SCOPES.length ? `  scopes ${k.scopes.join(',')}` : ''}${k.rotated_to ? `  rotated to ${k.rotated_to}` : ''}`;
+  return `${k.key_id}  ${k.status.padEnd(7)}  ${dates}${more}  ${k.label}`;
+}
+
 /** Runs `keys <sub>`; returns the exit code. */
 export async function keysCommand(sub: string, argv: string[], io: Io): Promise<number> {
   const spec = KEY_COMMANDS[sub]!;
@@ -80,12 +111,23 @@ export async function keysCommand(sub: string, argv: string[], io: Io): Promise<
   const json = values.json === true;
   if (sub === 'create') {
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`, spec.usage);
-    const created = await withDoor(spec, values.url, io, (d) => d.createKey({ accountId: values.account as string | undefined, label: values.label as string | undefined }));
-    io.out(json ? JSON.stringify(created) : `api key (shown once): ${created.api_key}\nkey id: ${created.key_id}\naccount: ${created.account_id}`);
+    const input = {
+      accountId: values.account as string | undefined, label: values.label as string | undefined,
+      scopes: typeof values.scopes === 'string' ? values.scopes.split(',').map((x) => x.trim()) : undefined,
+      expiresAt: typeof values.expires === 'string' ? expiryTime(values.expires) : undefined,
+    };
+    const created = await withDoor(spec, values.url, io, (d) => d.createKey(input));
+    io.out(json ? JSON.stringify(created) : `api key (shown once): ${created.api_key}\nkey id: ${created.key_id}\naccount: ${created.account_id}${limits(created)}`);
   } else if (sub === 'list') {
     if (typeof values.account !== 'string') throw new UsageError('--account is required', spec.usage);
     const keys = await withDoor(spec, values.url, io, (d) => d.listKeys(values.account as string));
-    io.out(json ? JSON.stringify(keys) : keys.map((k) => `${k.key_id}  ${k.status.padEnd(7)}  created ${k.created_at}${k.revoked_at ? `  revoked ${k.revoked_at}` : ''}  ${k.label}`).join('\n'));
+    io.out(json ? JSON.stringify(keys) : keys.map(keyLine).join('\n'));
+  } else if (sub === 'rotate') {
+    const [keyId, extra] = positionals;
+    if (!keyId || extra) throw new UsageError('give exactly one key id (key_…)', spec.usage);
+    const grace = values.grace === undefined ? undefined : integer(values.grace as string, '--grace', spec.usage, { max: 31_536_000 });
+    const r = await withDoor(spec, values.url, io, (d) => d.rotateKey(keyId, grace));
+    io.out(json ? JSON.stringify(r) : `api key (shown once): ${r.api_key}\nkey id: ${r.key_id}\naccount: ${r.account_id}${limits(r)}\n${keyId} stops working at ${r.old_key_expires_at}`);
   } else {
     const [keyId, extra] = positionals;
     if (!keyId || extra) throw new UsageError('give exactly one key id (key_…)', spec.usage);

@@ -12,7 +12,8 @@ const HELP = `Usage: aipaygent <command> [options]
 
 Commands:
   serve                     run the standalone server (configured by AIPAYGENT_* variables)
-  keys create|list|revoke   manage API keys
+  keys create|list|rotate|revoke
+                            manage API keys
   credits grant             add credit to an account
   doctor                    check the configuration, packages, store, Claude upstream and chain RPC
 

@@ -1,5 +1,6 @@
 // aipaygent/client: a small typed fetch client for agents (memory, credits, buying, Claude with streaming). No server code.
 import { AipaygentClientError, errorFrom } from './errors.js';
+import { adminPart } from './admin.js';
 import { ClaudeStream } from './sse.js';
 import type {
   Balance, ClaudeMessage, ClaudeRequest, LedgerPage, Memory, MemoryDeleted, MemoryListPage, MemoryWritten, Purchase, SearchOptions, SearchResults, UserErased,
@@ -8,17 +9,23 @@ import type {
 export { AipaygentClientError } from './errors.js';
 export { ClaudeStream } from './sse.js';
 export type * from './types.js';
+export type * from './admin-types.js';
 
-export interface AipaygentClientOptions {
+interface BaseOptions {
   /** URL of the mount, e.g. "http://localhost:3000" or "https://example.com/ai". */
   baseUrl: string;
-  /** The API key, sent as `Authorization: Bearer <key>`. */
-  apiKey: string;
   /** A fetch implementation (tests, proxies, other runtimes). @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Headers added to every request. @default {} */
   headers?: Record<string, string>;
 }
+
+/** An API key (agents), an admin token (`client.admin`, operators), or both. */
+export type AipaygentClientOptions = BaseOptions &
+  (
+    | { /** The API key, sent as `Authorization: Bearer <key>`. */ apiKey: string; /** The admin token, for `client.admin`. */ adminToken?: string }
+    | { apiKey?: string; adminToken: string }
+  );
 
 /** Options of one call. */
 export interface CallOptions {
@@ -44,10 +51,13 @@ export function createClient(options: AipaygentClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? globalThis.fetch;
 
-  async function send(method: string, path: string, init: { query?: Query; body?: unknown; call?: CallOptions; headers?: Record<string, string> } = {}): Promise<Response> {
+  type Init = { query?: Query; body?: unknown; call?: CallOptions; headers?: Record<string, string>; admin?: boolean };
+  async function send(method: string, path: string, init: Init = {}): Promise<Response> {
     const url = new URL(base + path);
     for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { authorization: `Bearer ${options.apiKey}`, accept: 'application/json', ...options.headers, ...init.headers };
+    const token = init.admin ? options.adminToken : options.apiKey;
+    if (token === undefined) throw new TypeError(`aipaygent client: ${init.admin ? 'client.admin needs createClient({ adminToken })' : 'this call needs createClient({ apiKey })'}`);
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json', ...options.headers, ...init.headers };
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     if (init.call?.ifMatch !== undefined) headers['if-match'] = init.call.ifMatch;
     if (init.call?.idempotencyKey !== undefined) headers['idempotency-key'] = init.call.idempotencyKey;
@@ -62,7 +72,7 @@ export function createClient(options: AipaygentClientOptions) {
     return res;
   }
 
-  async function fetchJson<T>(method: string, path: string, init?: Parameters<typeof send>[2]): Promise<T> {
+  async function fetchJson<T>(method: string, path: string, init?: Init): Promise<T> {
     const res = await send(method, path, init);
     const text = await res.text();
     try {
@@ -122,6 +132,8 @@ export function createClient(options: AipaygentClientOptions) {
   };
 
   return {
+    /** The operator's part (needs `adminToken`): accounts, keys (create, rotate, revoke), credit grants, usage. */
+    admin: adminPart((method, path, init) => fetchJson(method, path, { ...init, admin: true })),
     memory,
     credits: {
       /** Balance (integer micro-USD) and free calls left today. */

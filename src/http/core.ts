@@ -142,7 +142,7 @@ export function createHandler(deps: CoreDeps): Handler {
           allow: match.allow.join(', '),
         });
       }
-      throw invalid(`The path parameter ${match.name} is not valid percent-encoded UTF-8`);
+      throw invalid(`The path parameter ${match.name} ${match.empty ? 'must not be empty' : 'is not valid percent-encoded UTF-8'}`);
     } catch (error) {
       return rendered(match, errorResponse(error, logger));
     }

@@ -1,6 +1,7 @@
 // The key-route stage of the pipeline: verify the key, rate limit, Idempotency-Key, charge, run the handler, refund on failure.
 import { AipaygentError, unauthorized } from '../errors.js';
 import type { ChargeCredential, KeyService } from '../keys/key-service.js';
+import { allows, missingScope, type Scope } from '../keys/scopes.js';
 import type { Charge, ChargeOutcome, Meter } from '../meter/meter.js';
 import type { RateDecision, RateLimiter } from '../meter/rate-limit.js';
 import { bodyMatches, digestingBody, withBody, type DigestingBody } from './body-digest.js';
@@ -107,11 +108,21 @@ export function createMetering(deps: MeteringDeps): Metering {
     return { kind: 'new' as const, fp, digesting };
   }
 
-  /** The meter's charge; a key that `auth` does not verify is a 401 and took nothing. */
+  /** The meter's charge; a key that `auth` does not verify took nothing and is refused (see `refusal`). */
   async function take(accountId: string, price: number, now: number, memo: string, unverified: ChargeCredential | undefined) {
     const taken = await meter.charge(accountId, price, now, memo, unverified?.auth);
-    if ('unauthorized' in taken) throw unauthorized(INVALID_KEY);
+    if ('unauthorized' in taken) throw await refusal(unverified!, now);
     return taken;
+  }
+
+  /**
+   * Why the charge refused a key that carried the route's scope: the key is read on its own (this slow
+   * path runs on refusals only) to answer 403 naming the scope when it is valid but lacks it, else 401.
+   */
+  async function refusal(credential: ChargeCredential, now: number): Promise<AipaygentError> {
+    const scope = credential.auth.scope as Scope | undefined;
+    const caller = scope === undefined ? undefined : await keys.authenticate(credential.apiKey, now);
+    return caller?.scopes && !allows(caller.scopes, scope) ? missingScope(scope!, caller.scopes) : unauthorized(INVALID_KEY);
   }
 
   /** RateLimit-Policy of the free quota: the same on every answer. */
@@ -239,6 +250,7 @@ export function createMetering(deps: MeteringDeps): Metering {
   async function verifiedFirst(route: Route, ctx: RouteContext, rawBody: unknown, apiKey: string, idemKey: string | undefined): Promise<CoreResponse> {
     const caller = await keys.authenticate(apiKey, ctx.now);
     if (!caller) throw unauthorized(INVALID_KEY);
+    if (caller.scopes && !allows(caller.scopes, route.scope)) throw missingScope(route.scope!, caller.scopes);
     ctx.caller = caller; // ctx belongs to this request alone
     let rate: RateDecision | undefined;
     if (limiter) {
@@ -268,7 +280,7 @@ export function createMetering(deps: MeteringDeps): Metering {
     // spend someone's rate limit nor be shown their stored response): then the key is verified first, alone,
     // as it is with a Store that cannot check keys in `charge` (it would ignore the check: never trust it blindly).
     const fused = route.metered && !limiter && idemKey === undefined && meter.verifiesKeys;
-    const credential = fused ? keys.chargeAuth(apiKey) : undefined;
+    const credential = fused ? keys.chargeAuth(apiKey, route.scope) : undefined;
     return credential ? metered(route, ctx, rawBody, undefined, undefined, credential) : verifiedFirst(route, ctx, rawBody, apiKey, idemKey);
   };
 }

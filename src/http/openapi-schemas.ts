@@ -1,6 +1,7 @@
 // Schemas of what the API answers (bodies, the error shape, the 402 payment object): for OpenAPI and response tests.
 import { z } from 'zod';
 import { STATUS_OF, type ErrorCode } from '../errors.js';
+import { SCOPES } from '../keys/scopes.js';
 import type { RouteResponse } from './route.js';
 import type { DocHeader } from './openapi-headers.js';
 
@@ -138,11 +139,33 @@ export const LedgerEntry = z.object({
 export const Ledger = z.object({ status: success, account_id: z.string(), entries: z.array(LedgerEntry), next_cursor: cursor });
 
 // Admin.
-export const KeyCreated = z.object({ status: success, api_key: z.string().describe('Shown only here: store it'), key_id: z.string(), account_id: z.string() });
+const scopes = z.array(z.enum(SCOPES)).describe('What the key may call (a key created without scopes has them all)');
+const key = {
+  key_id: z.string(), label: z.string(), prefix: z.string().describe('The non-secret start of the API key ("apg_" and its key id part), to recognize it'), scopes,
+};
+const keyExpires = time.nullable().describe('When the key stops working (its expiry, or the end of the grace after a rotation); null: never');
+export const KeyCreated = z.object({
+  status: success, api_key: z.string().describe('Shown only here: store it'), account_id: z.string(), ...key, expires_at: keyExpires, created_at: time,
+});
+export const KeyRotated = KeyCreated.extend({ rotated_from: z.string().describe('The key it replaces'), old_key_expires_at: time.describe('When the old key stops working') });
 export const KeyRevoked = z.object({ status: success, key_id: z.string(), revoked: z.literal(true) });
-export const KeyList = z.object({
-  status: success, account_id: z.string(),
-  keys: z.array(z.object({ key_id: z.string(), label: z.string(), status: z.enum(['active', 'revoked']), created_at: time, revoked_at: time.nullable() })),
+export const KeyInfo = z.object({
+  ...key, status: z.enum(['active', 'revoked', 'expired']), created_at: time,
+  last_used_at: time.nullable().describe('Its last metered call; null: never (or not known)'), expires_at: keyExpires, revoked_at: time.nullable(),
+  rotated_from: z.string().nullable().describe('The key this one replaced'), rotated_to: z.string().nullable().describe('The key that replaced this one'),
+});
+export const KeyList = z.object({ status: success, account_id: z.string(), keys: z.array(KeyInfo) });
+const balance = { balance_micro_usd: micro('The balance'), balance_usd: usd('The balance') };
+export const AccountSummary = z.object({
+  account_id: z.string(), created_at: time, ...balance, keys_active: z.number().int(), keys_total: z.number().int(),
+  calls_today: z.number().int().describe('Metered calls today (UTC)'), spent_today_micro_usd: micro('Spent today (UTC)'),
+});
+export const AccountList = z.object({ status: success, accounts: z.array(AccountSummary).describe('Oldest first'), next_cursor: cursor });
+export const AccountDetail = z.object({
+  status: success, account_id: z.string(), created_at: time, ...balance, keys: z.array(KeyInfo).describe('Oldest first'),
+  ledger: z.array(LedgerEntry).describe('The last 20 entries, newest first'),
+  wallets: z.array(z.object({ address: z.string().describe('EVM address'), linked_at: time })).describe('Wallets linked for USDC purchases'),
+  usage_today: z.looseObject({}).nullable().describe("Today's usage counters; null when not known"),
 });
 const granted = { status: success, account_id: z.string(), balance_micro_usd: micro('The new balance'), balance_usd: usd('The new balance') };
 export const CreditsGranted = z.object({ ...granted, granted: z.literal(true), entry: LedgerEntry });

@@ -17,7 +17,8 @@ const NAMED: Record<string, z.ZodType> = {
   Error: S.ErrorBody, PaymentRequiredError: S.PaymentRequiredBody, Payment: S.Payment, AnthropicError: S.AnthropicErrorBody,
   AnthropicMessage: S.AnthropicMessage, MemoryStored: S.MemoryStored, MemoryRetrieved: S.MemoryRetrieved, MemoryKey: S.MemoryKey,
   MemoryList: S.MemoryList, MemoryDeleted: S.MemoryDeleted, UserErased: S.UserErased, Balance: S.Balance, LedgerEntry: S.LedgerEntry,
-  Ledger: S.Ledger, KeyCreated: S.KeyCreated, KeyRevoked: S.KeyRevoked, KeyList: S.KeyList, CreditsGranted: S.CreditsGranted, CreditsDuplicate: S.CreditsDuplicate,
+  Ledger: S.Ledger, KeyCreated: S.KeyCreated, KeyRotated: S.KeyRotated, KeyRevoked: S.KeyRevoked, KeyInfo: S.KeyInfo, KeyList: S.KeyList,
+  AccountSummary: S.AccountSummary, AccountList: S.AccountList, AccountDetail: S.AccountDetail, CreditsGranted: S.CreditsGranted, CreditsDuplicate: S.CreditsDuplicate,
 };
 
 const TAG_TEXT: Record<string, string> = {
@@ -27,7 +28,7 @@ const TAG_TEXT: Record<string, string> = {
   'Sign-up': 'Agents open their own account with a wallet signature (Sign-In with Ethereum) and get an API key',
   Claude: "Claude's Messages API, billed by tokens",
   MCP: 'The Model Context Protocol endpoint: the memory routes as tools for agents, each call billed as its route',
-  Admin: 'Operator routes (admin token): API keys and credit grants',
+  Admin: 'Operator routes (admin token): accounts, API keys (scopes, expiry, rotation) and credit grants',
   Discovery: 'The catalogue, this document and the docs page',
   Operations: 'Health checks for load balancers and orchestrators, and Prometheus metrics',
 };
@@ -59,6 +60,7 @@ export function errorCodesOf(route: Route, facts: DocFacts, own: ErrorCode[] = [
   if (route.query || route.body || idempotent || route.path.includes('/:')) codes.add('invalid_request');
   if (route.body) codes.add('payload_too_large').add('request_timeout');
   if (route.auth !== 'none') codes.add('unauthorized').add('store_unavailable');
+  if (route.scope) codes.add('forbidden');
   if (route.metered) codes.add('payment_required');
   if (idempotent) codes.add('conflict');
   if (route.auth === 'key' && facts.rateLimited) codes.add('rate_limited');
@@ -92,8 +94,10 @@ export function buildOpenApi(routes: readonly Route[], facts: DocFacts): Json {
     for (const t of tags) if (!tagOrder.includes(t)) tagOrder.push(t);
     const op: Json = { operationId: id, tags, summary: route.summary, security: SECURITY_OF[route.auth] };
     const price = billingNote(route, facts);
-    if (route.description || price) op.description = [route.description, price].filter(Boolean).join('\n\n');
+    const scope = route.scope && `**Scope**: \`${route.scope}\` (a key created with scopes must have it, else 403 \`forbidden\`).`;
+    if (route.description || price || scope) op.description = [route.description, price, scope].filter(Boolean).join('\n\n');
     if (route.metered) op['x-metered'] = route.metered;
+    if (route.scope) op['x-scope'] = route.scope;
     const parameters: Json[] = [];
     for (const m of route.path.matchAll(/:([A-Za-z0-9_]+)/g)) parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
     if (route.query) inline.push([{ kind: 'query', parameters }, route.query]);

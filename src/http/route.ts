@@ -1,6 +1,7 @@
 // What a route is: method, path, auth, input schemas and a handler; the table drives routing and OpenAPI.
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
+import type { Scope } from '../keys/scopes.js';
 import type { Charge } from '../meter/meter.js';
 import type { DocHeader } from './openapi-headers.js';
 import type { CoreRequest, CoreResponse } from './types.js';
@@ -50,6 +51,11 @@ export interface Route<Q = any, B = any> {
    *   itself through hold/settle; a free call is given back on a 5xx like above.
    */
   metered: boolean | 'tokens';
+  /**
+   * The scope an API key needs for this key route (a key created without scopes has them all); without
+   * one, every valid key may call it. A key lacking it gets 403 `forbidden` naming it.
+   */
+  scope?: Scope;
   summary: string;
   /**
    * A key route whose handler verifies the key itself (the MCP endpoint: its tool calls are metered as

@@ -6,8 +6,11 @@ export type Match =
   | { kind: 'route'; route: Route; params: Record<string, string> }
   /** `render`: the error shape of the routes on that path (Anthropic's under /v1), when they have their own. */
   | { kind: 'method_not_allowed'; allow: string[]; render?: (res: CoreResponse) => CoreResponse }
-  /** A path of ours whose parameter is not valid percent-encoded UTF-8 ("/admin/keys/%ZZ"): a 400, never the host's 404. */
-  | { kind: 'bad_parameter'; name: string; render?: (res: CoreResponse) => CoreResponse };
+  /**
+   * A path of ours whose parameter is not valid percent-encoded UTF-8 ("/admin/keys/%ZZ"), or empty before
+   * another segment ("/admin/keys//rotate", `empty`): a 400, never the host's 404.
+   */
+  | { kind: 'bad_parameter'; name: string; empty?: true; render?: (res: CoreResponse) => CoreResponse };
 
 interface Pattern {
   segments: string[];
@@ -56,18 +59,20 @@ export class Router {
       const params: Record<string, string> = {};
       let ok = true;
       let undecodable: string | undefined;
+      let empty: string | undefined;
       for (let i = 0; i < parts.length && ok; i++) {
         const seg = p.segments[i]!;
         if (seg.startsWith(':')) {
           const value = safeDecode(parts[i]!);
-          if (value === '') ok = false;
+          // An empty last segment is the parent path (stripped above); an empty one inside is a bad parameter.
+          if (value === '') i === parts.length - 1 ? (ok = false) : (empty ??= seg.slice(1));
           else if (value === undefined) undecodable ??= seg.slice(1);
           else params[seg.slice(1)] = value;
         } else ok = seg === parts[i];
       }
-      if (ok && undecodable !== undefined) {
+      if (ok && (undecodable ?? empty) !== undefined) {
         const render = renderOf(p.byMethod);
-        return { kind: 'bad_parameter', name: undecodable, ...(render && { render }) };
+        return { kind: 'bad_parameter', name: (undecodable ?? empty)!, ...(undecodable === undefined && { empty: true as const }), ...(render && { render }) };
       }
       if (ok) return pick(p.byMethod, wanted, params);
     }

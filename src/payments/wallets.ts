@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { getAddress, type Address, type Hex } from 'viem';
 import type { Store } from '../storage/contract.js';
 import { iso } from '../time.js';
+import { linkedWallets, WALLETS_COLLECTION, type LinkedWallet } from './wallet-records.js';
 import type { ChainClient } from './chain.js';
 
-/** Linked wallets of an account (key: lower-case address). */
-export const WALLETS_COLLECTION = 'wallets';
+export { WALLETS_COLLECTION, type LinkedWallet } from './wallet-records.js';
+
 /** The account's one outstanding challenge: asking again replaces it. */
 const CHALLENGE_COLLECTION = 'wallet-challenge';
 const CHALLENGE_KEY = 'pending';
@@ -14,11 +15,6 @@ const CHALLENGE_KEY = 'pending';
 interface ChallengeRecord {
   message: string;
   expiresAt: number;
-}
-
-export interface LinkedWallet {
-  address: Address;
-  linkedAt: number;
 }
 
 export type LinkResult =
@@ -113,15 +109,7 @@ export class WalletService {
     return (await this.store.get(accountId, WALLETS_COLLECTION, address.toLowerCase(), now)) !== null;
   }
 
-  async list(accountId: string, now: number): Promise<LinkedWallet[]> {
-    const metas = await this.store.list(accountId, WALLETS_COLLECTION, { limit: 1000 }, now);
-    const out: LinkedWallet[] = [];
-    for (const m of metas) {
-      const r = await this.store.get(accountId, WALLETS_COLLECTION, m.key, now);
-      if (!r) continue;
-      const v = JSON.parse(decoder.decode(r.value)) as { address: Address; linked_at: number };
-      out.push({ address: v.address, linkedAt: v.linked_at });
-    }
-    return out;
+  list(accountId: string, now: number): Promise<LinkedWallet[]> {
+    return linkedWallets(this.store, accountId, now);
   }
 }

@@ -6,7 +6,19 @@ import type { ChargeAuth, Millis } from './contract.js';
 export const AUTH_HASH_BYTES = 32;
 
 /**
- * Whether `record` proves the caller: live at `now`, tagged `auth.tag`, value starting with `auth.hash`.
+ * Whether a record's tag admits `auth`: equal to `auth.tag`, or, when `auth.scope` is given, `auth.tag`
+ * followed by ';' and a comma-separated list naming `auth.scope` (a scoped API key: 'active;claude,payments').
+ */
+export function tagAdmits(tag: string, auth: ChargeAuth): boolean {
+  if (tag === auth.tag) return true;
+  const { scope } = auth;
+  const n = auth.tag.length;
+  if (!scope || tag.length <= n + 1 || tag.charCodeAt(n) !== 59 /* ';' */ || !tag.startsWith(auth.tag)) return false;
+  return tag.slice(n + 1).split(',').includes(scope);
+}
+
+/**
+ * Whether `record` proves the caller: live at `now`, its tag admitting `auth` (tagAdmits), value starting with `auth.hash`.
  *
  * Why the Redis and Postgres stores may compare the digests with a plain early-exit `==` (Lua, SQL):
  * the caller picks the presented key, never its digest. Timing can at best tell them how many
@@ -19,7 +31,7 @@ export function authMatches(
   auth: ChargeAuth,
   now: Millis,
 ): boolean {
-  if (!record || record.tag !== auth.tag || (record.expiresAt !== null && record.expiresAt <= now)) return false;
+  if (!record || !tagAdmits(record.tag, auth) || (record.expiresAt !== null && record.expiresAt <= now)) return false;
   if (auth.hash.length !== AUTH_HASH_BYTES || record.value.length < AUTH_HASH_BYTES) return false;
   return timingSafeEqual(record.value.subarray(0, AUTH_HASH_BYTES), auth.hash);
 }

@@ -123,10 +123,10 @@ export type PostResult =
  * Authenticates the caller inside `charge`, so that "is this API key valid?" and "take the free call
  * or the price" are one atomic store operation (one round trip) instead of a read and then a charge.
  * The charge proceeds only if the record (account, collection, key) is live at `now`, has tag `tag`
- * and its value begins with the 32 bytes `hash`. The store may compare `hash` with a plain,
- * early-exit comparison: both sides are SHA-256 digests, and a caller chooses only the preimage (the
- * presented key), so timing reveals at most how many leading bytes of the digest of their own guess
- * match, which preimage resistance makes useless for finding a key (see src/storage/charge-auth.ts).
+ * (or a scoped tag naming `scope`) and its value begins with the 32 bytes `hash`. The store may compare
+ * `hash` with a plain, early-exit comparison: both sides are SHA-256 digests, and a caller chooses only
+ * the preimage (the presented key), so timing reveals at most how many leading bytes of the digest of
+ * their own guess match, which preimage resistance makes useless for finding a key (charge-auth.ts).
  */
 export interface ChargeAuth {
   collection: string;
@@ -134,6 +134,8 @@ export interface ChargeAuth {
   tag: string;
   /** The 32-byte SHA-256 of the presented secret; any other length never matches. */
   hash: Uint8Array;
+  /** A scope the call needs (no ',' or ';'): a record tagged `${tag};<scope>,…` naming it matches too (a scoped key); `tag` alone always does. */
+  scope?: string;
 }
 
 /** "A free call left today, else a debit of `price`", as one atomic operation. */

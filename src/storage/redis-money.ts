@@ -1,6 +1,6 @@
 // Money of the Redis store: each operation is one Lua script over the keys of one account (see redis-scripts-money.ts).
 import type {
-  ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, VoidInput, VoidResult,
+  ChargeAuth, ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, VoidInput, VoidResult,
 } from './contract.js';
 import { int, opt, repliedWith, S, type Arg, type RedisBase, type Script } from './redis-base.js';
 
@@ -15,6 +15,10 @@ interface Extra {
   record?: string | undefined;
   id?: string | undefined;
 }
+
+/** ARGV of CHARGE's key check: the 32-byte hash, then the scope; '' (never matches) for a hash of another length. */
+const authHash = (auth: ChargeAuth | undefined): Buffer | '' =>
+  auth?.hash.length === 32 ? Buffer.concat([auth.hash, Buffer.from(auth.scope ?? '', 'utf8')]) : '';
 
 export class RedisMoney {
   constructor(private readonly r: RedisBase) {}
@@ -68,7 +72,7 @@ export class RedisMoney {
     const { windowExpiresAt, freeLimit, price, auth, voidable } = input;
     const args = [
       int(windowExpiresAt, 'windowExpiresAt'), int(freeLimit, 'freeLimit'), int(price, 'price'), opt(input.memo), opt(auth?.tag),
-      auth ? Buffer.from(auth.hash) : '', voidable ? int(voidable.until, 'voidable.until') : '',
+      authHash(auth), voidable ? int(voidable.until, 'voidable.until') : '',
     ];
     const extra = {
       counter: this.r.counterKey(account, `free:${input.window}`),

@@ -84,8 +84,9 @@ return {1, bal, e}
 `;
 
 /**
- * ARGV[3..]: windowExpiresAt, freeLimit, price, memo?, auth tag? ('' = no auth), auth hash (32 bytes),
- * voidable until ('' = no charge id). KEYS[6]: the window's counter; KEYS[7]: the API key record; KEYS[8]:
+ * ARGV[3..]: windowExpiresAt, freeLimit, price, memo?, auth tag? ('' = no auth), auth hash (32 bytes)
+ * followed by the auth scope (none: the hash alone; a hash of another length is sent as ''), voidable
+ * until ('' = no charge id). KEYS[6]: the window's counter; KEYS[7]: the API key record; KEYS[8]:
  * the charge id (all in the same {account} slot: Cluster-safe).
  * Returns {1, freeUsed, balance} (free) | {2, freeUsed, balance, entry} (paid) | {0, freeUsed, balance}
  * | {3} (unauthorized) | {4} (id voided or used before, or arriving after `until` by the server's clock).
@@ -96,8 +97,14 @@ return {1, bal, e}
 export const CHARGE = `
 if ARGV[7] ~= '' then
   local m = redis.call('HMGET', KEYS[7], 'tag', 'exp', 'v')
-  local live = m[1] == string.sub(ARGV[7], 2) and (m[2] == '' or tonumber(m[2]) > tonumber(ARGV[1]))
-  if not live or #ARGV[8] ~= 32 or string.sub(m[3], 1, 32) ~= ARGV[8] then return {3} end
+  local want, scope = string.sub(ARGV[7], 2), string.sub(ARGV[8], 33)
+  local tagged = m[1] == want
+  -- A scoped key's tag is want;scope,scope: it admits the call when its list names the scope.
+  if not tagged and m[1] and scope ~= '' and string.sub(m[1], 1, #want + 1) == want .. ';' then
+    for s in string.gmatch(string.sub(m[1], #want + 2), '[^,]+') do tagged = tagged or s == scope end
+  end
+  local live = tagged and (m[2] == '' or tonumber(m[2]) > tonumber(ARGV[1]))
+  if not live or #ARGV[8] < 32 or string.sub(m[3], 1, 32) ~= string.sub(ARGV[8], 1, 32) then return {3} end
 end
 ${MONEY}
 local voidable, ttl = ARGV[9], 0

@@ -44,6 +44,13 @@ const SERVER_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
 const ENTRY_COLS = 'seq, amount, kind, reference, memo, created_at, balance_after';
 const ENTRY_OUT = 'ins.seq AS e_seq, ins.amount AS e_amount, ins.kind AS e_kind, ins.reference AS e_reference, ins.memo AS e_memo, ins.created_at AS e_created_at, ins.balance_after AS e_balance_after';
 
+/** The tag test of charge-auth.ts's tagAdmits, in SQL: the tag itself, or (with a scope) `tag;` and a list naming the scope. */
+function tagAdmits(auth: ChargeAuth): string {
+  if (!auth.scope) return `tag = ${str(auth.tag)}`;
+  const head = str(`${auth.tag};`);
+  return `(tag = ${str(auth.tag)} OR (starts_with(tag, ${head}) AND ${str(auth.scope)} = ANY(string_to_array(substr(tag, char_length(${head}) + 1), ','))))`;
+}
+
 export class PostgresMoney {
   constructor(private readonly query: MultiQuery, private readonly t: TableNames) {}
 
@@ -60,7 +67,7 @@ export class PostgresMoney {
    */
   private authLock(a: string, now: string, auth: ChargeAuth): string {
     const match = auth.hash.length !== 32 ? 'false' : `EXISTS (SELECT 1 FROM ${this.t.records}
-        WHERE account = ${a} AND collection = ${str(auth.collection)} AND key = ${str(auth.key)} AND tag = ${str(auth.tag)}
+        WHERE account = ${a} AND collection = ${str(auth.collection)} AND key = ${str(auth.key)} AND ${tagAdmits(auth)}
           AND (expires_at IS NULL OR expires_at > ${now}) AND substring(value FROM 1 FOR 32) = decode('${Buffer.from(auth.hash).toString('hex')}', 'hex'))`;
     return `WITH auth AS (SELECT set_config('aipaygent.charge_auth', CASE WHEN ${match} THEN 'on' ELSE 'off' END, true) AS v)
       INSERT INTO ${this.t.accounts} AS x (account, balance, seq) SELECT ${a}, 0, 0 FROM auth WHERE auth.v = 'on'

@@ -26,7 +26,7 @@ for (const { name, store, prefix } of BACKENDS) {
     const create = async (...argv: string[]) => {
       const r = await cli('keys', 'create', '--json', ...argv);
       expect(r.code, r.err).toBe(0);
-      return parsedJson(r) as { api_key: string; key_id: string; account_id: string };
+      return parsedJson(r) as { api_key: string; key_id: string; account_id: string; scopes: string[]; expires_at: string | null };
     };
     const balance = async (key: string) => (await call(`${server.url}/credits/balance`, { key })).body.balance_micro_usd as number;
 
@@ -61,12 +61,11 @@ for (const { name, store, prefix } of BACKENDS) {
       expect(listed.out).not.toContain(a.api_key.split('_')[2]!);
       // Compared as a set: the admin API documents "oldest first" but the store lists keys by key id, which is random.
       const rows = parsedJson(listed) as { key_id: string }[];
-      expect(rows.sort((x, y) => x.key_id.localeCompare(y.key_id))).toEqual(
-        [
-          { key_id: a.key_id, label: 'one', status: 'active', created_at: expect.any(String), revoked_at: null },
-          { key_id: b.key_id, label: 'two', status: 'active', created_at: expect.any(String), revoked_at: null },
-        ].sort((x, y) => x.key_id.localeCompare(y.key_id)),
-      );
+      const row = (k: { key_id: string }, label: string) => ({
+        key_id: k.key_id, label, prefix: `apg_${k.key_id.slice(4)}`, status: 'active', scopes: ['claude', 'memory:read', 'memory:write', 'payments'],
+        created_at: expect.any(String), last_used_at: null, expires_at: null, revoked_at: null, rotated_from: null, rotated_to: null,
+      });
+      expect(rows.sort((x, y) => x.key_id.localeCompare(y.key_id))).toEqual([row(a, 'one'), row(b, 'two')].sort((x, y) => x.key_id.localeCompare(y.key_id)));
       const text = await cli('keys', 'list', '--account', a.account_id);
       expect(text.out.split('\n')).toHaveLength(2);
       expect(text.out).toMatch(new RegExp(`^${a.key_id}\\s+active\\s+created \\S+\\s+one$`, 'm'));
@@ -86,6 +85,34 @@ for (const { name, store, prefix } of BACKENDS) {
       const unknown = await cli('keys', 'revoke', 'key_doesnotexistzzzzzzzzzzzz');
       expect(unknown.code).toBe(1);
       expect(unknown.err).toBe('aipaygent: No API key "key_doesnotexistzzzzzzzzzzzz"');
+    });
+
+    it('keys create --scopes --expires, keys rotate: the server enforces them; list shows them', async () => {
+      const scoped = await create('--scopes', 'memory:read, claude', '--expires', '30d', '--label', 'agent');
+      expect(scoped.scopes).toEqual(['claude', 'memory:read']);
+      expect(Date.parse(scoped.expires_at!) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+      const store = await call(`${server.url}/memory/store`, { key: scoped.api_key, body: { user_id: 'u', key: 'k', data: 1 } });
+      expect(store.status).toBe(403);
+      expect(store.body.error.message).toContain('"memory:write"');
+      expect((await call(`${server.url}/memory/list?user_id=u`, { key: scoped.api_key })).status).toBe(200);
+      const at = await create('--expires', '2031-01-02T03:04:05Z');
+      expect(at.expires_at).toBe('2031-01-02T03:04:05.000Z');
+
+      const rotated = await cli('keys', 'rotate', scoped.key_id, '--grace', '0', '--json');
+      expect(rotated.code, rotated.err).toBe(0);
+      const next = parsedJson(rotated);
+      expect(next).toMatchObject({ account_id: scoped.account_id, rotated_from: scoped.key_id, scopes: ['claude', 'memory:read'], label: 'agent', expires_at: scoped.expires_at });
+      expect((await call(`${server.url}/memory/list?user_id=u`, { key: scoped.api_key })).status).toBe(401);
+      expect((await call(`${server.url}/memory/list?user_id=u`, { key: next.api_key })).status).toBe(200);
+      const text = await cli('keys', 'list', '--account', scoped.account_id);
+      const lines = text.out.split('\n');
+      expect(lines[0]).toMatch(new RegExp(`^${scoped.key_id}\\s+expired\\s+created \\S+\\s+expired \\S+\\s+scopes claude,memory:read\\s+rotated to ${next.key_id}\\s+agent$`));
+      expect(lines[1]).toMatch(new RegExp(`^${next.key_id}\\s+active\\s+created \\S+\\s+expires ${next.expires_at}\\s+scopes claude,memory:read\\s+agent$`));
+      const again = await cli('keys', 'rotate', scoped.key_id);
+      expect(again.code).toBe(1);
+      expect(again.err).toMatch(/is expired/);
+      const rotateText = await cli('keys', 'rotate', next.key_id);
+      expect(rotateText.out).toMatch(new RegExp(`^api key \\(shown once\\): apg_\\S+\\nkey id: key_\\S+\\naccount: ${scoped.account_id}\\nscopes: claude, memory:read\\nexpires: \\S+\\n${next.key_id} stops working at \\S+$`));
     });
 
     it('credits grant: shows in the server balance; with --reference twice it adds once', async () => {
@@ -122,12 +149,16 @@ for (const { name, store, prefix } of BACKENDS) {
         [['keys', 'create', '--account', 'bob'], /account_id is not an account id/],
         [['keys', 'create', '--label', 'l'.repeat(201)], /label must be at most 200 characters/],
         [['keys', 'list', '--account', 'bob'], /account_id is not an account id/],
+        [['keys', 'create', '--scopes', 'memory:read,admin'], /each scope must be one of/],
+        [['keys', 'create', '--expires', 'soon'], /expires_at must be an ISO 8601 date-time/],
+        [['keys', 'create', '--expires', '2020-01-01T00:00:00Z'], /expires_at must be in the future/],
+        [['keys', 'rotate', k.key_id, '--grace', 'soon'], /--grace must be/],
       ];
       for (const [argv, message] of cases) {
         const r = await cli(...argv);
         expect(r.code, `${argv.join(' ')}: ${r.err}`).toBe(2);
         expect(r.err).toMatch(message);
-        expect(r.err).toMatch(/\nUsage: aipaygent (credits grant|keys (create|list))/);
+        expect(r.err).toMatch(/\nUsage: aipaygent (credits grant|keys (create|list|rotate))/);
         expect(r.err).not.toMatch(/\n\s+at /);
       }
       expect(await balance(k.api_key)).toBe(0);

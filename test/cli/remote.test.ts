@@ -13,7 +13,7 @@ describe('keys and credits with --url against aipaygent serve (in-memory store)'
   const create = async (...argv: string[]) => {
     const r = await cli('keys', 'create', '--json', ...argv);
     expect(r.code, r.err).toBe(0);
-    return parsedJson(r) as { api_key: string; key_id: string; account_id: string };
+    return parsedJson(r) as { api_key: string; key_id: string; account_id: string; prefix: string; scopes: string[] };
   };
 
   beforeAll(async () => {
@@ -23,7 +23,7 @@ describe('keys and credits with --url against aipaygent serve (in-memory store)'
 
   it('keys create: prints the same JSON as in process, and the key works', async () => {
     const k = await create('--label', 'remote');
-    expect(Object.keys(k).sort()).toEqual(['account_id', 'api_key', 'key_id']);
+    expect(Object.keys(k).sort()).toEqual(['account_id', 'api_key', 'expires_at', 'key_id', 'label', 'prefix', 'scopes']);
     expect((await call(`${server.url}/memory/store`, { key: k.api_key, body: { user_id: 'u', key: 'k', data: 1 } })).status).toBe(200);
     const text = await cli('keys', 'create', '--account', k.account_id);
     expect(text.out).toMatch(new RegExp(`^api key \\(shown once\\): apg_\\S+\\nkey id: key_\\S+\\naccount: ${k.account_id}$`));
@@ -32,7 +32,10 @@ describe('keys and credits with --url against aipaygent serve (in-memory store)'
   it('keys list and revoke: the revoked key is refused (401) by the server', async () => {
     const k = await create('--label', 'to revoke');
     const listed = await cli('keys', 'list', '--account', k.account_id, '--json');
-    expect(parsedJson(listed)).toEqual([{ key_id: k.key_id, label: 'to revoke', status: 'active', created_at: expect.any(String), revoked_at: null }]);
+    expect(parsedJson(listed)).toEqual([{
+      key_id: k.key_id, label: 'to revoke', prefix: k.prefix, status: 'active', scopes: k.scopes, created_at: expect.any(String), last_used_at: null,
+      expires_at: null, revoked_at: null, rotated_from: null, rotated_to: null,
+    }]);
     const revoked = await cli('keys', 'revoke', k.key_id);
     expect(revoked).toEqual({ code: 0, out: `revoked ${k.key_id}`, err: '' });
     expect((await call(`${server.url}/credits/balance`, { key: k.api_key })).status).toBe(401);

@@ -15,6 +15,7 @@ const HELP: Record<string, string> = {
   'keys create --help': 'Usage: aipaygent keys create',
   'keys list --help': 'Usage: aipaygent keys list',
   'keys revoke --help': 'Usage: aipaygent keys revoke',
+  'keys rotate --help': 'Usage: aipaygent keys rotate',
   'keys revoke -h': 'Usage: aipaygent keys revoke',
   'credits --help': 'Usage: aipaygent credits grant',
   'credits grant --help': 'Usage: aipaygent credits grant',
@@ -38,7 +39,7 @@ describe('--help', () => {
     expect((await runCli(['serve', '--help'])).out).toMatch(/--port <n>/);
     // The group help lists the sub-commands with what they do.
     const keys = (await runCli(['keys', '--help'])).out;
-    for (const sub of ['create', 'list', 'revoke']) expect(keys).toMatch(new RegExp(`^\\s+${sub}\\s+\\S`, 'm'));
+    for (const sub of ['create', 'list', 'rotate', 'revoke']) expect(keys).toMatch(new RegExp(`^\\s+${sub}\\s+\\S`, 'm'));
   });
 
   it('--version prints the package version', async () => {

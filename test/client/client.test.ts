@@ -151,6 +151,45 @@ for (const spec of MOUNTS) {
       expect(unknown).toMatchObject({ status: 400, code: 'invalid_request' });
     });
 
+    it('admin part (admin token): scoped key, grant, account with its linked wallet, keys, rotate, revoke, accounts', async () => {
+      const op = createClient({ baseUrl: m.url, adminToken: ADMIN_TOKEN });
+      const created = await op.admin.createKey({ label: 'agent', scopes: ['memory:write', 'memory:read'] });
+      expect(created).toMatchObject({ status: 'success', label: 'agent', scopes: ['memory:read', 'memory:write'], expires_at: null });
+      const acct = created.account_id;
+      const agent = createClient({ baseUrl: m.url, apiKey: created.api_key });
+      expect((await agent.memory.store({ user_id: 'u', key: 'k', data: 1 })).status).toBe('success');
+      const noPay = await failure(agent.wallets.challenge());
+      expect(noPay).toMatchObject({ status: 403, code: 'forbidden' });
+      expect(noPay.message).toContain('"payments"');
+
+      const full = await op.admin.createKey({ account_id: acct });
+      const payer = createClient({ baseUrl: m.url, apiKey: full.api_key });
+      const wallet = await chain.newWallet();
+      const { challenge } = await payer.wallets.challenge();
+      await payer.wallets.link({ address: wallet.address, signature: await wallet.account.signMessage({ message: challenge }) });
+      expect(await op.admin.grant({ account_id: acct, amount_micro_usd: 1234, reason: 'test', reference: `r-${acct}` })).toMatchObject({ granted: true, balance_micro_usd: 1234 });
+      expect(await op.admin.grant({ account_id: acct, amount_micro_usd: 1234, reason: 'test', reference: `r-${acct}` })).toMatchObject({ granted: false, duplicate: true });
+
+      const detail = await op.admin.account(acct);
+      expect(detail).toMatchObject({ account_id: acct, balance_micro_usd: 1234, balance_usd: '0.001234', wallets: [{ address: wallet.address, linked_at: expect.any(String) }] });
+      expect(detail.keys.map((k) => k.key_id)).toEqual([created.key_id, full.key_id]);
+      expect(detail.ledger[0]).toMatchObject({ kind: 'grant', amount_micro_usd: 1234 });
+      expect((await op.admin.keys(acct)).keys).toEqual(detail.keys);
+
+      const rotated = await op.admin.rotateKey(created.key_id, { grace_seconds: 0 });
+      expect(rotated).toMatchObject({ rotated_from: created.key_id, scopes: ['memory:read', 'memory:write'], label: 'agent' });
+      expect(await failure(agent.memory.list('u'))).toMatchObject({ status: 401 });
+      expect((await createClient({ baseUrl: m.url, apiKey: rotated.api_key }).memory.list('u')).keys).toHaveLength(1);
+      expect(await op.admin.revokeKey(rotated.key_id)).toMatchObject({ revoked: true });
+      expect((await op.admin.keys(acct)).keys.map((k) => k.status)).toEqual(['expired', 'active', 'revoked']);
+      expect((await op.admin.accounts({ limit: 200 })).accounts.map((a) => a.account_id)).toContain(acct);
+
+      // Each credential opens only its own door.
+      expect(await failure(createClient({ baseUrl: m.url, adminToken: full.api_key }).admin.accounts())).toMatchObject({ status: 401 });
+      expect(await failure(createClient({ baseUrl: m.url, apiKey: ADMIN_TOKEN }).credits.balance())).toMatchObject({ status: 401 });
+      await expect(payer.admin.accounts()).rejects.toThrow(/adminToken/);
+    });
+
     it('a wrong key and an unreachable server are typed errors too', async () => {
       const wrong = createClient({ baseUrl: m.url, apiKey: 'apg_wrong' });
       expect(await failure(wrong.credits.balance())).toMatchObject({ status: 401, code: 'unauthorized' });

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import type * as C from '../../src/client/types.js';
+import type * as A from '../../src/client/admin-types.js';
 import type * as S from '../../src/http/openapi-schemas.js';
 
 /** true when both have the same field names. */
@@ -32,6 +33,20 @@ it('client types match the documented response schemas', () => {
   expectTypeOf<z.output<typeof S.LedgerEntry>>().toExtend<C.LedgerEntry>();
   expectTypeOf<SameKeys<C.LedgerPage, z.output<typeof S.Ledger>>>().toEqualTypeOf<true>();
   expectTypeOf<z.output<typeof S.Ledger>>().toExtend<C.LedgerPage>();
+  expectTypeOf<SameKeys<A.CreatedKey, z.output<typeof S.KeyCreated>>>().toEqualTypeOf<true>();
+  expectTypeOf<z.output<typeof S.KeyCreated>>().toExtend<A.CreatedKey>();
+  expectTypeOf<SameKeys<A.RotatedKey, z.output<typeof S.KeyRotated>>>().toEqualTypeOf<true>();
+  expectTypeOf<z.output<typeof S.KeyRotated>>().toExtend<A.RotatedKey>();
+  expectTypeOf<SameKeys<A.AdminKey, z.output<typeof S.KeyInfo>>>().toEqualTypeOf<true>();
+  expectTypeOf<z.output<typeof S.KeyInfo>>().toExtend<A.AdminKey>();
+  expectTypeOf<SameKeys<A.AdminKeyList, z.output<typeof S.KeyList>>>().toEqualTypeOf<true>();
+  expectTypeOf<SameKeys<A.AccountSummary, z.output<typeof S.AccountSummary>>>().toEqualTypeOf<true>();
+  expectTypeOf<z.output<typeof S.AccountSummary>>().toExtend<A.AccountSummary>();
+  expectTypeOf<SameKeys<A.AccountPage, z.output<typeof S.AccountList>>>().toEqualTypeOf<true>();
+  expectTypeOf<SameKeys<A.AccountDetail, z.output<typeof S.AccountDetail>>>().toEqualTypeOf<true>();
+  expectTypeOf<z.output<typeof S.AccountDetail>>().toExtend<A.AccountDetail>();
+  expectTypeOf<z.output<typeof S.CreditsGranted>>().toExtend<A.Granted>();
+  expectTypeOf<z.output<typeof S.CreditsDuplicate>>().toExtend<A.Granted>();
   expectTypeOf<z.output<typeof S.Payment>>().toExtend<C.PaymentInfo>();
   expectTypeOf<z.output<typeof S.AnthropicMessage>>().toExtend<C.ClaudeMessage>();
   expectTypeOf<z.output<typeof S.PurchasePending>>().toExtend<C.Purchase>();

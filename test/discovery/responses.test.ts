@@ -89,6 +89,20 @@ describe('documented responses match real ones', () => {
     const refused = check('GET', '/memory/list', await call(`${m.url}/memory/list?user_id=u`, { key: poor }));
     expect(refused.status).toBe(402);
 
+    // Scopes, expiry, rotation, accounts: their answers and refusals as documented.
+    const reader = check('POST', '/admin/keys', await admin('/admin/keys', { body: { account_id: account, scopes: ['memory:read'], expires_at: new Date(Date.now() + 3_600_000).toISOString() } }));
+    check('POST', '/memory/store', await call(`${m.url}/memory/store`, { key: reader.body.api_key, body: article }));
+    check('DELETE', '/memory/user', await call(`${m.url}/memory/user?user_id=u`, { key: reader.body.api_key, method: 'DELETE' }));
+    check('POST', '/admin/keys', await admin('/admin/keys', { body: { scopes: ['nope'] } }));
+    check('GET', '/admin/keys', await admin(`/admin/keys?account_id=${account}`));
+    check('POST', '/admin/keys/:key_id/rotate', await admin(`/admin/keys/${reader.body.key_id}/rotate`, { body: { grace_seconds: 60 } }));
+    check('POST', '/admin/keys/:key_id/rotate', await admin(`/admin/keys/${reader.body.key_id}/rotate`, { method: 'POST' }));
+    check('POST', '/admin/keys/:key_id/rotate', await admin('/admin/keys/key_nope/rotate', { method: 'POST' }));
+    check('GET', '/admin/accounts', await admin('/admin/accounts?limit=1'));
+    check('GET', '/admin/accounts', await admin('/admin/accounts?cursor=x'));
+    check('GET', '/admin/accounts/:account_id', await admin(`/admin/accounts/${account}`));
+    check('GET', '/admin/accounts/:account_id', await admin('/admin/accounts/acct_nobody'));
+
     const other = (await admin('/admin/keys', { body: { account_id: account } })).body.key_id as string;
     check('DELETE', '/admin/keys/:key_id', await admin(`/admin/keys/${other}`, { method: 'DELETE' }));
     check('DELETE', '/admin/keys/:key_id', await admin(`/admin/keys/${other}x`, { method: 'DELETE' }));
@@ -122,7 +136,8 @@ describe('documented responses match real ones', () => {
 
   it('covered the documented success responses of the routes it called', () => {
     // Guards the test itself: a renamed route would otherwise pass unnoticed.
-    for (const s of ['POST /memory/store 200', 'GET /memory/retrieve 404', 'GET /memory/list 402', 'POST /admin/credits 201', 'POST /admin/credits 200', 'POST /claude/message 200', 'POST /v1/messages 401',
+    for (const s of ['POST /memory/store 403', 'DELETE /memory/user 403', 'POST /admin/keys/:key_id/rotate 201', 'POST /admin/keys/:key_id/rotate 409',
+      'GET /admin/accounts 200', 'GET /admin/accounts/:account_id 200', 'GET /admin/keys 200', 'POST /memory/store 200', 'GET /memory/retrieve 404', 'GET /memory/list 402', 'POST /admin/credits 201', 'POST /admin/credits 200', 'POST /claude/message 200', 'POST /v1/messages 401',
       'POST /v1/messages/count_tokens 200', 'GET /v1/models 200', 'GET /v1/models/:model_id 200', 'GET /v1/models/:model_id 404']) {
       expect(seen).toContain(s);
     }

@@ -138,5 +138,11 @@ describeMounts('admin routes without an admin token', () => ({ adminToken: undef
     expect(r.status).toBe(404);
     const key = await m().ai.api.keys.create();
     expect((await call(`${m().url}/memory/list?user_id=u`, { key: key.api_key })).status).toBe(200);
+    // Every admin route, the new ones too, is a 404 naming the option that turns the admin API on.
+    for (const [method, path] of [['GET', '/admin/accounts'], ['GET', `/admin/accounts/${key.account_id}`], ['POST', `/admin/keys/${key.key_id}/rotate`], ['GET', '/admin/keys']]) {
+      const off = await call(`${m().url}${path}`, { method, key: 'anything-at-all-long-enough' });
+      expect(off.status, `${method} ${path}`).toBe(404);
+      expect(off.body.error.message, `${method} ${path}`).toMatch(/adminToken/);
+    }
   });
 });

@@ -57,6 +57,52 @@ export function chargeAuthConformance(it: (title: string, fn: () => Promise<void
     expect((await s().ledger(a, { limit: 10 })).map((e) => [e.kind, e.amount])).toEqual([['debit', -100], ['debit', -100], ['grant', 250]]);
   });
 
+  it('charge with a scope: a scoped tag admits only the scopes its list names; the plain tag admits any', async () => {
+    const a = acct();
+    const now = Date.now();
+    const hash = sha256('secret-scoped');
+    const tags: Record<string, string> = {
+      full: 'active', read: 'active;memory:read', two: 'active;claude,memory:read', lookalike: 'activex;memory:read',
+      empty: 'active;', revoked: 'revoked;memory:read', comma: 'active,memory:read',
+    };
+    for (const [key, tag] of Object.entries(tags)) await s().put(a, 'keys', key, keyRecord(hash, tag), now);
+    await s().put(a, 'keys', 'short', keyRecord(hash, 'active;memory:read', now + 1000), now);
+    await s().post(a, { amount: 1000, kind: 'grant' }, now);
+    // No free calls: every admitted charge debits 10, every refused one takes nothing.
+    const charge = (key: string, scope: string | undefined, h: Uint8Array = hash): ChargeInput => ({
+      window: 'w', windowExpiresAt: now + 60_000, freeLimit: 0, price: 10, auth: { collection: 'keys', key, tag: 'active', hash: h, ...(scope !== undefined && { scope }) },
+    });
+    const cases: [string, ChargeInput, number, boolean][] = [
+      ['full key, no scope asked', charge('full', undefined), now, true],
+      ['full key, any scope', charge('full', 'memory:write'), now, true],
+      ['scoped key, its scope', charge('read', 'memory:read'), now, true],
+      ['scoped key, its last scope', charge('two', 'memory:read'), now, true],
+      ['scoped key, its first scope', charge('two', 'claude'), now, true],
+      ['scoped key, live until later', charge('short', 'memory:read'), now + 999, true],
+      ['scoped key, another scope', charge('read', 'memory:write'), now, false],
+      ['scoped key, no scope asked', charge('read', undefined), now, false],
+      ['scoped key, an empty scope', charge('read', ''), now, false],
+      ['scoped key, a prefix of its scope', charge('read', 'memory'), now, false],
+      ['scoped key, a scope list that is not one of its scopes', charge('two', 'claude,memory:read'), now, false],
+      ['scoped key, a scope it lacks', charge('two', 'payments'), now, false],
+      ['scoped key, wrong hash', charge('read', 'memory:read', sha256('guess')), now, false],
+      ['scoped key, expired', charge('short', 'memory:read'), now + 1000, false],
+      ['a tag that only starts like the wanted one', charge('lookalike', 'memory:read'), now, false],
+      ['an empty scope list', charge('empty', 'memory:read'), now, false],
+      ['a revoked scoped key', charge('revoked', 'memory:read'), now, false],
+      ['another separator', charge('comma', 'memory:read'), now, false],
+    ];
+    let paid = 0;
+    for (const [why, input, at, admitted] of cases) {
+      const r = await s().charge(a, input, at);
+      if (admitted) expect(r, why).toMatchObject({ ok: true, free: false, balance: 1000 - 10 * ++paid });
+      else expect(r, why).toEqual({ ok: false, unauthorized: true });
+    }
+    expect(await s().balance(a, now)).toBe(1000 - 10 * paid);
+    expect((await s().ledger(a, { limit: 100 })).filter((e) => e.kind === 'debit')).toHaveLength(paid);
+    expect(await s().counter(a, 'free:w', now)).toBe(0);
+  });
+
   it('charge with auth stays exact under concurrency, forged keys and a revocation mid-flight', async () => {
     const a = acct();
     const now = Date.now();

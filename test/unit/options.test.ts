@@ -31,6 +31,13 @@ describe('options', () => {
     expect(c.memory).toMatchObject({ defaultTtlDays: 365, maxTtlDays: 3650, compressAboveBytes: 1024 });
     expect(c.storeTimeoutMs).toBe(2000);
     expect(c.adminToken).toBeUndefined();
+    expect(c.keys).toEqual({ rotationGraceSeconds: 86_400 });
+  });
+
+  it('keys.rotationGraceSeconds: 0 (stop at once) to a year', () => {
+    expect(parseOptions({ keys: { rotationGraceSeconds: 0 } }).keys.rotationGraceSeconds).toBe(0);
+    expect(() => parseOptions({ keys: { rotationGraceSeconds: -1 } })).toThrow(/keys\.rotationGraceSeconds must be an integer between 0 and 31536000/);
+    expect(() => parseOptions({ keys: { rotationGraceSeconds: 1.5 } })).toThrow(/keys\.rotationGraceSeconds/);
   });
 
   it('refuses multiProcess with the in-memory store or any generic Keyv, loudly', async () => {

@@ -1,69 +1,27 @@
-// Admin routes (admin token): create and revoke API keys, grant credits. Not served when no admin token is set.
+// Admin routes (admin token): accounts, API keys (admin-keys.ts, admin-accounts.ts) and credit grants. Not served when no admin token is set.
 import { z } from 'zod';
 import { AipaygentError } from '../../errors.js';
+import type { AccountService } from '../../keys/accounts.js';
 import type { KeyService } from '../../keys/key-service.js';
-import { isAccountId } from '../../keys/api-key.js';
 import { MAX_GRANT_MICRO_USD, type LedgerService } from '../../ledger/ledger-service.js';
 import { formatUsd } from '../../ledger/money.js';
-import { CreditsDuplicate, CreditsGranted, KeyCreated, KeyList, KeyRevoked, ok } from '../openapi-schemas.js';
-import { iso } from '../../time.js';
+import { CreditsDuplicate, CreditsGranted, ok } from '../openapi-schemas.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
 import { storable } from '../fields.js';
 import { entryJson } from './credits.js';
+import { adminAccountRoutes } from './admin-accounts.js';
+import { accountIdField, adminKeyRoutes } from './admin-keys.js';
 
-export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService }): Route[] {
+export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService; accounts: AccountService; rotationGraceSeconds: number }): Route[] {
   return [
-    route({
-      method: 'POST', path: '/admin/keys', auth: 'admin', metered: false,
-      summary: 'Create an API key, for a new account or an existing one. The key is shown only here.',
-      body: z
-        .object({
-          account_id: z.string().refine(isAccountId, { error: 'account_id is not an account id (acct_…)' }).optional(),
-          label: storable('label', z.string().max(200, { error: 'label must be at most 200 characters' })).optional(),
-        })
-        .optional(),
-      responses: { 201: ok('Created; `api_key` is shown only here', KeyCreated) },
-      errors: ['not_found'],
-      async handle({ body, now }) {
-        // Another key for an account that exists: a typo'd id must not make an orphan account.
-        if (body?.account_id !== undefined && !(await deps.keys.hasKeys(body.account_id, now))) {
-          throw new AipaygentError('not_found', `No account "${body.account_id}" (it has no API keys): leave account_id out to make a new account`);
-        }
-        return json(201, await deps.keys.create({ accountId: body?.account_id, label: body?.label }));
-      },
-    }),
-    route({
-      method: 'GET', path: '/admin/keys', auth: 'admin', metered: false,
-      summary: "An account's API keys (never their secrets): id, label, status, when created and revoked.",
-      query: z.object({ account_id: z.string({ error: 'account_id is required' }).refine(isAccountId, { error: 'account_id is not an account id (acct_…)' }) }),
-      responses: { 200: ok("The account's keys, oldest first", KeyList) },
-      errors: ['not_found'],
-      async handle({ query, now }) {
-        const list = await deps.keys.list(query.account_id, now);
-        if (list.length === 0) throw new AipaygentError('not_found', `No account "${query.account_id}" (it has no API keys)`);
-        return json(200, {
-          status: 'success', account_id: query.account_id,
-          keys: list.map((k) => ({ key_id: k.keyId, label: k.label, status: k.active ? 'active' : 'revoked', created_at: iso(k.createdAt), revoked_at: k.revokedAt === null ? null : iso(k.revokedAt) })),
-        });
-      },
-    }),
-    route({
-      method: 'DELETE', path: '/admin/keys/:key_id', auth: 'admin', metered: false,
-      summary: 'Revoke an API key at once.',
-      responses: { 200: ok('Revoked', KeyRevoked) },
-      errors: ['not_found'],
-      async handle({ params }) {
-        const keyId = params.key_id!;
-        if (!(await deps.keys.revoke(keyId))) throw new AipaygentError('not_found', `No API key "${keyId}"`);
-        return json(200, { status: 'success', key_id: keyId, revoked: true });
-      },
-    }),
+    ...adminKeyRoutes(deps),
+    ...adminAccountRoutes(deps),
     route({
       method: 'POST', path: '/admin/credits', auth: 'admin', metered: false,
       summary: 'Add credit to an account (a grant entry). With a reference, a repeated grant adds nothing.',
       body: z.object({
-        account_id: z.string({ error: 'account_id is required' }).refine(isAccountId, { error: 'account_id is not an account id (acct_…)' }),
+        account_id: accountIdField(true),
         amount_micro_usd: z
           .number({ error: 'amount_micro_usd must be an integer number of micro-USD (1 USD = 1000000)' })
           .int({ error: 'amount_micro_usd must be an integer number of micro-USD (1 USD = 1000000)' })

@@ -64,7 +64,7 @@ export function anthropicRoutes(deps: AnthropicRouteDeps): { routes: Route[]; fa
 
   if (config.countTokensPerMinute > 0) {
     routes.push(route<undefined, CountBody>({
-      method: 'POST', path: '/v1/messages/count_tokens', auth: 'key', metered: false, ...common,
+      method: 'POST', path: '/v1/messages/count_tokens', auth: 'key', scope: 'claude', metered: false, ...common,
       summary:
         "Anthropic's token counting, passed to Anthropic with this server's key: free (no free call taken, nothing charged), " +
         `at most ${config.countTokensPerMinute} calls per minute per API key (then 429 rate_limit_error with retry-after).`,
@@ -96,7 +96,7 @@ export function anthropicRoutes(deps: AnthropicRouteDeps): { routes: Route[]; fa
 
   routes.push(
     route<PageQuery>({
-      method: 'GET', path: '/v1/models', auth: 'key', metered: false, ...common,
+      method: 'GET', path: '/v1/models', auth: 'key', scope: 'claude', metered: false, ...common,
       summary:
         "The models this server sells (its allowlist, then its aliases), in Anthropic's list shape with its pagination " +
         '(limit, after_id, before_id), each with `aipaygent_pricing`: our price per million tokens, markup included.',
@@ -109,7 +109,7 @@ export function anthropicRoutes(deps: AnthropicRouteDeps): { routes: Route[]; fa
       }),
     }),
     route({
-      method: 'GET', path: '/v1/models/:model_id', auth: 'key', metered: false, ...common,
+      method: 'GET', path: '/v1/models/:model_id', auth: 'key', scope: 'claude', metered: false, ...common,
       summary: 'One model this server sells (an id or an alias), with `aipaygent_pricing`; 404 not_found_error for any other.',
       errors: ['not_found'],
       responses: { 200: { description: "Anthropic's model object", schema: AnthropicModel } },

@@ -124,7 +124,7 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
 
   return [
     route<undefined, Body>({
-      method: 'POST', path: '/claude/message', auth: 'key', metered: 'tokens',
+      method: 'POST', path: '/claude/message', auth: 'key', scope: 'claude', metered: 'tokens',
       summary:
         "Send a Messages API request to Claude (the article's body: messages, model; max_tokens optional). " +
         'Answers Anthropic\'s Message JSON unchanged (content[0].text), or its SSE events with stream: true. ' +
@@ -134,7 +134,7 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
       handle: (ctx) => run(ctx, false),
     }),
     route<undefined, Body>({
-      method: 'POST', path: '/v1/messages', auth: 'key', metered: 'tokens',
+      method: 'POST', path: '/v1/messages', auth: 'key', scope: 'claude', metered: 'tokens',
       summary:
         "Anthropic-compatible Messages API: point an official SDK's baseURL at this mount and use an aipaygent API key " +
         '(x-api-key or Authorization: Bearer). Errors use Anthropic\'s error JSON.',

@@ -66,7 +66,7 @@ function mcpSection(config: Config, mount: string, tools: ReadonlyArray<{ name: 
     authentication: 'Authorization: Bearer <api key>',
     default_user_header: 'X-Aipaygent-User',
     ...(config.payments?.x402 && { x402: 'a tool error carries x402/error; pay the retry with _meta["x402/payment"]' }),
-    tools: tools.map((t) => ({ name: t.name, title: t.title, runs: `${t.route.method} ${t.route.path}`, ...billing(t.route, config.pricing) })),
+    tools: tools.map((t) => ({ name: t.name, title: t.title, runs: `${t.route.method} ${t.route.path}`, ...(t.route.scope && { scope: t.route.scope }), ...billing(t.route, config.pricing) })),
   };
 }
 
@@ -85,9 +85,10 @@ export function catalogue(deps: DiscoveryDeps, req: CoreRequest): Record<string,
     docs: `${mount}/docs`,
     authentication: {
       api_key: 'Authorization: Bearer <api key> (or x-api-key: <api key>)',
+      scopes: 'A key may be limited to scopes (memory:read, memory:write, claude, payments): an endpoint naming a scope answers 403 forbidden to a key without it',
       ...(hasAdmin && { admin: 'Authorization: Bearer <admin token> (admin routes)' }),
     },
-    endpoints: routes.map((r) => ({ method: r.method, path: r.path, auth: r.auth, ...billing(r, config.pricing), summary: r.summary })),
+    endpoints: routes.map((r) => ({ method: r.method, path: r.path, auth: r.auth, ...(r.scope && { scope: r.scope }), ...billing(r, config.pricing), summary: r.summary })),
     free_tier: {
       calls_per_day: config.freeCallsPerDay,
       resets_at: '00:00 UTC',

@@ -46,7 +46,7 @@ export function memoryEditRoutes(deps: Deps): Route[] {
 
   return [
     route({
-      method: 'POST', path: '/memory/append', auth: 'key', metered: true,
+      method: 'POST', path: '/memory/append', auth: 'key', scope: 'memory:write', metered: true,
       summary: 'Append items to an array inside a memory, atomically (concurrent appends never lose items).',
       description:
         '`path` is a JSON Pointer to the array (`/messages`; absent: the whole value). The memory, missing objects on the way and the array ' +
@@ -71,7 +71,7 @@ export function memoryEditRoutes(deps: Deps): Route[] {
       },
     }),
     route({
-      method: 'PATCH', path: '/memory/patch', auth: 'key', metered: true,
+      method: 'PATCH', path: '/memory/patch', auth: 'key', scope: 'memory:write', metered: true,
       summary: 'Apply a JSON Merge Patch (RFC 7396) to a memory, atomically; creates it when absent.',
       description: '`patch`: members set to null are removed, objects merge recursively, anything else replaces. ' + CONDITIONAL,
       body: z.object({ user_id: userId, key, patch: z.unknown().refine((v) => v !== undefined, { error: 'patch is required (a JSON value, usually an object)' }), ttl_days: ttl.optional() }),
@@ -84,7 +84,7 @@ export function memoryEditRoutes(deps: Deps): Route[] {
       },
     }),
     route({
-      method: 'POST', path: '/memory/patch', auth: 'key', metered: true,
+      method: 'POST', path: '/memory/patch', auth: 'key', scope: 'memory:write', metered: true,
       summary: 'Apply a JSON Patch (RFC 6902) to a memory, atomically: all operations or none.',
       description:
         '`operations`: add, remove, replace, move, copy, test. A failed `test`, or a path that does not exist, is 409 `conflict` ' +
@@ -102,7 +102,7 @@ export function memoryEditRoutes(deps: Deps): Route[] {
       },
     }),
     route({
-      method: 'GET', path: '/memory/history', auth: 'key', metered: true,
+      method: 'GET', path: '/memory/history', auth: 'key', scope: 'memory:read', metered: true,
       summary: 'The last versions of a memory (newest first), with the operation that made each.',
       description: '`include_data=true` adds each version\'s `data`. The history goes with the key on delete and with the user on erasure.',
       query: z.object({ user_id: userId, key, include_data: queryBool('include_data').optional() }),
@@ -121,7 +121,7 @@ export function memoryEditRoutes(deps: Deps): Route[] {
       },
     }),
     route({
-      method: 'POST', path: '/memory/restore', auth: 'key', metered: true,
+      method: 'POST', path: '/memory/restore', auth: 'key', scope: 'memory:write', metered: true,
       summary: 'Write a kept version back as the newest one.',
       description: 'The restored content gets a new version (the history says `restore` and `restored_from`). ' + CONDITIONAL,
       body: z.object({ user_id: userId, key, version: z.number().int({ error: 'version must be an integer' }).min(1, { error: 'version must be at least 1' }) }),

@@ -60,7 +60,7 @@ export function memorySearchRoutes(deps: SearchRouteDeps): Route[] {
   const responses = { 200: ok('Matching memories, best first', MemorySearchResults) };
   return [
     route({
-      method: 'GET', path: '/memory/search', auth: 'key', metered: true,
+      method: 'GET', path: '/memory/search', auth: 'key', scope: 'memory:read', metered: true,
       summary: "Search a user's memories by words (and by meaning with an embedder).",
       description: DESCRIPTION,
       query: z.object({ ...common, limit: queryInt('limit', 1, deps.maxLimit).optional(), include_data: queryBool('include_data').optional() }),
@@ -70,7 +70,7 @@ export function memorySearchRoutes(deps: SearchRouteDeps): Route[] {
       },
     }),
     route({
-      method: 'POST', path: '/memory/search', auth: 'key', metered: true,
+      method: 'POST', path: '/memory/search', auth: 'key', scope: 'memory:read', metered: true,
       summary: "Search a user's memories (the query in a JSON body, for long queries).",
       description: DESCRIPTION,
       body: z.object({

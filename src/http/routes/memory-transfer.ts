@@ -82,7 +82,7 @@ export function memoryTransferRoutes(deps: Deps): Route[] {
 
   return [
     route({
-      method: 'GET', path: '/memory/export', auth: 'key', metered: true,
+      method: 'GET', path: '/memory/export', auth: 'key', scope: 'memory:read', metered: true,
       summary: "Export every memory of a user as NDJSON (one record a line, streamed).",
       description: 'Each line: `{"key","data","version","etag","size","created_at","updated_at","expires_at","ttl_days"}`. POST it to /memory/import to restore it.',
       query: z.object({ user_id: userId }),
@@ -96,7 +96,7 @@ export function memoryTransferRoutes(deps: Deps): Route[] {
       },
     }),
     route({
-      method: 'POST', path: '/memory/import', auth: 'key', metered: true,
+      method: 'POST', path: '/memory/import', auth: 'key', scope: 'memory:write', metered: true,
       summary: 'Import NDJSON memories (as /memory/export writes them) for a user; one call, whatever the number of lines.',
       description:
         `Body: ${NDJSON}, one \`{"key","data","expires_at"?,"ttl_days"?}\` a line (other fields are ignored). Values, keys and expiry come back ` +

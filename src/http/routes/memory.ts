@@ -57,7 +57,7 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
 
   return [
     route({
-      method: 'POST', path: '/memory/store', auth: 'key', metered: true,
+      method: 'POST', path: '/memory/store', auth: 'key', scope: 'memory:write', metered: true,
       summary: 'Store a JSON value for a user under a key (creates or overwrites).',
       description: CONDITIONS + 'Every accepted write is a new version, identical content included (the ETag, a content hash, then stays the same) and renews `expires_at`.',
       body: storeBody,
@@ -73,7 +73,7 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
       },
     }),
     route({
-      method: 'GET', path: '/memory/retrieve', auth: 'key', metered: true,
+      method: 'GET', path: '/memory/retrieve', auth: 'key', scope: 'memory:read', metered: true,
       summary: 'Retrieve one memory; 404 when absent or expired.',
       description:
         '`refresh_on_read=true` pushes `expires_at` forward by the memory\'s own TTL (sliding expiry; a write: `version` +1). ' +
@@ -101,7 +101,7 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
       },
     }),
     route({
-      method: 'GET', path: '/memory/list', auth: 'key', metered: true,
+      method: 'GET', path: '/memory/list', auth: 'key', scope: 'memory:read', metered: true,
       summary: "List a user's keys (no values), by prefix, with a cursor.",
       query: z.object({
         user_id: userId,
@@ -124,7 +124,7 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
       },
     }),
     route({
-      method: 'DELETE', path: '/memory/delete', auth: 'key', metered: true,
+      method: 'DELETE', path: '/memory/delete', auth: 'key', scope: 'memory:write', metered: true,
       summary: 'Delete one memory and its version history; 404 when absent.',
       description: 'Conditional with `If-Match: "<etag>"` (412 `precondition_failed` when the content changed).',
       query: one,
@@ -139,7 +139,7 @@ export function memoryRoutes(deps: MemoryRouteDeps): Route[] {
       },
     }),
     route({
-      method: 'DELETE', path: '/memory/user', auth: 'key', metered: false,
+      method: 'DELETE', path: '/memory/user', auth: 'key', scope: 'memory:write', metered: false,
       summary: 'Erase every memory of one user (right to erasure); free.',
       description: 'Removes the values, their search index and vectors, and every kept version; the counts are the receipt.',
       query: z.object({ user_id: userId }),

@@ -42,7 +42,11 @@ export function offRoutes(config: Config): Route[] {
   }
   if (!config.signup) routes.push(off('GET', '/signup/challenge', 'Wallet sign-up', TURN_ON.signup), off('POST', '/signup', 'Wallet sign-up', TURN_ON.signup));
   if (config.adminToken === undefined) {
-    for (const [method, path] of [['POST', '/admin/keys'], ['GET', '/admin/keys'], ['DELETE', '/admin/keys/:key_id'], ['POST', '/admin/credits']] as const) {
+    const adminPaths = [
+      ['POST', '/admin/keys'], ['GET', '/admin/keys'], ['POST', '/admin/keys/:key_id/rotate'], ['DELETE', '/admin/keys/:key_id'], ['POST', '/admin/credits'],
+      ['GET', '/admin/accounts'], ['GET', '/admin/accounts/:account_id'],
+    ] as const;
+    for (const [method, path] of adminPaths) {
       routes.push(off(method, path, 'The admin API', TURN_ON.admin));
     }
   }

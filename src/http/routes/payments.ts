@@ -150,7 +150,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): Route[] {
       },
     }),
     route({
-      method: 'POST', path: '/buy-credits', auth: 'key', metered: false,
+      method: 'POST', path: '/buy-credits', auth: 'key', scope: 'payments', metered: false,
       summary: 'Credit a USDC transfer verified on-chain ({tx_hash}: 200 credited, 202 pending, 4xx rejected), or top up with x402 ({amount_micro_usd}).',
       body: z
         .object({ tx_hash: txHash.optional(), amount_micro_usd: topUp.optional() })
@@ -172,7 +172,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): Route[] {
       },
     }),
     route({
-      method: 'GET', path: '/wallets/challenge', auth: 'key', metered: false,
+      method: 'GET', path: '/wallets/challenge', auth: 'key', scope: 'payments', metered: false,
       summary: 'A single-use, expiring message to sign (personal_sign) with the wallet to link.',
       tags: ['Payments'],
       responses: { 200: doc.ok('The challenge', doc.WalletChallenge) },
@@ -182,7 +182,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): Route[] {
       },
     }),
     route({
-      method: 'POST', path: '/wallets/link', auth: 'key', metered: false,
+      method: 'POST', path: '/wallets/link', auth: 'key', scope: 'payments', metered: false,
       summary: 'Link a wallet to the account with its signature of the current challenge.',
       body: z.object({ address, signature }),
       tags: ['Payments'],
@@ -198,7 +198,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): Route[] {
       },
     }),
     route({
-      method: 'GET', path: '/wallets', auth: 'key', metered: false,
+      method: 'GET', path: '/wallets', auth: 'key', scope: 'payments', metered: false,
       summary: 'The wallets linked to the account.',
       tags: ['Payments'],
       responses: { 200: doc.ok('The linked wallets', doc.WalletList) },

@@ -1,0 +1,73 @@
+// Admin routes of accounts (admin token): the accounts in creation order (paged, by creation time), and one account in full.
+import { z } from 'zod';
+import { AipaygentError, invalid } from '../../errors.js';
+import type { AccountService } from '../../keys/accounts.js';
+import { parseRegistryKey } from '../../keys/key-record.js';
+import { formatUsd } from '../../ledger/money.js';
+import { iso } from '../../time.js';
+import { queryInt } from '../fields.js';
+import { AccountDetail, AccountList, ok } from '../openapi-schemas.js';
+import { json } from '../respond.js';
+import { route, type Route } from '../route.js';
+import { keyJson } from './admin-keys.js';
+import { entryJson } from './credits.js';
+
+/** Cursors are opaque to clients: base64url of where the next page starts. */
+const encodeCursor = (after: string) => Buffer.from(after, 'utf8').toString('base64url');
+function decodeCursor(cursor: string): string {
+  const after = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!parseRegistryKey(after)) throw invalid('cursor is not a cursor returned by /admin/accounts');
+  return after;
+}
+
+const instant = (name: string) =>
+  z.iso.datetime({ offset: true, error: `${name} must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00Z` }).transform((s) => Date.parse(s)).optional();
+
+export function adminAccountRoutes(deps: { accounts: AccountService }): Route[] {
+  return [
+    route({
+      method: 'GET', path: '/admin/accounts', auth: 'admin', metered: false,
+      summary: 'Accounts, oldest first, each with its balance, key counts and calls and spend today; paged with a cursor.',
+      description:
+        '`created_from` (inclusive) and `created_to` (exclusive) keep the accounts created in that time. Accounts made before ' +
+        'this listing existed appear once a key is created for them again.',
+      query: z.object({
+        limit: queryInt('limit', 1, 200).optional(),
+        cursor: z.string().max(200, { error: 'cursor is not a cursor returned by /admin/accounts' }).optional(),
+        created_from: instant('created_from'),
+        created_to: instant('created_to'),
+      }),
+      responses: { 200: ok('One page of accounts', AccountList) },
+      async handle({ query, now }) {
+        const page = await deps.accounts.page(
+          { limit: query.limit ?? 50, after: query.cursor === undefined ? undefined : decodeCursor(query.cursor), createdFrom: query.created_from, createdTo: query.created_to },
+          now,
+        );
+        const accounts = page.accounts.map((a) => ({
+          account_id: a.accountId, created_at: iso(a.createdAt), balance_micro_usd: a.balance, balance_usd: formatUsd(a.balance),
+          keys_active: a.keysActive, keys_total: a.keysTotal,
+          // TODO(usage helper): today's calls and spend from the usage service; 0 until then.
+          calls_today: 0, spent_today_micro_usd: 0,
+        }));
+        return json(200, { status: 'success', accounts, next_cursor: page.next === null ? null : encodeCursor(page.next) });
+      },
+    }),
+    route({
+      method: 'GET', path: '/admin/accounts/:account_id', auth: 'admin', metered: false,
+      summary: 'One account: balance, keys, the last 20 ledger entries, linked wallets and usage today.',
+      responses: { 200: ok('The account', AccountDetail) },
+      errors: ['not_found'],
+      async handle({ params, now }) {
+        const accountId = params.account_id!;
+        const a = await deps.accounts.detail(accountId, now);
+        if (!a) throw new AipaygentError('not_found', `No account "${accountId}"`);
+        return json(200, {
+          status: 'success', account_id: a.accountId, created_at: iso(a.createdAt), balance_micro_usd: a.balance, balance_usd: formatUsd(a.balance),
+          keys: a.keys.map(keyJson), ledger: a.ledger.map(entryJson), wallets: a.wallets.map((w) => ({ address: w.address, linked_at: iso(w.linkedAt) })),
+          // TODO(usage helper): today's usage bucket from the usage service; null until then.
+          usage_today: null,
+        });
+      },
+    }),
+  ];
+}
