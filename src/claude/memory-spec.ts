@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { invalid } from '../errors.js';
 import { identifier } from '../http/fields.js';
 import { textProblem } from '../text.js';
+import type { Scope } from '../keys/scopes.js';
 import type { ClaudeMemoryConfig } from './memory-options.js';
 
 /** The memory part of a request, validated. */
@@ -127,6 +128,17 @@ export function readMemorySpec(
     spec: { userId: m.user_id, keys: m.keys ?? [], prefix: m.prefix, maxTokens: m.max_tokens ?? config.injectTokens, query: m.query },
     body: rest,
   };
+}
+
+/**
+ * The memory scopes a Claude call needs besides 'claude': 'memory:read' to have memories injected, and
+ * 'memory:write' too when it also declares the memory tool (which reads and writes the user's memories).
+ * Only whether memory is asked for is looked at here: the request is validated later, as any other.
+ */
+export function memoryScopes(body: unknown, headers: Headers): Scope[] {
+  const asked = (typeof body === 'object' && body !== null && 'memory' in body) || Object.values(MEMORY_HEADERS).some((h) => headers[h] !== undefined);
+  if (!asked) return [];
+  return declaredMemoryTool(body as Record<string, unknown>) ? ['memory:read', 'memory:write'] : ['memory:read'];
 }
 
 /** Claude's memory tool (`type: "memory_…"`) when the request declares it. */

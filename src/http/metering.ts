@@ -247,10 +247,12 @@ export function createMetering(deps: MeteringDeps): Metering {
   }
 
   /** The key verified on its own first (rate limit, Idempotency-Key, unmetered routes, a Store without chargeAuth). */
-  async function verifiedFirst(route: Route, ctx: RouteContext, rawBody: unknown, apiKey: string, idemKey: string | undefined): Promise<CoreResponse> {
+  async function verifiedFirst(route: Route, ctx: RouteContext, rawBody: unknown, apiKey: string, idemKey: string | undefined, more: Scope[] = []): Promise<CoreResponse> {
     const caller = await keys.authenticate(apiKey, ctx.now);
     if (!caller) throw unauthorized(INVALID_KEY);
-    if (caller.scopes && !allows(caller.scopes, route.scope)) throw missingScope(route.scope!, caller.scopes);
+    if (caller.scopes) {
+      for (const scope of [route.scope, ...more]) if (!allows(caller.scopes, scope)) throw missingScope(scope!, caller.scopes);
+    }
     ctx.caller = caller; // ctx belongs to this request alone
     let rate: RateDecision | undefined;
     if (limiter) {
@@ -279,8 +281,9 @@ export function createMetering(deps: MeteringDeps): Metering {
     // A rate limit and an Idempotency-Key act on the account BEFORE the charge (a forged key must neither
     // spend someone's rate limit nor be shown their stored response): then the key is verified first, alone,
     // as it is with a Store that cannot check keys in `charge` (it would ignore the check: never trust it blindly).
-    const fused = route.metered && !limiter && idemKey === undefined && meter.verifiesKeys;
+    const more = route.moreScopes?.(rawBody, ctx.req.headers) ?? [];
+    const fused = route.metered && !limiter && idemKey === undefined && meter.verifiesKeys && more.length === 0;
     const credential = fused ? keys.chargeAuth(apiKey, route.scope) : undefined;
-    return credential ? metered(route, ctx, rawBody, undefined, undefined, credential) : verifiedFirst(route, ctx, rawBody, apiKey, idemKey);
+    return credential ? metered(route, ctx, rawBody, undefined, undefined, credential) : verifiedFirst(route, ctx, rawBody, apiKey, idemKey, more);
   };
 }

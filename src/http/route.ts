@@ -56,6 +56,11 @@ export interface Route<Q = any, B = any> {
    * one, every valid key may call it. A key lacking it gets 403 `forbidden` naming it.
    */
   scope?: Scope;
+  /**
+   * Scopes a request needs beyond `scope`, from what it asks for (a Claude call that uses memory needs the
+   * memory scopes). When it names any, the key is read and checked before anything else (one store read).
+   */
+  moreScopes?(rawBody: unknown, headers: CoreRequest['headers']): Scope[];
   summary: string;
   /**
    * A key route whose handler verifies the key itself (the MCP endpoint: its tool calls are metered as

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ANTHROPIC_TYPE_OF, type ClientFailure } from '../../claude/failure.js';
 import type { MemoryClaude } from '../../claude/memory-claude.js';
-import { memoryRouteDoc } from '../../claude/memory-spec.js';
+import { memoryRouteDoc, memoryScopes } from '../../claude/memory-spec.js';
 import { checkBetas, chooseModel, type ClaudeConfig } from '../../claude/options.js';
 import { STREAM_COST_COMMENT, type ClaudeOutcome, type ClaudeProxy } from '../../claude/proxy.js';
 import { AipaygentError, type ErrorCode } from '../../errors.js';
@@ -96,6 +96,9 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
     },
   } satisfies Partial<Route>;
 
+  // Memory used through a Claude call needs the memory scopes too (only when the memory layer is on: else `memory` goes upstream untouched).
+  const moreScopes = deps.memory ? memoryScopes : undefined;
+
   async function run(ctx: RouteContext<undefined, Body>, anthropic: boolean): Promise<CoreResponse> {
     const choice = chooseModel(config, ctx.body.model);
     if (!choice.ok) throw new AipaygentError('invalid_request', choice.message);
@@ -124,7 +127,7 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
 
   return [
     route<undefined, Body>({
-      method: 'POST', path: '/claude/message', auth: 'key', scope: 'claude', metered: 'tokens',
+      method: 'POST', path: '/claude/message', auth: 'key', scope: 'claude', metered: 'tokens', moreScopes,
       summary:
         "Send a Messages API request to Claude (the article's body: messages, model; max_tokens optional). " +
         'Answers Anthropic\'s Message JSON unchanged (content[0].text), or its SSE events with stream: true. ' +
@@ -134,7 +137,7 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
       handle: (ctx) => run(ctx, false),
     }),
     route<undefined, Body>({
-      method: 'POST', path: '/v1/messages', auth: 'key', scope: 'claude', metered: 'tokens',
+      method: 'POST', path: '/v1/messages', auth: 'key', scope: 'claude', metered: 'tokens', moreScopes,
       summary:
         "Anthropic-compatible Messages API: point an official SDK's baseURL at this mount and use an aipaygent API key " +
         '(x-api-key or Authorization: Bearer). Errors use Anthropic\'s error JSON.',
