@@ -165,7 +165,7 @@ export interface AipaygentOptions {
   /** The MCP endpoint (tools metered as their routes); false: off. @default on at "/mcp" when `@modelcontextprotocol/sdk` is installed */
   mcp?: boolean | McpOptions;
   /** Usage counters per account and hour for `GET /admin/usage`, kept in the same store operation as the money (see UsageOptions); false: off. @default { retentionDays: 400 } */
-  usage?: UsageOptions | false;
+  usage?: boolean | UsageOptions;
 }
 
 /** The validated, fully defaulted configuration the core runs on. */

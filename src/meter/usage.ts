@@ -16,13 +16,13 @@ export interface UsageConfig {
   retentionDays: number;
 }
 
-export function parseUsage(options: UsageOptions | false | undefined, problems: string[]): UsageConfig | undefined {
+export function parseUsage(options: boolean | UsageOptions | undefined, problems: string[]): UsageConfig | undefined {
   if (options === false) return undefined;
-  if (options !== undefined && (options === null || typeof options !== 'object')) {
-    problems.push('usage must be false or an object such as { retentionDays: 400 }');
+  if (options !== undefined && options !== true && (options === null || typeof options !== 'object')) {
+    problems.push('usage must be true, false or an object such as { retentionDays: 400 }');
     return undefined;
   }
-  const retentionDays = options?.retentionDays ?? 400;
+  const retentionDays = (options === true ? undefined : options?.retentionDays) ?? 400;
   if (!Number.isSafeInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
     problems.push(`usage.retentionDays must be an integer between 1 and 3650 (got ${String(retentionDays)})`);
   }
