@@ -75,7 +75,9 @@ for (const [name, open] of Object.entries(BACKENDS)) {
       const store = (key: string, k: string) => call(`${m.url}/memory/store`, { key, body: { user_id: 'u', key: k, data: { k } } });
       const retrieve = (key: string) => call(`${m.url}/memory/retrieve?user_id=u&key=k1`, { key });
       expect((await store(a.key, 'k1')).status).toBe(200); // free
-      expect((await store(a.key, 'k2')).status).toBe(200); // free
+      faults.failMemoryGets = 1;
+      expect((await retrieve(a.key)).status).toBe(500); // free, given back
+      expect((await store(a.key, 'k2')).status).toBe(200); // free (the one given back)
       expect((await retrieve(a.key)).status).toBe(200); // paid 100
       faults.failMemoryGets = 1;
       expect((await retrieve(a.key)).status).toBe(500); // paid 100, given back
@@ -90,7 +92,7 @@ for (const [name, open] of Object.entries(BACKENDS)) {
       const t1 = Date.now();
 
       const forA = {
-        calls: 5, free_calls: 2, paid_calls: 3, refunded_calls: 1, spent_micro_usd: 200 + claudeCost, refunded_micro_usd: 100, credited_micro_usd: 5_000_000,
+        calls: 6, free_calls: 3, paid_calls: 3, refunded_calls: 2, spent_micro_usd: 200 + claudeCost, refunded_micro_usd: 100, credited_micro_usd: 5_000_000,
         claude_tokens: { 'claude-sonnet-4-5': { input: 25, output: 7, cache_read: 0, cache_write: 0 } },
       };
       const forB = { ...zero, calls: 2, free_calls: 2 };
