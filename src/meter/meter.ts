@@ -98,6 +98,7 @@ export class Meter {
       throw error;
     }
     if ('unauthorized' in r) return r;
+    if (usage?.keyId !== undefined && !('voided' in r)) this.usage!.keyUsed(usage.keyId, now);
     // Only a charge sent again under a voided id is refused so; ours are new, so this is a fault.
     if ('voided' in r) throw new StoreUnavailableError(new Error(`charge id ${id} refused as voided`));
     const freeRemaining = Math.max(0, this.freeCallsPerDay - r.freeUsed);

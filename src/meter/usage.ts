@@ -38,6 +38,10 @@ export const REGISTRY_ACCOUNT = '_registry';
 export const activeCollection = (day: string): string => `active:${day}`;
 
 const HOUR_MS = 3_600_000;
+/** A key's last use is sent to the store at most this often by one process: to the minute is enough, and it spares a write per call. */
+const KEY_USE_EVERY_MS = 60_000;
+/** Keys whose last use this process remembers sending, at most (then it forgets them all and sends again). */
+const MAX_KEYS_NOTED = 100_000;
 const DAY_MS = 24 * HOUR_MS;
 const EMPTY = new Uint8Array(0);
 
@@ -57,12 +61,15 @@ export class UsageRecorder {
   /** Accounts already written to today's activity index by this process. */
   private day = '';
   private seen = new Set<string>();
+  /** When this process last had each key's use stored. */
+  private keysNoted = new Map<string, number>();
 
   constructor(private readonly store: Store, private readonly config: UsageConfig) {}
 
   /**
    * The usage a money operation at `now` carries, or undefined when the store does not count usage (StoreInfo.usage):
-   * a store written before usage existed gets nothing new and works as before.
+   * a store written before usage existed gets nothing new and works as before. `keyId` is sent when this process
+   * has not stored that key's use in the last minute (see `keyUsed`).
    */
   input(now: number, keyId?: string, add?: Record<string, number>): UsageInput | undefined {
     if (this.store.info?.usage !== true) return undefined;
@@ -72,9 +79,18 @@ export class UsageRecorder {
       this.expiresAt = this.hourStart + HOUR_MS + this.config.retentionDays * DAY_MS;
     }
     const u: UsageInput = { bucket: this.bucket, expiresAt: this.expiresAt };
-    if (keyId !== undefined) u.keyId = keyId;
+    if (keyId !== undefined) {
+      const last = this.keysNoted.get(keyId);
+      if (last === undefined || now < last || now - last >= KEY_USE_EVERY_MS) u.keyId = keyId;
+    }
     if (add !== undefined) u.add = add;
     return u;
+  }
+
+  /** The store took a charge carrying `keyId` (its key check passed): its last use is fresh for a minute. */
+  keyUsed(keyId: string, now: number): void {
+    if (this.keysNoted.size >= MAX_KEYS_NOTED) this.keysNoted.clear();
+    this.keysNoted.set(keyId, now);
   }
 
   /**

@@ -131,13 +131,15 @@ local function usage_of(ud, uk)
   local b = #ARGV - n
   return {d = KEYS[ud], k = KEYS[uk], h = ARGV[b] .. '|', exp = ARGV[b + 1], key = ARGV[b + 2], first = b + 3, last = #ARGV - 1}
 end
+-- Adds n to a counter; notes when it made the counter (the hour's first count of it: its bucket is new).
 local function tally(u, field, n)
-  if n ~= 0 then redis.call('HINCRBY', u.d, u.h .. field, n) end
+  if n ~= 0 and redis.call('HINCRBY', u.d, u.h .. field, n) == n then u.new = true end
 end
--- The operation took effect: the caller's counters are added, and the day's hash kept until the bucket expires.
+-- The operation took effect: the caller's counters are added. The day's hash is kept until its latest bucket expires,
+-- set when a counter is made (expiresAt only grows with the hour), not on every call.
 local function tally_done(u)
-  for i = u.first, u.last, 2 do redis.call('HINCRBY', u.d, u.h .. ARGV[i], ARGV[i + 1]) end
-  redis.call('PEXPIREAT', u.d, u.exp)
+  for i = u.first, u.last, 2 do tally(u, ARGV[i], tonumber(ARGV[i + 1])) end
+  if u.new then redis.call('PEXPIREAT', u.d, u.exp) end
 end
 local function key_used(u, now)
   if u and u.key ~= '' then redis.call('HSET', u.k, u.key, now) end
