@@ -41,6 +41,8 @@ async function seeded(options: Parameters<typeof createAipaygent>[0] = {}): Prom
   const ai = createAipaygent({ freeCallsPerDay: 1_000_000, ...options });
   await ai.ready;
   const { api_key, account_id } = await ai.api.keys.create();
+  // No free calls: every call debits its price, from a balance that outlasts any run.
+  if (options.freeCallsPerDay === 0) await ai.api.ledger.grant({ accountId: account_id, amountMicroUsd: 1_000_000_000_000, reason: 'bench' });
   await ai.api.memory.put(account_id, { userId: 'dev_user_123', key: 'coding_preferences', data: DATA, ttlDays: 365 }, Date.now());
   return { ai, headers: { authorization: `Bearer ${api_key}` } };
 }
@@ -161,6 +163,13 @@ export const scenarios: Record<string, () => Promise<Scenario>> = {
     return { ...scenario, close: async () => (await scenario.close(), await cluster.stop()) };
   },
   'express-redis-retrieve-unmetered': () => mounted({ metering: false }, redis()),
+  // The cost of usage counters (counted inside the charge): the same calls with `usage: false`, free and paid.
+  'express-retrieve-no-usage': () => mounted({ usage: false }),
+  'express-redis-retrieve-no-usage': () => mounted({ usage: false }, redis()),
+  'express-retrieve-paid': () => mounted({ freeCallsPerDay: 0 }),
+  'express-retrieve-paid-no-usage': () => mounted({ freeCallsPerDay: 0, usage: false }),
+  'express-redis-retrieve-paid': () => mounted({ freeCallsPerDay: 0 }, redis()),
+  'express-redis-retrieve-paid-no-usage': () => mounted({ freeCallsPerDay: 0, usage: false }, redis()),
   async 'koa-bare'() {
     const app = new Koa();
     const body = bareBody();

@@ -9,6 +9,7 @@ import { parseSearchOptions, type SearchConfig, type SearchOptions } from './sea
 import type { StoreOption } from './storage/open.js';
 import { parseReplicaAck, type ReplicaAck, type ReplicaAckOptions } from './storage/replica-ack.js';
 import { DEFAULT_PRICING, type PricedPath } from './meter/pricing.js';
+import { parseUsage, type UsageConfig, type UsageOptions } from './meter/usage.js';
 
 export { DEFAULT_PRICING, type PricedPath };
 
@@ -161,6 +162,8 @@ export interface AipaygentOptions {
   rateLimit?: { requests: number; /** @default 60 */ windowSeconds?: number };
   /** The MCP endpoint (tools metered as their routes); false: off. @default on at "/mcp" when `@modelcontextprotocol/sdk` is installed */
   mcp?: boolean | McpOptions;
+  /** Usage counters per account and hour for `GET /admin/usage`, kept in the same store operation as the money (see UsageOptions); false: off. @default { retentionDays: 400 } */
+  usage?: boolean | UsageOptions;
 }
 
 /** The validated, fully defaulted configuration the core runs on. */
@@ -194,6 +197,7 @@ export interface Config {
   pricing: Readonly<Record<string, number>>;
   rateLimit: { requests: number; windowSeconds: number } | undefined;
   mcp: McpConfig | undefined;
+  usage: UsageConfig | undefined;
 }
 
 const isInt = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
@@ -248,6 +252,7 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     pricing: { ...DEFAULT_PRICING },
     rateLimit: undefined,
     mcp: parseMcp(options.mcp, problems),
+    usage: parseUsage(options.usage, problems),
   };
   for (const [path, price] of Object.entries(options.pricing ?? {})) {
     if (!(path in DEFAULT_PRICING)) problems.push(`pricing: unknown endpoint "${path}" (priced endpoints: ${Object.keys(DEFAULT_PRICING).join(', ')})`);
@@ -266,14 +271,10 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     problems.push('operatorContact must be a string of 1 to 200 characters (an e-mail address or URL)');
   }
   for (const name of ['startWhenStoreDown', 'openTelemetry'] as const) if (typeof config[name] !== 'boolean') problems.push(`${name} must be true or false`);
-  if (typeof config.storePrefix !== 'string' || !/^[A-Za-z0-9_:.-]{0,64}$/.test(config.storePrefix)) {
-    problems.push('storePrefix must be up to 64 characters of [A-Za-z0-9_:.-]');
-  }
+  if (typeof config.storePrefix !== 'string' || !/^[A-Za-z0-9_:.-]{0,64}$/.test(config.storePrefix)) problems.push('storePrefix must be up to 64 characters of [A-Za-z0-9_:.-]');
   const { maxTtlDays, defaultTtlDays } = config.memory;
   if (typeof maxTtlDays !== 'number' || !(maxTtlDays > 0) || maxTtlDays > 36_500) problems.push('memory.maxTtlDays must be a number in (0, 36500]');
-  if (defaultTtlDays !== null && (typeof defaultTtlDays !== 'number' || !(defaultTtlDays > 0) || defaultTtlDays > maxTtlDays)) {
-    problems.push('memory.defaultTtlDays must be null or a number in (0, maxTtlDays]');
-  }
+  if (defaultTtlDays !== null && (typeof defaultTtlDays !== 'number' || !(defaultTtlDays > 0) || defaultTtlDays > maxTtlDays)) problems.push('memory.defaultTtlDays must be null or a number in (0, maxTtlDays]');
   if (typeof config.memory.refreshOnRead !== 'boolean') problems.push('memory.refreshOnRead must be true or false');
   if (config.limits.maxValueBytes > config.limits.maxBodyBytes) problems.push('limits.maxValueBytes must not exceed limits.maxBodyBytes');
   if (config.limits.maxBodyBytesInFlight < config.limits.maxBodyBytes) problems.push('limits.maxBodyBytesInFlight must be at least limits.maxBodyBytes (else a largest body never fits)');

@@ -12,6 +12,7 @@ import { checkPricing, createMetering } from './http/metering.js';
 import { json } from './http/respond.js';
 import { x402PayPerCall } from './http/x402-pay-per-call.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { adminUsageRoutes } from './http/routes/admin-usage.js';
 import { ANTHROPIC_PREFIX, anthropicRoutes } from './http/routes/anthropic.js';
 import { claudeRoutes } from './http/routes/claude.js';
 import { creditsRoutes } from './http/routes/credits.js';
@@ -35,6 +36,8 @@ import { LedgerService } from './ledger/ledger-service.js';
 import { MemoryService } from './memory/memory-service.js';
 import { Meter } from './meter/meter.js';
 import { RateLimiter } from './meter/rate-limit.js';
+import { UsageRecorder } from './meter/usage.js';
+import { UsageService } from './meter/usage-service.js';
 import { Events } from './observe/events.js';
 import { EmbedQueue } from './search/embed-queue.js';
 import { MemoryVectors } from './memory/memory-vectors.js';
@@ -60,6 +63,8 @@ export interface Aipaygent {
     keys: Pick<KeyService, 'create' | 'rotate' | 'revoke' | 'authenticate' | 'list'>;
     memory: MemoryService;
     ledger: Pick<LedgerService, 'grant' | 'grantToAccount' | 'balance' | 'entries'>;
+    /** Usage per account and hour or day (what GET /admin/usage answers). */
+    usage: UsageService;
   };
   /** The route table this instance serves (read-only): what /openapi.json and /discover describe. */
   routes: readonly Route[];
@@ -116,7 +121,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
             'use a Redis, Postgres or SQLite Keyv adapter (or URL) so several processes stay exact',
         );
       }
-      started = await startFeatures(config, lazyStore, events, PACKAGE_VERSION);
+      started = await startFeatures(config, lazyStore, events, PACKAGE_VERSION, usageRecorder);
       if (started.upstream) upstream.bind(started.upstream);
       if (started.payments) {
         purchases.bind(started.payments.purchases);
@@ -156,9 +161,12 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const paymentsConfig = config.payments;
   // Charges and holds whose answer was lost are voided by id; those the store cannot take yet wait here.
   const voids = new VoidQueue(lazyStore, logger);
+  // Usage counters ride along with the money operations they count (and nothing is counted with `usage: false`).
+  const usageRecorder = config.usage && new UsageRecorder(lazyStore, config.usage);
+  const usage = new UsageService(lazyStore, usageRecorder !== undefined);
   // Every 402 names the ways to pay this server has: USDC purchases (with the chain details), x402, the operator.
-  const meter = new Meter(lazyStore, config.freeCallsPerDay, voids, { buy: paymentsConfig && (() => buyInstructions(paymentsConfig)), contact: config.operatorContact });
-  const ledger = new LedgerService(lazyStore, meter, (accountId, now) => keys.hasKeys(accountId, now));
+  const meter = new Meter(lazyStore, config.freeCallsPerDay, voids, { buy: paymentsConfig && (() => buyInstructions(paymentsConfig)), contact: config.operatorContact }, usageRecorder);
+  const ledger = new LedgerService(lazyStore, meter, (accountId, now) => keys.hasKeys(accountId, now), usageRecorder);
 
   const router = new Router();
   if (paymentsConfig) {
@@ -172,7 +180,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   }
   for (const r of creditsRoutes({ ledger })) router.add(r);
   if (config.claude) {
-    const proxy = createClaudeProxy(config.claude, lazyStore, voids, logger, config.redactor, upstream.target, events);
+    const proxy = createClaudeProxy(config.claude, lazyStore, voids, logger, config.redactor, upstream.target, events, usageRecorder);
     const memoryClaude = new MemoryClaude({ proxy, memory, store: lazyStore, meter, config: config.claude, maxKeyBytes: config.limits.maxKeyBytes, logger });
     for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger, memory: memoryClaude })) router.add(r);
     const anthropic = anthropicRoutes({ proxy, config: config.claude, store: lazyStore, logger });
@@ -180,9 +188,10 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     router.addPrefix(ANTHROPIC_PREFIX, anthropic.fallback);
   }
   if (config.adminToken !== undefined) {
-    const admin = { keys, ledger, accounts: new AccountService(lazyStore), rotationGraceSeconds: config.keys.rotationGraceSeconds };
+    const admin = { keys, ledger, accounts: new AccountService(lazyStore), rotationGraceSeconds: config.keys.rotationGraceSeconds, usage: config.usage ? usage : undefined };
     for (const r of adminRoutes(admin)) router.add(r);
   }
+  if (config.adminToken !== undefined && config.usage) for (const r of adminUsageRoutes({ usage, keys })) router.add(r);
   const findRoute = (method: string, path: string) => {
     const m = router.match(method, path);
     return m?.kind === 'route' ? m.route : undefined;
@@ -247,7 +256,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const service: Aipaygent = {
     // A stable function (a host may wrap it); once started, one flag read on top of the pipeline.
     handle: (req) => (isReady ? handler.handle(req) : whenReady(req)),
-    api: { keys, memory, ledger },
+    api: { keys, memory, ledger, usage },
     routes: router.routes,
     ready,
     features: () => featureLines(config, store?.info),

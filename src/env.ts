@@ -54,8 +54,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
     rateLimit: rateLimit === undefined ? undefined : { requests: rateLimit, windowSeconds: int('AIPAYGENT_RATE_LIMIT_WINDOW_SECONDS') },
     payments: paymentsFromEnv(env),
     signup: signupFromEnv(env),
+    usage: usageFromEnv(int('AIPAYGENT_USAGE_RETENTION_DAYS')),
   };
 }
+
+/** AIPAYGENT_USAGE_RETENTION_DAYS: days usage counters are kept; 0 turns usage counting off. */
+const usageFromEnv = (days: number | undefined): AipaygentOptions['usage'] => (days === undefined ? undefined : days === 0 ? false : { retentionDays: days });
 
 /** AIPAYGENT_REPLICA_ACK: credits (the default on a Cluster), all (every write), or none (never wait for a replica). */
 function replicaAckFromEnv(raw: string | undefined): AipaygentOptions['replicaAck'] {

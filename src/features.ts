@@ -3,6 +3,7 @@ import type { Upstream } from './claude/upstream.js';
 import type { Config } from './config.js';
 import { TURN_ON } from './http/routes/off.js';
 import { formatUsd } from './ledger/money.js';
+import type { UsageRecorder } from './meter/usage.js';
 import type { Events } from './observe/events.js';
 import { loadFeature } from './optional.js';
 import type { Payments } from './payments/payments.js';
@@ -20,10 +21,10 @@ export interface Started {
 }
 
 /** Loads what the configuration turns on, all at once; rejects with the StartupError of the first missing package. */
-export async function startFeatures(config: Config, store: Store, events: Events, version: string): Promise<Started> {
+export async function startFeatures(config: Config, store: Store, events: Events, version: string, usage?: UsageRecorder): Promise<Started> {
   const [upstream, payments, , mcp, signup] = await Promise.all([
     config.claude && loadFeature('claude', () => import('./claude/upstream.js')).then(({ Upstream }) => new Upstream(config.claude!, config.logger, config.redactor)),
-    config.payments && loadFeature('payments', () => import('./payments/payments.js')).then(({ createPayments }) => createPayments(store, config.payments!, config.redactor)),
+    config.payments && loadFeature('payments', () => import('./payments/payments.js')).then(({ createPayments }) => createPayments(store, config.payments!, config.redactor, usage)),
     config.openTelemetry &&
       Promise.all([loadFeature('openTelemetry', () => import('@opentelemetry/api')), import('./observe/otel.js')]).then(([api, otel]) =>
         otel.subscribeSpans(api, events, version),

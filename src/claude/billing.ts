@@ -1,8 +1,10 @@
 // Reserve-then-settle billing of Claude calls on the store's atomic hold/settle (never get-then-set).
 import { randomBytes } from 'node:crypto';
+import { claudeTokens, type UsageRecorder } from '../meter/usage.js';
 import type { Logger } from '../observe/logger.js';
 import type { Store } from '../storage/contract.js';
 import type { VoidQueue } from '../storage/void-queue.js';
+import type { TokenUsage } from './prices.js';
 
 export type Reservation = { ok: true; holdId: string; amount: number; balance: number } | { ok: false; balance: number };
 
@@ -30,6 +32,8 @@ export class ClaudeBilling {
     private readonly logger: Logger,
     /** A hold left unsettled (crash) gives its money back by itself after this long. */
     private readonly holdTtlMs: number,
+    /** Counts each settled call (spend, tokens by model) in the account's usage, in the settle itself. */
+    private readonly usage?: UsageRecorder,
   ) {}
 
   /**
@@ -59,13 +63,21 @@ export class ClaudeBilling {
    * Charges `actual` against the hold and gives the rest back, in one store operation. A store
    * fault is retried briefly: the stream is already delivered, and giving up means the hold expires
    * and the call goes unpaid, which is logged loudly for reconciliation.
-   * Returns what was charged and the balance after, or null when settling failed.
+   * Returns what was charged and the balance after, or null when settling failed. `tokens`: the call's model and
+   * usage, counted with the settle (a retry that finds the hold gone counts nothing more).
    */
-  async settle(accountId: string, holdId: string, actual: number, memo: string): Promise<{ charged: number; balance: number } | null> {
+  async settle(
+    accountId: string, holdId: string, actual: number, memo: string, tokens?: { model: string; usage: TokenUsage },
+  ): Promise<{ charged: number; balance: number } | null> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const r = await this.store.settle(accountId, holdId, actual, Date.now(), memo);
-        if (r.ok) return { charged: r.charged, balance: r.balance };
+        const now = Date.now();
+        const usage = this.usage?.input(now, undefined, tokens && claudeTokens(tokens.model, tokens.usage));
+        const r = await this.store.settle(accountId, holdId, actual, now, memo, usage);
+        if (r.ok) {
+          this.usage?.active(accountId, now);
+          return { charged: r.charged, balance: r.balance };
+        }
         if (attempt > 0) {
           // A retry finding no hold: the attempt that "failed" most likely went through (its answer was
           // lost). Debiting again could charge twice, so this is left to reconciliation.
@@ -73,7 +85,7 @@ export class ClaudeBilling {
           return { charged: actual, balance: r.balance };
         }
         // The hold expired before the call ended (a very long stream): debit the cost if the balance allows.
-        return await this.lateDebit(accountId, actual, memo);
+        return await this.lateDebit(accountId, actual, memo, tokens);
       } catch (error) {
         if (attempt >= SETTLE_PAUSES_MS.length) {
           this.logger.error('aipaygent: CLAUDE SETTLE FAILED, the call is unpaid', { accountId, holdId, actual, memo, error });
@@ -84,10 +96,15 @@ export class ClaudeBilling {
     }
   }
 
-  private async lateDebit(accountId: string, actual: number, memo: string): Promise<{ charged: number; balance: number } | null> {
+  private async lateDebit(accountId: string, actual: number, memo: string, tokens?: { model: string; usage: TokenUsage }): Promise<{ charged: number; balance: number } | null> {
     if (actual === 0) return { charged: 0, balance: await this.store.balance(accountId, Date.now()) };
-    const r = await this.store.post(accountId, { amount: -actual, kind: 'debit', memo: `${memo} (hold expired)` }, Date.now());
-    if (r.ok) return { charged: actual, balance: r.balance };
+    const now = Date.now();
+    const usage = this.usage?.input(now, undefined, tokens && claudeTokens(tokens.model, tokens.usage));
+    const r = await this.store.post(accountId, { amount: -actual, kind: 'debit', memo: `${memo} (hold expired)`, usage }, now);
+    if (r.ok) {
+      this.usage?.active(accountId, now);
+      return { charged: actual, balance: r.balance };
+    }
     this.logger.error('aipaygent: Claude call outlived its hold and the balance cannot cover it', { accountId, actual, memo, balance: r.balance });
     return null;
   }

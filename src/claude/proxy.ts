@@ -1,6 +1,7 @@
 // One Claude call: reserve the worst case, call upstream, pass the answer on, settle the real usage.
 import { StoreUnavailableError } from '../errors.js';
 import type { Events } from '../observe/events.js';
+import type { UsageRecorder } from '../meter/usage.js';
 import type { Logger } from '../observe/logger.js';
 import { createRedactor, type Redactor } from '../redact.js';
 import type { Store } from '../storage/contract.js';
@@ -94,7 +95,7 @@ export class ClaudeProxy {
         const memo = `claude ${model} request=${requestId ?? '-'} message=${messageId ?? '-'} ` +
           `in=${usage.input} out=${usage.output} cache_write=${usage.cacheWrite5m + usage.cacheWrite1h} cache_read=${usage.cacheRead}` +
           (usage.webSearches ? ` web_search=${usage.webSearches}` : '');
-        const r = await this.billing.settle(c.accountId, holdId, cost, memo);
+        const r = await this.billing.settle(c.accountId, holdId, cost, memo, { model, usage });
         if (r) balance = r.balance;
         charged = r === null ? null : r.charged;
       }
@@ -199,8 +200,9 @@ export class ClaudeProxy {
 /** The proxy with its upstream client (made once the SDK is loaded, see src/features.ts) and billing, as createAipaygent() wires it. */
 export function createClaudeProxy(
   config: ClaudeConfig, store: Store, voids: VoidQueue, logger: Logger, redactor: Redactor, upstream: Pick<Upstream, 'send' | 'close'>, events?: Events,
+  usage?: UsageRecorder,
 ): ClaudeProxy {
   // A hold outlives the longest call (every attempt timing out, then a long stream); a crash frees it after that.
   const holdTtlMs = Math.max(2 * 3_600_000, 2 * config.timeoutMs * (config.maxRetries + 1));
-  return new ClaudeProxy(config, upstream, new ClaudeBilling(store, voids, logger, holdTtlMs), logger, redactor, events);
+  return new ClaudeProxy(config, upstream, new ClaudeBilling(store, voids, logger, holdTtlMs, usage), logger, redactor, events);
 }

@@ -54,8 +54,10 @@ export interface AccountSummary {
   balance_usd: string;
   keys_active: number;
   keys_total: number;
-  calls_today: number;
-  spent_today_micro_usd: number;
+  /** null when the server does not count usage. */
+  calls_today: number | null;
+  /** Net of refunds; null when the server does not count usage. */
+  spent_today_micro_usd: number | null;
 }
 
 export interface AccountPage {
@@ -76,7 +78,8 @@ export interface AccountDetail {
   /** The last 20 entries, newest first. */
   ledger: LedgerEntry[];
   wallets: Array<{ address: string; linked_at: Timestamp }>;
-  usage_today: Record<string, unknown> | null;
+  /** Today's counters (UTC); null when the server does not count usage. */
+  usage_today: UsageCounts | null;
 }
 
 export interface Granted {
@@ -88,4 +91,28 @@ export interface Granted {
   granted: boolean;
   entry?: LedgerEntry;
   duplicate?: true;
+}
+
+/** What one bucket of GET /admin/usage counts (see the server's OpenAPI for each field). */
+export interface UsageCounts {
+  calls: number;
+  free_calls: number;
+  paid_calls: number;
+  refunded_calls: number;
+  spent_micro_usd: number;
+  refunded_micro_usd: number;
+  credited_micro_usd: number;
+  claude_tokens: Record<string, { input: number; output: number; cache_read: number; cache_write: number }>;
+}
+
+/** GET /admin/usage: every bucket of the span, oldest first, and their totals. */
+export interface UsageReport {
+  status: 'success';
+  /** null: the sum over all accounts. */
+  account_id: string | null;
+  bucket: 'hour' | 'day';
+  from: Timestamp;
+  to: Timestamp;
+  buckets: Array<UsageCounts & { start: Timestamp }>;
+  totals: UsageCounts & { spent_usd: string; refunded_usd: string; credited_usd: string };
 }

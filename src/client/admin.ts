@@ -1,5 +1,5 @@
 // The client's admin part (admin token): accounts, keys, grants and usage, through the admin API.
-import type { AccountDetail, AccountPage, AdminKeyList, CreatedKey, Granted, RotatedKey, Scope } from './admin-types.js';
+import type { AccountDetail, AccountPage, AdminKeyList, CreatedKey, Granted, RotatedKey, Scope, UsageReport } from './admin-types.js';
 
 type Query = Record<string, string | number | boolean | undefined>;
 /** The client's JSON call, sent with the admin token. */
@@ -28,9 +28,8 @@ export function adminPart(fetchJson: AdminFetch) {
     /** Adds credit; with a `reference`, a repeated grant adds nothing (`granted: false`). */
     grant: (input: { account_id: string; amount_micro_usd: number; reason: string; reference?: string }, call?: Call) =>
       fetchJson<Granted>('POST', '/admin/credits', { body: input, call }),
-    // TODO(usage helper): type the answer with the usage route's schema.
     /** Usage per hour or day bucket, of one account or of all (GET /admin/usage). */
     usage: (query: { account_id?: string; from?: string; to?: string; bucket?: 'hour' | 'day' } = {}, call?: Call) =>
-      fetchJson<Record<string, unknown>>('GET', '/admin/usage', { query, call }),
+      fetchJson<UsageReport>('GET', '/admin/usage', { query, call }),
   };
 }

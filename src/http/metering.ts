@@ -108,9 +108,9 @@ export function createMetering(deps: MeteringDeps): Metering {
     return { kind: 'new' as const, fp, digesting };
   }
 
-  /** The meter's charge; a key that `auth` does not verify took nothing and is refused (see `refusal`). */
-  async function take(accountId: string, price: number, now: number, memo: string, unverified: ChargeCredential | undefined) {
-    const taken = await meter.charge(accountId, price, now, memo, unverified?.auth);
+  /** The meter's charge; a key that `auth` does not verify took nothing and is refused (see `refusal`). `keyId`: the caller's key (its last use). */
+  async function take(accountId: string, price: number, now: number, memo: string, unverified: ChargeCredential | undefined, keyId: string) {
+    const taken = await meter.charge(accountId, price, now, memo, unverified?.auth, keyId);
     if ('unauthorized' in taken) throw await refusal(unverified!, now);
     return taken;
   }
@@ -159,7 +159,7 @@ export function createMetering(deps: MeteringDeps): Metering {
       // Paid by the request (x402): settled and credited first, then charged like any other call.
       if (payPerCall && price > 0) {
         paidHeaders = await payPerCall.pay(accountId, req, price, route, now);
-        if (paidHeaders) last = await take(accountId, price, now, memoOf(route), unverified);
+        if (paidHeaders) last = await take(accountId, price, now, memoOf(route), unverified, (unverified?.claimed ?? ctx.caller).keyId);
       }
     } catch (error) {
       await abandon(accountId, idemKey);
@@ -207,7 +207,7 @@ export function createMetering(deps: MeteringDeps): Metering {
     const price = route.metered === 'tokens' ? 0 : pricing[route.path]!;
     let outcome: ChargeOutcome;
     try {
-      outcome = await take(accountId, price, now, memoOf(route), unverified);
+      outcome = await take(accountId, price, now, memoOf(route), unverified, caller.keyId);
     } catch (error) {
       await abandon(accountId, idemKey);
       throw error;

@@ -158,18 +158,34 @@ export const KeyList = z.object({ status: success, account_id: z.string(), keys:
 const balance = { balance_micro_usd: micro('The balance'), balance_usd: usd('The balance') };
 export const AccountSummary = z.object({
   account_id: z.string(), created_at: time, ...balance, keys_active: z.number().int(), keys_total: z.number().int(),
-  calls_today: z.number().int().describe('Metered calls today (UTC)'), spent_today_micro_usd: micro('Spent today (UTC)'),
+  calls_today: z.number().int().nullable().describe('Metered calls today (UTC); null when usage is not counted'), spent_today_micro_usd: micro('Spent today (UTC), net of refunds; null when usage is not counted').nullable(),
 });
 export const AccountList = z.object({ status: success, accounts: z.array(AccountSummary).describe('Oldest first'), next_cursor: cursor });
+const count = (what: string) => z.number().int().describe(what);
+const usageFields = {
+  calls: count('Metered calls counted (free + paid); a Claude call paid by tokens counts when settled'),
+  free_calls: count("Calls paid by a free call"), paid_calls: count('Calls paid from the balance'),
+  refunded_calls: count('Calls given back because they were answered with an error (counted when given back)'),
+  spent_micro_usd: micro('Taken by paid calls (before refunds)'), refunded_micro_usd: micro('Given back by refunded calls'),
+  credited_micro_usd: micro('Granted and purchased'),
+  claude_tokens: z.record(z.string(), z.object({ input: z.number().int(), output: z.number().int(), cache_read: z.number().int(), cache_write: z.number().int() }))
+    .describe('Tokens of the Claude calls paid by tokens, by model'),
+};
 export const AccountDetail = z.object({
   status: success, account_id: z.string(), created_at: time, ...balance, keys: z.array(KeyInfo).describe('Oldest first'),
   ledger: z.array(LedgerEntry).describe('The last 20 entries, newest first'),
   wallets: z.array(z.object({ address: z.string().describe('EVM address'), linked_at: time })).describe('Wallets linked for USDC purchases'),
-  usage_today: z.looseObject({}).nullable().describe("Today's usage counters; null when not known"),
+  usage_today: z.object(usageFields).nullable().describe("Today's usage counters (UTC), as a bucket of GET /admin/usage; null when usage is not counted"),
 });
 const granted = { status: success, account_id: z.string(), balance_micro_usd: micro('The new balance'), balance_usd: usd('The new balance') };
 export const CreditsGranted = z.object({ ...granted, granted: z.literal(true), entry: LedgerEntry });
 export const CreditsDuplicate = z.object({ ...granted, granted: z.literal(false), duplicate: z.literal(true) });
+export const UsageReport = z.object({
+  status: success, account_id: z.string().nullable().describe('null: the sum over all accounts'), bucket: z.enum(['hour', 'day']),
+  from: time.describe("The first bucket's start"), to: time.describe("The last bucket's end (exclusive)"),
+  buckets: z.array(z.object({ start: time, ...usageFields })).describe('Every bucket of the span, oldest first'),
+  totals: z.object({ ...usageFields, spent_usd: usd('Spent'), refunded_usd: usd('Refunded'), credited_usd: usd('Credited') }),
+});
 
 // Payments.
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/).describe('EVM address');

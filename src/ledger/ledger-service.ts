@@ -1,6 +1,7 @@
 // Credits of an account: grants, balance with today's free calls, and the append-only ledger. No HTTP types.
 import { invalid } from '../errors.js';
 import type { Meter } from '../meter/meter.js';
+import type { UsageRecorder } from '../meter/usage.js';
 import type { LedgerEntry, Store } from '../storage/contract.js';
 import { checkText } from '../text.js';
 
@@ -39,6 +40,8 @@ export class LedgerService {
     private readonly meter: Meter,
     /** Whether an account exists (accounts exist through their keys). */
     private readonly accountExists: (accountId: string, now: number) => Promise<boolean> = async () => true,
+    /** Counts grants as credited in the account's usage (in the same store operation). */
+    private readonly usage?: UsageRecorder,
   ) {}
 
   /** `grant` for an operator door: a typo'd account id is refused (`no_account`), never credited. */
@@ -60,8 +63,11 @@ export class LedgerService {
     checkText('reason', input.reason);
     checkText('reference', input.reference);
     const reference = input.reference === undefined ? undefined : `grant:${input.reference}`;
-    const r = await this.store.post(input.accountId, { amount, kind: 'grant', reference, memo: input.reason }, now);
-    if (r.ok) return { granted: true, balance: r.balance, entry: r.entry };
+    const r = await this.store.post(input.accountId, { amount, kind: 'grant', reference, memo: input.reason, usage: this.usage?.input(now) }, now);
+    if (r.ok) {
+      this.usage?.active(input.accountId, now);
+      return { granted: true, balance: r.balance, entry: r.entry };
+    }
     // A positive amount is never refused for funds; only the reference can clash.
     return { granted: false, reason: 'duplicate', balance: r.balance };
   }

@@ -5,6 +5,7 @@ import { paymentRequired, type WaysToPay } from '../ledger/payment-required.js';
 import type { ChargeAuth, ChargeInput, Store, VoidInput } from '../storage/contract.js';
 import type { VoidQueue } from '../storage/void-queue.js';
 import { utcDay } from '../time.js';
+import type { UsageRecorder } from './usage.js';
 
 /**
  * How long a charge can be voided: the store keeps its id that long (one small record per charge), and
@@ -51,6 +52,9 @@ export interface QuotaStatus {
 /** Kept one hour past midnight so a refund of a call charged at 23:59:59 still finds its counter. */
 const WINDOW_GRACE_MS = 3_600_000;
 
+/** What a free call given back with `incr` counts (a void counts it by itself). */
+const FREE_REFUND = Object.freeze({ refunds: 1 });
+
 /** Name of the store counter holding a window's used free calls (the name `store.charge` uses). */
 export const freeCounterName = (window: string): string => `free:${window}`;
 
@@ -61,15 +65,18 @@ export class Meter {
     /** Voids that could not reach the store, retried in the background. */
     private readonly voids: VoidQueue,
     private readonly ways: WaysToPay = {},
+    /** Counts each charge and refund in the account's usage (in the same store operation); none: not counted. */
+    readonly usage?: UsageRecorder,
   ) {}
 
   /**
    * One store round trip. `price` > 0: a free call, else a debit of `price`, else refused.
    * `price` 0 (token-billed routes): a free call when one is left, else ok with nothing taken;
    * the handler then reserves and settles the real cost itself (`store.hold` / `store.settle`).
-   * `auth` (KeyService.chargeAuth) verifies the caller's API key in that same store operation.
+   * `auth` (KeyService.chargeAuth) verifies the caller's API key in that same store operation; `keyId` (the key
+   * already verified, else auth's) has its last use kept with the usage.
    */
-  async charge(accountId: string, price: number, now: number, memo: string, auth?: ChargeAuth): Promise<ChargeOutcome> {
+  async charge(accountId: string, price: number, now: number, memo: string, auth?: ChargeAuth, keyId: string | undefined = auth?.key): Promise<ChargeOutcome> {
     const { day, endsAt } = utcDay(now);
     const id = newChargeId();
     const until = now + CHARGE_VOIDABLE_MS;
@@ -78,6 +85,8 @@ export class Meter {
     const voidableUntil = this.store.info?.inProcess === true ? null : until;
     if (voidableUntil !== null) input.voidable = { id, until };
     if (auth) input.auth = auth;
+    const usage = this.usage?.input(now, keyId);
+    if (usage) input.usage = usage;
     let r;
     try {
       r = await this.store.charge(accountId, input, now);
@@ -85,14 +94,16 @@ export class Meter {
       if (voidableUntil === null) throw error; // it threw before it took anything
       // No answer (a timeout, a broken connection): the charge may have committed, or may still. The call is
       // answered 503, so the charge is voided by id: given back if it committed, refused if it arrives later.
-      this.voids.defer(accountId, { id, window: day, until, memo: `void: ${memo} (answer lost) ${id}` }, error);
+      this.voids.defer(accountId, { id, window: day, until, memo: `void: ${memo} (answer lost) ${id}`, usage: this.usage?.input(now) }, error);
       throw error;
     }
     if ('unauthorized' in r) return r;
+    if (usage?.keyId !== undefined && !('voided' in r)) this.usage!.keyUsed(usage.keyId, now);
     // Only a charge sent again under a voided id is refused so; ours are new, so this is a fault.
     if ('voided' in r) throw new StoreUnavailableError(new Error(`charge id ${id} refused as voided`));
     const freeRemaining = Math.max(0, this.freeCallsPerDay - r.freeUsed);
     if (r.ok) {
+      this.usage?.active(accountId, now);
       return { ok: true, charge: { id, voidableUntil, free: r.free, price: r.free ? 0 : price, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
     }
     if (price === 0) return { ok: true, charge: { id, voidableUntil, free: false, price: 0, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
@@ -114,12 +125,13 @@ export class Meter {
     const fullMemo = `${memo} ${charge.id}`;
     let balance = charge.balance;
     let freeBack = charge.free;
+    this.usage?.active(accountId, now);
     if (charge.voidableUntil === null) {
-      // Not voidable: its answer was never lost and this runs once, so the plain operations give it back.
-      if (charge.free) await this.store.incr(accountId, freeCounterName(charge.window), -1, charge.resetAt + WINDOW_GRACE_MS);
-      else balance = (await this.store.post(accountId, { amount: charge.price, kind: 'refund', memo: fullMemo }, now)).balance;
+      // Not voidable: its answer was never lost and this runs once, so the plain operations give it back (and count it).
+      if (charge.free) await this.store.incr(accountId, freeCounterName(charge.window), -1, charge.resetAt + WINDOW_GRACE_MS, this.usage?.input(now, undefined, FREE_REFUND));
+      else balance = (await this.store.post(accountId, { amount: charge.price, kind: 'refund', memo: fullMemo, usage: this.usage?.input(now) }, now)).balance;
     } else {
-      const input: VoidInput = { id: charge.id, window: charge.window, until: charge.voidableUntil, memo: fullMemo };
+      const input: VoidInput = { id: charge.id, window: charge.window, until: charge.voidableUntil, memo: fullMemo, usage: this.usage?.input(now) };
       const r = await this.voids.void(accountId, input, now);
       balance = r.balance;
       freeBack = r.outcome === 'given_back' && r.free;

@@ -1,6 +1,6 @@
 // A Store that reports each operation's time and outcome, and the money it moved, to the event port (only when someone listens).
 import type { ChargeResult, PostInput, PostResult, Store, VoidResult } from '../storage/contract.js';
-import { STORE_METHODS, type StoreMethod } from '../storage/deferred.js';
+import { OPTIONAL_METHODS, STORE_METHODS, type StoreMethod } from '../storage/deferred.js';
 import type { Events } from './events.js';
 
 /** Not timed: they run once, at start and at close. */
@@ -32,6 +32,7 @@ function moneyOf(events: Events, op: StoreMethod, args: unknown[], result: unkno
 export function observedStore(store: Store, events: Events): Store {
   const observed = { info: store.info } as { -readonly [K in keyof Store]: Store[K] };
   for (const op of Object.keys(STORE_METHODS) as StoreMethod[]) {
+    if (OPTIONAL_METHODS.has(op) && typeof store[op] !== 'function') continue;
     const fn = (store[op] as (...a: unknown[]) => Promise<unknown>).bind(store);
     (observed as Record<StoreMethod, unknown>)[op] = UNTIMED.has(op)
       ? fn

@@ -1,5 +1,6 @@
 // Builds the payment services from their config: one chain client shared by wallet linking, purchases and x402.
 import { getAddress } from 'viem';
+import type { UsageRecorder } from '../meter/usage.js';
 import { StartupError } from '../optional.js';
 import { createRedactor, type Redactor } from '../redact.js';
 import type { Store } from '../storage/contract.js';
@@ -21,13 +22,14 @@ export interface Payments {
 
 /**
  * Loaded by createAipaygent once `payments` is configured and viem is installed (ready rejects otherwise).
- * `redactor` scrubs what the chain, the relayer's node or the facilitator say before a client or a log reads it.
+ * `redactor` scrubs what the chain, the relayer's node or the facilitator say before a client or a log reads it;
+ * `usage` counts purchases in the accounts' usage.
  */
-export function createPayments(store: Store, config: PaymentsConfig, redactor: Redactor = createRedactor([])): Payments {
+export function createPayments(store: Store, config: PaymentsConfig, redactor: Redactor = createRedactor([]), usage?: UsageRecorder): Payments {
   checksumAddresses(config);
   const chain = new ChainClient(config);
   const wallets = new WalletService(store, chain, { chainId: config.chainId, challengeTtlMs: config.challengeTtlMs });
-  const purchases = new PurchaseService(store, chain, wallets, config);
+  const purchases = new PurchaseService(store, chain, wallets, config, usage);
   const settler = createSettler(chain, config, redactor);
   // parsePayments guarantees a token name whenever x402 is on.
   const x402 = settler && config.tokenName ? new X402Service(store, chain, purchases, { ...config, tokenName: config.tokenName }, settler) : undefined;

@@ -1,5 +1,6 @@
 // Credits USDC transfers read from the chain: each Transfer log at most once, to the account its sender is linked to.
 import type { Address, Hex } from 'viem';
+import type { UsageRecorder } from '../meter/usage.js';
 import type { Store } from '../storage/contract.js';
 import type { ChainClient, IncomingTransfer } from './chain.js';
 import type { PaymentsConfig } from './config.js';
@@ -43,6 +44,8 @@ export class PurchaseService {
     private readonly chain: ChainClient,
     private readonly wallets: WalletService,
     private readonly config: PaymentsConfig,
+    /** Counts purchases as credited in the account's usage (in the same store operation). */
+    private readonly usage?: UsageRecorder,
   ) {}
 
   /** Verifies `txHash` on-chain and credits what it paid to `accountId`. Never trusts the client beyond the hash. */
@@ -109,7 +112,9 @@ export class PurchaseService {
         done.push({ ...row, creditedNow: claim.inserted });
         continue;
       }
-      const posted = await this.store.post(accountId, { amount: t.microUsd, kind: 'purchase', reference: key, memo: `USDC transfer ${hash} log ${t.logIndex}` }, now);
+      const memo = `USDC transfer ${hash} log ${t.logIndex}`;
+      const posted = await this.store.post(accountId, { amount: t.microUsd, kind: 'purchase', reference: key, memo, usage: this.usage?.input(now) }, now);
+      if (posted.ok) this.usage?.active(accountId, now);
       balance = posted.balance;
       if (posted.ok) credited += t.microUsd;
       else already += t.microUsd;

@@ -6,6 +6,12 @@
 // Any store fault (connection refused, timeout) is thrown as a StoreUnavailableError so that
 // paid paths fail closed (503), never as "not found" or "balance 0".
 
+import type { SearchHit, SearchQuery } from './search-contract.js';
+import type { UsageInput, UsageReads } from './usage.js';
+
+export type { SearchHit, SearchQuery, SearchUnit } from './search-contract.js';
+export type { UsageBucket, UsageInput } from './usage.js';
+
 /** Milliseconds since the Unix epoch. */
 export type Millis = number;
 
@@ -42,29 +48,6 @@ export interface PutInput {
    * unchanged value), and a record created without it is not searchable.
    */
   index?: string;
-}
-
-/** One thing a query looks for: a term (`words` of one), a phrase (its words adjacent, in order), or a prefix. */
-export interface SearchUnit {
-  /** Terms as src/search/tokenize.ts makes them. */
-  words: string[];
-  /** The (single) word is a prefix: every term starting with it matches. */
-  prefix: boolean;
-}
-
-export interface SearchQuery {
-  /** A record matches when any unit does; more matching units, rarer ones and shorter documents rank higher. */
-  units: SearchUnit[];
-  /** Only keys starting with this string. */
-  keyPrefix?: string;
-  /** 1..1000. */
-  limit: number;
-}
-
-/** A live record that matched, with its relevance (higher is better; comparable only within one answer). */
-export interface SearchHit {
-  record: StoredRecord;
-  score: number;
 }
 
 /**
@@ -112,6 +95,8 @@ export interface PostInput {
   kind: LedgerKind;
   reference?: string;
   memo?: string;
+  /** Counted when posted: grant and purchase as credited, refund and debit as a call (see USAGE_FIELDS). */
+  usage?: UsageInput;
 }
 
 export type PostResult =
@@ -161,6 +146,8 @@ export interface ChargeInput {
    * the store's own clock (a charge that late has been given up by its caller).
    */
   voidable?: ChargeId;
+  /** Counted when it took a free call or the price; its `keyId`'s last use once the key check passed. */
+  usage?: UsageInput;
 }
 
 /** Identity of a charge: unique per account, remembered by the store until `until`. */
@@ -200,6 +187,8 @@ export interface VoidInput {
   until: Millis;
   /** Memo of the entry that gives the money back. */
   memo?: string;
+  /** Counted when a charge is given back (a refund of the call; a hold's release counts nothing). */
+  usage?: UsageInput;
 }
 
 export type VoidResult =
@@ -233,6 +222,8 @@ export interface StoreInfo {
    * sends no charge id to void (no record per charge) and gives a failed call back with `post`/`incr`.
    */
   inProcess?: boolean;
+  /** True when the store counts `usage` (UsageInput) and answers `usage` and `lastUsed`; else both are ignored. */
+  usage?: boolean;
 }
 
 /**
@@ -240,7 +231,7 @@ export interface StoreInfo {
  * placed together (Redis hash tag, SQL partition by account). `now` is passed explicitly so
  * that expiry is decided by the caller's clock, consistently across backends.
  */
-export interface Store {
+export interface Store extends UsageReads {
   readonly info: StoreInfo;
 
   /** Creates tables/scripts; idempotent. Called once before use. */
@@ -265,8 +256,8 @@ export interface Store {
   purge(account: string, collection: string): Promise<number>;
 
   // --- counters ---
-  /** Adds `by` to a counter that disappears at `expiresAt`; returns the new value. */
-  incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number>;
+  /** Adds `by` to a counter that disappears at `expiresAt` (and `usage.add` to the usage); returns the new value. */
+  incr(account: string, name: string, by: number, expiresAt: Millis, usage?: UsageInput): Promise<number>;
   /** Current value of a counter (0 when absent or expired). */
   counter(account: string, name: string, now: Millis): Promise<number>;
 
@@ -283,7 +274,8 @@ export interface Store {
    */
   void(account: string, input: VoidInput, now: Millis): Promise<VoidResult>;
   hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult>;
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult>;
+  /** `usage`: counted when it charged something (a paid call), with the caller's `add` (Claude tokens). */
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult>;
   /** Entries newest first, with seq < `before` when given. */
   ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]>;
 

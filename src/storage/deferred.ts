@@ -9,7 +9,11 @@ type Method = StoreMethod;
 export const STORE_METHODS: Record<Method, true> = {
   init: true, get: true, put: true, delete: true, list: true, entries: true, search: true, purge: true, incr: true, counter: true, balance: true, post: true,
   charge: true, void: true, hold: true, settle: true, ledger: true, claim: true, updateClaim: true, releaseClaim: true, sweep: true, close: true,
+  usage: true, lastUsed: true,
 };
+
+/** The methods a Store may lack (UsageReads): a wrapper offers them only when the store it wraps has them. */
+export const OPTIONAL_METHODS: ReadonlySet<StoreMethod> = new Set(['usage', 'lastUsed']);
 
 /**
  * Returns a Store that forwards to `current()` once `ready` has resolved. It is a plain object whose
@@ -32,7 +36,10 @@ export function deferredStore(ready: Promise<unknown>, current: () => Store | un
     () => {
       const s = current()!;
       stand.info = s.info;
-      for (const name of methods) (stand as Record<Method, unknown>)[name] = (s[name] as (...a: unknown[]) => unknown).bind(s);
+      for (const name of methods) {
+        const fn = s[name] as ((...a: unknown[]) => unknown) | undefined;
+        (stand as Record<Method, unknown>)[name] = fn?.bind(s);
+      }
     },
     () => {},
   );

@@ -7,6 +7,8 @@ import { authMatches } from './charge-auth.js';
 import { takenBy, tooLate, VOIDED, type ChargeRecord } from './charge-ids.js';
 import type { KeyedLock } from './lock.js';
 import { ttlUntil, type Counter } from './keyv-store.js';
+import { KeyvUsage } from './keyv-usage.js';
+import { postCounts, type UsageInput } from './usage.js';
 
 interface Account {
   balance: number;
@@ -18,11 +20,16 @@ const k = (...parts: string[]): string => JSON.stringify(parts);
 
 /** Every operation runs inside the account's in-process lock (one process only, like KeyvStore). */
 export class KeyvMoney {
+  /** Usage counters, written inside the same lock as the money they count. */
+  readonly usage: KeyvUsage;
+
   constructor(
     private readonly keyv: Keyv,
     private readonly lock: KeyedLock,
     private readonly getRecord: (account: string, collection: string, key: string, now: Millis) => Promise<StoredRecord | null>,
-  ) {}
+  ) {
+    this.usage = new KeyvUsage(keyv);
+  }
 
   private async read<T>(key: string): Promise<T | null> {
     const value = (await this.keyv.get(key)) as T | undefined;
@@ -71,6 +78,7 @@ export class KeyvMoney {
       }
       if (input.amount < 0 && a.balance + input.amount < 0) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
       const entry = await this.append(a, account, input, now);
+      if (input.usage) await this.usage.count(account, input.usage, now, postCounts(input.kind, input.amount));
       return { ok: true, entry, balance: a.balance };
     });
   }
@@ -85,6 +93,8 @@ export class KeyvMoney {
     const idKey = voidable && k('g', account, voidable.id);
     return this.withAccount(account, now, async (a): Promise<ChargeResult> => {
       if (voidable && (tooLate(voidable) || (await this.read(idKey!)) !== null)) return { ok: false, voided: true };
+      const u = input.usage;
+      if (u?.keyId !== undefined) await this.usage.keyUsed(account, u.keyId, now);
       // Remembers what this charge took, for `void`; expires with the id.
       const remember = (taken: number) => voidable && this.keyv.set(idKey!, { taken, until: voidable.until }, ttlUntil(voidable.until, now));
       const c = await this.read<Counter>(counterKey);
@@ -92,11 +102,13 @@ export class KeyvMoney {
       if (used < input.freeLimit) {
         await this.keyv.set(counterKey, { n: used + 1, exp: input.windowExpiresAt }, ttlUntil(input.windowExpiresAt, now));
         await remember(0);
+        if (u) await this.usage.count(account, u, now, [['free', 1]]);
         return { ok: true, free: true, freeUsed: used + 1, balance: a.balance };
       }
       if (input.price <= 0 || a.balance < input.price) return { ok: false, freeUsed: used, balance: a.balance };
       const entry = await this.append(a, account, { amount: -input.price, kind: 'debit', memo: input.memo }, now);
       await remember(input.price);
+      if (u) await this.usage.count(account, u, now, [['paid', 1], ['spent', input.price]]);
       return { ok: true, free: false, freeUsed: used, balance: a.balance, entry };
     }, refuse);
   }
@@ -109,6 +121,7 @@ export class KeyvMoney {
       if (taken === VOIDED) return { outcome: 'already', balance: a.balance };
       const until = Math.max(input.until, record?.until ?? 0);
       await this.keyv.set(idKey, { taken: VOIDED, until } satisfies ChargeRecord, ttlUntil(until, now));
+      if (taken !== undefined && input.usage) await this.usage.count(account, input.usage, now, [['refunds', 1], ['refunded', taken]]);
       if (taken === 0) {
         const counterKey = k('c', account, `free:${input.window}`);
         const c = await this.read<Counter>(counterKey);
@@ -151,7 +164,7 @@ export class KeyvMoney {
     });
   }
 
-  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
+  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
     return this.withAccount(account, now, async (a) => {
       const hold = a.holds[holdId];
       if (!hold) return { ok: false, reason: 'unknown_hold', balance: a.balance };
@@ -160,8 +173,14 @@ export class KeyvMoney {
       const charged = Math.min(actual, hold.amount + a.balance);
       const back = hold.amount - charged;
       const entry = back === 0 ? null : await this.append(a, account, { amount: back, kind: 'settle', memo }, now);
+      if (usage) await this.usage.count(account, usage, now, charged > 0 ? [['paid', 1], ['spent', charged]] : []);
       return { ok: true, charged, balance: a.balance, entry };
     });
+  }
+
+  /** Adds the caller's counters of `usage` under the account's lock (Store.incr with usage). */
+  countUsage(account: string, usage: UsageInput, now: Millis): Promise<void> {
+    return this.lock.run(k('a', account), () => this.usage.count(account, usage, now));
   }
 
   async ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {

@@ -7,6 +7,7 @@ import type {
 import { rankHits, TextIndex } from '../search/text-index.js';
 import { KeyvMoney } from './keyv-money.js';
 import { KeyedLock } from './lock.js';
+import type { UsageBucket, UsageInput } from './usage.js';
 
 interface RawRecord extends RecordMeta {
   /** Bytes as is when the Keyv keeps objects (no serializer); base64 when it serializes. */
@@ -41,7 +42,7 @@ function matches(current: RawRecord | null, expect: Expect | undefined): boolean
  * Redis, Postgres or SQLite store for that (see `multiProcess`).
  */
 export class KeyvStore implements Store {
-  readonly info: StoreInfo = { backend: 'keyv', multiProcess: false, chargeAuth: true };
+  readonly info: StoreInfo = { backend: 'keyv', multiProcess: false, chargeAuth: true, usage: true };
   private readonly lock = new KeyedLock();
   /** Without a serializer Keyv hands back the stored objects themselves: they are never mutated. */
   private readonly raw: boolean;
@@ -195,13 +196,14 @@ export class KeyvStore implements Store {
     });
   }
 
-  async incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number> {
+  async incr(account: string, name: string, by: number, expiresAt: Millis, usage?: UsageInput): Promise<number> {
     const key = this.k('c', account, name);
     return this.lock.run(key, async () => {
       const now = Date.now();
       const c = await this.read<Counter>(key);
       const n = (c && c.exp > now ? c.n : 0) + by;
       await this.keyv.set(key, { n, exp: expiresAt } satisfies Counter, ttlUntil(expiresAt, now));
+      if (usage) await this.money.countUsage(account, usage, now);
       return n;
     });
   }
@@ -227,8 +229,14 @@ export class KeyvStore implements Store {
   hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
     return this.money.hold(account, input, now);
   }
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
-    return this.money.settle(account, holdId, actual, now, memo);
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
+    return this.money.settle(account, holdId, actual, now, memo, usage);
+  }
+  usage(account: string, from: string, to: string, now: Millis): Promise<UsageBucket[]> {
+    return this.money.usage.usage(account, from, to, now);
+  }
+  lastUsed(account: string): Promise<Record<string, Millis>> {
+    return this.money.usage.lastUsed(account);
   }
   ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {
     return this.money.ledger(account, query);

@@ -5,6 +5,7 @@ import type {
   ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
 import { takenBy, tooLate, VOIDED, type ChargeRecord } from './charge-ids.js';
+import { addTo, newTally, postCounts, type Tally, type UsageInput } from './usage.js';
 
 export interface Counter {
   n: number;
@@ -35,8 +36,21 @@ export class MemoryAccount {
   private readonly holds = new Map<string, { amount: number; expiresAt: Millis }>();
   /** Charge ids and voided ids, each until its `until` (dropped by `forgetCharges`). */
   readonly charges = new Map<string, ChargeRecord>();
+  /** Usage counters by hour bucket (see UsageInput), and each API key's last use. */
+  usage: Map<string, { exp: Millis; f: Tally }> | undefined;
+  keyUse: Map<string, Millis> | undefined;
 
   constructor(private readonly id: string) {}
+
+  /** The counters of `u`'s bucket with the caller's `add` applied: the operation took effect at `now`. */
+  used(u: UsageInput, now: Millis): Tally {
+    const buckets = (this.usage ??= new Map());
+    let b = buckets.get(u.bucket);
+    if (!b || b.exp <= now) buckets.set(u.bucket, (b = { exp: u.expiresAt, f: newTally() }));
+    else if (u.expiresAt > b.exp) b.exp = u.expiresAt;
+    if (u.add) for (const field in u.add) addTo(b.f, field, u.add[field]!);
+    return b.f;
+  }
 
   /** Gives back every hold past its expiry (a 'release' entry each); returns how many. */
   releaseExpired(now: Millis): number {
@@ -74,6 +88,10 @@ export class MemoryAccount {
     if (input.reference !== undefined && this.references.has(input.reference)) return { ok: false, reason: 'duplicate', balance: this.balance };
     if (input.amount < 0 && this.balance + input.amount < 0) return { ok: false, reason: 'insufficient_funds', balance: this.balance };
     const entry = this.append(input, now);
+    if (input.usage) {
+      const t = this.used(input.usage, now);
+      for (const [field, n] of postCounts(input.kind, input.amount)) addTo(t, field, n);
+    }
     return { ok: true, entry, balance: this.balance };
   }
 
@@ -81,6 +99,8 @@ export class MemoryAccount {
     const { voidable } = input;
     // The store's clock decides lateness: a charge this late was given up (and voided) by its caller.
     if (voidable && (tooLate(voidable) || this.charges.has(voidable.id))) return { ok: false, voided: true };
+    const u = input.usage;
+    if (u?.keyId !== undefined) (this.keyUse ??= new Map()).set(u.keyId, now);
     const name = freeCounter(input.window);
     const c = this.counters.get(name);
     const used = c && c.exp > now ? c.n : 0;
@@ -88,11 +108,17 @@ export class MemoryAccount {
       if (c && c.exp > now) c.n = used + 1;
       else this.counters.set(name, { n: 1, exp: input.windowExpiresAt });
       if (voidable) this.charges.set(voidable.id, { taken: 0, until: voidable.until });
+      if (u) addTo(this.used(u, now), 'free', 1);
       return { ok: true, free: true, freeUsed: used + 1, balance: this.balance };
     }
     if (input.price <= 0 || this.balance < input.price) return { ok: false, freeUsed: used, balance: this.balance };
     const entry = this.append({ amount: -input.price, kind: 'debit', memo: input.memo }, now);
     if (voidable) this.charges.set(voidable.id, { taken: input.price, until: voidable.until });
+    if (u) {
+      const t = this.used(u, now);
+      addTo(t, 'paid', 1);
+      addTo(t, 'spent', input.price);
+    }
     return { ok: true, free: false, freeUsed: used, balance: this.balance, entry };
   }
 
@@ -102,6 +128,11 @@ export class MemoryAccount {
     const taken = takenBy(record, now);
     if (taken === VOIDED) return { outcome: 'already', balance: this.balance };
     this.charges.set(input.id, { taken: VOIDED, until: Math.max(input.until, record?.until ?? 0) });
+    if (taken !== undefined && input.usage) {
+      const t = this.used(input.usage, now);
+      addTo(t, 'refunds', 1);
+      addTo(t, 'refunded', taken);
+    }
     if (taken === 0) {
       const c = this.counters.get(freeCounter(input.window));
       if (c && c.exp > now && c.n > 0) c.n -= 1;
@@ -139,7 +170,7 @@ export class MemoryAccount {
     return { ok: true, balance: this.balance };
   }
 
-  settle(holdId: string, actual: number, now: Millis, memo?: string): SettleResult {
+  settle(holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): SettleResult {
     const hold = this.holds.get(holdId);
     if (!hold) return { ok: false, reason: 'unknown_hold', balance: this.balance };
     this.holds.delete(holdId);
@@ -147,6 +178,10 @@ export class MemoryAccount {
     const charged = Math.min(actual, hold.amount + this.balance);
     const back = hold.amount - charged;
     const entry = back === 0 ? null : this.append({ amount: back, kind: 'settle', memo }, now);
+    if (usage) {
+      const t = this.used(usage, now);
+      if (charged > 0) (addTo(t, 'paid', 1), addTo(t, 'spent', charged));
+    }
     return { ok: true, charged, balance: this.balance, entry };
   }
 

@@ -7,6 +7,7 @@ import type {
 import { rankHits, TextIndex } from '../search/text-index.js';
 import { authMatches } from './charge-auth.js';
 import { MemoryAccount, type Collection, type Counter } from './memory-account.js';
+import type { UsageBucket, UsageInput } from './usage.js';
 
 const live = (r: RecordMeta | undefined, now: Millis): r is StoredRecord => r !== undefined && (r.expiresAt === null || r.expiresAt > now);
 
@@ -56,7 +57,7 @@ const SWEEP_EVERY_MS = 60_000;
  * lost on restart. Several processes need Redis, Postgres or SQLite (`multiProcess` says so).
  */
 export class MemoryStore implements Store {
-  readonly info: StoreInfo = { backend: 'memory', multiProcess: false, chargeAuth: true, inProcess: true };
+  readonly info: StoreInfo = { backend: 'memory', multiProcess: false, chargeAuth: true, inProcess: true, usage: true };
   private readonly accounts = new Map<string, MemoryAccount>();
   private readonly claims = new Map<string, { value: string; exp: Millis | null }>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -167,8 +168,11 @@ export class MemoryStore implements Store {
     return Promise.resolve(removed);
   }
 
-  incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number> {
-    return Promise.resolve(this.account(account).incr(name, by, expiresAt, Date.now()));
+  incr(account: string, name: string, by: number, expiresAt: Millis, usage?: UsageInput): Promise<number> {
+    const a = this.account(account);
+    const now = Date.now();
+    if (usage) a.used(usage, now);
+    return Promise.resolve(a.incr(name, by, expiresAt, now));
   }
 
   counter(account: string, name: string, now: Millis): Promise<number> {
@@ -208,8 +212,20 @@ export class MemoryStore implements Store {
     return Promise.resolve(this.money(account, now).hold(input, now));
   }
 
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
-    return Promise.resolve(this.money(account, now).settle(holdId, actual, now, memo));
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
+    return Promise.resolve(this.money(account, now).settle(holdId, actual, now, memo, usage));
+  }
+
+  usage(account: string, from: string, to: string, now: Millis): Promise<UsageBucket[]> {
+    const out: UsageBucket[] = [];
+    for (const [bucket, b] of this.accounts.get(account)?.usage ?? []) {
+      if (bucket >= from && bucket <= to && b.exp > now) out.push({ bucket, fields: { ...b.f } });
+    }
+    return Promise.resolve(out.sort((x, y) => (x.bucket < y.bucket ? -1 : 1)));
+  }
+
+  lastUsed(account: string): Promise<Record<string, Millis>> {
+    return Promise.resolve(Object.fromEntries(this.accounts.get(account)?.keyUse ?? []));
   }
 
   ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {
@@ -246,6 +262,7 @@ export class MemoryStore implements Store {
       holds += a.releaseExpired(now);
       a.forgetCharges(now);
       for (const [name, c] of a.counters) if (c.exp <= now) a.counters.delete(name);
+      for (const [bucket, b] of a.usage ?? []) if (b.exp <= now) a.usage!.delete(bucket);
       for (const c of a.collections.values()) {
         for (const [key, r] of c.records) {
           if (!live(r, now)) {

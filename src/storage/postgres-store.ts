@@ -4,12 +4,13 @@ import pg from 'pg';
 import type { Keyv } from 'keyv';
 import { StoreRefusedValueError } from '../errors.js';
 import type { Millis, Store, StoreInfo } from './contract.js';
-import { SqlKv } from './sql-kv.js';
+import { SqlKv, type SqlExec } from './sql-kv.js';
 import { PostgresMoney } from './sql-postgres-money.js';
 import { compileForPostgres, type Params, type Row } from './sql-rows.js';
 import { schemaStatements, sqlNamespace, tableNames } from './sql-schema.js';
 import { postgresSearch } from './sql-search.js';
 import { SqlStoreBase } from './sql-store-base.js';
+import { SqlUsage } from './sql-usage.js';
 import { startSweeper, type SqlStoreOptions } from './sql-sweeper.js';
 
 /**
@@ -30,10 +31,11 @@ const MIGRATION_LOCK = 0x61706700;
  * pg.Pool, also when it was derived from a host's Keyv instance, and closes only that pool.
  */
 export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store {
-  readonly info: StoreInfo = { backend: 'postgres', multiProcess: true, chargeAuth: true };
+  readonly info: StoreInfo = { backend: 'postgres', multiProcess: true, chargeAuth: true, usage: true };
   readonly namespace: string;
   protected readonly kv: SqlKv;
   protected readonly money: PostgresMoney;
+  protected readonly usageReads: SqlUsage;
   private readonly prepared = new Map<string, { name: string; text: string; names: string[] }>();
   private stopSweeper: () => void = () => {};
   private closed = false;
@@ -43,7 +45,7 @@ export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store 
     this.namespace = sqlNamespace(opts.prefix);
     const t = tableNames('postgres', this.namespace);
     // try/catch, not .catch(): nothing more is allocated on the usual path.
-    this.kv = new SqlKv({
+    const exec: SqlExec = {
       all: async (sql, params) => {
         try {
           return (await this.exec(sql, params)).rows;
@@ -60,7 +62,9 @@ export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store 
       },
       dataModifyingCte: true,
       search: postgresSearch,
-    }, t);
+    };
+    this.kv = new SqlKv(exec, t);
+    this.usageReads = new SqlUsage(exec, t);
     this.money = new PostgresMoney(async (sql) => {
       let results: pg.QueryResult<Row> | pg.QueryResult<Row>[];
       try {
@@ -130,6 +134,7 @@ export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store 
 
   async sweep(now: Millis): Promise<{ records: number; holds: number }> {
     const records = await this.kv.sweepExpired(now);
+    await this.usageReads.sweep(now);
     let holds = 0;
     for (;;) {
       const accounts = await this.kv.accountsWithExpiredHolds(now);

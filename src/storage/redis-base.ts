@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { StoreUnavailableError } from '../errors.js';
 import type { Expect, Millis, RecordMeta } from './contract.js';
 import type { OpenOptions } from './open.js';
+import { addCounts, type UsageInput } from './usage.js';
 import * as moneyLua from './redis-scripts-money.js';
 import * as recordsLua from './redis-scripts-records.js';
 import * as searchLua from './redis-scripts-search.js';
@@ -61,6 +62,18 @@ export function metaOf(key: string, m: unknown[]): RecordMeta {
   return { key, version: Number(version), size: Number(size), tag, createdAt: Number(createdAt), updatedAt: Number(updatedAt), expiresAt };
 }
 
+/**
+ * The usage block that ends the ARGV of a counting script (see USAGE in redis-lua-lib.ts): '0' without usage.
+ * `counts`: the counters the script adds as given once the operation took effect (by default the caller's `add`).
+ */
+export function usageArgs(u: UsageInput | undefined, counts: Array<[string, number]> = addCounts(u?.add)): Arg[] {
+  if (!u) return ['0'];
+  const block = [u.bucket.slice(11, 13), int(u.expiresAt, 'usage.expiresAt'), u.keyId ?? ''];
+  for (const [field, n] of counts) block.push(field, int(n, `usage counter ${field}`));
+  block.push(String(block.length));
+  return block;
+}
+
 export const expectArgs = (e: Expect | undefined): [string, string] => (!e ? ['', ''] : 'absent' in e ? ['a', ''] : ['v', int(e.version, 'version')]);
 
 /** Whether a script refused to run because `code` (its error reply's first word) said so. */
@@ -75,6 +88,7 @@ export const repliedWith = (error: unknown, code: string): boolean => {
  *   P{A}:c:N    counter hash       P{A}:a    balance, seq                      P{A}:l    ledger list (seq = index + 1)
  *   P{A}:f      reference -> seq   P{A}:h    hold -> amount                    P{A}:hz   holds by expiresAt
  *   P{A}:g:I    charge id 'taken:until' (expires at until: see Store.void)
+ *   P{A}:u:D    usage of UTC day D, fields '<hour>|<counter>'   P{A}:ku  API key id -> last use (ms)
  *   P{A}:d:C    search documents      P{A}:s:C  their total terms           P{A}:w:C  terms zset (lex order)
  *   P{A}:t:C:T  keys of records with term T (search: see redis-lua-lib.ts)
  *   P{S}:o:K    claim of scope S   Po:K      global claim (no tag: spreads over the Cluster)
@@ -194,5 +208,11 @@ export class RedisBase {
 
   idKey(account: string, id: string): string {
     return `${this.tag(account)}g:${enc(id)}`;
+  }
+
+  /** [the account's usage hash of `bucket`'s day, its key-use hash]. */
+  usageKeys(account: string, bucket: string): [string, string] {
+    const t = this.tag(account);
+    return [`${t}u:${bucket.slice(0, 10)}`, `${t}ku`];
   }
 }

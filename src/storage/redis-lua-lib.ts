@@ -116,3 +116,32 @@ local function reap(idx, xz, ix, now)
   drop(idx, xz, ix, redis.call('ZRANGEBYSCORE', xz, '-inf', now, 'LIMIT', 0, 100), DROP_TERMS)
 end
 `;
+
+/**
+ * Usage counting (UsageInput), prepended to the scripts that count. The script's ARGV ends with the usage block:
+ * hour ("13"), expiresAt, keyId ('' = none), then counter name and value pairs (the caller's `add`, or for POST
+ * everything it counts), then the block's length without this last value; a lone '0' means "no usage". `usage_of`
+ * reads it: KEYS[ud] is the account's hash of that UTC day (fields '<hour>|<counter>'), KEYS[uk] its key-use hash.
+ * Counters go to the day's hash, which expires with the latest bucket written to it.
+ */
+export const USAGE = `
+local function usage_of(ud, uk)
+  local n = tonumber(ARGV[#ARGV])
+  if n == 0 then return nil end
+  local b = #ARGV - n
+  return {d = KEYS[ud], k = KEYS[uk], h = ARGV[b] .. '|', exp = ARGV[b + 1], key = ARGV[b + 2], first = b + 3, last = #ARGV - 1}
+end
+-- Adds n to a counter; notes when it made the counter (the hour's first count of it: its bucket is new).
+local function tally(u, field, n)
+  if n ~= 0 and redis.call('HINCRBY', u.d, u.h .. field, n) == n then u.new = true end
+end
+-- The operation took effect: the caller's counters are added. The day's hash is kept until its latest bucket expires,
+-- set when a counter is made (expiresAt only grows with the hour), not on every call.
+local function tally_done(u)
+  for i = u.first, u.last, 2 do tally(u, ARGV[i], tonumber(ARGV[i + 1])) end
+  if u.new then redis.call('PEXPIREAT', u.d, u.exp) end
+end
+local function key_used(u, now)
+  if u and u.key ~= '' then redis.call('HSET', u.k, u.key, now) end
+end
+`;

@@ -2,18 +2,20 @@
 import type {
   ChargeAuth, ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, VoidInput, VoidResult,
 } from './contract.js';
-import { int, opt, repliedWith, S, type Arg, type RedisBase, type Script } from './redis-base.js';
+import { int, opt, repliedWith, S, usageArgs, type Arg, type RedisBase, type Script } from './redis-base.js';
+import { bucketDays, fromDays, newTally, postCounts, type Tally, type UsageBucket, type UsageInput } from './usage.js';
 
 function entryOf(accountId: string, json: unknown): LedgerEntry {
   const { seq, amount, kind, reference, memo, createdAt, balanceAfter } = JSON.parse(String(json)) as LedgerEntry;
   return { seq, accountId, amount, kind, reference, memo, createdAt, balanceAfter };
 }
 
-/** Optional keys of a money script: the window's counter, the record `charge` authenticates with, a charge or hold id. */
+/** Optional keys of a money script: the window's counter, the record `charge` authenticates with, a charge or hold id, the usage hashes of `usage`. */
 interface Extra {
   counter?: string | undefined;
   record?: string | undefined;
   id?: string | undefined;
+  usage?: UsageInput | undefined;
 }
 
 /** ARGV of CHARGE's key check: the 32-byte hash, then the scope; '' (never matches) for a hash of another length. */
@@ -29,7 +31,8 @@ export class RedisMoney {
    */
   private async run(s: Script, account: string, now: Millis, args: Arg[], extra: Extra = {}, credit = false): Promise<unknown> {
     const t = this.r.tag(account);
-    const keys = [`${t}a`, `${t}l`, `${t}f`, `${t}h`, `${t}hz`, extra.counter ?? `${t}a`, extra.record ?? `${t}a`, extra.id ?? `${t}a`];
+    const [day, keyUse] = extra.usage ? this.r.usageKeys(account, extra.usage.bucket) : [`${t}a`, `${t}a`];
+    const keys = [`${t}a`, `${t}l`, `${t}f`, `${t}h`, `${t}hz`, extra.counter ?? `${t}a`, extra.record ?? `${t}a`, extra.id ?? `${t}a`, day, keyUse];
     // In a Cluster the global zset lives in another slot, so scripts cannot touch it there (see sweep).
     if (this.r.kind !== 'cluster') keys.push(this.r.dueKey);
     const argv = [int(now, 'now'), account, ...args];
@@ -58,8 +61,9 @@ export class RedisMoney {
   }
 
   async post(account: string, input: PostInput, now: Millis): Promise<PostResult> {
-    const args = [int(input.amount, 'amount'), input.kind, opt(input.reference), opt(input.memo)];
-    const r = (await this.run(S.POST, account, now, args, {}, input.amount > 0)) as unknown[];
+    const { usage } = input;
+    const args = [int(input.amount, 'amount'), input.kind, opt(input.reference), opt(input.memo), ...usageArgs(usage, usage && postCounts(input.kind, input.amount, usage.add))];
+    const r = (await this.run(S.POST, account, now, args, { usage }, input.amount > 0)) as unknown[];
     const balance = Number(r[1]);
     if (r[0] === 1) {
       await this.r.replicated(`${this.r.tag(account)}a`, input.amount > 0);
@@ -73,11 +77,14 @@ export class RedisMoney {
     const args = [
       int(windowExpiresAt, 'windowExpiresAt'), int(freeLimit, 'freeLimit'), int(price, 'price'), opt(input.memo), opt(auth?.tag),
       authHash(auth), voidable ? int(voidable.until, 'voidable.until') : '',
+      // Last: the usage block is found from the end of ARGV.
+      ...usageArgs(input.usage),
     ];
     const extra = {
       counter: this.r.counterKey(account, `free:${input.window}`),
       record: auth && this.r.recordKeys(account, auth.collection, auth.key)[0],
       id: voidable && this.r.idKey(account, voidable.id),
+      usage: input.usage,
     };
     const r = (await this.run(S.CHARGE, account, now, args, extra)) as unknown[];
     const [freeUsed, balance] = [Number(r[1]), Number(r[2])];
@@ -89,8 +96,8 @@ export class RedisMoney {
   }
 
   async void(account: string, input: VoidInput, now: Millis): Promise<VoidResult> {
-    const args = [input.id, int(input.until, 'until'), opt(input.memo)];
-    const extra = { counter: this.r.counterKey(account, `free:${input.window}`), id: this.r.idKey(account, input.id) };
+    const args = [input.id, int(input.until, 'until'), opt(input.memo), ...usageArgs(input.usage)];
+    const extra = { counter: this.r.counterKey(account, `free:${input.window}`), id: this.r.idKey(account, input.id), usage: input.usage };
     const r = (await this.run(S.VOID, account, now, args, extra, true)) as unknown[];
     const balance = Number(r[1]);
     // A void records the id even when nothing had committed: a failover losing it would let a late charge through.
@@ -111,12 +118,36 @@ export class RedisMoney {
     return { ok: false, reason: r[0] === 3 ? 'voided' : r[0] === 2 ? 'duplicate' : 'insufficient_funds', balance };
   }
 
-  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
-    const r = (await this.run(S.SETTLE, account, now, [holdId, int(actual, 'actual'), opt(memo)], {}, true)) as unknown[];
+  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
+    const args = [holdId, int(actual, 'actual'), opt(memo), ...usageArgs(usage)];
+    const r = (await this.run(S.SETTLE, account, now, args, { usage }, true)) as unknown[];
     if (r[0] !== 1) return { ok: false, reason: 'unknown_hold', balance: Number(r[1]) };
     // The unused part of the hold comes back: money given.
     await this.r.replicated(`${this.r.tag(account)}a`, true);
     return { ok: true, charged: Number(r[1]), balance: Number(r[2]), entry: r[3] == null ? null : entryOf(account, r[3]) };
+  }
+
+  /** One script reads the usage hashes of the days asked for (all in the account's slot); the hours are picked here. */
+  async usage(account: string, from: string, to: string, _now: Millis): Promise<UsageBucket[]> {
+    const days = bucketDays(from, to);
+    const hashes = (await this.r.eval(S.USAGE_READ, days.map((d) => this.r.usageKeys(account, d)[0]), [])) as string[][];
+    return fromDays(days.map((day, i) => {
+      const flat = hashes[i] ?? [];
+      const hours: Record<string, Tally> = {};
+      for (let j = 0; j < flat.length; j += 2) {
+        const field = flat[j]!;
+        (hours[field.slice(0, 2)] ??= newTally())[field.slice(3)] = Number(flat[j + 1]);
+      }
+      return [day, hours];
+    }), from, to);
+  }
+
+  async lastUsed(account: string): Promise<Record<string, Millis>> {
+    const key = this.r.usageKeys(account, '')[1];
+    const flat = (await this.r.send(key, ['HGETALL', key])) as string[] | Record<string, string>;
+    // RESP2 answers a flat list, RESP3 a map.
+    const pairs = Array.isArray(flat) ? Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!]) : Object.entries(flat);
+    return Object.fromEntries(pairs.map(([id, ms]) => [id, Number(ms)]));
   }
 
   async ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {

@@ -2,19 +2,21 @@
 //
 // Conventions: those of redis-scripts-records.ts (integers as decimal strings written back with '%d',
 // optional strings as '' or '=' .. value).
+import { USAGE } from './redis-lua-lib.js';
 
 /** Expired holds one script releases at most: an account with a backlog is worked off in several scripts. */
 const RELEASE_BATCH = 100;
 
 /**
  * Head of every money script. KEYS: account (bal, seq), ledger list, references, holds (id -> amount),
- * holds by expiry, counter, the record charge authenticates with, the charge id (each of the last three
- * is the account key again when unused), and, on a standalone server only, the global zset of accounts
- * by earliest hold expiry (for sweep). ARGV: now, account.
+ * holds by expiry, counter, the record charge authenticates with, the charge id, the usage hash of the day,
+ * the key-use hash (each of the last five is the account key again when unused), and, on a standalone
+ * server only, the global zset of accounts by earliest hold expiry (for sweep). ARGV: now, account, the
+ * operation's own, then the usage block (see USAGE in redis-lua-lib.ts) for CHARGE, VOID, POST and SETTLE.
  * Releases expired holds first, posting 'release' entries, exactly like the generic store, at most
  * RELEASE_BATCH of them; `more` says whether due holds are left.
  */
-const MONEY_HEAD = `
+const MONEY_HEAD = `${USAGE}
 local now = tonumber(ARGV[1])
 local acct = redis.call('HMGET', KEYS[1], 'bal', 'seq')
 local bal, seq = tonumber(acct[1]) or 0, tonumber(acct[2]) or 0
@@ -35,9 +37,9 @@ local function append(amount, kind, ref, memo)
 end
 -- Keeps the account's earliest hold expiry in the global zset that sweep reads.
 local function reindex()
-  if not KEYS[9] then return end
+  if not KEYS[11] then return end
   local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-  if first[1] then redis.call('ZADD', KEYS[9], first[2], ARGV[2]) else redis.call('ZREM', KEYS[9], ARGV[2]) end
+  if first[1] then redis.call('ZADD', KEYS[11], first[2], ARGV[2]) else redis.call('ZREM', KEYS[11], ARGV[2]) end
 end
 -- Takes hold \`id\` off the books; returns its amount, or nil when there is no such hold.
 local function unhold(id)
@@ -74,19 +76,21 @@ export const BALANCE = `${MONEY}
 return bal
 `;
 
-/** ARGV[3..]: amount, kind, reference?, memo?. Returns {1, balance, entry} | {0, balance} (funds) | {2, balance} (duplicate). */
+/** ARGV[3..]: amount, kind, reference?, memo?, then usage (the counters of the entry, counted once posted). Returns {1, balance, entry} | {0, balance} (funds) | {2, balance} (duplicate). */
 export const POST = `${MONEY}
 local amount, ref = tonumber(ARGV[3]), opt(ARGV[5])
 if ref and redis.call('HEXISTS', KEYS[3], ref) == 1 then return {2, bal} end
 if amount < 0 and bal + amount < 0 then return {0, bal} end
 local e = append(amount, ARGV[4], ref, opt(ARGV[6]))
+local u = usage_of(9, 10)
+if u then tally_done(u) end
 return {1, bal, e}
 `;
 
 /**
  * ARGV[3..]: windowExpiresAt, freeLimit, price, memo?, auth tag? ('' = no auth), auth hash (32 bytes)
  * followed by the auth scope (none: the hash alone; a hash of another length is sent as ''), voidable
- * until ('' = no charge id). KEYS[6]: the window's counter; KEYS[7]: the API key record; KEYS[8]:
+ * until ('' = no charge id), then usage. KEYS[6]: the window's counter; KEYS[7]: the API key record; KEYS[8]:
  * the charge id (all in the same {account} slot: Cluster-safe).
  * Returns {1, freeUsed, balance} (free) | {2, freeUsed, balance, entry} (paid) | {0, freeUsed, balance}
  * | {3} (unauthorized) | {4} (id voided or used before, or arriving after `until` by the server's clock).
@@ -115,6 +119,8 @@ if voidable ~= '' then
   ttl = tonumber(voidable) - (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
   if ttl <= 0 or redis.call('EXISTS', KEYS[8]) == 1 then return {4} end
 end
+local u = usage_of(9, 10)
+key_used(u, ARGV[1])
 local c = redis.call('HMGET', KEYS[6], 'n', 'exp')
 local used = 0
 if c[1] and tonumber(c[2]) > now then used = tonumber(c[1]) end
@@ -122,17 +128,26 @@ if used < tonumber(ARGV[4]) then
   redis.call('HSET', KEYS[6], 'n', fmt(used + 1), 'exp', ARGV[3])
   redis.call('PEXPIREAT', KEYS[6], ARGV[3])
   if voidable ~= '' then redis.call('SET', KEYS[8], '0:' .. voidable, 'PX', fmt(ttl)) end
+  if u then
+    tally(u, 'free', 1)
+    tally_done(u)
+  end
   return {1, used + 1, bal}
 end
 local price = tonumber(ARGV[5])
 if price <= 0 or bal < price then return {0, used, bal} end
 local e = append(-price, 'debit', nil, opt(ARGV[6]))
 if voidable ~= '' then redis.call('SET', KEYS[8], ARGV[5] .. ':' .. voidable, 'PX', fmt(ttl)) end
+if u then
+  tally(u, 'paid', 1)
+  tally(u, 'spent', price)
+  tally_done(u)
+end
 return {2, used, bal, e}
 `;
 
 /**
- * ARGV[3..]: id, until, memo?. KEYS[6]: the charge's window counter; KEYS[8]: the id.
+ * ARGV[3..]: id, until, memo?, then usage (a charge given back). KEYS[6]: the charge's window counter; KEYS[8]: the id.
  * Undoes what the id stands for, once: a free call (counter -1), a debit (a 'refund' entry), else a live
  * hold of that id (a 'release' entry); then keeps the id voided ('-1:until'). Returns {1, balance, free
  * (1 | 0), entry | nil} (given back) | {2, balance} (nothing had committed) | {3, balance} (voided before).
@@ -149,6 +164,12 @@ if taken == -1 then return {3, bal} end
 local keep = math.max(tonumber(ARGV[4]), kept)
 redis.call('SET', KEYS[8], '-1:' .. fmt(keep))
 redis.call('PEXPIREAT', KEYS[8], fmt(keep))
+local u = taken and usage_of(9, 10)
+if u then
+  tally(u, 'refunds', 1)
+  tally(u, 'refunded', taken)
+  tally_done(u)
+end
 if taken == 0 then
   local c = redis.call('HMGET', KEYS[6], 'n', 'exp')
   -- HSET keeps the counter's PEXPIREAT, so the window still ends when it should.
@@ -183,7 +204,7 @@ reindex()
 return {1, bal}
 `;
 
-/** ARGV[3..]: holdId, actual, memo?. Returns {1, charged, balance, entry | nil} | {0, balance} (unknown hold). */
+/** ARGV[3..]: holdId, actual, memo?, then usage (a paid call when it charged something). Returns {1, charged, balance, entry | nil} | {0, balance} (unknown hold). */
 export const SETTLE = `${MONEY}
 local amount = unhold(ARGV[3])
 if not amount then return {0, bal} end
@@ -193,7 +214,22 @@ local charged = math.min(tonumber(ARGV[4]), amount + bal)
 local back = amount - charged
 local e = false
 if back ~= 0 then e = append(back, 'settle', nil, opt(ARGV[5])) end
+local u = usage_of(9, 10)
+if u then
+  if charged > 0 then
+    tally(u, 'paid', 1)
+    tally(u, 'spent', charged)
+  end
+  tally_done(u)
+end
 return {1, charged, bal, e}
+`;
+
+/** KEYS: the account's usage hashes of the days asked for. Returns each one's fields and values (HGETALL), in order. */
+export const USAGE_READ = `
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+return out
 `;
 
 /** KEYS: ledger list. ARGV: before ('' = none), limit. Returns entries oldest first (seq = index + 1). */

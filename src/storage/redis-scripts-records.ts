@@ -9,7 +9,7 @@
 //   only by the server clock (PEXPIREAT just frees the memory).
 // - Every script that adds or removes a record's key index entry keeps its search document in step
 //   (redis-lua-lib.ts): the index of a record is written and removed by the same script as the record.
-import { RECORDS } from './redis-lua-lib.js';
+import { RECORDS, USAGE } from './redis-lua-lib.js';
 
 /** KEYS: record. ARGV: now. Returns {ver, size, tag, ca, ua, exp, v} or nil. */
 export const GET = `${RECORDS}
@@ -164,8 +164,8 @@ end
 return {n, (taken < #keys or #keys == batch) and 1 or 0}
 `;
 
-/** KEYS: counter. ARGV: by, expiresAt, now. Returns the new value. */
-export const INCR = `
+/** KEYS: counter, then the usage hashes when counted. ARGV: by, expiresAt, now, then usage (the caller's `add`). Returns the new value. */
+export const INCR = `${USAGE}
 local now = tonumber(ARGV[3])
 local m = redis.call('HMGET', KEYS[1], 'n', 'exp')
 local n = 0
@@ -173,6 +173,8 @@ if m[1] and tonumber(m[2]) > now then n = tonumber(m[1]) end
 n = n + tonumber(ARGV[1])
 redis.call('HSET', KEYS[1], 'n', string.format('%d', n), 'exp', ARGV[2])
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+local u = usage_of(2, 3)
+if u then tally_done(u) end
 return n
 `;
 

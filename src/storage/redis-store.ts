@@ -6,12 +6,13 @@ import type {
   Millis, PostInput, PostResult, PutInput, PutResult, RecordMeta, SearchHit, SearchQuery, SettleResult, Store, StoreInfo, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
 import type { OpenOptions } from './open.js';
-import { dec, enc, expectArgs, expiry, int, metaOf, RedisBase, S, type Arg, type RedisLike } from './redis-base.js';
+import { dec, enc, expectArgs, expiry, int, metaOf, RedisBase, S, usageArgs, type Arg, type RedisLike } from './redis-base.js';
 import { connect } from './redis-connect.js';
 import { RedisMoney } from './redis-money.js';
 import { DROP_TERMS } from './redis-lua-lib.js';
 import { documentArg, redisSearch } from './redis-search.js';
 import { bounded } from './timeout.js';
+import type { UsageBucket, UsageInput } from './usage.js';
 
 /**
  * Index entries one LIST script reads at most, and records one PURGE_BATCH script removes: each script
@@ -22,7 +23,7 @@ const PURGE_BATCH = 200;
 
 /** Key layout: see RedisBase. Money lives in RedisMoney; this class keeps records, counters, claims and the lifecycle. */
 export class RedisStore implements Store {
-  readonly info: StoreInfo = { backend: 'redis', multiProcess: true, chargeAuth: true };
+  readonly info: StoreInfo = { backend: 'redis', multiProcess: true, chargeAuth: true, usage: true };
   private readonly r: RedisBase;
   private readonly money: RedisMoney;
 
@@ -127,9 +128,10 @@ export class RedisStore implements Store {
     }
   }
 
-  async incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number> {
-    const args = [int(by, 'by'), int(expiresAt, 'expiresAt'), String(Date.now())];
-    return Number(await this.r.eval(S.INCR, [this.r.counterKey(account, name)], args));
+  async incr(account: string, name: string, by: number, expiresAt: Millis, usage?: UsageInput): Promise<number> {
+    const args = [int(by, 'by'), int(expiresAt, 'expiresAt'), String(Date.now()), ...usageArgs(usage)];
+    const keys = [this.r.counterKey(account, name), ...(usage ? this.r.usageKeys(account, usage.bucket) : [])];
+    return Number(await this.r.eval(S.INCR, keys, args));
   }
 
   async counter(account: string, name: string, now: Millis): Promise<number> {
@@ -154,8 +156,14 @@ export class RedisStore implements Store {
   hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
     return this.money.hold(account, input, now);
   }
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
-    return this.money.settle(account, holdId, actual, now, memo);
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
+    return this.money.settle(account, holdId, actual, now, memo, usage);
+  }
+  usage(account: string, from: string, to: string, now: Millis): Promise<UsageBucket[]> {
+    return this.money.usage(account, from, to, now);
+  }
+  lastUsed(account: string): Promise<Record<string, Millis>> {
+    return this.money.lastUsed(account);
   }
   ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {
     return this.money.ledger(account, query);

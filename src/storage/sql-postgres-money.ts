@@ -1,10 +1,11 @@
 // Money operations on Postgres: each one is a single round trip running lock, hold release and the operation in one transaction.
-import pg from 'pg';
-import { StoreRefusedValueError } from '../errors.js';
 import type {
   ChargeAuth, ChargeId, ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, VoidInput, VoidResult,
 } from './contract.js';
+import { postCounts, type UsageInput } from './usage.js';
 import type { TableNames } from './sql-schema.js';
+import { num, str } from './sql-postgres-literals.js';
+import { postgresIncr, postgresUsage } from './sql-postgres-usage.js';
 import { bool, int, intOrNull, toEntry, type Row } from './sql-rows.js';
 
 /**
@@ -15,20 +16,6 @@ import { bool, int, intOrNull, toEntry, type Row } from './sql-rows.js';
  * hence the literals below (strings through pg's escapeLiteral, numbers checked to be integers).
  */
 export type MultiQuery = (sql: string) => Promise<Row[]>;
-
-/**
- * A string literal. A NUL would end the query text early on the wire (the protocol's strings are
- * NUL-terminated): refused here as the invalid data it is, never sent as a truncated statement.
- */
-const str = (s: string | null | undefined): string => {
-  if (s === null || s === undefined) return 'NULL';
-  if (s.includes('\u0000')) throw new StoreRefusedValueError(new Error('a text value contains U+0000, which Postgres text cannot hold'));
-  return pg.escapeLiteral(s);
-};
-const num = (n: number): string => {
-  if (!Number.isSafeInteger(n)) throw new TypeError(`money amounts and times must be safe integers, got ${n}`);
-  return `(${n})`; // parenthesised: "x - -5" must never become the comment "x --5"
-};
 
 /**
  * The outcome of charge's API-key check, decided ONCE by the first statement and read by the later
@@ -103,6 +90,16 @@ export class PostgresMoney {
       )`;
   }
 
+  private usage(a: string, now: string, u: UsageInput | undefined, q: Parameters<typeof postgresUsage>[4]): string {
+    return postgresUsage(this.t, a, now, u, q);
+  }
+
+  /** Store.incr with usage (one statement: no account lock needed). */
+  async incr(account: string, name: string, by: number, expiresAt: Millis, usage: UsageInput): Promise<number> {
+    const [row] = await this.query(postgresIncr(this.t, account, name, by, expiresAt, Date.now(), usage));
+    return int(row!.value);
+  }
+
   /**
    * Lock, release expired holds, then `op`; returns the rows of `op` (the last statement). With
    * `auth`, every statement is gated on its outcome and `op` gets that gate (else the gate is 'true').
@@ -135,7 +132,9 @@ export class PostgresMoney {
       dup AS (SELECT ${ref === null ? 'false' : `EXISTS (SELECT 1 FROM ${t.ledger} WHERE account = ${a} AND reference = ${str(ref)} AND kind NOT IN ('hold', 'release'))
         OR EXISTS (SELECT 1 FROM ${t.ledger} WHERE account = ${a} AND reference = ${str(ref)} AND kind IN ('hold', 'release'))`} AS d),
       ok AS (SELECT balance, seq FROM acc, dup WHERE NOT dup.d AND (${m} >= 0 OR balance + ${m} >= 0)),
-      ${this.append(a, n, m, input.kind, ref, input.memo ?? null)}
+      ${this.append(a, n, m, input.kind, ref, input.memo ?? null)}${this.usage(a, n, input.usage, {
+        counted: [], applies: 'EXISTS (SELECT 1 FROM ins)', given: input.usage && postCounts(input.kind, input.amount, input.usage.add),
+      })}
       SELECT acc.balance, dup.d AS dup, ${ENTRY_OUT} FROM acc CROSS JOIN dup LEFT JOIN ins ON true`);
     const balance = int(row.balance);
     if (row.e_seq !== null) return { ok: true, entry: toEntry(account, row, 'e_'), balance: int(row.e_balance_after) };
@@ -172,7 +171,10 @@ export class PostgresMoney {
         RETURNING value
       ),
       ok AS (SELECT balance, seq FROM acc, u WHERE u.used >= ${limit} AND ${price} > 0 AND balance >= ${price}),
-      ${this.append(a, n, `-${price}`, 'debit', null, input.memo ?? null)}${this.remember(a, input.voidable)}
+      ${this.append(a, n, `-${price}`, 'debit', null, input.memo ?? null)}${this.remember(a, input.voidable)}${this.usage(a, n, input.usage, {
+        counted: [`SELECT 'free', 1 FROM fr`, `SELECT 'paid', 1 FROM ins`, `SELECT 'spent', -ins.amount FROM ins`],
+        applies: '(EXISTS (SELECT 1 FROM fr) OR EXISTS (SELECT 1 FROM ins))', keyUsed: 'FROM g WHERE g.authed AND g.fresh',
+      })}
       SELECT g.authed, g.fresh, acc.balance, u.used, (SELECT value FROM fr) AS free_used, ${ENTRY_OUT}
       FROM g LEFT JOIN acc ON true LEFT JOIN u ON true LEFT JOIN ins ON true`, input.auth);
     if (!bool(row.authed)) return { ok: false, unauthorized: true };
@@ -210,7 +212,10 @@ export class PostgresMoney {
         INSERT INTO ${t.charges} AS c (account, charge_id, taken, expires_at)
         SELECT ${a}, ${id}, -1, GREATEST(${num(input.until)}, (SELECT expires_at FROM live)) WHERE NOT EXISTS (SELECT 1 FROM live WHERE taken = -1)
         ON CONFLICT (account, charge_id) DO UPDATE SET taken = -1, expires_at = excluded.expires_at
-      )
+      )${this.usage(a, n, input.usage, {
+        counted: [`SELECT 'refunds', 1 FROM live WHERE taken >= 0`, `SELECT 'refunded', taken FROM live WHERE taken > 0`],
+        applies: 'EXISTS (SELECT 1 FROM live WHERE taken >= 0)',
+      })}
       SELECT (SELECT taken FROM live) AS taken, acc.balance, ${ENTRY_OUT} FROM acc LEFT JOIN ins ON true`);
     const taken = intOrNull(row.taken);
     const balance = row.e_seq === null ? int(row.balance) : int(row.e_balance_after);
@@ -236,14 +241,17 @@ export class PostgresMoney {
     return { ok: false, reason, balance: int(row.balance) };
   }
 
-  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
+  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
     const t = this.t;
     const row = await this.run(account, now, (a, n) => `WITH acc AS (SELECT balance, seq FROM ${t.accounts} WHERE account = ${a}),
       h AS (DELETE FROM ${t.holds} WHERE account = ${a} AND hold_id = ${str(holdId)} RETURNING amount),
       -- Beyond the hold, charge only what the balance covers: the balance never goes below 0.
-      calc AS (SELECT acc.balance, acc.seq, h.amount - LEAST(${num(actual)}, h.amount + acc.balance) AS back FROM acc, h),
+      calc AS (SELECT acc.balance, acc.seq, h.amount AS held, h.amount - LEAST(${num(actual)}, h.amount + acc.balance) AS back FROM acc, h),
       ok AS (SELECT balance, seq, back FROM calc WHERE back <> 0),
-      ${this.append(a, n, 'ok.back', 'settle', null, memo ?? null)}
+      ${this.append(a, n, 'ok.back', 'settle', null, memo ?? null)}${this.usage(a, n, usage, {
+        counted: [`SELECT 'paid', 1 FROM calc WHERE held > back`, `SELECT 'spent', held - back FROM calc WHERE held > back`],
+        applies: 'EXISTS (SELECT 1 FROM calc)',
+      })}
       SELECT acc.balance, (SELECT amount FROM h) AS held, (SELECT back FROM calc) AS back, ${ENTRY_OUT}
       FROM acc LEFT JOIN ins ON true`);
     if (row.held === null) return { ok: false, reason: 'unknown_hold', balance: int(row.balance) };

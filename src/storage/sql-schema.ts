@@ -9,6 +9,9 @@ export interface TableNames {
   counters: string;
   claims: string;
   charges: string;
+  /** Usage counters (account, hour bucket, counter) and the last use of each API key (see UsageInput). */
+  usage: string;
+  keyUse: string;
   /** SQLite's FTS5 table of the records' search documents (Postgres keeps them in `records.search`). */
   search: string;
 }
@@ -45,6 +48,8 @@ export function tableNames(dialect: Dialect, namespace: string): TableNames {
     counters: name('counters'),
     claims: name('claims'),
     charges: name('charges'),
+    usage: name('usage_counts'),
+    keyUse: name('key_use'),
     search: name('search'),
   };
 }
@@ -110,6 +115,16 @@ export function schemaStatements(dialect: Dialect, namespace: string): string[] 
       `CREATE INDEX IF NOT EXISTS records_search ON ${t.records} USING gin (search) WHERE search IS NOT NULL`,
     );
   }
+  // Usage counters (see UsageInput): one row per account, hour bucket and counter; swept after expires_at. Kept last, as
+  // the objects above: a schema made before usage existed lacks the last index, so Postgres runs the migration again.
+  out.push(
+    `CREATE TABLE IF NOT EXISTS ${t.keyUse} (
+      account ${text} NOT NULL, key_id ${text} NOT NULL, used_at ${int} NOT NULL, PRIMARY KEY (account, key_id))`,
+    `CREATE TABLE IF NOT EXISTS ${t.usage} (
+      account ${text} NOT NULL, bucket ${sortedKey} NOT NULL, field ${text} NOT NULL, value ${int} NOT NULL, expires_at ${int} NOT NULL,
+      PRIMARY KEY (account, bucket, field))`,
+    `CREATE INDEX IF NOT EXISTS ${ix('usage_counts_expiry')} ON ${t.usage} (expires_at)`,
+  );
   return out;
 }
 

@@ -7,6 +7,8 @@ import type {
 } from './contract.js';
 import type { TableNames } from './sql-schema.js';
 import { int, intOrNull, type Params, type Row } from './sql-rows.js';
+import { sqliteUsageStatements } from './sql-usage.js';
+import { addCounts, postCounts, type UsageInput } from './usage.js';
 
 /** Returns the prepared statement for `sql` (prepared once, on first use: the tables exist by then). */
 export type Prepare = (sql: string) => Database.Statement;
@@ -28,8 +30,11 @@ export class SqliteMoney {
   private readonly sql: ReturnType<typeof statements>;
   private readonly transaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
+  private readonly usageSql: ReturnType<typeof sqliteUsageStatements>;
+
   constructor(db: Database.Database, private readonly prepare: Prepare, t: TableNames) {
     this.sql = statements(t);
+    this.usageSql = sqliteUsageStatements(t);
     this.transaction = db.transaction((fn: () => unknown) => fn());
   }
 
@@ -77,6 +82,24 @@ export class SqliteMoney {
     return entry;
   }
 
+  /** Adds `counts` and the caller's `add` to `u`'s bucket; inside the transaction of the operation that took effect. */
+  private count(account: string, u: UsageInput, now: Millis, counts: Array<[string, number]>): void {
+    for (const [field, n] of [...counts, ...addCounts(u.add)]) {
+      if (n !== 0) this.run(this.usageSql.count, { account, bucket: u.bucket, field, n, expires_at: u.expiresAt, now });
+    }
+  }
+
+  /** Store.incr with usage: the counter and the caller's counters in one transaction. */
+  incr(account: string, name: string, by: number, expiresAt: Millis, usage: UsageInput): number {
+    return this.transaction.immediate(() => {
+      const now = Date.now();
+      const value = int(this.get(this.sql.counter, { account, name, now })?.value ?? 0) + by;
+      this.run(this.sql.setCounter, { account, name, value, expires_at: expiresAt });
+      this.count(account, usage, now, []);
+      return value;
+    }) as number;
+  }
+
   releaseExpired(account: string, now: Millis): number {
     return this.money(account, now, (a) => a.released);
   }
@@ -92,6 +115,7 @@ export class SqliteMoney {
       }
       if (input.amount < 0 && a.balance + input.amount < 0) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
       const entry = this.append(a, account, input, now);
+      if (input.usage) this.count(account, input.usage, now, postCounts(input.kind, input.amount));
       return { ok: true, entry, balance: a.balance };
     });
   }
@@ -108,15 +132,19 @@ export class SqliteMoney {
     const { voidable } = input;
     return this.money(account, now, (a): ChargeResult => {
       if (voidable && (tooLate(voidable) || this.get(this.sql.chargeRecord, { account, id: voidable.id }))) return { ok: false, voided: true };
+      const u = input.usage;
+      if (u?.keyId !== undefined) this.run(this.usageSql.keyUsed, { account, key_id: u.keyId, now });
       const used = int(this.get(this.sql.counter, { account, name, now })?.value ?? 0);
       if (used < input.freeLimit) {
         this.run(this.sql.setCounter, { account, name, value: used + 1, expires_at: input.windowExpiresAt });
         if (voidable) this.run(this.sql.setCharge, { account, id: voidable.id, taken: 0, expires_at: voidable.until });
+        if (u) this.count(account, u, now, [['free', 1]]);
         return { ok: true, free: true, freeUsed: used + 1, balance: a.balance };
       }
       if (input.price <= 0 || a.balance < input.price) return { ok: false, freeUsed: used, balance: a.balance };
       const entry = this.append(a, account, { amount: -input.price, kind: 'debit', memo: input.memo }, now);
       if (voidable) this.run(this.sql.setCharge, { account, id: voidable.id, taken: input.price, expires_at: voidable.until });
+      if (u) this.count(account, u, now, [['paid', 1], ['spent', input.price]]);
       return { ok: true, free: false, freeUsed: used, balance: a.balance, entry };
     }, refuse);
   }
@@ -128,6 +156,7 @@ export class SqliteMoney {
       const taken = takenBy(record, now);
       if (taken === VOIDED) return { outcome: 'already', balance: a.balance };
       this.run(this.sql.setCharge, { account, id: input.id, taken: VOIDED, expires_at: Math.max(input.until, record?.until ?? 0) });
+      if (taken !== undefined && input.usage) this.count(account, input.usage, now, [['refunds', 1], ['refunded', taken]]);
       if (taken === 0) {
         this.run(this.sql.giveBackFreeCall, { account, name: `free:${input.window}`, now });
         return { outcome: 'given_back', free: true, balance: a.balance, entry: null };
@@ -154,7 +183,7 @@ export class SqliteMoney {
     });
   }
 
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): SettleResult {
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): SettleResult {
     return this.money(account, now, (a): SettleResult => {
       const hold = this.get(this.sql.takeHold, { account, hold_id: holdId });
       if (!hold) return { ok: false, reason: 'unknown_hold', balance: a.balance };
@@ -163,6 +192,7 @@ export class SqliteMoney {
       const charged = Math.min(actual, amount + a.balance);
       const back = amount - charged;
       const entry = back === 0 ? null : this.append(a, account, { amount: back, kind: 'settle', memo }, now);
+      if (usage) this.count(account, usage, now, charged > 0 ? [['paid', 1], ['spent', charged]] : []);
       return { ok: true, charged, balance: a.balance, entry };
     });
   }

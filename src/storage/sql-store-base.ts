@@ -4,6 +4,8 @@ import type {
   PostInput, PostResult, PutInput, PutResult, RecordMeta, SearchHit, SearchQuery, SettleResult, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
 import type { SqlKv } from './sql-kv.js';
+import type { SqlUsage } from './sql-usage.js';
+import type { UsageBucket, UsageInput } from './usage.js';
 
 /** What each dialect's money class provides (PostgresMoney, SqliteMoney). */
 export interface SqlMoney {
@@ -12,13 +14,16 @@ export interface SqlMoney {
   charge(account: string, input: ChargeInput, now: Millis): ChargeResult | Promise<ChargeResult>;
   void(account: string, input: VoidInput, now: Millis): VoidResult | Promise<VoidResult>;
   hold(account: string, input: HoldInput, now: Millis): HoldResult | Promise<HoldResult>;
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): SettleResult | Promise<SettleResult>;
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): SettleResult | Promise<SettleResult>;
+  /** Store.incr with usage (the counter alone goes through SqlKv). */
+  incr(account: string, name: string, by: number, expiresAt: Millis, usage: UsageInput): number | Promise<number>;
 }
 
 /** Delegation shared by both SQL stores; money calls are async so a synchronous driver's throw becomes a rejection. */
 export abstract class SqlStoreBase<M extends SqlMoney> {
   protected abstract readonly kv: SqlKv;
   protected abstract readonly money: M;
+  protected abstract readonly usageReads: SqlUsage;
 
   get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
     return this.kv.get(account, collection, key, now);
@@ -48,8 +53,8 @@ export abstract class SqlStoreBase<M extends SqlMoney> {
     return this.kv.purge(account, collection);
   }
 
-  incr(account: string, name: string, by: number, expiresAt: Millis): Promise<number> {
-    return this.kv.incr(account, name, by, expiresAt);
+  async incr(account: string, name: string, by: number, expiresAt: Millis, usage?: UsageInput): Promise<number> {
+    return usage ? this.money.incr(account, name, by, expiresAt, usage) : this.kv.incr(account, name, by, expiresAt);
   }
 
   counter(account: string, name: string, now: Millis): Promise<number> {
@@ -78,8 +83,16 @@ export abstract class SqlStoreBase<M extends SqlMoney> {
     return this.money.hold(account, input, now);
   }
 
-  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string): Promise<SettleResult> {
-    return this.money.settle(account, holdId, actual, now, memo);
+  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
+    return this.money.settle(account, holdId, actual, now, memo, usage);
+  }
+
+  usage(account: string, from: string, to: string, now: Millis): Promise<UsageBucket[]> {
+    return this.usageReads.usage(account, from, to, now);
+  }
+
+  lastUsed(account: string): Promise<Record<string, Millis>> {
+    return this.usageReads.lastUsed(account);
   }
 
   ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]> {

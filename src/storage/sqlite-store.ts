@@ -4,12 +4,13 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Keyv } from 'keyv';
 import type { Millis, Store, StoreInfo } from './contract.js';
-import { SqlKv } from './sql-kv.js';
+import { SqlKv, type SqlExec } from './sql-kv.js';
 import type { Params, Row } from './sql-rows.js';
 import { schemaStatements, sqliteSearchStatements, sqlNamespace, tableNames } from './sql-schema.js';
 import { sqliteSearch } from './sql-search.js';
 import { SqliteMoney } from './sql-sqlite-money.js';
 import { SqlStoreBase } from './sql-store-base.js';
+import { SqlUsage } from './sql-usage.js';
 import { startSweeper, type SqlStoreOptions } from './sql-sweeper.js';
 
 const MEMORY = ':memory:';
@@ -26,24 +27,27 @@ export class SqliteStore extends SqlStoreBase<SqliteMoney> implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   protected readonly kv: SqlKv;
   protected readonly money: SqliteMoney;
+  protected readonly usageReads: SqlUsage;
   private stopSweeper: () => void = () => {};
 
   constructor(private readonly db: Database.Database, private readonly opts: SqlStoreOptions) {
     super();
     // An in-memory database lives in this process only: nothing to share with another one.
-    this.info = { backend: 'sqlite', multiProcess: !db.memory, chargeAuth: true, inProcess: true };
+    this.info = { backend: 'sqlite', multiProcess: !db.memory, chargeAuth: true, inProcess: true, usage: true };
     this.namespace = sqlNamespace(opts.prefix);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.timeoutMs))}`);
     // WAL: readers never block the writer and vice versa; the setting is stored in the file itself.
     if (!db.memory) db.pragma('journal_mode = WAL');
     const t = tableNames('sqlite', this.namespace);
     const prepare = (sql: string) => this.prepare(sql);
-    this.kv = new SqlKv({
+    const exec: SqlExec = {
       all: async (sql: string, params: Params) => prepare(sql).all(params) as Row[],
       run: async (sql: string, params: Params) => prepare(sql).run(params).changes,
       dataModifyingCte: false,
       search: sqliteSearch,
-    }, t);
+    };
+    this.kv = new SqlKv(exec, t);
+    this.usageReads = new SqlUsage(exec, t);
     this.money = new SqliteMoney(db, prepare, t);
   }
 
@@ -73,6 +77,7 @@ export class SqliteStore extends SqlStoreBase<SqliteMoney> implements Store {
 
   async sweep(now: Millis): Promise<{ records: number; holds: number }> {
     const records = await this.kv.sweepExpired(now);
+    await this.usageReads.sweep(now);
     let holds = 0;
     for (;;) {
       let released = 0;

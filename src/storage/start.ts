@@ -3,7 +3,7 @@ import { reasonOf, StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import { StartupError } from '../optional.js';
 import type { Store } from './contract.js';
-import { STORE_METHODS, type StoreMethod } from './deferred.js';
+import { OPTIONAL_METHODS, STORE_METHODS, type StoreMethod } from './deferred.js';
 import { bounded } from './timeout.js';
 
 export interface StartOptions {
@@ -63,6 +63,7 @@ function initLater(store: Store, opts: StartOptions): Store {
   };
   const wrapped = { info: store.info } as { -readonly [K in keyof Store]: Store[K] };
   for (const op of Object.keys(STORE_METHODS) as StoreMethod[]) {
+    if (OPTIONAL_METHODS.has(op) && typeof store[op] !== 'function') continue;
     const fn = (store[op] as (...a: unknown[]) => Promise<unknown>).bind(store);
     (wrapped as Record<StoreMethod, unknown>)[op] =
       op === 'close' ? fn : op === 'init' ? ensure : async (...args: unknown[]) => (done ? fn(...args) : ensure().then(() => fn(...args)));

@@ -5,6 +5,8 @@ import { ClaudeBilling } from '../../src/claude/billing.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { Store } from '../../src/storage/contract.js';
 import { KeyvStore } from '../../src/storage/keyv-store.js';
+import { UsageRecorder } from '../../src/meter/usage.js';
+import { usageBucket } from '../../src/storage/usage.js';
 import { VoidQueue } from '../../src/storage/void-queue.js';
 
 const logs: string[] = [];
@@ -57,6 +59,39 @@ describe('ClaudeBilling', () => {
     expect(await billing.settle('acct', (r as { holdId: string }).holdId, 700, 'x')).toMatchObject({ charged: 700 });
     expect(await store.balance('acct', Date.now())).toBe(9_300);
     expect(logs.some((l) => l.includes('found its hold gone'))).toBe(true);
+  });
+
+  it('counts each settled call once in the usage: spend and tokens by model, also when the settle is retried or the hold expired', async () => {
+    let lose = 1;
+    const flaky = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'settle' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return async (...args: unknown[]) => {
+          const out = await (v as (...a: unknown[]) => unknown).apply(target, args);
+          if (lose-- > 0) throw new Error('timeout after the write');
+          return out;
+        };
+      },
+    }) as Store;
+    const billing = new ClaudeBilling(flaky, new VoidQueue(flaky, logger), logger, 60_000, new UsageRecorder(flaky, { retentionDays: 1 }));
+    const usage = { input: 100, output: 20, cacheRead: 5, cacheWrite5m: 1, cacheWrite1h: 2, webSearches: 0 };
+    const r = await billing.reserve('acct', 1_000, Date.now(), 'm');
+    expect(await billing.settle('acct', (r as { holdId: string }).holdId, 700, 'x', { model: 'claude-x', usage })).toMatchObject({ charged: 700 });
+    const short = new ClaudeBilling(store, new VoidQueue(store, logger), logger, 20, new UsageRecorder(store, { retentionDays: 1 }));
+    const late = await short.reserve('acct', 1_000, Date.now(), 'm');
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(await short.settle('acct', (late as { holdId: string }).holdId, 300, 'late', { model: 'claude-y', usage })).toEqual({ charged: 300, balance: 9_000 });
+    // Summed over the last two hours (the test may cross an hour boundary).
+    const sum: Record<string, number> = {};
+    for (const h of await store.usage('acct', usageBucket(Date.now() - 3_600_000), usageBucket(Date.now()), Date.now())) {
+      for (const [field, n] of Object.entries(h.fields)) sum[field] = (sum[field] ?? 0) + n;
+    }
+    expect(sum).toEqual({
+      paid: 2, spent: 1_000,
+      'tok:claude-x:input': 100, 'tok:claude-x:output': 20, 'tok:claude-x:cache_read': 5, 'tok:claude-x:cache_write': 3,
+      'tok:claude-y:input': 100, 'tok:claude-y:output': 20, 'tok:claude-y:cache_read': 5, 'tok:claude-y:cache_write': 3,
+    });
   });
 
   /** A store whose next hold "loses its answer": it throws at once, and the hold itself runs after `delayMs`. */

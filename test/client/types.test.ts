@@ -45,6 +45,8 @@ it('client types match the documented response schemas', () => {
   expectTypeOf<SameKeys<A.AccountPage, z.output<typeof S.AccountList>>>().toEqualTypeOf<true>();
   expectTypeOf<SameKeys<A.AccountDetail, z.output<typeof S.AccountDetail>>>().toEqualTypeOf<true>();
   expectTypeOf<z.output<typeof S.AccountDetail>>().toExtend<A.AccountDetail>();
+  expectTypeOf<SameKeys<A.UsageReport, z.output<typeof S.UsageReport>>>().toEqualTypeOf<true>();
+  expectTypeOf<z.output<typeof S.UsageReport>>().toExtend<A.UsageReport>();
   expectTypeOf<z.output<typeof S.CreditsGranted>>().toExtend<A.Granted>();
   expectTypeOf<z.output<typeof S.CreditsDuplicate>>().toExtend<A.Granted>();
   expectTypeOf<z.output<typeof S.Payment>>().toExtend<C.PaymentInfo>();

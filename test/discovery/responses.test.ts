@@ -107,6 +107,10 @@ describe('documented responses match real ones', () => {
     check('DELETE', '/admin/keys/:key_id', await admin(`/admin/keys/${other}`, { method: 'DELETE' }));
     check('DELETE', '/admin/keys/:key_id', await admin(`/admin/keys/${other}x`, { method: 'DELETE' }));
     check('POST', '/admin/keys', await call(`${m.url}/admin/keys`, { key: 'wrong-admin-token-000000', body: {} }));
+    const usage = check('GET', '/admin/usage', await admin(`/admin/usage?account_id=${account}&bucket=day`));
+    expect(usage.body.totals).toMatchObject({ free_calls: 2, credited_micro_usd: 5000 });
+    check('GET', '/admin/usage', await admin('/admin/usage?from=2026-12-06T13:00:00Z&to=2026-12-06T12:00:00Z'));
+    check('GET', '/admin/usage', await admin(`/admin/usage?account_id=acct_${'a'.repeat(16)}`));
   });
 
   it('Claude routes (our shape and Anthropic\'s), discovery routes, and the memory edit routes when present', async () => {
@@ -137,7 +141,7 @@ describe('documented responses match real ones', () => {
   it('covered the documented success responses of the routes it called', () => {
     // Guards the test itself: a renamed route would otherwise pass unnoticed.
     for (const s of ['POST /memory/store 403', 'DELETE /memory/user 403', 'POST /admin/keys/:key_id/rotate 201', 'POST /admin/keys/:key_id/rotate 409',
-      'GET /admin/accounts 200', 'GET /admin/accounts/:account_id 200', 'GET /admin/keys 200', 'POST /memory/store 200', 'GET /memory/retrieve 404', 'GET /memory/list 402', 'POST /admin/credits 201', 'POST /admin/credits 200', 'POST /claude/message 200', 'POST /v1/messages 401',
+      'GET /admin/accounts 200', 'GET /admin/accounts/:account_id 200', 'GET /admin/keys 200', 'POST /memory/store 200', 'GET /memory/retrieve 404', 'GET /memory/list 402', 'POST /admin/credits 201', 'POST /admin/credits 200', 'GET /admin/usage 200', 'POST /claude/message 200', 'POST /v1/messages 401',
       'POST /v1/messages/count_tokens 200', 'GET /v1/models 200', 'GET /v1/models/:model_id 200', 'GET /v1/models/:model_id 404']) {
       expect(seen).toContain(s);
     }

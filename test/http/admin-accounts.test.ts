@@ -80,8 +80,14 @@ for (const spec of MOUNTS) {
       const ledger = (await call(`${m.url}/credits/ledger?limit=20`, { key: k.api_key })).body.entries;
       expect(r.body).toEqual({
         status: 'success', account_id: k.account_id, created_at: k.created_at, balance_micro_usd: 21_900, balance_usd: '0.021900',
-        keys: (await admin(`/admin/keys?account_id=${k.account_id}`)).body.keys, ledger, wallets: [], usage_today: null,
+        keys: (await admin(`/admin/keys?account_id=${k.account_id}`)).body.keys, ledger, wallets: [],
+        usage_today: { calls: 2, free_calls: 1, paid_calls: 1, refunded_calls: 0, spent_micro_usd: 100, refunded_micro_usd: 0, credited_micro_usd: 22_000, claude_tokens: {} },
       });
+      // The key that made the calls shows its last use (to the minute); the account's other keys none.
+      const used = r.body.keys.find((x: { key_id: string }) => x.key_id === k.key_id);
+      expect(Date.now() - Date.parse(used.last_used_at)).toBeLessThan(120_000);
+      const page = await admin('/admin/accounts?limit=200');
+      expect(page.body.accounts.find((a: { account_id: string }) => a.account_id === k.account_id)).toMatchObject({ calls_today: 2, spent_today_micro_usd: 100 });
       expect(r.body.ledger).toHaveLength(20);
       expect(r.body.ledger[0].kind).toBe('debit');
       expect((await admin('/admin/accounts/acct_aaaaaaaaaaaaaaaa')).status).toBe(404);

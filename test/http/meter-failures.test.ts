@@ -146,9 +146,10 @@ describeMounts('meter: Idempotency-Key on metered POSTs', () => {
     const { key, account } = await newAccount(m());
     let release!: () => void;
     faults.putGate = new Promise<void>((r) => (release = r));
-    const putsBefore = faults.calls.put ?? 0;
+    const gatedBefore = faults.gated;
     const first = post(key, 'op-2', storeBody('slow'));
-    await expect.poll(() => faults.calls.put ?? 0).toBe(putsBefore + 1);
+    // Held at its memory write (its charge also noted the account in the usage activity index: another put).
+    await expect.poll(() => faults.gated).toBe(gatedBefore + 1);
     const duplicate = await post(key, 'op-2', storeBody('slow'));
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.error.message).toMatch(/in progress/);

@@ -107,6 +107,9 @@ async function exactness(fleet: Fleet): Promise<void> {
   const stored = await storedKeys(control, account);
   expect(stored.length).toBe(FREE + PAID);
   expect(new Set(stored)).toEqual(new Set(results.filter((r) => r.status === 200).map((r) => r.k)));
+  // The usage counters, kept in the same store operations by every process, agree exactly (a 402 is not a call).
+  const usage = await control.api.usage.report(account, control.api.usage.range({ from: started, bucket: 'day' }, Date.now()));
+  expect(usage.totals).toMatchObject({ calls: FREE + PAID, freeCalls: FREE, paidCalls: PAID, spentMicroUsd: PAID * PRICE, creditedMicroUsd: PAID * PRICE, refundedCalls: 0 });
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'apg-meter-mp-'));

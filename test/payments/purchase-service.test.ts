@@ -8,6 +8,8 @@ import { createPayments, type Payments } from '../../src/payments/payments.js';
 import { transferKey } from '../../src/payments/purchases.js';
 import { microUsdToUnits, parseRate, unitsToMicroUsd } from '../../src/payments/units.js';
 import { KeyvStore } from '../../src/storage/keyv-store.js';
+import { UsageRecorder } from '../../src/meter/usage.js';
+import { usageBucket } from '../../src/storage/usage.js';
 import { startChain, type TestChain, type Wallet } from '../support/chain.js';
 
 let chain: TestChain;
@@ -25,7 +27,7 @@ function service(extra: Partial<PaymentsOptions> = {}): Payments & { store: Keyv
   const config = parsePayments({ rpcUrl: chain.rpcUrl, usdcAddress: chain.usdc, receiver, confirmations: 1, minAmount: 0, ...extra }, problems);
   expect(problems).toEqual([]);
   const store = new KeyvStore(new Keyv({ throwOnErrors: true }));
-  return { ...createPayments(store, config!), store };
+  return { ...createPayments(store, config!, undefined, new UsageRecorder(store, { retentionDays: 1 })), store };
 }
 
 async function link(p: Payments, account: string, wallet: Wallet) {
@@ -54,6 +56,9 @@ describe('purchase service', () => {
     const purchases = (await p.store.ledger('acct_a', { limit: 10 })).filter((e) => e.kind === 'purchase');
     expect(purchases).toHaveLength(1);
     expect(purchases[0]).toMatchObject({ amount: 2_000_000, reference: transferKey(8453, hash, logIndex) });
+    // Counted once as credited in the account's usage, with the post that credited it.
+    const usage = await p.store.usage('acct_a', usageBucket(Date.now() - 3_600_000), usageBucket(Date.now()), Date.now());
+    expect(usage.reduce((sum, b) => sum + (b.fields.credited ?? 0), 0)).toBe(2_000_000);
   });
 
   it('a log already claimed by another account (e.g. through x402) credits nothing here', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
 import type { PutInput, Store } from '../../src/storage/contract.js';
 import { chargeAuthConformance } from './conformance-charge-auth.js';
 import { searchConformance } from './conformance-search.js';
+import { usageConformance } from './conformance-usage.js';
 import { voidConformance } from './conformance-void.js';
 
 export interface StoreHarness {
@@ -193,6 +194,7 @@ export function storageConformance(name: string, make: () => Promise<StoreHarnes
     chargeAuthConformance(it, s, acct);
     voidConformance(it, s, acct);
     searchConformance(it, s, acct);
+    usageConformance(it, s, acct);
 
     it('holds reserve, settle the actual amount, and expire by themselves', async () => {
       const a = acct();

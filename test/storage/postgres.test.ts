@@ -133,8 +133,8 @@ describe.skipIf(!url)('postgres store: tables, sweep, Keyv path', () => {
 
   it('a schema made before charge ids existed gets their table on init, and keeps its data', async () => {
     const fresh = newSchema();
-    // What the migration created before the `charges` table (its table and index come just before search's two statements).
-    await admin.query(schemaStatements('postgres', fresh).slice(0, -4).join(';\n'));
+    // What the migration created before the `charges` table (its table and index come just before search's two statements and usage's three).
+    await admin.query(schemaStatements('postgres', fresh).slice(0, -7).join(';\n'));
     await admin.query(`INSERT INTO "${fresh}".accounts (account, balance, seq) VALUES ('old', 0, 0)`);
     const upgraded = await postgresStoreFromUrl(url!, { timeoutMs: 10_000, prefix: fresh, sweepIntervalMs: 0 });
     try {
@@ -149,6 +149,29 @@ describe.skipIf(!url)('postgres store: tables, sweep, Keyv path', () => {
     }
   });
 
+  it('a schema made by the release before usage counters gets their tables on init (idempotent), and keeps its data', async () => {
+    const fresh = newSchema();
+    // Everything but usage's two tables and index: the schema main's code created.
+    await admin.query(schemaStatements('postgres', fresh).slice(0, -3).join(';\n'));
+    await admin.query(`INSERT INTO "${fresh}".accounts (account, balance, seq) VALUES ('old', 300, 0)`);
+    const stores = [0, 1].map(() => postgresStoreFromUrl(url!, { timeoutMs: 10_000, prefix: fresh, sweepIntervalMs: 0 }));
+    const [one, two] = await Promise.all(stores);
+    try {
+      // Two processes upgrading at once, then once more: the migration is idempotent.
+      await Promise.all([one!.init(), two!.init()]);
+      await one!.init();
+      const now = Date.now();
+      const bucket = new Date(now).toISOString().slice(0, 13);
+      const charge = { window: 'w', windowExpiresAt: now + 60_000, freeLimit: 0, price: 100, usage: { bucket, expiresAt: now + 60_000, keyId: 'key_1' } };
+      expect(await one!.charge('old', charge, now)).toMatchObject({ ok: true, balance: 200 });
+      expect(await two!.usage!('old', bucket, bucket, now)).toEqual([{ bucket, fields: { paid: 1, spent: 100 } }]);
+      expect(await two!.lastUsed!('old')).toEqual({ key_1: now });
+    } finally {
+      await Promise.all([one!.close(), two!.close()]);
+      await dropSchema(fresh);
+    }
+  });
+
   it('a @keyv/postgres instance takes the native path, and closing our store leaves it open', async () => {
     const fresh = newSchema();
     const keyv = new Keyv({ store: new KeyvPostgres({ uri: url!, schema: fresh, table: 'host_keyv' }) });
@@ -157,7 +180,7 @@ describe.skipIf(!url)('postgres store: tables, sweep, Keyv path', () => {
     await keyv.set('before', 1);
     const native = await openStore(keyv, { timeoutMs: 10_000, prefix: fresh });
     try {
-      expect(native.info).toEqual({ backend: 'postgres', multiProcess: true, chargeAuth: true });
+      expect(native.info).toEqual({ backend: 'postgres', multiProcess: true, chargeAuth: true, usage: true });
       await native.init();
       expect(await native.post('k', { amount: 5, kind: 'grant', reference: 'r' }, Date.now())).toMatchObject({ ok: true, balance: 5 });
       await native.close();

@@ -8,6 +8,7 @@ import { Keyv } from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/storage/contract.js';
 import { openStore } from '../../src/storage/open.js';
+import { schemaStatements, sqliteSearchStatements } from '../../src/storage/sql-schema.js';
 import { sqliteStoreFromUrl } from '../../src/storage/sqlite-store.js';
 import { storageConformance } from './conformance.js';
 
@@ -52,7 +53,7 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
 
   it('runs in WAL mode and reports itself as multi-process', () => {
     expect(admin.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true, inProcess: true });
+    expect(store.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true, inProcess: true, usage: true });
   });
 
   it('sweep physically removes expired rows and releases expired holds', async () => {
@@ -97,6 +98,30 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
     await auto.close();
   });
 
+  it('a file made by the release before usage counters gets their tables on init (idempotent), and keeps its data', async () => {
+    const path = join(dir, 'before-usage.db');
+    const old = new Database(path);
+    // Everything but usage's two tables and index: the file main's code created (with the search column and index).
+    for (const statement of schemaStatements('sqlite', 'apg').slice(0, -3)) old.exec(statement);
+    old.exec('ALTER TABLE "apg_records" ADD COLUMN search TEXT');
+    for (const statement of sqliteSearchStatements('apg')) old.exec(statement);
+    old.exec(`INSERT INTO "apg_accounts" (account, balance, seq) VALUES ('old', 300, 0)`);
+    old.close();
+    const upgraded = await sqliteStoreFromUrl(`sqlite://${path}`, { timeoutMs: 5000, prefix: 'apg', sweepIntervalMs: 0 });
+    try {
+      await upgraded.init();
+      await upgraded.init();
+      const now = Date.now();
+      const bucket = new Date(now).toISOString().slice(0, 13);
+      const charge = { window: 'w', windowExpiresAt: now + 60_000, freeLimit: 0, price: 100, usage: { bucket, expiresAt: now + 60_000, keyId: 'key_1' } };
+      expect(await upgraded.charge('old', charge, now)).toMatchObject({ ok: true, balance: 200 });
+      expect(await upgraded.usage!('old', bucket, bucket, now)).toEqual([{ bucket, fields: { paid: 1, spent: 100 } }]);
+      expect(await upgraded.lastUsed!('old')).toEqual({ key_1: now });
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('opens relative paths (creating directories) and refuses a URL without a file', async () => {
     const path = relative(process.cwd(), join(dir, 'nested', 'deeper', 'rel.db'));
     expect(path.startsWith('/')).toBe(false);
@@ -112,7 +137,7 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
     const keyv = new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${keyvFile}`, busyTimeout: 5000 }) });
     await keyv.set('before', 1);
     const native = await openStore(keyv, { timeoutMs: 5000, prefix: 'apg' });
-    expect(native.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true, inProcess: true });
+    expect(native.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true, inProcess: true, usage: true });
     await native.init();
     expect(await native.post('k', { amount: 5, kind: 'grant', reference: 'r' }, Date.now())).toMatchObject({ ok: true, balance: 5 });
     await native.close();
@@ -125,7 +150,7 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
 
     const memoryKeyv = new Keyv({ store: new KeyvSqlite({ uri: 'sqlite://:memory:' }) });
     const memory = await openStore(memoryKeyv, { timeoutMs: 5000, prefix: 'apg' });
-    expect(memory.info).toEqual({ backend: 'sqlite', multiProcess: false, chargeAuth: true, inProcess: true });
+    expect(memory.info).toEqual({ backend: 'sqlite', multiProcess: false, chargeAuth: true, inProcess: true, usage: true });
     await memory.close();
     await memoryKeyv.disconnect();
   });

@@ -11,6 +11,8 @@ export interface Faults {
   failMemoryPuts: number;
   /** While set, writes of a memory record wait for it (to hold a call in flight). */
   putGate: Promise<void> | undefined;
+  /** Memory writes that reached `putGate` so far (a call held at its write, whatever other writes it made before). */
+  gated: number;
   /** The next N charges fail as if the backend were down. */
   failCharges: number;
   /** The next N voids (a refund is a void of the charge's id) fail as if the backend were down. */
@@ -21,7 +23,7 @@ export interface Faults {
   calls: Record<string, number>;
 }
 
-export const newFaults = (): Faults => ({ failMemoryGets: 0, failMemoryPuts: 0, putGate: undefined, failCharges: 0, failVoids: 0, loseVoids: 0, calls: {} });
+export const newFaults = (): Faults => ({ failMemoryGets: 0, failMemoryPuts: 0, putGate: undefined, gated: 0, failCharges: 0, failVoids: 0, loseVoids: 0, calls: {} });
 
 /** An in-memory KeyvStore (or `inner`) whose memory collections and charge misbehave as `faults` says. */
 export function faultyStore(faults: Faults, inner: Store = new KeyvStore(new Keyv({ throwOnErrors: true }))): Store {
@@ -38,7 +40,10 @@ export function faultyStore(faults: Faults, inner: Store = new KeyvStore(new Key
           throw new Error('injected fault: memory read');
         }
         if (name === 'put' && memory) {
-          if (faults.putGate) await faults.putGate;
+          if (faults.putGate) {
+            faults.gated++;
+            await faults.putGate;
+          }
           if (faults.failMemoryPuts > 0) {
             faults.failMemoryPuts--;
             throw new Error('injected fault: memory write');

@@ -49,6 +49,17 @@ describe('meter options', () => {
     expect(optionsFromEnv({})).toMatchObject({ freeCallsPerDay: undefined, pricing: undefined, rateLimit: undefined });
     expect(() => optionsFromEnv({ AIPAYGENT_PRICING: '[1]' })).toThrow(/AIPAYGENT_PRICING must be a JSON object/);
   });
+  it('usage counters: on for 400 days by default, retentionDays checked, false or AIPAYGENT_USAGE_RETENTION_DAYS=0 turns them off', () => {
+    expect(parseOptions({}).usage).toEqual({ retentionDays: 400 });
+    expect(parseOptions({ usage: { retentionDays: 30 } }).usage).toEqual({ retentionDays: 30 });
+    expect(parseOptions({ usage: false }).usage).toBeUndefined();
+    expect(parseOptions({ usage: true }).usage).toEqual({ retentionDays: 400 });
+    expect(() => parseOptions({ usage: { retentionDays: 0 } })).toThrow(/usage.retentionDays must be an integer between 1 and 3650 \(got 0\)/);
+    expect(() => parseOptions({ usage: 'yes' as never })).toThrow(/usage must be true, false or an object/);
+    expect(optionsFromEnv({ AIPAYGENT_USAGE_RETENTION_DAYS: '90' }).usage).toEqual({ retentionDays: 90 });
+    expect(optionsFromEnv({ AIPAYGENT_USAGE_RETENTION_DAYS: '0' }).usage).toBe(false);
+    expect(optionsFromEnv({}).usage).toBeUndefined();
+  });
 });
 
 describe('the 402 payment object', () => {

@@ -4,12 +4,14 @@ import { AipaygentError, invalid } from '../../errors.js';
 import type { AccountService } from '../../keys/accounts.js';
 import { parseRegistryKey } from '../../keys/key-record.js';
 import { formatUsd } from '../../ledger/money.js';
+import type { UsageService } from '../../meter/usage-service.js';
 import { iso } from '../../time.js';
 import { queryInt } from '../fields.js';
 import { AccountDetail, AccountList, ok } from '../openapi-schemas.js';
 import { json } from '../respond.js';
 import { route, type Route } from '../route.js';
 import { keyJson } from './admin-keys.js';
+import { totalsJson } from './admin-usage.js';
 import { entryJson } from './credits.js';
 
 /** Cursors are opaque to clients: base64url of where the next page starts. */
@@ -23,7 +25,7 @@ function decodeCursor(cursor: string): string {
 const instant = (name: string) =>
   z.iso.datetime({ offset: true, error: `${name} must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00Z` }).transform((s) => Date.parse(s)).optional();
 
-export function adminAccountRoutes(deps: { accounts: AccountService }): Route[] {
+export function adminAccountRoutes(deps: { accounts: AccountService; usage: UsageService | undefined }): Route[] {
   return [
     route({
       method: 'GET', path: '/admin/accounts', auth: 'admin', metered: false,
@@ -43,11 +45,12 @@ export function adminAccountRoutes(deps: { accounts: AccountService }): Route[] 
           { limit: query.limit ?? 50, after: query.cursor === undefined ? undefined : decodeCursor(query.cursor), createdFrom: query.created_from, createdTo: query.created_to },
           now,
         );
-        const accounts = page.accounts.map((a) => ({
+        const today = deps.usage && (await Promise.all(page.accounts.map((a) => deps.usage!.today(a.accountId, now))));
+        const accounts = page.accounts.map((a, i) => ({
           account_id: a.accountId, created_at: iso(a.createdAt), balance_micro_usd: a.balance, balance_usd: formatUsd(a.balance),
           keys_active: a.keysActive, keys_total: a.keysTotal,
-          // TODO(usage helper): today's calls and spend from the usage service; 0 until then.
-          calls_today: 0, spent_today_micro_usd: 0,
+          // Spend net of refunds (a call answered with an error is given back): what the account paid today.
+          calls_today: today ? today[i]!.calls : null, spent_today_micro_usd: today ? today[i]!.spentMicroUsd - today[i]!.refundedMicroUsd : null,
         }));
         return json(200, { status: 'success', accounts, next_cursor: page.next === null ? null : encodeCursor(page.next) });
       },
@@ -59,13 +62,12 @@ export function adminAccountRoutes(deps: { accounts: AccountService }): Route[] 
       errors: ['not_found'],
       async handle({ params, now }) {
         const accountId = params.account_id!;
-        const a = await deps.accounts.detail(accountId, now);
+        const [a, today, used] = await Promise.all([deps.accounts.detail(accountId, now), deps.usage?.today(accountId, now), deps.usage?.lastUsed(accountId) ?? ({} as Record<string, number>)]);
         if (!a) throw new AipaygentError('not_found', `No account "${accountId}"`);
         return json(200, {
           status: 'success', account_id: a.accountId, created_at: iso(a.createdAt), balance_micro_usd: a.balance, balance_usd: formatUsd(a.balance),
-          keys: a.keys.map(keyJson), ledger: a.ledger.map(entryJson), wallets: a.wallets.map((w) => ({ address: w.address, linked_at: iso(w.linkedAt) })),
-          // TODO(usage helper): today's usage bucket from the usage service; null until then.
-          usage_today: null,
+          keys: a.keys.map((k) => keyJson(k, used[k.keyId])), ledger: a.ledger.map(entryJson), wallets: a.wallets.map((w) => ({ address: w.address, linked_at: iso(w.linkedAt) })),
+          usage_today: today === undefined ? null : totalsJson(today),
         });
       },
     }),

@@ -4,6 +4,7 @@ import { AipaygentError, invalid } from '../../errors.js';
 import { isAccountId } from '../../keys/api-key.js';
 import type { KeyInfo, KeyService } from '../../keys/key-service.js';
 import { SCOPES } from '../../keys/scopes.js';
+import type { UsageService } from '../../meter/usage-service.js';
 import { iso } from '../../time.js';
 import { storable } from '../fields.js';
 import { KeyCreated, KeyList, KeyRevoked, KeyRotated, ok } from '../openapi-schemas.js';
@@ -18,18 +19,17 @@ export const accountIdField = (required: boolean) =>
 
 const SCOPE_LIST = SCOPES.join(', ');
 
-/** A key as the admin API shows it. */
-export function keyJson(k: KeyInfo) {
+/** A key as the admin API shows it; `lastUsed`: its last metered call from the usage counters (undefined: never, or not counted). */
+export function keyJson(k: KeyInfo, lastUsed?: number) {
   return {
     key_id: k.keyId, label: k.label, prefix: k.prefix, status: k.status, created_at: iso(k.createdAt),
-    // TODO(usage helper): the key's last use from Store.lastUsed (the usage counters), null until then.
-    last_used_at: null,
+    last_used_at: lastUsed === undefined ? null : iso(lastUsed),
     expires_at: k.expiresAt === null ? null : iso(k.expiresAt), revoked_at: k.revokedAt === null ? null : iso(k.revokedAt),
     scopes: k.scopes ?? [...SCOPES], rotated_from: k.rotatedFrom, rotated_to: k.rotatedTo,
   };
 }
 
-export function adminKeyRoutes(deps: { keys: KeyService; rotationGraceSeconds: number }): Route[] {
+export function adminKeyRoutes(deps: { keys: KeyService; rotationGraceSeconds: number; usage: UsageService | undefined }): Route[] {
   return [
     route({
       method: 'POST', path: '/admin/keys', auth: 'admin', metered: false,
@@ -66,9 +66,9 @@ export function adminKeyRoutes(deps: { keys: KeyService; rotationGraceSeconds: n
       responses: { 200: ok("The account's keys, oldest first", KeyList) },
       errors: ['not_found'],
       async handle({ query, now }) {
-        const list = await deps.keys.list(query.account_id, now);
+        const [list, used] = await Promise.all([deps.keys.list(query.account_id, now), deps.usage?.lastUsed(query.account_id) ?? ({} as Record<string, number>)]);
         if (list.length === 0) throw new AipaygentError('not_found', `No account "${query.account_id}" (it has no API keys)`);
-        return json(200, { status: 'success', account_id: query.account_id, keys: list.map(keyJson) });
+        return json(200, { status: 'success', account_id: query.account_id, keys: list.map((k) => keyJson(k, used[k.keyId])) });
       },
     }),
     route({

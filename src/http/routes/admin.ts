@@ -4,6 +4,7 @@ import { AipaygentError } from '../../errors.js';
 import type { AccountService } from '../../keys/accounts.js';
 import type { KeyService } from '../../keys/key-service.js';
 import { MAX_GRANT_MICRO_USD, type LedgerService } from '../../ledger/ledger-service.js';
+import type { UsageService } from '../../meter/usage-service.js';
 import { formatUsd } from '../../ledger/money.js';
 import { CreditsDuplicate, CreditsGranted, ok } from '../openapi-schemas.js';
 import { json } from '../respond.js';
@@ -13,7 +14,8 @@ import { entryJson } from './credits.js';
 import { adminAccountRoutes } from './admin-accounts.js';
 import { accountIdField, adminKeyRoutes } from './admin-keys.js';
 
-export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService; accounts: AccountService; rotationGraceSeconds: number }): Route[] {
+/** `usage`: the usage counters when they are kept (else calls and spend today and keys' last use are null). */
+export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService; accounts: AccountService; rotationGraceSeconds: number; usage: UsageService | undefined }): Route[] {
   return [
     ...adminKeyRoutes(deps),
     ...adminAccountRoutes(deps),

@@ -1,6 +1,7 @@
 // Routes of features that are off on this server: a 404 naming the option that turns them on, never the host's HTML 404.
 import { AipaygentError } from '../../errors.js';
 import type { Config } from '../../config.js';
+import { TURN_ON_USAGE } from '../../meter/usage.js';
 import type { Method, Route } from '../route.js';
 import { toAnthropicError } from './claude.js';
 
@@ -14,6 +15,7 @@ export const TURN_ON = {
   metrics: 'the adminToken or metricsToken option (AIPAYGENT_ADMIN_TOKEN or AIPAYGENT_METRICS_TOKEN)',
   search: 'the search option (it is on unless set to false)',
   mcp: 'npm install @modelcontextprotocol/sdk: on by default once installed, unless the mcp option is false',
+  usage: TURN_ON_USAGE,
 } as const;
 
 const off = (method: Method, path: string, what: string, turnOn: string, anthropic = false): Route => ({
@@ -50,6 +52,9 @@ export function offRoutes(config: Config): Route[] {
       routes.push(off(method, path, 'The admin API', TURN_ON.admin));
     }
   }
+  // Usage needs the admin token and the usage option (a Store that does not count usage is told at run time).
+  if (config.adminToken === undefined) routes.push(off('GET', '/admin/usage', 'The admin API', TURN_ON.admin));
+  else if (!config.usage) routes.push(off('GET', '/admin/usage', 'Usage counting', TURN_ON.usage));
   if (!config.search) routes.push(off('GET', '/memory/search', 'Memory search', TURN_ON.search), off('POST', '/memory/search', 'Memory search', TURN_ON.search));
   if (config.adminToken === undefined && config.metricsToken === undefined) routes.push(off('GET', '/metrics', 'The metrics endpoint', TURN_ON.metrics));
   return routes;
