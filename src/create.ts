@@ -16,6 +16,7 @@ import { ANTHROPIC_PREFIX, anthropicRoutes } from './http/routes/anthropic.js';
 import { claudeRoutes } from './http/routes/claude.js';
 import { creditsRoutes } from './http/routes/credits.js';
 import { discoveryRoutes, PACKAGE_VERSION } from './http/routes/discovery.js';
+import { consoleRoutes } from './http/routes/console.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { healthRoutes, type Readiness } from './http/routes/health.js';
 import { memoryRoutes } from './http/routes/memory.js';
@@ -181,7 +182,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   }
   if (config.adminToken !== undefined) {
     const admin = { keys, ledger, accounts: new AccountService(lazyStore), rotationGraceSeconds: config.keys.rotationGraceSeconds };
-    for (const r of adminRoutes(admin)) router.add(r);
+    for (const r of [...adminRoutes(admin), ...consoleRoutes()]) router.add(r);
   }
   const findRoute = (method: string, path: string) => {
     const m = router.match(method, path);

@@ -49,6 +49,7 @@ export function offRoutes(config: Config): Route[] {
     for (const [method, path] of adminPaths) {
       routes.push(off(method, path, 'The admin API', TURN_ON.admin));
     }
+    routes.push(off('GET', '/console', 'The console', TURN_ON.admin), off('GET', '/console/:asset', 'The console', TURN_ON.admin));
   }
   if (!config.search) routes.push(off('GET', '/memory/search', 'Memory search', TURN_ON.search), off('POST', '/memory/search', 'Memory search', TURN_ON.search));
   if (config.adminToken === undefined && config.metricsToken === undefined) routes.push(off('GET', '/metrics', 'The metrics endpoint', TURN_ON.metrics));
