@@ -62,9 +62,9 @@ function render(id, usage) {
   const refunded = Number(totals.refunded_micro_usd ?? 0);
   const span = `${when(usage.from)} to ${when(usage.to)}`;
   const figures = h('dl', { class: 'figures', id: `${id}-totals` },
-    figure('Revenue', usd(spent - refunded), `spent ${usd(spent)}, refunded ${usd(refunded)}`),
-    figure('Calls', int(totals.calls ?? 0), `${int(totals.free_calls ?? 0)} free, ${int(totals.paid_calls ?? 0)} paid`),
-    figure('Credited', usd(Number(totals.credited_micro_usd ?? 0)), 'grants and purchases'),
+    figure('revenue', 'Revenue', usd(spent - refunded), `spent ${usd(spent)}, refunded ${usd(refunded)}`),
+    figure('calls', 'Calls', int(totals.calls ?? 0), `${int(totals.free_calls ?? 0)} free, ${int(totals.paid_calls ?? 0)} paid`),
+    figure('credited', 'Credited', usd(Number(totals.credited_micro_usd ?? 0)), 'grants and purchases'),
     tokensFigure(totals.claude_tokens));
   const revenue = lineChart({
     id: `${id}-revenue`, title: `Revenue (spent, USD) per ${usage.bucket}`, times, axis: usdAxis,
@@ -91,17 +91,18 @@ function render(id, usage) {
 }
 
 /**
+ * @param {string} name
  * @param {string} label
  * @param {string} value
  * @param {string} detail
  */
-const figure = (label, value, detail) => h('div', { class: 'figure' }, h('dt', null, label), h('dd', null, h('span', { class: 'big' }, value), h('span', { class: 'detail' }, detail)));
+const figure = (name, label, value, detail) => h('div', { class: 'figure', 'data-figure': name }, h('dt', null, label), h('dd', null, h('span', { class: 'big' }, value), h('span', { class: 'detail' }, detail)));
 
 /** @param {Record<string, Record<string, number>> | undefined} tokens Claude tokens by model */
 function tokensFigure(tokens) {
   const models = Object.entries(tokens ?? {});
-  if (!models.length) return figure('Claude tokens', '0', 'no Claude calls');
+  if (!models.length) return figure('tokens', 'Claude tokens', '0', 'no Claude calls');
   const sum = (/** @type {Record<string, number>} */ t) => Object.values(t).reduce((a, b) => a + (Number(b) || 0), 0);
   const total = models.reduce((a, [, t]) => a + sum(t), 0);
-  return figure('Claude tokens', int(total), models.map(([model, t]) => `${model}: ${int(sum(t))}`).join(', '));
+  return figure('tokens', 'Claude tokens', int(total), models.map(([model, t]) => `${model}: ${int(sum(t))}`).join(', '));
 }
