@@ -2,7 +2,7 @@
 // One account: balance, keys (status, scopes, last use; create, rotate, revoke), credit, usage chart, ledger, wallets.
 import { admin } from './api.js';
 import { fill, h, int, notice, table, time, usd } from './dom.js';
-import { createKeyForm, grantForm, revokeKey, rotateKey } from './key-actions.js';
+import { SCOPES, createKeyForm, grantForm, revokeKey, rotateKey } from './key-actions.js';
 import { usagePanel } from './usage.js';
 
 /**
@@ -91,7 +91,7 @@ function drawKeys(el, keys, act) {
     h('span', null, h('code', null, k.key_id), k.label ? h('span', { class: 'detail' }, k.label) : null),
     k.prefix ? h('code', null, `${k.prefix}…`) : '—',
     h('span', { class: `badge ${k.status}` }, k.status),
-    (k.scopes ?? []).length ? k.scopes.join(', ') : 'all',
+    scopesText(k.scopes),
     time(k.created_at),
     time(k.last_used_at),
     k.status === 'revoked' ? h('span', null, 'revoked ', time(k.revoked_at)) : time(k.expires_at),
@@ -105,6 +105,12 @@ function drawKeys(el, keys, act) {
   t.querySelector('table')?.setAttribute('id', 'keys-table');
   fill(el, t);
 }
+
+/**
+ * "all" for a key with every scope (the API lists them all; a key made before scopes existed may list none).
+ * @param {string[] | undefined} scopes
+ */
+const scopesText = (scopes) => (!scopes?.length || SCOPES.every((s) => scopes.includes(s)) ? 'all' : scopes.join(', '));
 
 /**
  * @param {HTMLElement} el
