@@ -95,11 +95,11 @@ function drawKeys(el, keys, act) {
     time(k.created_at),
     time(k.last_used_at),
     k.status === 'revoked' ? h('span', null, 'revoked ', time(k.revoked_at)) : time(k.expires_at),
-    k.status === 'active'
-      ? h('div', { class: 'row-actions' },
-        h('button', { type: 'button', class: 'quiet', 'aria-label': `Rotate ${k.key_id}`, onclick: () => act(() => rotateKey(k)) }, 'Rotate'),
-        h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${k.key_id}`, onclick: () => act(() => revokeKey(k)) }, 'Revoke'))
-      : k.rotated_to ? h('span', { class: 'detail' }, `replaced by ${k.rotated_to}`) : '',
+    // A rotated key works until its grace ends: it can still be revoked, not rotated again.
+    h('div', { class: 'row-actions' },
+      k.status === 'active' && !k.rotated_to ? h('button', { type: 'button', class: 'quiet', 'aria-label': `Rotate ${k.key_id}`, onclick: () => act(() => rotateKey(k)) }, 'Rotate') : null,
+      k.status === 'active' ? h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${k.key_id}`, onclick: () => act(() => revokeKey(k)) }, 'Revoke') : null,
+      k.rotated_to ? h('span', { class: 'detail' }, `replaced by ${k.rotated_to}`) : null),
   ]);
   const t = table('The account\'s API keys (never their secrets)', ['Key', 'Prefix', 'Status', 'Scopes', 'Created', 'Last used', 'Expires', 'Actions'], rows, { empty: 'No keys.', captionHidden: true });
   t.querySelector('table')?.setAttribute('id', 'keys-table');
