@@ -71,7 +71,7 @@ const retrieve = (m: Mounted, key: string) => call(`${m.url}/memory/retrieve?use
     await mounted?.close();
   });
 
-  it('signs in, makes an account and its key, grants credit, shows the calls made with it, revokes it', { timeout: 90_000 }, async () => {
+  it('signs in, makes an account and its key, grants credit, shows the calls made with it, rotates and revokes the key', { timeout: 90_000 }, async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const { problems, offsite } = await watch(page);
     const requested: string[] = [];
@@ -150,18 +150,34 @@ const retrieve = (m: Mounted, key: string) => call(`${m.url}/memory/retrieve?use
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: 'test-results/console-overview.png', fullPage: false });
 
-    // Revoke: Escape cancels (the key still works), then confirmed; the next call with the key is refused.
+    // Rotate with no grace: the new key (shown once) works, the old one is refused at once.
     await row.getByRole('link', { name: accountId }).click();
     await page.getByRole('heading', { level: 1, name: /^Account acct_/ }).waitFor();
-    const keyId = (await page.locator('#keys-table tbody tr th code').first().textContent())!;
+    const oldKeyId = (await page.locator('#keys-table tbody tr th code').first().textContent())!;
+    await page.getByRole('button', { name: `Rotate ${oldKeyId}` }).click();
+    await page.getByRole('dialog').getByLabel('Grace period (hours)').fill('0');
+    await page.getByRole('dialog').getByRole('button', { name: 'Rotate' }).click();
+    const rotated = page.getByRole('dialog', { name: 'Rotated: the new API key' });
+    const newKey = await rotated.getByLabel(/^API key/).inputValue();
+    expect(newKey).toMatch(/^apg_/);
+    expect(newKey).not.toBe(apiKey);
+    await rotated.getByRole('button', { name: 'Done' }).click();
+    const keyId = `key_${newKey.slice(4, 28)}`;
+    const newRow = page.locator('#keys-table tbody tr', { hasText: keyId });
+    await expect.poll(text(newRow), SOON).toContain('active');
+    expect(await page.locator('#keys-table tbody tr', { hasText: oldKeyId }).textContent()).toContain(`replaced by ${keyId}`);
+    expect((await retrieve(mounted, apiKey)).status).toBe(401);
+    expect((await retrieve(mounted, newKey)).status).toBe(404);
+
+    // Revoke: Escape cancels (the key still works), then confirmed; the next call with the key is refused.
     await page.getByRole('button', { name: `Revoke ${keyId}` }).click();
     await page.keyboard.press('Escape');
     expect(await page.getByRole('dialog').count()).toBe(0);
-    expect((await retrieve(mounted, apiKey)).status).toBe(404);
+    expect((await retrieve(mounted, newKey)).status).toBe(404);
     await page.getByRole('button', { name: `Revoke ${keyId}` }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke the key' }).click();
-    await expect.poll(text(page.locator('#keys-table tbody tr')), SOON).toContain('revoked');
-    const refused = await retrieve(mounted, apiKey);
+    await expect.poll(text(newRow), SOON).toContain('revoked');
+    const refused = await retrieve(mounted, newKey);
     expect(refused.status).toBe(401);
     expect(refused.body.error.code).toBe('unauthorized');
 
