@@ -35,7 +35,7 @@ export function accountsPanel(opts = {}) {
   /** @type {Account[]} */
   let rows = [];
   /** @type {{ key: keyof Account, dir: 1 | -1 }} */
-  let sort = { key: 'created_at', dir: -1 };
+  let sort = { key: 'created_at', dir: 1 }; // the API's order: oldest first
 
   const body = h('div', { class: 'accounts-body', 'aria-live': 'polite' }, h('p', null, 'Loading accounts…'));
   const size = /** @type {HTMLSelectElement} */ (h('select', { id: 'accounts-page-size', onchange: () => { limit = Number(size.value); cursors = [null]; page = 0; load(); } },
@@ -71,7 +71,7 @@ export function accountsPanel(opts = {}) {
           c.label, h('span', { class: 'arrow', 'aria-hidden': 'true' }, active ? (sort.dir === 1 ? ' ▲' : ' ▼') : '')));
     });
     const table = h('table', { id: 'accounts-table' },
-      h('caption', null, `Accounts, page ${page + 1} (${rows.length} shown; a column header sorts this page)`),
+      h('caption', null, `Accounts, oldest first, page ${page + 1} (${rows.length} shown; a column header sorts this page)`),
       h('thead', null, h('tr', null, head)),
       h('tbody', null, sorted.length
         ? sorted.map((a) => h('tr', { 'data-account': a.account_id }, COLUMNS.map((c, i) => h(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.numeric ? 'num' : null }, c.cell(a)))))
