@@ -17,6 +17,7 @@ import { ANTHROPIC_PREFIX, anthropicRoutes } from './http/routes/anthropic.js';
 import { claudeRoutes } from './http/routes/claude.js';
 import { creditsRoutes } from './http/routes/credits.js';
 import { discoveryRoutes, PACKAGE_VERSION } from './http/routes/discovery.js';
+import { consoleRoutes } from './http/routes/console.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { healthRoutes, type Readiness } from './http/routes/health.js';
 import { memoryRoutes } from './http/routes/memory.js';
@@ -189,7 +190,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   }
   if (config.adminToken !== undefined) {
     const admin = { keys, ledger, accounts: new AccountService(lazyStore), rotationGraceSeconds: config.keys.rotationGraceSeconds, usage: config.usage ? usage : undefined };
-    for (const r of adminRoutes(admin)) router.add(r);
+    for (const r of [...adminRoutes(admin), ...consoleRoutes()]) router.add(r);
   }
   if (config.adminToken !== undefined && config.usage) for (const r of adminUsageRoutes({ usage, keys })) router.add(r);
   const findRoute = (method: string, path: string) => {

@@ -56,7 +56,7 @@ export function featureLines(config: Config, store?: StoreInfo): string[] {
     config.signup
       ? `signup: on (wallets sign up on ${config.signup.domain}${config.signup.feeMicroUsd ? `, fee ${formatUsd(config.signup.feeMicroUsd)} USD by x402` : ''})`
       : `signup: off (set ${TURN_ON.signup})`,
-    config.adminToken !== undefined ? 'admin: on (/admin/*, admin token)' : `admin: off (set ${TURN_ON.admin})`,
+    config.adminToken !== undefined ? 'admin: on (/admin/*, the console at /console, admin token)' : `admin: off (set ${TURN_ON.admin})`,
     config.adminToken !== undefined || config.metricsToken !== undefined ? 'metrics: on (GET /metrics)' : `metrics: off (set ${TURN_ON.metrics})`,
     config.mcp ? `mcp: on (POST ${config.mcp.path}, tools metered as their routes)` : `mcp: off (${TURN_ON.mcp})`,
     config.openTelemetry ? 'opentelemetry: on (spans through @opentelemetry/api)' : 'opentelemetry: off (set openTelemetry: true, AIPAYGENT_OPENTELEMETRY=1)',

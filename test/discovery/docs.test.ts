@@ -1,9 +1,10 @@
 // GET /docs: the page and its assets over HTTP on every mount, and the page rendered by headless Chromium with no network but localhost.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCS_ASSETS, DOCS_CSP } from '../../src/http/routes/docs.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumOrSkip } from '../support/browser.js';
 import { call, describeMounts, startMount, type Mounted } from '../support/mounts.js';
 
 /** Raw GET (fetch would undo the gzip): status, headers and the bytes as sent. */
@@ -57,18 +58,7 @@ describeMounts('GET /docs', () => ({}), (m: () => Mounted) => {
   });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-/** Chromium is a system package (.ci/run installs it): without it the browser test skips, or fails with REQUIRE_BACKENDS=1. */
-function chromiumOrSkip(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  if (process.env.REQUIRE_BACKENDS === '1') throw new Error(`${CHROMIUM} is missing; REQUIRE_BACKENDS=1 forbids skipping the docs page test`);
-  console.warn(`${CHROMIUM} is missing: skipping the docs page browser test (apt-get install chromium)`);
-  return false;
-}
-
-(chromiumOrSkip() ? describe : describe.skip)('the docs page in headless Chromium', () => {
+(chromiumOrSkip('docs page browser test') ? describe : describe.skip)('the docs page in headless Chromium', () => {
   let mounted: Mounted;
   beforeAll(async () => {
     mounted = await startMount('express5', { parsed: true, prefix: '/ai', options: {} });
@@ -79,7 +69,7 @@ function chromiumOrSkip(): boolean {
 
   it('renders offline: every request stays on localhost, no CSP violation or script error, the memory endpoints are listed', async () => {
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
       const offsite: string[] = [];

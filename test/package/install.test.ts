@@ -75,7 +75,7 @@ describe('the packed package in a fresh Express app', { timeout: 120_000 }, () =
     console.log(`memory-only host app (tarball + express 5): node_modules ${(bytes / 1e6).toFixed(1)} MB`);
     expect(bytes).toBeLessThanOrEqual(25e6);
     const { stdout } = await npm('ls', '--all', '--parseable');
-    for (const pkg of ['viem', 'ox', '@anthropic-ai/sdk', 'swagger-ui-dist', '@scarf/scarf', 'pg', '@keyv/redis', 'better-sqlite3']) {
+    for (const pkg of ['viem', 'ox', '@anthropic-ai/sdk', 'swagger-ui-dist', '@scarf/scarf', 'uplot', 'pg', '@keyv/redis', 'better-sqlite3']) {
       expect(stdout.split('\n').some((p) => p.endsWith(`/node_modules/${pkg}`)), pkg).toBe(false);
     }
     const { stdout: scripts } = await npm('install-scripts', 'ls');
@@ -97,10 +97,32 @@ describe('the packed package in a fresh Express app', { timeout: 120_000 }, () =
     const js = await fetch(`http://localhost:${port}${bundle}`);
     expect(js.status).toBe(200);
     expect((await js.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+    // The console is off without an admin token, and says how to turn it on.
+    const console404 = await fetch(`${base}/console`);
+    expect(console404.status).toBe(404);
+    expect(((await console404.json()) as { error: { message: string } }).error.message).toMatch(/AIPAYGENT_ADMIN_TOKEN/);
     // A Claude call on a server without Claude says how to turn it on, in JSON (not Express's HTML page).
     const claude = await fetch(`${base}/claude/message`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
     expect(claude.status).toBe(404);
     expect(((await claude.json()) as { error: { message: string } }).error.message).toMatch(/ANTHROPIC_API_KEY/);
+    run.child.kill('SIGTERM');
+  });
+
+  it('serves the console from the package with an admin token: the page, its modules and uPlot (bundled: no uplot installed)', async () => {
+    const port = await freePort();
+    const run = await quickStart({ PORT: String(port), AIPAYGENT_ADMIN_TOKEN: 'package-test-admin-token' }, /listening on/);
+    const page = await fetch(`http://localhost:${port}/ai/console`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const links = [...html.matchAll(/(?:src|href)="(\/ai\/console\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThanOrEqual(4);
+    for (const link of links) expect((await fetch(`http://localhost:${port}${link}`)).status, link).toBe(200);
+    // The modules main.js imports, by name (they import each other the same way).
+    for (const name of ['api.js', 'dom.js', 'charts.js', 'usage.js', 'overview.js', 'accounts.js', 'account.js', 'key-actions.js']) {
+      expect((await fetch(`http://localhost:${port}/ai/console/${name}`)).status, name).toBe(200);
+    }
+    const uplot = await fetch(`http://localhost:${port}/ai/console/uplot.js`);
+    expect(await uplot.text()).toMatch(/^\/\*! https:\/\/github\.com\/leeoniya\/uPlot \(v1\.6\.\d+\)/);
     run.child.kill('SIGTERM');
   });
 

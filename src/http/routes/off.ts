@@ -51,6 +51,7 @@ export function offRoutes(config: Config): Route[] {
     for (const [method, path] of adminPaths) {
       routes.push(off(method, path, 'The admin API', TURN_ON.admin));
     }
+    routes.push(off('GET', '/console', 'The console', TURN_ON.admin), off('GET', '/console/:asset', 'The console', TURN_ON.admin));
   }
   // Usage needs the admin token and the usage option (a Store that does not count usage is told at run time).
   if (config.adminToken === undefined) routes.push(off('GET', '/admin/usage', 'The admin API', TURN_ON.admin));
