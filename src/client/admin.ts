@@ -11,7 +11,7 @@ const id = (s: string) => encodeURIComponent(s);
 export function adminPart(fetchJson: AdminFetch) {
   return {
     /** One page of accounts, oldest first; pass `next_cursor` back as `cursor`. `created_from` inclusive, `created_to` exclusive (ISO 8601). */
-    accounts: (opts: { limit?: number; cursor?: string; created_from?: string; created_to?: string } = {}, call?: Call) =>
+    accounts: (opts: { limit?: number; cursor?: string; created_from?: string; created_to?: string; active_from?: string; active_to?: string } = {}, call?: Call) =>
       fetchJson<AccountPage>('GET', '/admin/accounts', { query: opts, call }),
     /** One account: balance, keys, the last ledger entries, linked wallets. */
     account: (accountId: string, call?: Call) => fetchJson<AccountDetail>('GET', `/admin/accounts/${id(accountId)}`, { call }),

@@ -13,6 +13,8 @@ export interface AccountPageQuery {
   createdFrom?: number | undefined;
   /** Only accounts created before this time (epoch ms). */
   createdTo?: number | undefined;
+  /** Only these accounts (e.g. those active in a span of days, from the usage counters' activity index). */
+  only?: ReadonlySet<string> | undefined;
 }
 
 export interface AccountSummary {
@@ -39,6 +41,10 @@ export interface AccountDetail {
   wallets: LinkedWallet[];
 }
 
+/** Registry entries one page may walk past when `only` filters them: a page can then end early, with a cursor. */
+export const MAX_SCANNED = 10_000;
+const SCAN_BATCH = 1000;
+
 /** Ledger entries an account's detail shows. */
 export const DETAIL_LEDGER_ENTRIES = 20;
 
@@ -47,17 +53,46 @@ export class AccountService {
 
   /** A page of accounts in creation order, each with its balance and key counts (their reads run in parallel). */
   async page(query: AccountPageQuery, now: number): Promise<AccountPage> {
-    const { limit, createdFrom, createdTo } = query;
+    const { limit, createdFrom, createdTo, only } = query;
     // "<from, 13 digits>:" sorts before every key of an account created at `from` and after every earlier one.
     const from = createdFrom === undefined ? undefined : registryKey(createdFrom, '');
-    const after = query.after !== undefined && (from === undefined || query.after > from) ? query.after : from;
-    const keys = await registryPage(this.store, after, limit + 1, now);
-    const rows = keys.map(parseRegistryKey).filter((r) => r !== undefined);
-    const inRange = createdTo === undefined ? rows : rows.filter((r) => r.createdAt < createdTo);
-    const shown = inRange.slice(0, limit);
-    const last = shown.at(-1);
+    let after = query.after !== undefined && (from === undefined || query.after > from) ? query.after : from;
+    // The registry is in creation order: walk it until the page is full (one more tells whether a next page
+    // exists), the creation span or the registry ends, or MAX_SCANNED entries were passed (then the page ends
+    // early, its cursor where the walk stopped).
+    const shown: Array<{ accountId: string; createdAt: number }> = [];
+    let scanned = 0;
+    let more = false;
+    for (;;) {
+      const batch = only === undefined ? limit + 1 - shown.length : SCAN_BATCH;
+      const keys = await registryPage(this.store, after, batch, now);
+      let ended = keys.length < batch;
+      for (const key of keys) {
+        const r = parseRegistryKey(key);
+        after = key;
+        scanned++;
+        if (r && createdTo !== undefined && r.createdAt >= createdTo) {
+          ended = true;
+          break;
+        }
+        if (!r || (only !== undefined && !only.has(r.accountId))) continue;
+        if (shown.length === limit) {
+          more = true;
+          break;
+        }
+        shown.push(r);
+      }
+      if (more || ended) break;
+      if (scanned >= MAX_SCANNED) {
+        more = true;
+        break;
+      }
+    }
     const accounts = await Promise.all(shown.map((r) => this.summary(r.accountId, r.createdAt, now)));
-    return { accounts, next: inRange.length > limit && last ? registryKey(last.createdAt, last.accountId) : null };
+    if (!more) return { accounts, next: null };
+    // A full page continues after its last account; a page cut short by MAX_SCANNED after the last entry walked.
+    const last = shown.length === limit ? shown.at(-1)! : undefined;
+    return { accounts, next: last ? registryKey(last.createdAt, last.accountId) : after! };
   }
 
   private async summary(accountId: string, createdAt: number, now: number): Promise<AccountSummary> {

@@ -22,27 +22,44 @@ function decodeCursor(cursor: string): string {
   return after;
 }
 
+const MAX_ACTIVE_SPAN_MS = 400 * 86_400_000;
+
 const instant = (name: string) =>
   z.iso.datetime({ offset: true, error: `${name} must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00Z` }).transform((s) => Date.parse(s)).optional();
 
 export function adminAccountRoutes(deps: { accounts: AccountService; usage: UsageService | undefined }): Route[] {
+  /** Accounts active on a UTC day from `from` to `to` (default: today), from the usage counters' activity index. */
+  async function activeIn(from: number | undefined, to: number | undefined, now: number): Promise<Set<string>> {
+    if (!deps.usage) throw invalid('active_from and active_to need the usage counters, which this server does not keep (the usage option)');
+    const end = to ?? now;
+    const start = from ?? end;
+    if (start > end) throw invalid('active_from must not be after active_to');
+    if (end - start > MAX_ACTIVE_SPAN_MS) throw invalid('active_from..active_to spans more than 400 days');
+    return new Set(await deps.usage.activeAccounts(start, end, now));
+  }
+
   return [
     route({
       method: 'GET', path: '/admin/accounts', auth: 'admin', metered: false,
       summary: 'Accounts, oldest first, each with its balance, key counts and calls and spend today; paged with a cursor.',
       description:
-        '`created_from` (inclusive) and `created_to` (exclusive) keep the accounts created in that time. Accounts made before ' +
+        '`created_from` (inclusive) and `created_to` (exclusive) keep the accounts created in that time; `active_from` and ' +
+        '`active_to` (UTC days, inclusive; at most 400 days) keep those that made a metered call or received credit on one of ' +
+        'those days (from the usage counters; a page may then end early with a `next_cursor`). Accounts made before ' +
         'this listing existed appear once a key is created for them again.',
       query: z.object({
         limit: queryInt('limit', 1, 200).optional(),
         cursor: z.string().max(200, { error: 'cursor is not a cursor returned by /admin/accounts' }).optional(),
         created_from: instant('created_from'),
         created_to: instant('created_to'),
+        active_from: instant('active_from'),
+        active_to: instant('active_to'),
       }),
       responses: { 200: ok('One page of accounts', AccountList) },
       async handle({ query, now }) {
+        const only = query.active_from === undefined && query.active_to === undefined ? undefined : await activeIn(query.active_from, query.active_to, now);
         const page = await deps.accounts.page(
-          { limit: query.limit ?? 50, after: query.cursor === undefined ? undefined : decodeCursor(query.cursor), createdFrom: query.created_from, createdTo: query.created_to },
+          { limit: query.limit ?? 50, after: query.cursor === undefined ? undefined : decodeCursor(query.cursor), createdFrom: query.created_from, createdTo: query.created_to, only },
           now,
         );
         const today = deps.usage && (await Promise.all(page.accounts.map((a) => deps.usage!.today(a.accountId, now))));
