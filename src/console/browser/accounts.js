@@ -71,7 +71,7 @@ export function accountsPanel(opts = {}) {
           c.label, h('span', { class: 'arrow', 'aria-hidden': 'true' }, active ? (sort.dir === 1 ? ' ▲' : ' ▼') : '')));
     });
     const table = h('table', { id: 'accounts-table' },
-      h('caption', null, `Accounts, oldest first, page ${page + 1} (${rows.length} shown; a column header sorts this page)`),
+      h('caption', null, `Page ${page + 1} of the accounts (pages in creation order, ${rows.length} shown), sorted by ${label(sort.key)}, ${sort.dir === 1 ? 'ascending' : 'descending'}: a column header sorts this page.`),
       h('thead', null, h('tr', null, head)),
       h('tbody', null, sorted.length
         ? sorted.map((a) => h('tr', { 'data-account': a.account_id }, COLUMNS.map((c, i) => h(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.numeric ? 'num' : null }, c.cell(a)))))
@@ -91,6 +91,9 @@ export function accountsPanel(opts = {}) {
   load();
   return Object.assign(section, { reload: load });
 }
+
+/** @param {keyof Account} key */
+const label = (key) => COLUMNS.find((c) => c.key === key)?.label.toLowerCase() ?? key;
 
 /**
  * @param {unknown} a
