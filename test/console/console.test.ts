@@ -133,22 +133,43 @@ const retrieve = (m: Mounted, key: string) => call(`${m.url}/memory/retrieve?use
     expect(await legendAtLastPoint(page, '#usage-account-revenue')).toEqual({ Spent: '$0.0003' });
     await page.locator('#ledger-refresh').click();
     await expect.poll(() => page.locator('#ledger-table tbody tr', { hasText: 'debit' }).count(), SOON).toBe(paid);
-    expect(await page.locator('#account-summary [data-figure]').first().textContent()).toBe('Balance$1.4997prepaid credit'); // 1.50 - 3 x 0.0001
+    expect(await page.locator('#account-summary [data-figure=balance] .big').textContent()).toBe('$1.4997'); // 1.50 - 3 x 0.0001
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: 'test-results/console-account.png', fullPage: true });
 
-    // The overview: the account in the table with today's calls and spend, the revenue over all accounts.
+    // Three more customers, made and used over HTTP as their own code would: 8 calls (2 free, 6 paid on a $5 credit), 1 free call, none.
+    const others: string[] = [];
+    for (const [n, credit] of [[8, 5_000_000], [1, 0], [0, 0]] as const) {
+      const made = (await call(`${mounted.url}/admin/keys`, { key: ADMIN_TOKEN, body: { label: `agent of ${n} calls` } })).body;
+      if (credit) expect((await call(`${mounted.url}/admin/credits`, { key: ADMIN_TOKEN, body: { account_id: made.account_id, amount_micro_usd: credit, reason: 'test' } })).status).toBe(201);
+      for (let i = 0; i < n; i++) expect((await retrieve(mounted, made.api_key)).status).toBe(404);
+      others.push(made.account_id);
+    }
+
+    // The overview: each account with today's calls and spend, the revenue and calls over all accounts.
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Overview' }).click();
     const row = page.locator(`#accounts-table tr[data-account="${accountId}"]`);
     await expect.poll(() => row.locator('td').allTextContents(), SOON).toEqual([expect.stringMatching(/ UTC$/), '$1.4997', '1 of 1', String(calls), '$0.0003']);
-    await expect.poll(text(page.locator('#usage-all-totals [data-figure=revenue] .big')), SOON).toBe('$0.0003');
-    expect(await legendAtLastPoint(page, '#usage-all-calls')).toEqual({ Calls: String(calls), 'Paid calls': String(paid) });
-    // Sorting by a column: the header says so (aria-sort), the keyboard stays on it.
+    await expect.poll(text(page.locator('#usage-all-totals [data-figure=revenue] .big')), SOON).toBe('$0.0009');
+    expect(await page.locator('#usage-all-totals [data-figure=calls] .detail').textContent()).toBe('5 free, 9 paid');
+    expect(await legendAtLastPoint(page, '#usage-all-calls')).toEqual({ Calls: '14', 'Paid calls': '9' });
+    // Sorting by a column: the rows follow, the header says so (aria-sort), the keyboard stays on it.
+    const order = () => page.locator('#accounts-table tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-account')));
+    expect(await order()).toEqual([accountId, ...others]); // the API's order: oldest first
     await page.getByRole('button', { name: 'Calls today' }).click();
+    expect(await order()).toEqual([others[0], accountId, others[1], others[2]]);
     expect(await page.locator('th', { hasText: 'Calls today' }).getAttribute('aria-sort')).toBe('descending');
     expect(await page.evaluate('document.activeElement?.textContent')).toContain('Calls today');
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: 'test-results/console-overview.png', fullPage: false });
+    await page.keyboard.press('Enter');
+    expect(await order()).toEqual([others[2], others[1], accountId, others[0]]);
+    expect(await page.locator('th', { hasText: 'Calls today' }).getAttribute('aria-sort')).toBe('ascending');
+    // Only the accounts active today (from the usage counters): the one that never called is left out.
+    await page.getByLabel('Show').selectOption({ label: 'Active today' });
+    await expect.poll(() => order(), SOON).toEqual([others[1], accountId, others[0]]);
+    await page.getByLabel('Show').selectOption({ label: 'All accounts' });
+    await expect.poll(() => order(), SOON).toHaveLength(4);
 
     // Rotate with no grace: the new key (shown once) works, the old one is refused at once.
     await row.getByRole('link', { name: accountId }).click();

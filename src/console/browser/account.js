@@ -68,18 +68,19 @@ function drawSummary(el, a) {
   const active = (a.keys ?? []).filter((/** @type {any} */ k) => k.status === 'active').length;
   const today = a.usage_today ?? {};
   fill(el, h('dl', { class: 'figures' },
-    item('Balance', usd(a.balance_micro_usd), 'prepaid credit'),
-    item('Created', a.created_at ? h('time', { datetime: a.created_at }, String(a.created_at).slice(0, 10)) : '—', a.created_at ? `${String(a.created_at).slice(11, 16)} UTC` : ''),
-    item('Keys', `${int(active)} active`, `${int((a.keys ?? []).length)} in all`),
-    item('Today (UTC)', `${int(today.calls ?? 0)} calls`, `${usd(Number(today.spent_micro_usd ?? 0))} spent`)));
+    item('balance', 'Balance', usd(a.balance_micro_usd), 'prepaid credit'),
+    item('created', 'Created', a.created_at ? h('time', { datetime: a.created_at }, String(a.created_at).slice(0, 10)) : '—', a.created_at ? `${String(a.created_at).slice(11, 16)} UTC` : ''),
+    item('keys', 'Keys', `${int(active)} active`, `${int((a.keys ?? []).length)} in all`),
+    item('today', 'Today (UTC)', `${int(today.calls ?? 0)} calls`, `${usd(Number(today.spent_micro_usd ?? 0))} spent`)));
 }
 
 /**
+ * @param {string} name
  * @param {string} label
  * @param {Node | string} value
  * @param {string} detail
  */
-const item = (label, value, detail) => h('div', { class: 'figure' }, h('dt', null, label), h('dd', null, h('span', { class: 'big' }, value), h('span', { class: 'detail' }, detail)));
+const item = (name, label, value, detail) => h('div', { class: 'figure', 'data-figure': name }, h('dt', null, label), h('dd', null, h('span', { class: 'big' }, value), h('span', { class: 'detail' }, detail)));
 
 /**
  * @param {HTMLElement} el

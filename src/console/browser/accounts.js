@@ -19,6 +19,15 @@ const COLUMNS = [
 ];
 
 const PAGE_SIZES = [10, 25, 50, 100];
+/** The activity filter: days back from today (UTC) an account must have made a call or received credit in; 0 = every account. */
+const ACTIVE = [[0, 'All accounts'], [1, 'Active today'], [7, 'Active in the last 7 days'], [30, 'Active in the last 30 days']];
+
+/** @param {number} days @returns {string | undefined} the start of the UTC day `days - 1` days ago */
+function activeFrom(days) {
+  if (!days) return undefined;
+  const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  return new Date(today - (days - 1) * 86_400_000).toISOString();
+}
 
 /**
  * @param {{ toolbar?: Node }} [opts] controls shown above the table (the "new account" action)
@@ -38,11 +47,16 @@ export function accountsPanel(opts = {}) {
   let sort = { key: 'created_at', dir: 1 }; // the API's order: oldest first
 
   const body = h('div', { class: 'accounts-body', 'aria-live': 'polite' }, h('p', null, 'Loading accounts…'));
-  const size = /** @type {HTMLSelectElement} */ (h('select', { id: 'accounts-page-size', onchange: () => { limit = Number(size.value); cursors = [null]; page = 0; load(); } },
+  let activeDays = 0;
+  const restart = () => { cursors = [null]; page = 0; load(); };
+  const size = /** @type {HTMLSelectElement} */ (h('select', { id: 'accounts-page-size', onchange: () => { limit = Number(size.value); restart(); } },
     PAGE_SIZES.map((n) => h('option', { value: n, selected: n === limit }, String(n)))));
+  const activity = /** @type {HTMLSelectElement} */ (h('select', { id: 'accounts-active', onchange: () => { activeDays = Number(activity.value); restart(); } },
+    ACTIVE.map(([days, text]) => h('option', { value: days, selected: days === activeDays }, String(text)))));
   const section = h('section', { class: 'panel', id: 'accounts', 'aria-labelledby': 'accounts-title' },
     h('div', { class: 'panel-head' },
       h('h2', { id: 'accounts-title' }, 'Accounts'),
+      h('div', { class: 'inline-field' }, h('label', { for: 'accounts-active' }, 'Show'), activity),
       h('div', { class: 'inline-field' }, h('label', { for: 'accounts-page-size' }, 'Per page'), size),
       opts.toolbar ?? null),
     body);
@@ -50,7 +64,7 @@ export function accountsPanel(opts = {}) {
   async function load() {
     body.setAttribute('aria-busy', 'true');
     try {
-      const r = await admin.accounts({ limit, cursor: cursors[page] });
+      const r = await admin.accounts({ limit, cursor: cursors[page], active_from: activeFrom(activeDays) });
       rows = r.accounts ?? [];
       next = r.next_cursor ?? null;
       draw();
@@ -71,7 +85,7 @@ export function accountsPanel(opts = {}) {
           c.label, h('span', { class: 'arrow', 'aria-hidden': 'true' }, active ? (sort.dir === 1 ? ' ▲' : ' ▼') : '')));
     });
     const table = h('table', { id: 'accounts-table' },
-      h('caption', null, `Accounts, oldest first, page ${page + 1} (${rows.length} shown; a column header sorts this page)`),
+      h('caption', null, `Page ${page + 1} of the accounts (pages in creation order, ${rows.length} shown), sorted by ${label(sort.key)}, ${sort.dir === 1 ? 'ascending' : 'descending'}: a column header sorts this page.`),
       h('thead', null, h('tr', null, head)),
       h('tbody', null, sorted.length
         ? sorted.map((a) => h('tr', { 'data-account': a.account_id }, COLUMNS.map((c, i) => h(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.numeric ? 'num' : null }, c.cell(a)))))
@@ -91,6 +105,9 @@ export function accountsPanel(opts = {}) {
   load();
   return Object.assign(section, { reload: load });
 }
+
+/** @param {keyof Account} key */
+const label = (key) => COLUMNS.find((c) => c.key === key)?.label.toLowerCase() ?? key;
 
 /**
  * @param {unknown} a

@@ -63,7 +63,7 @@ const enc = encodeURIComponent;
 
 /** The admin routes the console reads and the actions it takes; the shapes are those of the OpenAPI document (/openapi.json). */
 export const admin = {
-  /** @param {{ limit?: number, cursor?: string | null, created_from?: string, created_to?: string }} [q] */
+  /** @param {{ limit?: number, cursor?: string | null, created_from?: string, created_to?: string, active_from?: string, active_to?: string }} [q] */
   accounts: (q = {}) => call('GET', '/admin/accounts', { query: q }),
   /** @param {string} accountId */
   account: (accountId) => call('GET', `/admin/accounts/${enc(accountId)}`),

@@ -82,7 +82,7 @@ function render(id, usage) {
   // Newest first, only buckets with something in them: the table is for reading figures, the chart for the shape.
   const busy = rows.filter((r) => r.calls || r.spent_micro_usd || r.credited_micro_usd || r.refunded_micro_usd).reverse();
   const data = h('details', { class: 'data' },
-    h('summary', null, `Data table (${busy.length} ${usage.bucket === 'hour' ? 'hours' : 'days'} with activity)`),
+    h('summary', null, `Data table (${busy.length} ${usage.bucket}${busy.length === 1 ? '' : 's'} with activity)`),
     table(`Usage per ${usage.bucket} (UTC)`, ['Start', 'Calls', 'Free', 'Paid', 'Spent', 'Refunded', 'Credited'],
       busy.map((r) => [when(new Date(r.t).toISOString()), int(r.calls), int(r.free_calls), int(r.paid_calls), usd(r.spent_micro_usd), usd(r.refunded_micro_usd), usd(r.credited_micro_usd)]),
       { numeric: [1, 2, 3, 4, 5, 6], empty: 'No activity in this range.' }));

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { AipaygentError, invalid } from '../../errors.js';
 import type { AccountService } from '../../keys/accounts.js';
+import { isAccountId } from '../../keys/api-key.js';
 import { parseRegistryKey } from '../../keys/key-record.js';
 import { formatUsd } from '../../ledger/money.js';
 import type { UsageService } from '../../meter/usage-service.js';
@@ -79,6 +80,8 @@ export function adminAccountRoutes(deps: { accounts: AccountService; usage: Usag
       errors: ['not_found'],
       async handle({ params, now }) {
         const accountId = params.account_id!;
+        // Not an account id: no such account, asked of no store (Postgres refuses a NUL byte in a key as bad data).
+        if (!isAccountId(accountId)) throw new AipaygentError('not_found', `No account "${accountId}" (account ids look like acct_…)`);
         const [a, today, used] = await Promise.all([deps.accounts.detail(accountId, now), deps.usage?.today(accountId, now), deps.usage?.lastUsed(accountId) ?? ({} as Record<string, number>)]);
         if (!a) throw new AipaygentError('not_found', `No account "${accountId}"`);
         return json(200, {
