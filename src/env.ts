@@ -1,24 +1,12 @@
 // Options from environment variables, for the standalone server (documented in the README).
 import type { AipaygentOptions } from './config.js';
+import { envReader } from './env-read.js';
 import { paymentsFromEnv } from './payments/env.js';
 import { signupFromEnv } from './payments/signup-config.js';
 
 /** Reads AIPAYGENT_* variables; unset variables leave the option at its default. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentOptions {
-  const int = (name: string): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return undefined;
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n)) throw new TypeError(`${name} must be an integer (got "${raw}")`);
-    return n;
-  };
-  const flag = (name: string): boolean | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return undefined;
-    if (raw === '1' || raw === 'true') return true;
-    if (raw === '0' || raw === 'false') return false;
-    throw new TypeError(`${name} must be 1 or 0 (got "${raw}")`);
-  };
+  const { int, flag } = envReader(env);
   const store = env.AIPAYGENT_STORE;
   const rateLimit = int('AIPAYGENT_RATE_LIMIT_REQUESTS');
   return {

@@ -1,18 +1,12 @@
 // Payment options from environment variables (standalone server): on when AIPAYGENT_RECEIVER is set.
+import { envReader } from '../env-read.js';
 import type { PaymentsOptions } from './config.js';
 
 const VARS = ['AIPAYGENT_RPC_URL', 'AIPAYGENT_CHAIN_ID', 'AIPAYGENT_USDC_ADDRESS', 'AIPAYGENT_CONFIRMATIONS', 'AIPAYGENT_RELAYER_KEY', 'AIPAYGENT_FACILITATOR_URL'];
 
 /** Reads AIPAYGENT_RECEIVER, _RPC_URL, _CHAIN_ID, _USDC_ADDRESS, _CONFIRMATIONS, _RATE, _MIN_AMOUNT, _TOKEN_NAME, _RELAYER_KEY, _FACILITATOR_URL. */
 export function paymentsFromEnv(env: NodeJS.ProcessEnv): PaymentsOptions | undefined {
-  const get = (name: string) => (env[name] === '' ? undefined : env[name]);
-  const int = (name: string): number | undefined => {
-    const raw = get(name);
-    if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n)) throw new TypeError(`${name} must be an integer (got "${raw}")`);
-    return n;
-  };
+  const { get, int } = envReader(env);
   const receiver = get('AIPAYGENT_RECEIVER');
   if (receiver === undefined) {
     const stray = VARS.filter((v) => get(v) !== undefined);

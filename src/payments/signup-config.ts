@@ -1,4 +1,5 @@
 // Wallet sign-up options (agents open an account with a Sign-In with Ethereum message), validated into SignupConfig, and read from the environment.
+import { envReader } from '../env-read.js';
 import type { PaymentsConfig } from './config.js';
 
 /** Options of `signup`: agents open their own account by signing an EIP-4361 message with their wallet. */
@@ -82,14 +83,7 @@ const VARS = ['AIPAYGENT_SIGNUP_URI', 'AIPAYGENT_SIGNUP_CHALLENGE_TTL_SECONDS', 
 
 /** Reads AIPAYGENT_SIGNUP_DOMAIN (turns sign-up on), _URI, _CHALLENGE_TTL_SECONDS, _PER_IP_PER_HOUR, _PER_WALLET_PER_HOUR, _FEE_MICRO_USD. */
 export function signupFromEnv(env: NodeJS.ProcessEnv): SignupOptions | undefined {
-  const get = (name: string) => (env[name] === '' ? undefined : env[name]);
-  const int = (name: string): number | undefined => {
-    const raw = get(name);
-    if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n)) throw new TypeError(`${name} must be an integer (got "${raw}")`);
-    return n;
-  };
+  const { get, int } = envReader(env);
   const domain = get('AIPAYGENT_SIGNUP_DOMAIN');
   if (domain === undefined) {
     const stray = VARS.filter((v) => get(v) !== undefined);
