@@ -1,18 +1,10 @@
 // A Claude call that uses memory needs the memory scopes too: a 'claude' key must not read or write memory through it.
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { OPERATOR_KEY } from '../support/claude.js';
-import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { expect, it } from 'vitest';
+import { OPERATOR_KEY, useFakeAnthropic } from '../support/claude.js';
 import { ADMIN_TOKEN, call, describeMounts, type Mounted } from '../support/mounts.js';
 import { MEMORY_TOOL, MODEL } from './support.js';
 
-let fake: FakeAnthropic;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+const fake = useFakeAnthropic();
 
 const options = () => ({ freeCallsPerDay: 0, claude: { apiKey: OPERATOR_KEY, baseURL: fake.url, maxRetries: 0, timeoutMs: 2000 } });
 
