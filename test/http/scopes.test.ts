@@ -98,9 +98,12 @@ describeMounts('scoped keys', () => {
     await store.put(account, 'keys', keyId, { value, size: value.length, tag: 'active', expiresAt: null }, writtenAt);
     expect((await call(`${m().url}/memory/store`, { key: apiKey, body: storeBody })).status).toBe(200);
     expect((await call(`${m().url}/memory/user?user_id=u1`, { key: apiKey, method: 'DELETE' })).status).toBe(200);
+    const before = Date.now();
     const listed = await call(`${m().url}/admin/keys?account_id=${account}`, { key: ADMIN_TOKEN });
+    // Its metered call above is its last use (kept to the minute by the usage counters).
+    expect(before - Date.parse(listed.body.keys[0].last_used_at)).toBeLessThan(120_000);
     expect(listed.body.keys).toEqual([{
-      key_id: keyId, label: 'old laptop', prefix: apiKey.slice(0, 28), status: 'active', created_at: new Date(writtenAt).toISOString(), last_used_at: null,
+      key_id: keyId, label: 'old laptop', prefix: apiKey.slice(0, 28), status: 'active', created_at: new Date(writtenAt).toISOString(), last_used_at: listed.body.keys[0].last_used_at,
       expires_at: null, revoked_at: null, scopes: ALL, rotated_from: null, rotated_to: null,
     }]);
     // Not in the registry until a key is created for it; then listed, dated by its oldest key.
