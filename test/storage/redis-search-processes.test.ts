@@ -4,12 +4,10 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createClient } from '@keyv/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enc } from '../../src/storage/redis-base.js';
-import { redisStoreFromUrl, type RedisStore } from '../../src/storage/redis-store.js';
-import { redisUrlOrSkip } from '../support/backends.js';
-import { glob, scanKeys, type AdminClient } from '../support/redis-keys.js';
+import type { RedisStore } from '../../src/storage/redis-store.js';
+import { glob, scanKeys, useRedisStore, type AdminClient } from '../support/redis-keys.js';
 import { startMount } from '../support/mounts.js';
 
 const run = promisify(execFile);
@@ -22,22 +20,8 @@ describe('redis search through the service and across processes', () => {
   let admin: Client;
   const prefix = `apgsearchp:${randomUUID().slice(0, 8)}:`;
 
-  beforeAll(async () => {
-    url = await redisUrlOrSkip();
-    if (!url) return;
-    store = await redisStoreFromUrl(url, { timeoutMs: 10_000, prefix });
-    await store.init();
-    admin = createClient({ url });
-    admin.on('error', () => {});
-    await admin.connect();
-  });
-  afterAll(async () => {
-    if (!url) return;
-    await store.close();
-    const keys = await scanKeys(admin, `${glob(prefix)}*`);
-    if (keys.length) await admin.unlink(keys);
-    await admin.close();
-  });
+  const fx = useRedisStore(prefix);
+  beforeAll(() => void ({ url, store, admin } = fx));
 
   it('erasing a user through the service leaves no key of their records or index; another user keeps theirs', async (ctx) => {
     if (!url) return ctx.skip();

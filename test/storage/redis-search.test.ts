@@ -7,9 +7,8 @@ import type { PutInput, SearchUnit, Store } from '../../src/storage/contract.js'
 import { enc, RedisBase, type RedisLike } from '../../src/storage/redis-base.js';
 import { redisSearch } from '../../src/storage/redis-search.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
-import { redisStoreFromUrl, RedisStore } from '../../src/storage/redis-store.js';
-import { redisUrlOrSkip } from '../support/backends.js';
-import { glob, scanKeys, type AdminClient } from '../support/redis-keys.js';
+import { RedisStore } from '../../src/storage/redis-store.js';
+import { glob, scanKeys, useRedisStore, type AdminClient } from '../support/redis-keys.js';
 import { canStartRedis, startOwnRedis } from '../support/own-servers.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -35,22 +34,8 @@ describe('redis search', () => {
   let admin: Client;
   const prefix = `apgsearch:${randomUUID().slice(0, 8)}:`;
 
-  beforeAll(async () => {
-    url = await redisUrlOrSkip();
-    if (!url) return;
-    store = await redisStoreFromUrl(url, { timeoutMs: 10_000, prefix });
-    await store.init();
-    admin = createClient({ url });
-    admin.on('error', () => {});
-    await admin.connect();
-  });
-  afterAll(async () => {
-    if (!url) return;
-    await store.close();
-    const keys = await scanKeys(admin, `${glob(prefix)}*`);
-    if (keys.length) await admin.unlink(keys);
-    await admin.close();
-  });
+  const fx = useRedisStore(prefix);
+  beforeAll(() => void ({ url, store, admin } = fx));
 
   /** The collection's index as Redis holds it: documents, the terms zset, every posting set, the total. */
   async function indexOf(account: string, collection: string) {
