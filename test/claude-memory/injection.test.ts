@@ -1,20 +1,12 @@
 // HTTP: memory context injection on /claude/message and /v1/messages (body `memory` or x-aipaygent-memory-* headers).
 import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CONTEXT_INTRO } from '../../src/claude/memory-context.js';
-import { account, claudeSpend, ledger, OPERATOR_KEY } from '../support/claude.js';
-import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { account, claudeSpend, ledger, OPERATOR_KEY, useFakeAnthropic } from '../support/claude.js';
 import { call, describeMounts, type Mounted } from '../support/mounts.js';
 import { MODEL, TURN_COST } from './support.js';
 
-let fake: FakeAnthropic;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+const fake = useFakeAnthropic();
 
 const options = () => ({ freeCallsPerDay: 0, claude: { apiKey: OPERATOR_KEY, baseURL: fake.url, maxRetries: 0, timeoutMs: 2000, memory: { injectTokens: 400 } } });
 const USER = 'dev_user_123';

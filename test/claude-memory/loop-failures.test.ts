@@ -1,23 +1,16 @@
 // HTTP: the memory tool loop when things go wrong: the client leaves mid-loop, the credit runs out, the store fails.
 import { Keyv } from 'keyv';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimatePromptTokens } from '../../src/claude/estimate.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { Store } from '../../src/storage/contract.js';
 import { KeyvStore } from '../../src/storage/keyv-store.js';
-import { account, claudeSpend, ledger, OPERATOR_KEY, settled, sseEvents } from '../support/claude.js';
+import { account, claudeSpend, ledger, OPERATOR_KEY, settled, sseEvents, useFakeAnthropic } from '../support/claude.js';
 import { frame, sse, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { call, describeMounts, startMount, type Mounted } from '../support/mounts.js';
 import { framesOf, MEMORY_TOOL, MODEL, script, text, toolUse, turn, TURN_COST } from './support.js';
 
-let fake: FakeAnthropic;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+const fake = useFakeAnthropic();
 
 const claude = () => ({ apiKey: OPERATOR_KEY, baseURL: fake.url, maxRetries: 0, timeoutMs: 5000 });
 const USER = 'user_456';

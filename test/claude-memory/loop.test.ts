@@ -1,19 +1,11 @@
 // HTTP: the server-side memory tool loop (JSON and streamed), billed per step, with its step limit.
 import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { account, claudeSpend, ledger, OPERATOR_KEY, settled, sseEvents } from '../support/claude.js';
-import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { expect, it } from 'vitest';
+import { account, claudeSpend, ledger, OPERATOR_KEY, settled, sseEvents, useFakeAnthropic } from '../support/claude.js';
 import { call, describeMounts, type Mounted } from '../support/mounts.js';
 import { MEMORY_TOOL, MODEL, script, text, toolResults, toolUse, turn, TURN_COST } from './support.js';
 
-let fake: FakeAnthropic;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+const fake = useFakeAnthropic();
 
 const MAX_STEPS = 3;
 const options = () => ({ freeCallsPerDay: 0, claude: { apiKey: OPERATOR_KEY, baseURL: fake.url, maxRetries: 0, timeoutMs: 2000, memory: { maxSteps: MAX_STEPS } } });

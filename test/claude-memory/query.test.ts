@@ -1,19 +1,11 @@
 // HTTP: memory injection by search (`memory.query`, "auto" = the last user message) on the Claude routes, with the Anthropic SDK too.
 import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { account, OPERATOR_KEY } from '../support/claude.js';
-import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { expect, it } from 'vitest';
+import { account, OPERATOR_KEY, useFakeAnthropic } from '../support/claude.js';
 import { call, describeMounts, type Mounted } from '../support/mounts.js';
 import { MODEL } from './support.js';
 
-let fake: FakeAnthropic;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+const fake = useFakeAnthropic();
 
 const options = () => ({ freeCallsPerDay: 0, claude: { apiKey: OPERATOR_KEY, baseURL: fake.url, maxRetries: 0, timeoutMs: 2000, memory: { injectTokens: 400 } } });
 const USER = 'agent_user';

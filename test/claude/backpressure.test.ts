@@ -1,17 +1,10 @@
 // HTTP: a stream is relayed at the client's pace: a client that stops reading stops the upstream (no buffering).
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { account, OPERATOR_KEY, settled } from '../support/claude.js';
+import { expect, it } from 'vitest';
+import { account, OPERATOR_KEY, settled, useFakeAnthropic } from '../support/claude.js';
 import { frame, message, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { describeMounts } from '../support/mounts.js';
 
-let fake: FakeAnthropic;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+const fake = useFakeAnthropic();
 
 const TOTAL_MB = 48;
 const CHUNK = 'x'.repeat(16 * 1024);

@@ -1,18 +1,11 @@
 // HTTP: the article's /claude/message and Anthropic-compatible /v1/messages (official SDK), billed exactly.
 import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { account, claudeSpend, OPERATOR_KEY, settled, sseEvents } from '../support/claude.js';
+import { expect, it } from 'vitest';
+import { account, claudeSpend, OPERATOR_KEY, settled, sseEvents, useFakeAnthropic } from '../support/claude.js';
 import { json, message, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { call, describeMounts } from '../support/mounts.js';
 
-let fake: FakeAnthropic;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+const fake = useFakeAnthropic();
 
 const ARTICLE_MODEL = 'claude-3-5-sonnet-20241022';
 const options = () => ({ freeCallsPerDay: 0, claude: { apiKey: OPERATOR_KEY, baseURL: fake.url, maxRetries: 0, timeoutMs: 2000 } });
