@@ -31,6 +31,8 @@ function moneyOf(events: Events, op: StoreMethod, args: unknown[], result: unkno
 /** Wraps `store`: same contract, each call timed (`performance.now`) and reported. */
 export function observedStore(store: Store, events: Events): Store {
   const observed = { info: store.info } as { -readonly [K in keyof Store]: Store[K] };
+  // Read through: a deferred store gets its outbox when it opens. The worker's calls are its own, not timed here.
+  Object.defineProperty(observed, 'outbox', { get: () => store.outbox, enumerable: true });
   for (const op of Object.keys(STORE_METHODS) as StoreMethod[]) {
     if (OPTIONAL_METHODS.has(op) && typeof store[op] !== 'function') continue;
     const fn = (store[op] as (...a: unknown[]) => Promise<unknown>).bind(store);

@@ -6,11 +6,13 @@
 // Any store fault (connection refused, timeout) is thrown as a StoreUnavailableError so that
 // paid paths fail closed (503), never as "not found" or "balance 0".
 
+import type { OperationEvents, Outbox } from './outbox.js';
 import type { SearchHit, SearchQuery } from './search-contract.js';
 import type { UsageInput, UsageReads } from './usage.js';
 
 export type { SearchHit, SearchQuery, SearchUnit } from './search-contract.js';
 export type { UsageBucket, UsageInput } from './usage.js';
+export type { OperationEvents, Outbox, OutboxDelivery, OutboxRow, SpendCap } from './outbox.js';
 
 /** Milliseconds since the Unix epoch. */
 export type Millis = number;
@@ -48,6 +50,8 @@ export interface PutInput {
    * unchanged value), and a record created without it is not searchable.
    */
   index?: string;
+  /** Outbox rows written when the put succeeds (`done`; StoreInfo.outbox). */
+  events?: OperationEvents;
 }
 
 /**
@@ -97,6 +101,10 @@ export interface PostInput {
   memo?: string;
   /** Counted when posted: grant and purchase as credited, refund and debit as a call (see USAGE_FIELDS). */
   usage?: UsageInput;
+  /** Spend-cap counters (SpendCap.counter) that get `-amount` when posted: a refund gives back, a debit takes (unchecked). */
+  caps?: string[];
+  /** `done` when posted; `low` when a negative amount crosses the threshold. */
+  events?: OperationEvents;
 }
 
 export type PostResult =
@@ -104,105 +112,10 @@ export type PostResult =
   | { ok: false; reason: 'insufficient_funds'; balance: number }
   | { ok: false; reason: 'duplicate'; balance: number };
 
-/**
- * Authenticates the caller inside `charge`, so that "is this API key valid?" and "take the free call
- * or the price" are one atomic store operation (one round trip) instead of a read and then a charge.
- * The charge proceeds only if the record (account, collection, key) is live at `now`, has tag `tag`
- * (or a scoped tag naming `scope`) and its value begins with the 32 bytes `hash`. The store may compare
- * `hash` with a plain, early-exit comparison: both sides are SHA-256 digests, and a caller chooses only
- * the preimage (the presented key), so timing reveals at most how many leading bytes of the digest of
- * their own guess match, which preimage resistance makes useless for finding a key (charge-auth.ts).
- */
-export interface ChargeAuth {
-  collection: string;
-  key: string;
-  tag: string;
-  /** The 32-byte SHA-256 of the presented secret; any other length never matches. */
-  hash: Uint8Array;
-  /** A scope the call needs (no ',' or ';'): a record tagged `${tag};<scope>,…` naming it matches too (a scoped key); `tag` alone always does. */
-  scope?: string;
-}
-
-/** "A free call left today, else a debit of `price`", as one atomic operation. */
-export interface ChargeInput {
-  /** Window id for the free calls, e.g. the UTC day "2026-11-24". */
-  window: string;
-  /** When the window's counter may be forgotten. */
-  windowExpiresAt: Millis;
-  freeLimit: number;
-  /** micro-USD debited when no free call is left; 0 means free calls only. */
-  price: number;
-  memo?: string;
-  /**
-   * When given, checked first: if it fails, nothing is read or written beyond the check (no free
-   * call, no debit, no account created) and the answer is `{ ok: false, unauthorized: true }`.
-   */
-  auth?: ChargeAuth;
-  /**
-   * The charge's identity, so that `void` can undo it (DESIGN.md 9, "Charges have identities"). The
-   * store then remembers what the charge took under `voidable.id` until `voidable.until`, and refuses
-   * the charge (`{ ok: false, voided: true }`, nothing taken) when that id is already known (voided
-   * before the charge arrived, or used) or when the charge reaches the store after `voidable.until` by
-   * the store's own clock (a charge that late has been given up by its caller).
-   */
-  voidable?: ChargeId;
-  /** Counted when it took a free call or the price; its `keyId`'s last use once the key check passed. */
-  usage?: UsageInput;
-}
-
-/** Identity of a charge: unique per account, remembered by the store until `until`. */
-export interface ChargeId {
-  id: string;
-  until: Millis;
-}
-
-export type ChargeResult =
-  | { ok: true; free: true; freeUsed: number; balance: number }
-  | { ok: true; free: false; freeUsed: number; balance: number; entry: LedgerEntry }
-  | { ok: false; freeUsed: number; balance: number }
-  /** Only when `auth` was given and did not match; says nothing about the account. */
-  | { ok: false; unauthorized: true }
-  /** Only with `voidable`: the id was voided or used before, or the charge arrived too late; nothing was taken. */
-  | { ok: false; voided: true };
-
-export interface HoldInput {
-  holdId: string;
-  amount: number;
-  expiresAt: Millis;
-  memo?: string;
-}
-
-/** 'voided': a `void` of this hold id came first (the hold's answer was lost and its caller gave up). */
-export type HoldResult = { ok: true; balance: number } | { ok: false; reason: 'insufficient_funds' | 'duplicate' | 'voided'; balance: number };
-
-/** What `void` undoes: a charge (by `ChargeInput.voidable.id`) or a hold (by its holdId). */
-export interface VoidInput {
-  id: string;
-  /** The free-call window the charge counted in (`ChargeInput.window`); unused for a hold. */
-  window: string;
-  /**
-   * Until when the void is remembered: a charge or hold with this id reaching the store before then is
-   * refused. The charge's `voidable.until`; a hold's `expiresAt` (a hold arriving later releases itself).
-   */
-  until: Millis;
-  /** Memo of the entry that gives the money back. */
-  memo?: string;
-  /** Counted when a charge is given back (a refund of the call; a hold's release counts nothing). */
-  usage?: UsageInput;
-}
-
-export type VoidResult =
-  /** It had committed: what it took is given back now (a free call, a 'refund' entry, or a hold's 'release' entry). */
-  | { outcome: 'given_back'; free: boolean; balance: number; entry: LedgerEntry | null }
-  /** Nothing had committed under this id: until `until`, a charge or hold with it is refused. */
-  | { outcome: 'refused'; balance: number }
-  /** Voided before: nothing changes (a void is idempotent, so a void whose answer was lost is simply sent again). */
-  | { outcome: 'already'; balance: number };
-
-/** Settles a hold at `actual` micro-USD: the unused part comes back in one 'settle' entry. */
-export type SettleResult =
-  | { ok: true; charged: number; balance: number; entry: LedgerEntry | null }
-  | { ok: false; reason: 'unknown_hold'; balance: number };
+export type {
+  ChargeAuth, ChargeId, ChargeInput, ChargeResult, HoldInput, HoldResult, SettleResult, VoidInput, VoidResult,
+} from './money-contract.js';
+import type { ChargeInput, ChargeResult, HoldInput, HoldResult, SettleResult, VoidInput, VoidResult } from './money-contract.js';
 
 export type ClaimResult = { inserted: true } | { inserted: false; value: string };
 
@@ -224,6 +137,8 @@ export interface StoreInfo {
   inProcess?: boolean;
   /** True when the store counts `usage` (UsageInput) and answers `usage` and `lastUsed`; else both are ignored. */
   usage?: boolean;
+  /** True when the store honours `caps` and `events` and has `outbox`; else it must not be given them. */
+  outbox?: boolean;
 }
 
 /**
@@ -274,8 +189,11 @@ export interface Store extends UsageReads {
    */
   void(account: string, input: VoidInput, now: Millis): Promise<VoidResult>;
   hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult>;
-  /** `usage`: counted when it charged something (a paid call), with the caller's `add` (Claude tokens). */
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult>;
+  /**
+   * `usage`: counted when it charged something (a paid call), with the caller's `add` (Claude tokens). `caps`: the
+   * hold's spend-cap counters get `charged - held` (the unused part back, or what was charged beyond the hold).
+   */
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput, caps?: string[]): Promise<SettleResult>;
   /** Entries newest first, with seq < `before` when given. */
   ledger(account: string, query: { before?: number; limit: number }): Promise<LedgerEntry[]>;
 
@@ -285,6 +203,9 @@ export interface Store extends UsageReads {
   /** Replaces the value of an existing claim (e.g. the stored response of an idempotent call). */
   updateClaim(scope: string | null, key: string, value: string, expiresAt: Millis | null): Promise<void>;
   releaseClaim(scope: string | null, key: string): Promise<void>;
+
+  /** The webhook outbox (StoreInfo.outbox). */
+  readonly outbox?: Outbox;
 
   /** Removes expired rows/holds (SQL backends keep expired rows until swept). */
   sweep(now: Millis): Promise<{ records: number; holds: number }>;

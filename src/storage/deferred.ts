@@ -2,7 +2,8 @@
 import { StoreUnavailableError } from '../errors.js';
 import type { Store } from './contract.js';
 
-export type StoreMethod = Exclude<keyof Store, 'info'>;
+/** The contract's methods (`info` and `outbox` are properties). */
+export type StoreMethod = Exclude<keyof Store, 'info' | 'outbox'>;
 type Method = StoreMethod;
 
 /** Every method of the contract (a missing or extra name is a type error here). */
@@ -36,6 +37,7 @@ export function deferredStore(ready: Promise<unknown>, current: () => Store | un
     () => {
       const s = current()!;
       stand.info = s.info;
+      if (s.outbox) stand.outbox = s.outbox;
       for (const name of methods) {
         const fn = s[name] as ((...a: unknown[]) => unknown) | undefined;
         (stand as Record<Method, unknown>)[name] = fn?.bind(s);

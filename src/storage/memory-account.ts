@@ -4,7 +4,10 @@ import type { TextIndex } from '../search/text-index.js';
 import type {
   ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, StoredRecord, VoidInput, VoidResult,
 } from './contract.js';
+import { capOver, cappedRows, lowRows } from './caps.js';
 import { takenBy, tooLate, VOIDED, type ChargeRecord } from './charge-ids.js';
+import type { MemoryOutbox } from './memory-outbox.js';
+import type { SpendCap } from './outbox.js';
 import { addTo, newTally, postCounts, type Tally, type UsageInput } from './usage.js';
 
 export interface Counter {
@@ -40,7 +43,31 @@ export class MemoryAccount {
   usage: Map<string, { exp: Millis; f: Tally }> | undefined;
   keyUse: Map<string, Millis> | undefined;
 
-  constructor(private readonly id: string) {}
+  constructor(
+    private readonly id: string,
+    /** Where the account's operations write their events (OperationEvents). */
+    private readonly outbox: MemoryOutbox,
+  ) {}
+
+  /** A live counter's value, 0 when absent or expired. */
+  private live(name: string, now: Millis): number {
+    const c = this.counters.get(name);
+    return c && c.exp > now ? c.n : 0;
+  }
+
+  /** Adds `amount` to each cap's counter (created with the cap's expiry). */
+  private spend(caps: readonly SpendCap[] | undefined, amount: number, now: Millis): void {
+    if (caps) for (const cap of caps) this.incr(cap.counter, amount, Math.max(cap.expiresAt, this.counters.get(cap.counter)?.exp ?? 0), now);
+  }
+
+  /** Adds `delta` to each live counter named (a give-back never creates one). */
+  private giveBack(names: readonly string[] | undefined, delta: number, now: Millis): void {
+    if (!names || delta === 0) return;
+    for (const name of names) {
+      const c = this.counters.get(name);
+      if (c && c.exp > now) c.n += delta;
+    }
+  }
 
   /** The counters of `u`'s bucket with the caller's `add` applied: the operation took effect at `now`. */
   used(u: UsageInput, now: Millis): Tally {
@@ -87,7 +114,11 @@ export class MemoryAccount {
   post(input: PostInput, now: Millis): PostResult {
     if (input.reference !== undefined && this.references.has(input.reference)) return { ok: false, reason: 'duplicate', balance: this.balance };
     if (input.amount < 0 && this.balance + input.amount < 0) return { ok: false, reason: 'insufficient_funds', balance: this.balance };
+    const before = this.balance;
     const entry = this.append(input, now);
+    this.giveBack(input.caps, -input.amount, now);
+    this.outbox.write(this.id, input.events?.done, this.balance, now);
+    this.outbox.write(this.id, lowRows(input.events, before, this.balance), this.balance, now);
     if (input.usage) {
       const t = this.used(input.usage, now);
       for (const [field, n] of postCounts(input.kind, input.amount)) addTo(t, field, n);
@@ -111,8 +142,17 @@ export class MemoryAccount {
       if (u) addTo(this.used(u, now), 'free', 1);
       return { ok: true, free: true, freeUsed: used + 1, balance: this.balance };
     }
-    if (input.price <= 0 || this.balance < input.price) return { ok: false, freeUsed: used, balance: this.balance };
+    if (input.price <= 0) return { ok: false, freeUsed: used, balance: this.balance };
+    // A cap first: buying credit would not lift it, so it is the answer that tells the caller what to do.
+    const cap = capOver(input.caps, input.price, (name) => this.live(name, now));
+    if (cap >= 0) {
+      this.outbox.write(this.id, cappedRows(input.events, cap), this.balance, now);
+      return { ok: false, freeUsed: used, balance: this.balance, cap };
+    }
+    if (this.balance < input.price) return { ok: false, freeUsed: used, balance: this.balance };
     const entry = this.append({ amount: -input.price, kind: 'debit', memo: input.memo }, now);
+    this.spend(input.caps, input.price, now);
+    this.outbox.write(this.id, lowRows(input.events, this.balance + input.price, this.balance), this.balance, now);
     if (voidable) this.charges.set(voidable.id, { taken: input.price, until: voidable.until });
     if (u) {
       const t = this.used(u, now);
@@ -140,12 +180,15 @@ export class MemoryAccount {
     }
     if (taken !== undefined) {
       const entry = this.append({ amount: taken, kind: 'refund', memo: input.memo }, now);
+      this.giveBack(input.caps, -taken, now);
+      this.outbox.write(this.id, input.events?.done, this.balance, now);
       return { outcome: 'given_back', free: false, balance: this.balance, entry };
     }
     const hold = this.holds.get(input.id);
     if (!hold) return { outcome: 'refused', balance: this.balance };
     this.holds.delete(input.id);
     const entry = this.append({ amount: hold.amount, kind: 'release', reference: `hold:${input.id}`, memo: input.memo }, now);
+    this.giveBack(input.caps, -hold.amount, now);
     return { outcome: 'given_back', free: false, balance: this.balance, entry };
   }
 
@@ -164,13 +207,20 @@ export class MemoryAccount {
   hold(input: HoldInput, now: Millis): HoldResult {
     if (this.charges.has(input.holdId)) return { ok: false, reason: 'voided', balance: this.balance };
     if (this.holds.has(input.holdId)) return { ok: false, reason: 'duplicate', balance: this.balance };
+    const cap = capOver(input.caps, input.amount, (name) => this.live(name, now));
+    if (cap >= 0) {
+      this.outbox.write(this.id, cappedRows(input.events, cap), this.balance, now);
+      return { ok: false, reason: 'spend_cap', cap, balance: this.balance };
+    }
     if (this.balance < input.amount) return { ok: false, reason: 'insufficient_funds', balance: this.balance };
     this.holds.set(input.holdId, { amount: input.amount, expiresAt: input.expiresAt });
     this.append({ amount: -input.amount, kind: 'hold', reference: `hold:${input.holdId}`, memo: input.memo }, now);
+    this.spend(input.caps, input.amount, now);
+    this.outbox.write(this.id, lowRows(input.events, this.balance + input.amount, this.balance), this.balance, now);
     return { ok: true, balance: this.balance };
   }
 
-  settle(holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): SettleResult {
+  settle(holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput, caps?: string[]): SettleResult {
     const hold = this.holds.get(holdId);
     if (!hold) return { ok: false, reason: 'unknown_hold', balance: this.balance };
     this.holds.delete(holdId);
@@ -178,6 +228,7 @@ export class MemoryAccount {
     const charged = Math.min(actual, hold.amount + this.balance);
     const back = hold.amount - charged;
     const entry = back === 0 ? null : this.append({ amount: back, kind: 'settle', memo }, now);
+    this.giveBack(caps, -back, now);
     if (usage) {
       const t = this.used(usage, now);
       if (charged > 0) (addTo(t, 'paid', 1), addTo(t, 'spent', charged));

@@ -7,6 +7,7 @@ import type {
 import { rankHits, TextIndex } from '../search/text-index.js';
 import { authMatches } from './charge-auth.js';
 import { MemoryAccount, type Collection, type Counter } from './memory-account.js';
+import { MemoryOutbox } from './memory-outbox.js';
 import type { UsageBucket, UsageInput } from './usage.js';
 
 const live = (r: RecordMeta | undefined, now: Millis): r is StoredRecord => r !== undefined && (r.expiresAt === null || r.expiresAt > now);
@@ -57,7 +58,8 @@ const SWEEP_EVERY_MS = 60_000;
  * lost on restart. Several processes need Redis, Postgres or SQLite (`multiProcess` says so).
  */
 export class MemoryStore implements Store {
-  readonly info: StoreInfo = { backend: 'memory', multiProcess: false, chargeAuth: true, inProcess: true, usage: true };
+  readonly info: StoreInfo = { backend: 'memory', multiProcess: false, chargeAuth: true, inProcess: true, usage: true, outbox: true };
+  readonly outbox = new MemoryOutbox();
   private readonly accounts = new Map<string, MemoryAccount>();
   private readonly claims = new Map<string, { value: string; exp: Millis | null }>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -68,7 +70,7 @@ export class MemoryStore implements Store {
 
   private account(account: string): MemoryAccount {
     let a = this.accounts.get(account);
-    if (!a) this.accounts.set(account, (a = new MemoryAccount(account)));
+    if (!a) this.accounts.set(account, (a = new MemoryAccount(account, this.outbox)));
     return a;
   }
 
@@ -110,6 +112,7 @@ export class MemoryStore implements Store {
       if (c.sorted.length === 0 || utf8Compare(c.sorted[c.sorted.length - 1]!, key) < 0) c.sorted.push(key);
       else c.sorted = null;
     }
+    if (input.events?.done) this.outbox.write(account, input.events.done, this.account(account).balance, now);
     return Promise.resolve({ ok: true, record: meta(record), created: !current });
   }
 
@@ -212,8 +215,8 @@ export class MemoryStore implements Store {
     return Promise.resolve(this.money(account, now).hold(input, now));
   }
 
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
-    return Promise.resolve(this.money(account, now).settle(holdId, actual, now, memo, usage));
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput, caps?: string[]): Promise<SettleResult> {
+    return Promise.resolve(this.money(account, now).settle(holdId, actual, now, memo, usage, caps));
   }
 
   usage(account: string, from: string, to: string, now: Millis): Promise<UsageBucket[]> {
@@ -275,6 +278,7 @@ export class MemoryStore implements Store {
       }
     }
     for (const [k, c] of this.claims) if (c.exp !== null && c.exp <= now) this.claims.delete(k);
+    this.outbox.sweep(now);
     return { records, holds };
   }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
 import type { PutInput, Store } from '../../src/storage/contract.js';
 import { chargeAuthConformance } from './conformance-charge-auth.js';
+import { outboxConformance } from './conformance-outbox.js';
 import { searchConformance } from './conformance-search.js';
 import { usageConformance } from './conformance-usage.js';
 import { voidConformance } from './conformance-void.js';
@@ -195,6 +196,7 @@ export function storageConformance(name: string, make: () => Promise<StoreHarnes
     voidConformance(it, s, acct);
     searchConformance(it, s, acct);
     usageConformance(it, s, acct);
+    outboxConformance(it, s, acct);
 
     it('holds reserve, settle the actual amount, and expire by themselves', async () => {
       const a = acct();
