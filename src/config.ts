@@ -1,170 +1,22 @@
 // Public options, parsed once into an internal config: one error lists every fatal problem.
-import { parseClaudeOptions, type ClaudeConfig, type ClaudeOptions } from './claude/options.js';
-import { parseMcp, type McpConfig, type McpOptions } from './mcp/options.js';
+import { parseClaudeOptions, type ClaudeConfig } from './claude/options.js';
+import { parseMcp, type McpConfig } from './mcp/options.js';
 import { toLogger, type Logger } from './observe/logger.js';
-import { parsePayments, paymentSecrets, type PaymentsConfig, type PaymentsOptions } from './payments/config.js';
-import { parseSignup, type SignupConfig, type SignupOptions } from './payments/signup-config.js';
+import { parseWebhooks, type WebhooksConfig } from './observe/webhooks/config.js';
+import { parsePayments, paymentSecrets, type PaymentsConfig } from './payments/config.js';
+import { parseSignup, type SignupConfig } from './payments/signup-config.js';
 import { createRedactor, redactingLogger, urlSecrets, type Redactor } from './redact.js';
-import { parseSearchOptions, type SearchConfig, type SearchOptions } from './search/options.js';
+import { parseSearchOptions, type SearchConfig } from './search/options.js';
 import type { StoreOption } from './storage/open.js';
-import { parseReplicaAck, type ReplicaAck, type ReplicaAckOptions } from './storage/replica-ack.js';
+import { parseReplicaAck, type ReplicaAck } from './storage/replica-ack.js';
 import { DEFAULT_PRICING, type PricedPath } from './meter/pricing.js';
-import { parseUsage, type UsageConfig, type UsageOptions } from './meter/usage.js';
+import { parseSpendCaps, type CapLimits } from './meter/spend-caps.js';
+import { parseUsage, type UsageConfig } from './meter/usage.js';
 
 export { DEFAULT_PRICING, type PricedPath };
 
-/** Options of `createAipaygent()`. Every field is optional. */
-export interface AipaygentOptions {
-  /**
-   * Where state lives: a `Keyv` instance (Redis, Postgres and SQLite adapters are detected and
-   * served natively), a URL (`memory`, `redis://…`, `postgres://…`, `sqlite://file`), or a Store.
-   * @default in-memory (one process, lost on restart)
-   */
-  store?: StoreOption;
-  /**
-   * Set when several Node processes share the store: refused with a store that is only atomic
-   * inside one process (the generic Keyv store).
-   * @default false
-   */
-  multiProcess?: boolean;
-  /**
-   * Bearer token of the admin routes (`/admin/*`); they are not served at all without one.
-   * At least 16 characters.
-   * @default undefined (admin routes off)
-   */
-  adminToken?: string;
-  /** API keys: how long a rotated key keeps working, the default of `POST /admin/keys/:key_id/rotate` (0: it stops at once). @default { rotationGraceSeconds: 86400 } */
-  keys?: { rotationGraceSeconds?: number };
-  /**
-   * Bearer token that may read `GET /metrics` (the admin token may too), for a scraper that must not
-   * hold the admin token. /metrics is off when neither token is set. At least 16 characters.
-   * @default undefined
-   */
-  metricsToken?: string;
-  /**
-   * How a client without money reaches the operator (an e-mail address or URL), named in every 402
-   * and in /discover: the way to get credits when the server sells none online.
-   * @default undefined
-   */
-  operatorContact?: string;
-  /** Every store call fails with 503 `store_unavailable` after this many ms. @default 2000 */
-  storeTimeoutMs?: number;
-  /**
-   * false: `ai.ready` rejects when the store does not answer at startup (the server does not start).
-   * true: start anyway, answer 503 `store_unavailable` and retry until the store answers (a warning is logged).
-   * @default false
-   */
-  startWhenStoreDown?: boolean;
-  /**
-   * true: report a span per call served and per Claude call (GenAI semantic conventions) through
-   * `@opentelemetry/api` (install it; the host configures the SDK and exporter).
-   * @default false
-   */
-  openTelemetry?: boolean;
-  /** Prefix of every key / table of native stores, so several apps can share one server. @default "apg:" */
-  storePrefix?: string;
-  /** When a replicated Redis write is acknowledged (see ReplicaAckOptions). @default credits wait for 1 replica on a Cluster */
-  replicaAck?: ReplicaAckOptions;
-  /** Limits on input. */
-  limits?: {
-    /** Largest request body in bytes (when the host did not parse it). @default 1048576 */
-    maxBodyBytes?: number;
-    /** Largest memory `data`, in bytes of its JSON text. @default 262144 */
-    maxValueBytes?: number;
-    /**
-     * Deepest nesting of a JSON body (a memory's `data`, one level inside, nests at most one less).
-     * At most 1000: JSON.stringify recurses, and a few thousand levels overflow its stack.
-     * @default 64
-     */
-    maxDepth?: number;
-    /** Longest `user_id` and `key`, in UTF-8 bytes. @default 256 */
-    maxKeyBytes?: number;
-    /**
-     * A request body aipaygent reads must arrive within this many ms (an NDJSON import: at most this
-     * long between two chunks); else 408 `request_timeout` and the connection is closed. @default 30000
-     */
-    bodyTimeoutMs?: number;
-    /**
-     * Bytes of request bodies being read at once, across the calls of this service (a body counts its
-     * declared length, or maxBodyBytes when chunked). A body that does not fit gets 503 `server_busy`
-     * with Retry-After before it is read. @default 67108864 (64 MiB)
-     */
-    maxBodyBytesInFlight?: number;
-  };
-  /** Memory defaults. */
-  memory?: {
-    /** TTL when a write gives no `ttl_days`; null keeps memories until deleted. @default 365 */
-    defaultTtlDays?: number | null;
-    /** Largest `ttl_days` accepted. @default 3650 */
-    maxTtlDays?: number;
-    /** Values above this many bytes are stored gzip-compressed. @default 1024 */
-    compressAboveBytes?: number;
-    /** Versions kept per key for `GET /memory/history` and `POST /memory/restore` (0: no history, one write per store). @default 10 */
-    historyVersions?: number;
-    /** Whether a retrieve renews `expires_at` by the memory's own TTL (sliding expiry); `refresh_on_read` overrides it per request. @default false */
-    refreshOnRead?: boolean;
-    /** Largest NDJSON body of `POST /memory/import`, in bytes (streamed, never held whole). @default 67108864 */
-    maxImportBytes?: number;
-  };
-  /**
-   * Where masked faults are reported (never to the client): anything with `warn(message, detail)` and
-   * `error(message, detail)` such as `console`, or a pino or bunyan logger, which is called as
-   * `(fields, message)` (detected by its `bindings()` / `fields`). Every line is scrubbed of the
-   * configured secrets first (admin and metrics tokens, Claude key, relayer key, facilitator headers,
-   * credentials in URLs). Nothing else is logged.
-   * @default console
-   */
-  logger?: Logger;
-  /**
-   * The Claude proxy (`POST /claude/message`, `POST /v1/messages`), billed by tokens. Its routes are
-   * not served without it (see ClaudeOptions; `apiKey` is required).
-   * @default undefined (Claude routes off)
-   */
-  claude?: ClaudeOptions;
-  /**
-   * Memory search (`GET`/`POST /memory/search`): lexical on every store; semantic and hybrid with
-   * `search.embed` (see SearchOptions). false: off (no index kept, the route answers 404 naming this option).
-   * @default {} (lexical search on)
-   */
-  search?: SearchOptions | false;
-  /**
-   * Credit purchases in USDC, verified on-chain (see PaymentsOptions); x402 pay-per-call with `payments.x402`.
-   * @default undefined (no purchases: GET /buy-credits says so)
-   */
-  payments?: PaymentsOptions;
-  /** Wallet sign-up for agents: a Sign-In with Ethereum message opens an account linked to the wallet (SignupOptions; needs `payments`). @default undefined (off) */
-  signup?: SignupOptions;
-  /**
-   * Metered calls each account makes free per UTC day, before calls are debited (0: no free tier).
-   * @default 10 (as in the article)
-   */
-  freeCallsPerDay?: number;
-  /**
-   * false: the fixed-price memory routes are free and uncounted (no quota, no debit, no RateLimit
-   * headers, and /discover and OpenAPI say so), for hosts that bill elsewhere. Claude calls stay
-   * billed by tokens.
-   * @default true
-   */
-  metering?: boolean;
-  /**
-   * Price of one metered call past the free ones, in integer micro-USD (1 = $0.000001), per endpoint.
-   * The default, $0.0001 a call, is 10,000 calls for $1: an agent making 1,000 paid calls a day
-   * spends about $3 a month ("a few dollars monthly", as the article says), and it stays far
-   * above what one store round trip costs to serve.
-   * @default 100 for each of /memory/store, retrieve, list, delete, append, patch, history, restore, export, import, search
-   */
-  pricing?: Partial<Record<PricedPath, number>>;
-  /**
-   * Per-API-key rate limit on every key-authenticated route, in requests per fixed window; answered
-   * 429 `rate_limited` with `Retry-After`. Separate from money: lack of money is always a 402.
-   * @default undefined (off: no store round trip spent on it)
-   */
-  rateLimit?: { requests: number; /** @default 60 */ windowSeconds?: number };
-  /** The MCP endpoint (tools metered as their routes); false: off. @default on at "/mcp" when `@modelcontextprotocol/sdk` is installed */
-  mcp?: boolean | McpOptions;
-  /** Usage counters per account and hour for `GET /admin/usage`, kept in the same store operation as the money (see UsageOptions); false: off. @default { retentionDays: 400 } */
-  usage?: boolean | UsageOptions;
-}
+export type { AipaygentOptions } from './options.js';
+import type { AipaygentOptions } from './options.js';
 
 /** The validated, fully defaulted configuration the core runs on. */
 export interface Config {
@@ -198,6 +50,10 @@ export interface Config {
   rateLimit: { requests: number; windowSeconds: number } | undefined;
   mcp: McpConfig | undefined;
   usage: UsageConfig | undefined;
+  webhooks: WebhooksConfig | undefined;
+  /** The balance.low threshold of accounts without their own. */
+  balanceLowMicroUsd: number | undefined;
+  spendCaps: CapLimits;
 }
 
 const isInt = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
@@ -253,6 +109,9 @@ export function parseOptions(options: AipaygentOptions = {}): Config {
     rateLimit: undefined,
     mcp: parseMcp(options.mcp, problems),
     usage: parseUsage(options.usage, problems),
+    webhooks: parseWebhooks(options.webhooks, options.allowInsecureWebhooks, options.webhookDelivery, options.balanceLowThresholdMicroUsd, problems),
+    balanceLowMicroUsd: options.balanceLowThresholdMicroUsd,
+    spendCaps: parseSpendCaps(options.spendCaps, problems),
   };
   for (const [path, price] of Object.entries(options.pricing ?? {})) {
     if (!(path in DEFAULT_PRICING)) problems.push(`pricing: unknown endpoint "${path}" (priced endpoints: ${Object.keys(DEFAULT_PRICING).join(', ')})`);
@@ -291,5 +150,7 @@ function secretsOf(c: Config): Array<string | undefined> {
   const adapterOpts = (c.store as { store?: { opts?: { uri?: unknown; url?: unknown } } } | undefined)?.store?.opts;
   for (const url of [c.store, adapterOpts?.uri, adapterOpts?.url]) if (typeof url === 'string') out.push(...urlSecrets(url));
   if (c.payments) out.push(...paymentSecrets(c.payments));
+  // Webhook signing secrets, and credentials a webhook URL's query might carry.
+  for (const e of c.webhooks?.endpoints ?? []) out.push(`whsec_${e.key.toString('base64')}`, e.key.toString('base64'), ...urlSecrets(e.url.href));
   return out;
 }

@@ -36,6 +36,9 @@ import { buildTools } from './mcp/tools.js';
 import { LedgerService } from './ledger/ledger-service.js';
 import { MemoryService } from './memory/memory-service.js';
 import { Meter } from './meter/meter.js';
+import { MoneyRules } from './meter/money-rules.js';
+import { Webhooks } from './observe/webhooks/webhooks.js';
+import { adminSettingsRoutes } from './http/routes/admin-settings.js';
 import { RateLimiter } from './meter/rate-limit.js';
 import { UsageRecorder } from './meter/usage.js';
 import { UsageService } from './meter/usage-service.js';
@@ -122,7 +125,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
             'use a Redis, Postgres or SQLite Keyv adapter (or URL) so several processes stay exact',
         );
       }
-      started = await startFeatures(config, lazyStore, events, PACKAGE_VERSION, usageRecorder);
+      started = await startFeatures(config, lazyStore, events, PACKAGE_VERSION, usageRecorder, notifier);
       if (started.upstream) upstream.bind(started.upstream);
       if (started.payments) {
         purchases.bind(started.payments.purchases);
@@ -140,6 +143,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
       }
       const initTimeoutMs = Math.max(10_000, 5 * config.storeTimeoutMs);
       const live = await initAtStart(opened, { initTimeoutMs, startWhenStoreDown: config.startWhenStoreDown, describe: describeStore(config.store), logger });
+      await webhooks.check(live.info);
       store = metrics ? observedStore(live, events) : live;
     } catch (error) {
       await opened.close().catch(() => {});
@@ -152,7 +156,12 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
 
   // Services see a late-bound store so that routes and `api` exist synchronously.
   const lazyStore = deferredStore(ready, () => store);
-  const keys = new KeyService(lazyStore);
+  // Events written with the money and key operations that cause them, and the spend caps those operations carry.
+  const webhooks = new Webhooks(config, lazyStore);
+  const { notifier } = webhooks;
+  const rules = new MoneyRules(lazyStore, config.spendCaps, notifier, true);
+  ready.then(() => webhooks.start(PACKAGE_VERSION), () => {});
+  const keys = new KeyService(lazyStore, notifier);
   const searchConfig = config.search;
   // Vectors are embedded off every request's path, by this queue (only with an embedder).
   const embeds = searchConfig?.embedder && new EmbedQueue(searchConfig.embedder, events, logger);
@@ -166,8 +175,8 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   const usageRecorder = config.usage && new UsageRecorder(lazyStore, config.usage);
   const usage = new UsageService(lazyStore, usageRecorder !== undefined);
   // Every 402 names the ways to pay this server has: USDC purchases (with the chain details), x402, the operator.
-  const meter = new Meter(lazyStore, config.freeCallsPerDay, voids, { buy: paymentsConfig && (() => buyInstructions(paymentsConfig)), contact: config.operatorContact }, usageRecorder);
-  const ledger = new LedgerService(lazyStore, meter, (accountId, now) => keys.hasKeys(accountId, now), usageRecorder);
+  const meter = new Meter(lazyStore, config.freeCallsPerDay, voids, { buy: paymentsConfig && (() => buyInstructions(paymentsConfig)), contact: config.operatorContact }, usageRecorder, rules, notifier);
+  const ledger = new LedgerService(lazyStore, meter, (accountId, now) => keys.hasKeys(accountId, now), usageRecorder, notifier);
 
   const router = new Router();
   if (paymentsConfig) {
@@ -181,7 +190,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   }
   for (const r of creditsRoutes({ ledger })) router.add(r);
   if (config.claude) {
-    const proxy = createClaudeProxy(config.claude, lazyStore, voids, logger, config.redactor, upstream.target, events, usageRecorder);
+    const proxy = createClaudeProxy(config.claude, lazyStore, voids, logger, config.redactor, upstream.target, events, usageRecorder, rules);
     const memoryClaude = new MemoryClaude({ proxy, memory, store: lazyStore, meter, config: config.claude, maxKeyBytes: config.limits.maxKeyBytes, logger });
     for (const r of claudeRoutes({ proxy, config: config.claude, meter, logger, memory: memoryClaude })) router.add(r);
     const anthropic = anthropicRoutes({ proxy, config: config.claude, store: lazyStore, logger });
@@ -190,7 +199,10 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   }
   if (config.adminToken !== undefined) {
     const admin = { keys, ledger, accounts: new AccountService(lazyStore), rotationGraceSeconds: config.keys.rotationGraceSeconds, usage: config.usage ? usage : undefined };
-    for (const r of [...adminRoutes(admin), ...consoleRoutes()]) router.add(r);
+    const settings = adminSettingsRoutes({
+      store: lazyStore, rules, hasAccount: (accountId, now) => keys.hasKeys(accountId, now), defaults: { caps: config.spendCaps, balanceLow: config.balanceLowMicroUsd },
+    });
+    for (const r of [...adminRoutes(admin), ...settings, ...webhooks.routes(), ...consoleRoutes()]) router.add(r);
   }
   if (config.adminToken !== undefined && config.usage) for (const r of adminUsageRoutes({ usage, keys })) router.add(r);
   const findRoute = (method: string, path: string) => {
@@ -266,6 +278,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
       if (!(timeoutMs >= 0)) throw new TypeError(`aipaygent: close({ timeoutMs }) must be a number of ms >= 0 (got ${timeoutMs})`);
       if (!(await handler.drain(timeoutMs))) logger.warn(`aipaygent: closing with calls still in flight after ${timeoutMs} ms; they will fail with 503`);
       started?.upstream?.close();
+      await webhooks.close();
       embeds?.close();
       metrics?.close();
       await ready.catch(() => {});

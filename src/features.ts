@@ -5,6 +5,7 @@ import { TURN_ON } from './http/routes/off.js';
 import { formatUsd } from './ledger/money.js';
 import type { UsageRecorder } from './meter/usage.js';
 import type { Events } from './observe/events.js';
+import type { Notifier } from './observe/webhooks/notifier.js';
 import { loadFeature } from './optional.js';
 import type { Payments } from './payments/payments.js';
 import type { Store, StoreInfo } from './storage/contract.js';
@@ -21,10 +22,10 @@ export interface Started {
 }
 
 /** Loads what the configuration turns on, all at once; rejects with the StartupError of the first missing package. */
-export async function startFeatures(config: Config, store: Store, events: Events, version: string, usage?: UsageRecorder): Promise<Started> {
+export async function startFeatures(config: Config, store: Store, events: Events, version: string, usage?: UsageRecorder, notifier?: Notifier): Promise<Started> {
   const [upstream, payments, , mcp, signup] = await Promise.all([
     config.claude && loadFeature('claude', () => import('./claude/upstream.js')).then(({ Upstream }) => new Upstream(config.claude!, config.logger, config.redactor)),
-    config.payments && loadFeature('payments', () => import('./payments/payments.js')).then(({ createPayments }) => createPayments(store, config.payments!, config.redactor, usage)),
+    config.payments && loadFeature('payments', () => import('./payments/payments.js')).then(({ createPayments }) => createPayments(store, config.payments!, config.redactor, usage, notifier)),
     config.openTelemetry &&
       Promise.all([loadFeature('openTelemetry', () => import('@opentelemetry/api')), import('./observe/otel.js')]).then(([api, otel]) =>
         otel.subscribeSpans(api, events, version),
@@ -59,6 +60,9 @@ export function featureLines(config: Config, store?: StoreInfo): string[] {
     config.adminToken !== undefined ? 'admin: on (/admin/*, the console at /console, admin token)' : `admin: off (set ${TURN_ON.admin})`,
     config.adminToken !== undefined || config.metricsToken !== undefined ? 'metrics: on (GET /metrics)' : `metrics: off (set ${TURN_ON.metrics})`,
     config.mcp ? `mcp: on (POST ${config.mcp.path}, tools metered as their routes)` : `mcp: off (${TURN_ON.mcp})`,
+    config.webhooks
+      ? `webhooks: on (${config.webhooks.endpoints.length} endpoint${config.webhooks.endpoints.length === 1 ? '' : 's'}${config.webhooks.allowInsecure ? ', insecure URLs allowed' : ''})`
+      : 'webhooks: off (set webhooks, AIPAYGENT_WEBHOOKS)',
     config.openTelemetry ? 'opentelemetry: on (spans through @opentelemetry/api)' : 'opentelemetry: off (set openTelemetry: true, AIPAYGENT_OPENTELEMETRY=1)',
   ];
 }

@@ -1,12 +1,15 @@
 // Reserve-then-settle billing of Claude calls on the store's atomic hold/settle (never get-then-set).
 import { randomBytes } from 'node:crypto';
+import type { MoneyRules } from '../meter/money-rules.js';
+import type { AppliedCap } from '../meter/spend-caps.js';
 import { claudeTokens, type UsageRecorder } from '../meter/usage.js';
 import type { Logger } from '../observe/logger.js';
 import type { Store } from '../storage/contract.js';
 import type { VoidQueue } from '../storage/void-queue.js';
 import type { TokenUsage } from './prices.js';
 
-export type Reservation = { ok: true; holdId: string; amount: number; balance: number } | { ok: false; balance: number };
+/** `caps`: the spend-cap counters the hold counted in (its settle gives back the unused part); `cap`: refused by this spend cap. */
+export type Reservation = { ok: true; holdId: string; amount: number; balance: number; caps?: string[] } | { ok: false; balance: number; cap?: AppliedCap };
 
 /** Random bytes for hold ids, drawn 256 ids at a time (one randomFillSync per call was a visible cost). */
 let pool = Buffer.alloc(0);
@@ -34,6 +37,8 @@ export class ClaudeBilling {
     private readonly holdTtlMs: number,
     /** Counts each settled call (spend, tokens by model) in the account's usage, in the settle itself. */
     private readonly usage?: UsageRecorder,
+    /** Spend caps a hold counts against (Claude holds count as spent until settled), and the events a hold may cause. */
+    private readonly rules?: MoneyRules,
   ) {}
 
   /**
@@ -41,20 +46,23 @@ export class ClaudeBilling {
    * settle always returns something, and so always writes the ledger entry that carries the
    * request id and usage (a settle returning exactly 0 writes no entry).
    */
-  async reserve(accountId: string, worstCase: number, now: number, memo: string): Promise<Reservation> {
+  async reserve(accountId: string, worstCase: number, now: number, memo: string, keyId?: string): Promise<Reservation> {
     const holdId = `clh_${randomId()}`;
     const amount = worstCase + 1;
     const expiresAt = now + this.holdTtlMs;
+    const rules = this.rules && (await this.rules.forCall(accountId, keyId, now));
+    const caps = rules && rules.applied.length > 0 ? rules.applied.map((c) => c.counter) : undefined;
     let r;
     try {
-      r = await this.store.hold(accountId, { holdId, amount, expiresAt, memo: `${memo} ${holdId}` }, now);
+      r = await this.store.hold(accountId, { holdId, amount, expiresAt, memo: `${memo} ${holdId}`, ...(caps && { caps: rules!.applied }), ...(rules?.events && { events: rules.events }) }, now);
     } catch (error) {
       // No answer: the hold may have been placed (or may still be). The call ends without calling Claude,
       // so the hold is voided by id: released if it was placed, refused if it arrives later.
-      this.voids.defer(accountId, { id: holdId, window: '', until: expiresAt, memo: `void: ${memo} (answer lost) ${holdId}` }, error);
+      this.voids.defer(accountId, { id: holdId, window: '', until: expiresAt, memo: `void: ${memo} (answer lost) ${holdId}`, caps }, error);
       throw error;
     }
-    if (r.ok) return { ok: true, holdId, amount, balance: r.balance };
+    if (r.ok) return { ok: true, holdId, amount, balance: r.balance, ...(caps && { caps }) };
+    if (r.reason === 'spend_cap') return { ok: false, balance: r.balance, cap: rules!.applied[r.cap]! };
     if (r.reason !== 'insufficient_funds') throw new Error(`aipaygent: random hold id ${r.reason === 'duplicate' ? 'collided' : 'was voided'}`);
     return { ok: false, balance: r.balance };
   }
@@ -67,13 +75,13 @@ export class ClaudeBilling {
    * usage, counted with the settle (a retry that finds the hold gone counts nothing more).
    */
   async settle(
-    accountId: string, holdId: string, actual: number, memo: string, tokens?: { model: string; usage: TokenUsage },
+    accountId: string, holdId: string, actual: number, memo: string, tokens?: { model: string; usage: TokenUsage }, caps?: string[],
   ): Promise<{ charged: number; balance: number } | null> {
     for (let attempt = 0; ; attempt++) {
       try {
         const now = Date.now();
         const usage = this.usage?.input(now, undefined, tokens && claudeTokens(tokens.model, tokens.usage));
-        const r = await this.store.settle(accountId, holdId, actual, now, memo, usage);
+        const r = await this.store.settle(accountId, holdId, actual, now, memo, usage, caps);
         if (r.ok) {
           this.usage?.active(accountId, now);
           return { charged: r.charged, balance: r.balance };

@@ -15,6 +15,8 @@ import { applyUsage, costOf, emptyUsage, worstCaseCost, type TokenUsage } from '
 import { chunkSource, commentLine, readAll, relay, StreamUsage, type RelayOutcome } from './sse.js';
 import { claudeEvent } from './observe.js';
 import type { ClientHeaders, Upstream, UpstreamFailure } from './upstream.js';
+import type { MoneyRules } from '../meter/money-rules.js';
+import type { AppliedCap } from '../meter/spend-caps.js';
 
 export interface ClaudeCall {
   accountId: string;
@@ -30,6 +32,8 @@ export interface ClaudeCall {
   /** The client's `anthropic-version` header, passed on (else the SDK's). */
   version?: string | undefined;
   now: number;
+  /** The caller's key: its spend caps apply to the hold. */
+  keyId?: string | undefined;
 }
 
 /** What the route renders. `cost` is what the caller was charged, in micro-USD; `headers` are added to the answer. */
@@ -37,7 +41,7 @@ export type ClaudeOutcome =
   | { kind: 'message'; status: number; text: string; contentType: string; requestId: string | null; cost: number; balance: number | null; headers?: Record<string, string> }
   | { kind: 'stream'; status: number; chunks: AsyncIterable<Uint8Array>; contentType: string; requestId: string | null; balance: number | null; headers?: Record<string, string> }
   | { kind: 'failed'; failure: ClientFailure; cost: number }
-  | { kind: 'insufficient'; required: number; balance: number };
+  | { kind: 'insufficient'; required: number; balance: number; cap?: AppliedCap };
 
 const STORE_FAILURE: ClientFailure = {
   code: 'store_unavailable', anthropicStatus: 503, anthropicType: 'api_error', headers: {},
@@ -74,12 +78,14 @@ export class ClaudeProxy {
     const upstreamBody = { ...c.body, model, max_tokens: maxTokens };
 
     let holdId: string | undefined;
+    let holdCaps: string[] | undefined;
     let balance: number | null = null;
     if (!c.free) {
       const worst = worstCaseCost(price, promptEstimate, maxTokens, maxWebSearches(c.body), config.markupBps);
-      const r = await this.billing.reserve(c.accountId, worst, c.now, `claude ${model} hold`);
-      if (!r.ok) return { kind: 'insufficient', required: worst + 1, balance: r.balance };
+      const r = await this.billing.reserve(c.accountId, worst, c.now, `claude ${model} hold`, c.keyId);
+      if (!r.ok) return { kind: 'insufficient', required: worst + 1, balance: r.balance, ...(r.cap && { cap: r.cap }) };
       holdId = r.holdId;
+      holdCaps = r.caps;
       balance = r.balance;
     }
 
@@ -95,7 +101,7 @@ export class ClaudeProxy {
         const memo = `claude ${model} request=${requestId ?? '-'} message=${messageId ?? '-'} ` +
           `in=${usage.input} out=${usage.output} cache_write=${usage.cacheWrite5m + usage.cacheWrite1h} cache_read=${usage.cacheRead}` +
           (usage.webSearches ? ` web_search=${usage.webSearches}` : '');
-        const r = await this.billing.settle(c.accountId, holdId, cost, memo, { model, usage });
+        const r = await this.billing.settle(c.accountId, holdId, cost, memo, { model, usage }, holdCaps);
         if (r) balance = r.balance;
         charged = r === null ? null : r.charged;
       }
@@ -200,9 +206,9 @@ export class ClaudeProxy {
 /** The proxy with its upstream client (made once the SDK is loaded, see src/features.ts) and billing, as createAipaygent() wires it. */
 export function createClaudeProxy(
   config: ClaudeConfig, store: Store, voids: VoidQueue, logger: Logger, redactor: Redactor, upstream: Pick<Upstream, 'send' | 'close'>, events?: Events,
-  usage?: UsageRecorder,
+  usage?: UsageRecorder, rules?: MoneyRules,
 ): ClaudeProxy {
   // A hold outlives the longest call (every attempt timing out, then a long stream); a crash frees it after that.
   const holdTtlMs = Math.max(2 * 3_600_000, 2 * config.timeoutMs * (config.maxRetries + 1));
-  return new ClaudeProxy(config, upstream, new ClaudeBilling(store, voids, logger, holdTtlMs, usage), logger, redactor, events);
+  return new ClaudeProxy(config, upstream, new ClaudeBilling(store, voids, logger, holdTtlMs, usage, rules), logger, redactor, events);
 }

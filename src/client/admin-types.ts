@@ -17,6 +17,9 @@ export interface CreatedKey {
   /** null: never expires. */
   expires_at: Timestamp | null;
   created_at: Timestamp;
+  /** The key's own spend caps in micro-USD; null: the server's defaults apply. */
+  daily_spend_cap_micro_usd: number | null;
+  monthly_spend_cap_micro_usd: number | null;
 }
 
 export interface RotatedKey extends CreatedKey {
@@ -39,6 +42,8 @@ export interface AdminKey {
   revoked_at: Timestamp | null;
   rotated_from: string | null;
   rotated_to: string | null;
+  daily_spend_cap_micro_usd: number | null;
+  monthly_spend_cap_micro_usd: number | null;
 }
 
 export interface AdminKeyList {

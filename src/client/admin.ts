@@ -18,7 +18,10 @@ export function adminPart(fetchJson: AdminFetch) {
     /** An account's keys (never their secrets), oldest first. */
     keys: (accountId: string, call?: Call) => fetchJson<AdminKeyList>('GET', '/admin/keys', { query: { account_id: accountId }, call }),
     /** A new key, for a new account or `account_id`; `api_key` is shown only here. */
-    createKey: (input: { account_id?: string; label?: string; expires_at?: string; scopes?: Scope[] } = {}, call?: Call) =>
+    createKey: (
+      input: { account_id?: string; label?: string; expires_at?: string; scopes?: Scope[]; daily_spend_cap_micro_usd?: number; monthly_spend_cap_micro_usd?: number } = {},
+      call?: Call,
+    ) =>
       fetchJson<CreatedKey>('POST', '/admin/keys', { body: input, call }),
     /** Replaces a key: the old one keeps working for `grace_seconds` (the server's default when left out; 0: it stops now). */
     rotateKey: (keyId: string, opts: { grace_seconds?: number } = {}, call?: Call) =>

@@ -157,7 +157,8 @@ export function createMetering(deps: MeteringDeps): Metering {
     let last: ChargeOutcome = outcome;
     try {
       // Paid by the request (x402): settled and credited first, then charged like any other call.
-      if (payPerCall && price > 0) {
+      // A spend cap is not lifted by money: paying this call with x402 would credit the account and still be refused.
+      if (payPerCall && price > 0 && outcome.cap === undefined) {
         paidHeaders = await payPerCall.pay(accountId, req, price, route, now);
         if (paidHeaders) last = await take(accountId, price, now, memoOf(route), unverified, (unverified?.claimed ?? ctx.caller).keyId);
       }
@@ -169,7 +170,7 @@ export function createMetering(deps: MeteringDeps): Metering {
     await abandon(accountId, idemKey);
     const refused = last as Extract<ChargeOutcome, { ok: false; price: number }>;
     const free = { limit: meter.freeCallsPerDay, remaining: refused.freeRemaining, resetAt: refused.resetAt };
-    const x402 = payPerCall && price > 0 ? payPerCall.challenge(price, route, req) : undefined;
+    const x402 = payPerCall && price > 0 && refused.cap === undefined ? payPerCall.challenge(price, route, req) : undefined;
     throw await meter.paymentRequired(accountId, refused, { ...quotaHeaders(now, free, rate), [BALANCE_HEADER]: String(refused.balance), ...x402, ...paidHeaders }, x402 !== undefined);
   }
 

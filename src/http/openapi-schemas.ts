@@ -140,8 +140,10 @@ export const Ledger = z.object({ status: success, account_id: z.string(), entrie
 
 // Admin.
 const scopes = z.array(z.enum(SCOPES)).describe('What the key may call (a key created without scopes has them all)');
+const ownCap = (period: string) => z.number().int().nullable().describe(`The key's own spend cap per UTC ${period} in micro-USD; null: the server's default (if any) applies`);
 const key = {
   key_id: z.string(), label: z.string(), prefix: z.string().describe('The non-secret start of the API key ("apg_" and its key id part), to recognize it'), scopes,
+  daily_spend_cap_micro_usd: ownCap('day'), monthly_spend_cap_micro_usd: ownCap('month'),
 };
 const keyExpires = time.nullable().describe('When the key stops working (its expiry, or the end of the grace after a rotation); null: never');
 export const KeyCreated = z.object({

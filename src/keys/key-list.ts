@@ -26,6 +26,9 @@ export interface KeyInfo {
   revokedAt: number | null;
   rotatedFrom: string | null;
   rotatedTo: string | null;
+  /** The key's own spend caps (micro-USD); null: the defaults apply. */
+  dailySpendCapMicroUsd: number | null;
+  monthlySpendCapMicroUsd: number | null;
 }
 
 /**
@@ -65,6 +68,8 @@ interface Shown {
   scopes?: Scope[] | undefined;
   rotated_from?: string | null | undefined;
   rotated_to?: string | null | undefined;
+  daily_spend_cap_micro_usd?: number | undefined;
+  monthly_spend_cap_micro_usd?: number | undefined;
 }
 
 function info(keyId: string, shown: Shown, createdAt: number, expiresAt: number | null, revokedAt: number | null, live: boolean, now: number): KeyInfo {
@@ -72,6 +77,7 @@ function info(keyId: string, shown: Shown, createdAt: number, expiresAt: number 
   return {
     keyId, label: shown.label, prefix: shown.prefix, scopes: shown.scopes, status, active: status === 'active', createdAt, expiresAt, revokedAt,
     rotatedFrom: shown.rotated_from ?? null, rotatedTo: shown.rotated_to ?? null,
+    dailySpendCapMicroUsd: shown.daily_spend_cap_micro_usd ?? null, monthlySpendCapMicroUsd: shown.monthly_spend_cap_micro_usd ?? null,
   };
 }
 

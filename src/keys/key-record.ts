@@ -16,6 +16,9 @@ export interface KeyMeta {
   /** Set when the key was rotated: its successor. */
   rotated_to?: string;
   prefix: string;
+  /** The key's own spend caps in micro-USD (absent: the `spendCaps` default). */
+  daily_spend_cap_micro_usd?: number;
+  monthly_spend_cap_micro_usd?: number;
 }
 
 /**
@@ -55,6 +58,8 @@ export interface CatalogKey {
   revoked_at: number | null;
   rotated_from: string | null;
   rotated_to: string | null;
+  daily_spend_cap_micro_usd?: number;
+  monthly_spend_cap_micro_usd?: number;
 }
 
 /**
@@ -64,6 +69,15 @@ export interface CatalogKey {
 export interface Catalog {
   created_at: number;
   keys: CatalogKey[];
+  /** The account's own settings (PATCH /admin/accounts/:id); absent fields take the options' defaults. */
+  settings?: AccountSettings;
+}
+
+/** An account's own limits and thresholds, in micro-USD (absent or null: the options' default). */
+export interface AccountSettings {
+  daily_spend_cap_micro_usd?: number | null;
+  monthly_spend_cap_micro_usd?: number | null;
+  balance_low_threshold_micro_usd?: number | null;
 }
 
 const ACCOUNT_COLLECTION = 'account';

@@ -1,4 +1,5 @@
 // API keys: create (shown once), authenticate against the stored hash, list, rotate with a grace period, revoke at once.
+import type { Notifier } from '../observe/webhooks/notifier.js';
 import type { ChargeAuth, Store } from '../storage/contract.js';
 import { checkText } from '../text.js';
 import { iso } from '../time.js';
@@ -45,6 +46,9 @@ export interface CreatedKey {
   scopes: Scope[];
   expires_at: string | null;
   created_at: string;
+  /** The key's own spend caps (micro-USD); null: the defaults apply. */
+  daily_spend_cap_micro_usd: number | null;
+  monthly_spend_cap_micro_usd: number | null;
 }
 
 export interface CreateKeyOptions {
@@ -55,6 +59,9 @@ export interface CreateKeyOptions {
   scopes?: readonly Scope[];
   /** When the key stops working (epoch ms, in the future); omitted: never. */
   expiresAt?: number;
+  /** The key's own spend caps in micro-USD per UTC day and month; omitted: the `spendCaps` defaults. */
+  dailySpendCapMicroUsd?: number;
+  monthlySpendCapMicroUsd?: number;
 }
 
 export type RotateResult =
@@ -66,10 +73,21 @@ export type RotateResult =
 export const catalogEntry = (keyId: string, meta: KeyMeta, createdAt: number, expiresAt: number | null): CatalogKey => ({
   key_id: keyId, label: meta.label, prefix: meta.prefix, scopes: meta.scopes ?? null, created_at: createdAt, expires_at: expiresAt,
   revoked_at: null, rotated_from: meta.rotated_from ?? null, rotated_to: meta.rotated_to ?? null,
+  ...ownCaps(meta),
+});
+
+/** The key's own caps, as kept in its record and its catalog entry. */
+const ownCaps = (o: { daily_spend_cap_micro_usd?: number | undefined; monthly_spend_cap_micro_usd?: number | undefined }) => ({
+  ...(o.daily_spend_cap_micro_usd !== undefined && { daily_spend_cap_micro_usd: o.daily_spend_cap_micro_usd }),
+  ...(o.monthly_spend_cap_micro_usd !== undefined && { monthly_spend_cap_micro_usd: o.monthly_spend_cap_micro_usd }),
 });
 
 export class KeyService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** key.created and key.revoked, written with the key record. */
+    private readonly notifier?: Notifier,
+  ) {}
 
   /** Creates a key for a new account, or for `accountId` when given. The API key is returned only here. */
   async create(options: CreateKeyOptions = {}): Promise<CreatedKey> {
@@ -81,8 +99,11 @@ export class KeyService {
       throw new TypeError(`keys.create: scopes must be a non-empty list of ${SCOPES.join(', ')}`);
     }
     if (expiresAt !== undefined && !(Number.isSafeInteger(expiresAt) && expiresAt > now)) throw new TypeError('keys.create: expiresAt must be a time in the future (epoch ms)');
+    for (const cap of [options.dailySpendCapMicroUsd, options.monthlySpendCapMicroUsd]) {
+      if (cap !== undefined && !(Number.isSafeInteger(cap) && cap >= 0)) throw new TypeError('keys.create: spend caps must be non-negative integers of micro-USD');
+    }
     const keyId = newKeyId(accountId);
-    const meta: KeyMeta = { label, prefix: keyPrefix(keyId) };
+    const meta: KeyMeta = { label, prefix: keyPrefix(keyId), ...ownCaps({ daily_spend_cap_micro_usd: options.dailySpendCapMicroUsd, monthly_spend_cap_micro_usd: options.monthlySpendCapMicroUsd }) };
     const scopes = normalScopes(options.scopes);
     if (scopes) meta.scopes = scopes;
     if (expiresAt !== undefined) meta.expires_at = expiresAt;
@@ -102,7 +123,11 @@ export class KeyService {
     const apiKey = newApiKey(keyId);
     const value = encodeKeyValue(hashSecret(apiKey), meta);
     const expiresAt = meta.expires_at ?? null;
-    await this.store.put(accountId, KEYS_COLLECTION, keyId, { value, size: value.length, tag: activeTag(meta.scopes), expiresAt }, now, { absent: true });
+    const events = this.notifier?.done('key.created', {
+      account_id: accountId, key_id: keyId, label: meta.label, prefix: meta.prefix, scopes: meta.scopes ?? [...SCOPES],
+      expires_at: expiresAt === null ? null : iso(expiresAt), rotated_from: meta.rotated_from ?? null,
+    });
+    await this.store.put(accountId, KEYS_COLLECTION, keyId, { value, size: value.length, tag: activeTag(meta.scopes), expiresAt, ...(events && { events }) }, now, { absent: true });
     const entry = catalogEntry(keyId, meta, now, expiresAt);
     await updateCatalog(this.store, accountId, (c) => {
       const catalog = c ?? { created_at: known?.createdAt ?? now, keys: [] };
@@ -129,6 +154,7 @@ export class KeyService {
     return {
       status: 'success', api_key: apiKey, key_id: keyId, account_id: accountId, label: meta.label, prefix: meta.prefix,
       scopes: meta.scopes ?? [...SCOPES], expires_at: meta.expires_at === undefined ? null : iso(meta.expires_at), created_at: iso(now),
+      daily_spend_cap_micro_usd: meta.daily_spend_cap_micro_usd ?? null, monthly_spend_cap_micro_usd: meta.monthly_spend_cap_micro_usd ?? null,
     };
   }
 
@@ -178,7 +204,8 @@ export class KeyService {
       const stored = await this.store.get(accountId, KEYS_COLLECTION, keyId, now);
       if (!stored || stored.tag === REVOKED) break;
       const { value, size, expiresAt } = stored;
-      const put = await this.store.put(accountId, KEYS_COLLECTION, keyId, { value, size, tag: REVOKED, expiresAt }, now, { version: stored.version });
+      const events = this.notifier?.done('key.revoked', { account_id: accountId, key_id: keyId, revoked_at: iso(now) });
+      const put = await this.store.put(accountId, KEYS_COLLECTION, keyId, { value, size, tag: REVOKED, expiresAt, ...(events && { events }) }, now, { version: stored.version });
       if (put.ok) break;
     }
     // Stamped in the catalog too (an expired key is revoked there only: its record is gone).
@@ -217,7 +244,7 @@ export class KeyService {
       const value = encodeKeyValue(stored.value.subarray(0, 32), { ...meta, rotated_to: newId });
       const put = await this.store.put(accountId, KEYS_COLLECTION, keyId, { value, size: value.length, tag: stored.tag, expiresAt: oldExpiresAt }, now, { version: stored.version });
       if (!put.ok) continue;
-      const next: KeyMeta = { label: meta.label, prefix: keyPrefix(newId), rotated_from: keyId };
+      const next: KeyMeta = { label: meta.label, prefix: keyPrefix(newId), rotated_from: keyId, ...ownCaps(meta) };
       if (scopes) next.scopes = scopes;
       if (meta.expires_at !== undefined) next.expires_at = meta.expires_at;
       const known = await this.adopt(accountId, now);

@@ -1,4 +1,5 @@
 // Credits of an account: grants, balance with today's free calls, and the append-only ledger. No HTTP types.
+import type { Notifier } from '../observe/webhooks/notifier.js';
 import { invalid } from '../errors.js';
 import type { Meter } from '../meter/meter.js';
 import type { UsageRecorder } from '../meter/usage.js';
@@ -42,6 +43,8 @@ export class LedgerService {
     private readonly accountExists: (accountId: string, now: number) => Promise<boolean> = async () => true,
     /** Counts grants as credited in the account's usage (in the same store operation). */
     private readonly usage?: UsageRecorder,
+    /** credits.granted, written with the grant's ledger entry. */
+    private readonly notifier?: Notifier,
   ) {}
 
   /** `grant` for an operator door: a typo'd account id is refused (`no_account`), never credited. */
@@ -63,7 +66,8 @@ export class LedgerService {
     checkText('reason', input.reason);
     checkText('reference', input.reference);
     const reference = input.reference === undefined ? undefined : `grant:${input.reference}`;
-    const r = await this.store.post(input.accountId, { amount, kind: 'grant', reference, memo: input.reason, usage: this.usage?.input(now) }, now);
+    const events = this.notifier?.done('credits.granted', { account_id: input.accountId, amount_micro_usd: amount, reason: input.reason, reference: input.reference ?? null });
+    const r = await this.store.post(input.accountId, { amount, kind: 'grant', reference, memo: input.reason, usage: this.usage?.input(now), events }, now);
     if (r.ok) {
       this.usage?.active(input.accountId, now);
       return { granted: true, balance: r.balance, entry: r.entry };

@@ -1,5 +1,6 @@
 // The 402 answer: a `payment` object a program can act on (price, balance, how to buy), and its error.
 import { AipaygentError } from '../errors.js';
+import type { AppliedCap } from '../meter/spend-caps.js';
 import { iso } from '../time.js';
 import { formatUsd } from './money.js';
 
@@ -26,7 +27,19 @@ export interface PaymentDetails extends PaymentContext {
   freeCallsRemaining: number;
   /** When today's free calls come back (next UTC midnight). */
   freeCallsResetAt: number;
+  /** Refused by this spend cap (not by the balance). */
+  cap?: AppliedCap | undefined;
 }
+
+const CAP_WORDS: Record<AppliedCap['name'], string> = {
+  key_daily: "this API key's daily", key_monthly: "this API key's monthly", account_daily: "the account's daily", account_monthly: "the account's monthly",
+};
+
+/** `payment.spend_cap`: which cap, its limit and reset, and that credit does not lift it. */
+const capObject = (cap: AppliedCap) => ({
+  cap: cap.name, limit_micro_usd: cap.limit, limit_usd: formatUsd(cap.limit), period: cap.period, resets_at: iso(cap.resetsAt),
+  buying_credit_lifts_it: false, note: 'A spend cap limits what is spent per period whatever the balance; buying credit does not lift it. It resets at resets_at or when the operator raises it.',
+});
 
 /** The ways to pay this server offers, from its configuration: a 402 names only these. */
 export interface WaysToPay {
@@ -67,7 +80,8 @@ export async function paymentObject(details: PaymentDetails, ways: WaysToPay = {
     free_calls_remaining: details.freeCallsRemaining,
     free_calls_reset_at: iso(details.freeCallsResetAt),
     buy: await buyObject({ accountId: details.accountId, price: details.price, balance: details.balance }, ways),
-    ...(ways.x402 && { x402: { pay_this_call: 'retry with a PAYMENT-SIGNATURE header for what the PAYMENT-REQUIRED header of this answer asks' } }),
+    ...(details.cap && { spend_cap: capObject(details.cap) }),
+    ...(ways.x402 && !details.cap && { x402: { pay_this_call: 'retry with a PAYMENT-SIGNATURE header for what the PAYMENT-REQUIRED header of this answer asks' } }),
   };
 }
 
@@ -84,6 +98,16 @@ function remedy(details: PaymentDetails, ways: WaysToPay): string {
 
 /** The 402 `payment_required` error (never a 429: lack of money is not a rate limit). */
 export async function paymentRequired(details: PaymentDetails, ways: WaysToPay = {}, headers?: Record<string, string>): Promise<AipaygentError> {
+  const { cap } = details;
+  if (cap) {
+    return new AipaygentError(
+      'payment_required',
+      `Spend cap reached: ${CAP_WORDS[cap.name]} spend cap of ${formatUsd(cap.limit)} USD does not cover this call (${formatUsd(details.price)} USD). ` +
+        `It resets at ${iso(cap.resetsAt)}; buying credit does not lift it.`,
+      { payment: await paymentObject(details, ways) },
+      headers,
+    );
+  }
   const free = details.freeCallsPerDay > 0 ? `the ${details.freeCallsPerDay} free calls of today are used and ` : '';
   return new AipaygentError(
     'payment_required',

@@ -5,7 +5,10 @@ import { paymentRequired, type WaysToPay } from '../ledger/payment-required.js';
 import type { ChargeAuth, ChargeInput, Store, VoidInput } from '../storage/contract.js';
 import type { VoidQueue } from '../storage/void-queue.js';
 import { utcDay } from '../time.js';
+import type { MoneyRules } from './money-rules.js';
+import type { AppliedCap } from './spend-caps.js';
 import type { UsageRecorder } from './usage.js';
+import type { Notifier } from '../observe/webhooks/notifier.js';
 
 /**
  * How long a charge can be voided: the store keeps its id that long (one small record per charge), and
@@ -35,11 +38,22 @@ export interface Charge {
   /** The free-call window (UTC day) the call counted in, and when it resets. */
   window: string;
   resetAt: number;
+  /** The spend-cap counters the price counted in (given back with it by `refund`). */
+  caps?: string[];
+}
+
+/** Why a paid call was refused: the balance (no `cap`), or a spend cap, which buying credit does not lift. */
+export interface Refusal {
+  price: number;
+  balance: number;
+  freeRemaining: number;
+  resetAt: number;
+  cap?: AppliedCap;
 }
 
 export type ChargeOutcome =
   | { ok: true; charge: Charge }
-  | { ok: false; price: number; balance: number; freeRemaining: number; resetAt: number }
+  | ({ ok: false } & Refusal)
   /** Only with `auth`: the key did not verify, and nothing was taken. */
   | { ok: false; unauthorized: true };
 
@@ -67,6 +81,9 @@ export class Meter {
     private readonly ways: WaysToPay = {},
     /** Counts each charge and refund in the account's usage (in the same store operation); none: not counted. */
     readonly usage?: UsageRecorder,
+    /** Spend caps and the events a charge may cause; none: neither. */
+    private readonly rules?: MoneyRules,
+    private readonly notifier?: Notifier,
   ) {}
 
   /**
@@ -87,6 +104,9 @@ export class Meter {
     if (auth) input.auth = auth;
     const usage = this.usage?.input(now, keyId);
     if (usage) input.usage = usage;
+    const rules = this.rules && price > 0 ? await this.rules.forCall(accountId, keyId, now) : undefined;
+    if (rules && rules.applied.length > 0) input.caps = rules.applied;
+    if (rules?.events) input.events = rules.events;
     let r;
     try {
       r = await this.store.charge(accountId, input, now);
@@ -94,7 +114,7 @@ export class Meter {
       if (voidableUntil === null) throw error; // it threw before it took anything
       // No answer (a timeout, a broken connection): the charge may have committed, or may still. The call is
       // answered 503, so the charge is voided by id: given back if it committed, refused if it arrives later.
-      this.voids.defer(accountId, { id, window: day, until, memo: `void: ${memo} (answer lost) ${id}`, usage: this.usage?.input(now) }, error);
+      this.voids.defer(accountId, { id, window: day, until, memo: `void: ${memo} (answer lost) ${id}`, usage: this.usage?.input(now), caps: input.caps?.map((c) => c.counter) }, error);
       throw error;
     }
     if ('unauthorized' in r) return r;
@@ -104,10 +124,13 @@ export class Meter {
     const freeRemaining = Math.max(0, this.freeCallsPerDay - r.freeUsed);
     if (r.ok) {
       this.usage?.active(accountId, now);
-      return { ok: true, charge: { id, voidableUntil, free: r.free, price: r.free ? 0 : price, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
+      const charge: Charge = { id, voidableUntil, free: r.free, price: r.free ? 0 : price, balance: r.balance, freeRemaining, window: day, resetAt: endsAt };
+      if (!r.free && input.caps) charge.caps = input.caps.map((c) => c.counter);
+      return { ok: true, charge };
     }
     if (price === 0) return { ok: true, charge: { id, voidableUntil, free: false, price: 0, balance: r.balance, freeRemaining, window: day, resetAt: endsAt } };
-    return { ok: false, price, balance: r.balance, freeRemaining, resetAt: endsAt };
+    const cap = r.cap === undefined ? undefined : rules?.applied[r.cap];
+    return { ok: false, price, balance: r.balance, freeRemaining, resetAt: endsAt, ...(cap && { cap }) };
   }
 
   /** Whether `charge` can verify the API key itself (StoreInfo.chargeAuth); false until the store is open. */
@@ -126,12 +149,14 @@ export class Meter {
     let balance = charge.balance;
     let freeBack = charge.free;
     this.usage?.active(accountId, now);
+    // Only a paid call's refund is money back to the account (a free call given back is not credit).
+    const events = charge.free ? undefined : this.notifier?.done('credits.refunded', { account_id: accountId, amount_micro_usd: charge.price, charge_id: charge.id, reason: memo });
     if (charge.voidableUntil === null) {
       // Not voidable: its answer was never lost and this runs once, so the plain operations give it back (and count it).
       if (charge.free) await this.store.incr(accountId, freeCounterName(charge.window), -1, charge.resetAt + WINDOW_GRACE_MS, this.usage?.input(now, undefined, FREE_REFUND));
-      else balance = (await this.store.post(accountId, { amount: charge.price, kind: 'refund', memo: fullMemo, usage: this.usage?.input(now) }, now)).balance;
+      else balance = (await this.store.post(accountId, { amount: charge.price, kind: 'refund', memo: fullMemo, usage: this.usage?.input(now), caps: charge.caps, events }, now)).balance;
     } else {
-      const input: VoidInput = { id: charge.id, window: charge.window, until: charge.voidableUntil, memo: fullMemo, usage: this.usage?.input(now) };
+      const input: VoidInput = { id: charge.id, window: charge.window, until: charge.voidableUntil, memo: fullMemo, usage: this.usage?.input(now), caps: charge.caps, events };
       const r = await this.voids.void(accountId, input, now);
       balance = r.balance;
       freeBack = r.outcome === 'given_back' && r.free;
@@ -156,14 +181,14 @@ export class Meter {
    */
   paymentRequired(
     accountId: string,
-    state: { price: number; balance: number; freeRemaining: number; resetAt: number },
+    state: Refusal,
     headers?: Record<string, string>,
     x402 = false,
   ): Promise<AipaygentError> {
     return paymentRequired(
       {
         accountId, price: state.price, balance: state.balance, freeCallsPerDay: this.freeCallsPerDay,
-        freeCallsRemaining: state.freeRemaining, freeCallsResetAt: state.resetAt,
+        freeCallsRemaining: state.freeRemaining, freeCallsResetAt: state.resetAt, cap: state.cap,
       },
       x402 ? { ...this.ways, x402 } : this.ways,
       headers,

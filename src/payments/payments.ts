@@ -1,4 +1,5 @@
 // Builds the payment services from their config: one chain client shared by wallet linking, purchases and x402.
+import type { Notifier } from '../observe/webhooks/notifier.js';
 import { getAddress } from 'viem';
 import type { UsageRecorder } from '../meter/usage.js';
 import { StartupError } from '../optional.js';
@@ -25,11 +26,11 @@ export interface Payments {
  * `redactor` scrubs what the chain, the relayer's node or the facilitator say before a client or a log reads it;
  * `usage` counts purchases in the accounts' usage.
  */
-export function createPayments(store: Store, config: PaymentsConfig, redactor: Redactor = createRedactor([]), usage?: UsageRecorder): Payments {
+export function createPayments(store: Store, config: PaymentsConfig, redactor: Redactor = createRedactor([]), usage?: UsageRecorder, notifier?: Notifier): Payments {
   checksumAddresses(config);
   const chain = new ChainClient(config);
   const wallets = new WalletService(store, chain, { chainId: config.chainId, challengeTtlMs: config.challengeTtlMs });
-  const purchases = new PurchaseService(store, chain, wallets, config, usage);
+  const purchases = new PurchaseService(store, chain, wallets, config, usage, notifier);
   const settler = createSettler(chain, config, redactor);
   // parsePayments guarantees a token name whenever x402 is on.
   const x402 = settler && config.tokenName ? new X402Service(store, chain, purchases, { ...config, tokenName: config.tokenName }, settler) : undefined;

@@ -1,4 +1,5 @@
 // Credits USDC transfers read from the chain: each Transfer log at most once, to the account its sender is linked to.
+import type { Notifier } from '../observe/webhooks/notifier.js';
 import type { Address, Hex } from 'viem';
 import type { UsageRecorder } from '../meter/usage.js';
 import type { Store } from '../storage/contract.js';
@@ -46,6 +47,8 @@ export class PurchaseService {
     private readonly config: PaymentsConfig,
     /** Counts purchases as credited in the account's usage (in the same store operation). */
     private readonly usage?: UsageRecorder,
+    /** credits.purchased, written with the purchase's ledger entry. */
+    private readonly notifier?: Notifier,
   ) {}
 
   /** Verifies `txHash` on-chain and credits what it paid to `accountId`. Never trusts the client beyond the hash. */
@@ -113,7 +116,10 @@ export class PurchaseService {
         continue;
       }
       const memo = `USDC transfer ${hash} log ${t.logIndex}`;
-      const posted = await this.store.post(accountId, { amount: t.microUsd, kind: 'purchase', reference: key, memo, usage: this.usage?.input(now) }, now);
+      const events = this.notifier?.done('credits.purchased', {
+        account_id: accountId, amount_micro_usd: t.microUsd, tx_hash: hash, log_index: t.logIndex, from: t.from, chain_id: this.config.chainId,
+      });
+      const posted = await this.store.post(accountId, { amount: t.microUsd, kind: 'purchase', reference: key, memo, usage: this.usage?.input(now), events }, now);
       if (posted.ok) this.usage?.active(accountId, now);
       balance = posted.balance;
       if (posted.ok) credited += t.microUsd;

@@ -104,7 +104,7 @@ describeMounts('scoped keys', () => {
     expect(before - Date.parse(listed.body.keys[0].last_used_at)).toBeLessThan(120_000);
     expect(listed.body.keys).toEqual([{
       key_id: keyId, label: 'old laptop', prefix: apiKey.slice(0, 28), status: 'active', created_at: new Date(writtenAt).toISOString(), last_used_at: listed.body.keys[0].last_used_at,
-      expires_at: null, revoked_at: null, scopes: ALL, rotated_from: null, rotated_to: null,
+      expires_at: null, revoked_at: null, scopes: ALL, rotated_from: null, rotated_to: null, daily_spend_cap_micro_usd: null, monthly_spend_cap_micro_usd: null,
     }]);
     // Not in the registry until a key is created for it; then listed, dated by its oldest key.
     const inRegistry = async () => ((await call(`${m().url}/admin/accounts?limit=200`, { key: ADMIN_TOKEN })).body.accounts as any[]).find((a) => a.account_id === account);

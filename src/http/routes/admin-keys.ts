@@ -26,7 +26,17 @@ export function keyJson(k: KeyInfo, lastUsed?: number) {
     last_used_at: lastUsed === undefined ? null : iso(lastUsed),
     expires_at: k.expiresAt === null ? null : iso(k.expiresAt), revoked_at: k.revokedAt === null ? null : iso(k.revokedAt),
     scopes: k.scopes ?? [...SCOPES], rotated_from: k.rotatedFrom, rotated_to: k.rotatedTo,
+    daily_spend_cap_micro_usd: k.dailySpendCapMicroUsd, monthly_spend_cap_micro_usd: k.monthlySpendCapMicroUsd,
   };
+}
+
+/** A spend cap field: micro-USD per period, an integer from 0. */
+export function capField(name: string) {
+  return z
+    .number({ error: `${name} must be an integer number of micro-USD` })
+    .int({ error: `${name} must be an integer number of micro-USD` })
+    .min(0, { error: `${name} must be 0 or more` })
+    .max(Number.MAX_SAFE_INTEGER, { error: `${name} is too large` });
 }
 
 export function adminKeyRoutes(deps: { keys: KeyService; rotationGraceSeconds: number; usage: UsageService | undefined }): Route[] {
@@ -34,7 +44,9 @@ export function adminKeyRoutes(deps: { keys: KeyService; rotationGraceSeconds: n
     route({
       method: 'POST', path: '/admin/keys', auth: 'admin', metered: false,
       summary: 'Create an API key, for a new account or an existing one. The key is shown only here.',
-      description: `\`scopes\` limits what the key may call (${SCOPE_LIST}; left out: everything); \`expires_at\` is when it stops working.`,
+      description:
+        `\`scopes\` limits what the key may call (${SCOPE_LIST}; left out: everything); \`expires_at\` is when it stops working; ` +
+        '`daily_spend_cap_micro_usd` and `monthly_spend_cap_micro_usd` cap what its calls spend per UTC day and month (left out: the server\'s defaults).',
       body: z
         .object({
           account_id: accountIdField(false).optional(),
@@ -45,6 +57,8 @@ export function adminKeyRoutes(deps: { keys: KeyService; rotationGraceSeconds: n
             .min(1, { error: 'scopes must not be empty (leave it out for a key with every scope)' })
             .refine((a) => new Set(a).size === a.length, { error: 'scopes must not repeat a scope' })
             .optional(),
+          daily_spend_cap_micro_usd: capField('daily_spend_cap_micro_usd').optional(),
+          monthly_spend_cap_micro_usd: capField('monthly_spend_cap_micro_usd').optional(),
         })
         .optional(),
       responses: { 201: ok('Created; `api_key` is shown only here', KeyCreated) },
@@ -56,7 +70,10 @@ export function adminKeyRoutes(deps: { keys: KeyService; rotationGraceSeconds: n
         if (body?.account_id !== undefined && !(await deps.keys.hasKeys(body.account_id, now))) {
           throw new AipaygentError('not_found', `No account "${body.account_id}" (it has no API keys): leave account_id out to make a new account`);
         }
-        return json(201, await deps.keys.create({ accountId: body?.account_id, label: body?.label, scopes: body?.scopes, expiresAt }));
+        return json(201, await deps.keys.create({
+          accountId: body?.account_id, label: body?.label, scopes: body?.scopes, expiresAt,
+          dailySpendCapMicroUsd: body?.daily_spend_cap_micro_usd, monthlySpendCapMicroUsd: body?.monthly_spend_cap_micro_usd,
+        }));
       },
     }),
     route({

@@ -107,7 +107,7 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
     const version = ctx.req.headers['anthropic-version'];
     const call = {
       accountId: ctx.caller.accountId, body: ctx.body, choice, free: ctx.charge?.free ?? false,
-      signal: ctx.req.signal, beta: betas.beta, version: typeof version === 'string' ? version : undefined, now: ctx.now,
+      signal: ctx.req.signal, beta: betas.beta, version: typeof version === 'string' ? version : undefined, now: ctx.now, keyId: ctx.caller.keyId,
     };
     // Memory-aware calls (`memory` / x-aipaygent-memory-* headers) go through the memory layer; the others straight to the proxy.
     const outcome = await (deps.memory ? deps.memory.call(call, ctx.req.headers) : proxy.call(call));
@@ -116,7 +116,7 @@ export function claudeRoutes(deps: ClaudeRouteDeps): Route[] {
       const charge = ctx.charge;
       throw await meter.paymentRequired(
         ctx.caller.accountId,
-        { price: outcome.required, balance: outcome.balance, freeRemaining: charge?.freeRemaining ?? 0, resetAt: charge?.resetAt ?? ctx.now },
+        { price: outcome.required, balance: outcome.balance, freeRemaining: charge?.freeRemaining ?? 0, resetAt: charge?.resetAt ?? ctx.now, cap: outcome.cap },
         { [BALANCE_HEADER]: String(outcome.balance) },
       );
     }
