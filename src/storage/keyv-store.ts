@@ -6,6 +6,7 @@ import type {
 } from './contract.js';
 import { rankHits, TextIndex } from '../search/text-index.js';
 import { KeyvMoney } from './keyv-money.js';
+import { KeyvOutbox } from './keyv-outbox.js';
 import { KeyedLock } from './lock.js';
 import type { UsageBucket, UsageInput } from './usage.js';
 
@@ -42,8 +43,9 @@ function matches(current: RawRecord | null, expect: Expect | undefined): boolean
  * Redis, Postgres or SQLite store for that (see `multiProcess`).
  */
 export class KeyvStore implements Store {
-  readonly info: StoreInfo = { backend: 'keyv', multiProcess: false, chargeAuth: true, usage: true };
+  readonly info: StoreInfo = { backend: 'keyv', multiProcess: false, chargeAuth: true, usage: true, outbox: true };
   private readonly lock = new KeyedLock();
+  readonly outbox: KeyvOutbox;
   /** Without a serializer Keyv hands back the stored objects themselves: they are never mutated. */
   private readonly raw: boolean;
 
@@ -51,7 +53,8 @@ export class KeyvStore implements Store {
 
   constructor(private readonly keyv: Keyv) {
     this.raw = keyv.serialize === undefined;
-    this.money = new KeyvMoney(keyv, this.lock, (account, collection, key, now) => this.get(account, collection, key, now));
+    this.outbox = new KeyvOutbox(keyv, this.lock);
+    this.money = new KeyvMoney(keyv, this.lock, (account, collection, key, now) => this.get(account, collection, key, now), this.outbox);
   }
 
   private bytes(v: Uint8Array | string): Uint8Array {
@@ -98,6 +101,8 @@ export class KeyvStore implements Store {
       if (doc) record.d = doc;
       await this.keyv.set(this.k('r', account, collection, key), record, ttlUntil(input.expiresAt, now));
       if (!current) await this.indexAdd(account, collection, key);
+      // Under the record's lock, after the record: in one process nothing sees the record without its events.
+      if (input.events?.done) await this.outbox.write(account, input.events.done, await this.money.storedBalance(account), now);
       return { ok: true, record: meta(record), created: !current };
     });
   }
@@ -229,8 +234,8 @@ export class KeyvStore implements Store {
   hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
     return this.money.hold(account, input, now);
   }
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
-    return this.money.settle(account, holdId, actual, now, memo, usage);
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput, caps?: string[]): Promise<SettleResult> {
+    return this.money.settle(account, holdId, actual, now, memo, usage, caps);
   }
   usage(account: string, from: string, to: string, now: Millis): Promise<UsageBucket[]> {
     return this.money.usage.usage(account, from, to, now);
@@ -266,8 +271,9 @@ export class KeyvStore implements Store {
     });
   }
 
-  async sweep(): Promise<{ records: number; holds: number }> {
+  async sweep(now: Millis): Promise<{ records: number; holds: number }> {
     // Keyv adapters expire entries themselves; expired holds are released on the account's next operation.
+    await this.outbox.sweep(now);
     return { records: 0, holds: 0 };
   }
 

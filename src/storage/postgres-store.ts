@@ -5,6 +5,7 @@ import type { Keyv } from 'keyv';
 import { StoreRefusedValueError } from '../errors.js';
 import type { Millis, Store, StoreInfo } from './contract.js';
 import { SqlKv, type SqlExec } from './sql-kv.js';
+import { SqlOutbox } from './sql-outbox.js';
 import { PostgresMoney } from './sql-postgres-money.js';
 import { compileForPostgres, type Params, type Row } from './sql-rows.js';
 import { schemaStatements, sqlNamespace, tableNames } from './sql-schema.js';
@@ -36,6 +37,11 @@ export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store 
   protected readonly kv: SqlKv;
   protected readonly money: PostgresMoney;
   protected readonly usageReads: SqlUsage;
+  /**
+   * The outbox's worker operations and reads. StoreInfo.outbox stays off until the money functions write its rows
+   * (through the schema's outbox_write, as SqlOutbox.insert does): until then the table only ever holds what was inserted.
+   */
+  readonly outbox: SqlOutbox;
   private readonly prepared = new Map<string, { name: string; text: string; names: string[] }>();
   private stopSweeper: () => void = () => {};
   private closed = false;
@@ -65,6 +71,7 @@ export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store 
     };
     this.kv = new SqlKv(exec, t);
     this.usageReads = new SqlUsage(exec, t);
+    this.outbox = new SqlOutbox(exec, t, 'postgres');
     this.money = new PostgresMoney(async (sql) => {
       let results: pg.QueryResult<Row> | pg.QueryResult<Row>[];
       try {
@@ -135,6 +142,7 @@ export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store 
   async sweep(now: Millis): Promise<{ records: number; holds: number }> {
     const records = await this.kv.sweepExpired(now);
     await this.usageReads.sweep(now);
+    await this.outbox.sweep(now);
     let holds = 0;
     for (;;) {
       const accounts = await this.kv.accountsWithExpiredHolds(now);

@@ -2,42 +2,20 @@
 import type {
   ClaimResult, DeleteResult, Expect, LedgerEntry, ListQuery, Millis, PutInput, PutResult, RecordMeta, SearchHit, SearchQuery, StoredRecord,
 } from './contract.js';
+import type { OutboxRow } from './outbox.js';
+import { outboxInsertParams, sqliteOutboxInsert } from './sql-outbox.js';
 import type { TableNames } from './sql-schema.js';
-import { searchRecords, type SearchDialect } from './sql-search.js';
-import { bool, int, prefixUpperBound, toBuffer, toEntry, toMeta, toRecord, type Params, type Row } from './sql-rows.js';
+import { searchRecords } from './sql-search.js';
+import { keyRange, type SqlExec, type Steps } from './sql-exec.js';
+import { bool, int, toBuffer, toEntry, toMeta, toRecord, type Params, type Row } from './sql-rows.js';
 
-/** How the shared statements reach a database: one statement per call, `@name` placeholders. */
-export interface SqlExec {
-  /** Rows of one statement (its RETURNING rows when it writes). */
-  all(sql: string, params: Params): Promise<Row[]>;
-  /** Number of rows one statement changed. */
-  run(sql: string, params: Params): Promise<number>;
-  /** True when a write may sit in a WITH clause (Postgres): a failed write then reports the current row in the same round trip. */
-  dataModifyingCte: boolean;
-  /** How search documents are stored and queried (sql-search.ts). */
-  search: SearchDialect;
-}
+export { keyRange, type Query, type SqlExec, type Steps } from './sql-exec.js';
 
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
 const META = 'key, version, size, tag, created_at, updated_at, expires_at';
 const PK = 'account = @account AND collection = @collection AND key = @key';
 /** Rows removed per sweep statement: bounds each statement's time and lock footprint. */
 const SWEEP_BATCH = 1000;
-
-/**
- * Adds "key starts with `prefix`" to `where` as a key range, not LIKE: it uses the primary key index and
- * has no wildcard or case-folding traps.
- */
-export function keyRange(prefix: string | undefined, where: string[], p: Params, column = 'key'): void {
-  if (!prefix) return;
-  where.push(`${column} >= @lo`);
-  p.lo = prefix;
-  const hi = prefixUpperBound(prefix);
-  if (hi !== null) {
-    where.push(`${column} < @hi`);
-    p.hi = hi;
-  }
-}
 
 /**
  * Every method is one statement, atomic on its own row (ON CONFLICT / conditional UPDATE); a
@@ -61,35 +39,62 @@ export class SqlKv {
   }
 
   async put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
+    const done = input.events?.done;
+    if (!done?.length) return this.drive(this.putSteps(account, collection, key, input, now, expect));
+    // The record and its events commit together, or neither does.
+    if (!this.x.atomic) throw new Error('put: this store does not write outbox events (StoreInfo.outbox)');
+    return this.x.atomic(this.putSteps(account, collection, key, input, now, expect, done));
+  }
+
+  /** Runs steps one statement after the other (each atomic on its own). */
+  private async drive<T>(steps: Steps<T>): Promise<T> {
+    let step = steps.next();
+    while (!step.done) step = steps.next(await this.x.all(step.value.sql, step.value.params));
+    return step.value;
+  }
+
+  /** put as steps; `done`: outbox rows written after the record, with the account's balance (SQLite, in one transaction). */
+  private *putSteps(
+    account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect, done?: readonly OutboxRow[],
+  ): Steps<PutResult> {
     // No index given (absent or undefined): the record keeps its document when it stays live (`keep`),
     // a new or expired one gets none. '' is "not searchable": no document.
     const keep = input.index === undefined ? 1 : 0;
     const search = input.index === undefined ? null : this.x.search.document(input.index);
     const p = { account, collection, key, now, value: toBuffer(input.value), size: input.size, tag: input.tag, expires_at: input.expiresAt, keep, search };
     const result = !expect
-      ? { ok: true as const, row: (await this.x.all(this.sql.upsert, p))[0]! }
+      ? { ok: true as const, row: (yield { sql: this.sql.upsert, params: p })[0]! }
       : 'absent' in expect
-        ? await this.attempt(this.sql.insertIfAbsent, p)
-        : await this.attempt(this.sql.updateIfVersion, { ...p, version: expect.version });
+        ? yield* this.attemptSteps(this.sql.insertIfAbsent, p)
+        : yield* this.attemptSteps(this.sql.updateIfVersion, { ...p, version: expect.version });
     if (!result.ok) return result;
+    if (done) {
+      const [row] = yield { sql: this.sql.accountBalance, params: { account } };
+      const balance = row ? int(row.balance) : 0;
+      for (const r of done) yield { sql: sqliteOutboxInsert(this.t), params: outboxInsertParams(account, r, balance, now) };
+    }
     // A live record was kept (version + 1); an absent or expired one starts over at version 1.
     return { ok: true, record: toMeta(result.row), created: int(result.row.version) === 1 };
   }
 
+  private attempt(write: string, p: Params): Promise<{ ok: true; row: Row } | { ok: false; current: RecordMeta | null }> {
+    return this.drive(this.attemptSteps(write, p));
+  }
+
   /** Runs a conditional write on one record; when it does not apply, reports the record as it is. */
-  private async attempt(write: string, p: Params): Promise<{ ok: true; row: Row } | { ok: false; current: RecordMeta | null }> {
+  private *attemptSteps(write: string, p: Params): Steps<{ ok: true; row: Row } | { ok: false; current: RecordMeta | null }> {
     if (this.x.dataModifyingCte) {
-      const [row] = await this.x.all(`WITH w AS (${write})
+      const [row] = yield { sql: `WITH w AS (${write})
         SELECT true AS ok, ${META} FROM w
-        UNION ALL SELECT false AS ok, ${META} FROM ${this.t.records} WHERE ${PK} AND ${LIVE} AND NOT EXISTS (SELECT 1 FROM w)`, p);
+        UNION ALL SELECT false AS ok, ${META} FROM ${this.t.records} WHERE ${PK} AND ${LIVE} AND NOT EXISTS (SELECT 1 FROM w)`, params: p };
       if (row) return bool(row.ok) ? { ok: true, row } : { ok: false, current: toMeta(row) };
       // Nothing live in this statement's snapshot, yet the write did not apply: a concurrent writer
       // created the record after the snapshot. A fresh read reports it.
     } else {
-      const [row] = await this.x.all(write, p);
+      const [row] = yield { sql: write, params: p };
       if (row) return { ok: true, row };
     }
-    const [row] = await this.x.all(this.sql.meta, p);
+    const [row] = yield { sql: this.sql.meta, params: p };
     return { ok: false, current: row ? toMeta(row) : null };
   }
 
@@ -253,6 +258,7 @@ function statements(t: TableNames, document: string) {
         expires_at = excluded.expires_at
       RETURNING value`,
     counter: `SELECT value FROM ${t.counters} WHERE account = @account AND name = @name AND expires_at > @now`,
+    accountBalance: `SELECT balance FROM ${t.accounts} WHERE account = @account`,
     balance: `SELECT (SELECT balance FROM ${t.accounts} WHERE account = @account) AS balance,
       EXISTS (SELECT 1 FROM ${t.holds} WHERE account = @account AND expires_at <= @now) AS stale`,
     ledger: `SELECT seq, amount, kind, reference, memo, created_at, balance_after FROM ${t.ledger}

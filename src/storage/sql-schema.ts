@@ -1,4 +1,5 @@
 // The SQL table shape shared by the Postgres and SQLite stores, and its idempotent migration text per dialect.
+import { outboxStatements } from './sql-outbox-schema.js';
 
 /** Fully qualified (Postgres) or prefixed (SQLite) table names, ready to paste into SQL. */
 export interface TableNames {
@@ -14,6 +15,10 @@ export interface TableNames {
   keyUse: string;
   /** SQLite's FTS5 table of the records' search documents (Postgres keeps them in `records.search`). */
   search: string;
+  /** The webhook outbox's deliveries (sql-outbox.ts). */
+  outbox: string;
+  /** Postgres only: the function that writes outbox rows, for the money functions (sql-outbox.ts). */
+  outboxWrite: string;
 }
 
 export type Dialect = 'postgres' | 'sqlite';
@@ -51,6 +56,8 @@ export function tableNames(dialect: Dialect, namespace: string): TableNames {
     usage: name('usage_counts'),
     keyUse: name('key_use'),
     search: name('search'),
+    outbox: name('outbox'),
+    outboxWrite: name('outbox_write'),
   };
 }
 
@@ -125,6 +132,8 @@ export function schemaStatements(dialect: Dialect, namespace: string): string[] 
       PRIMARY KEY (account, bucket, field))`,
     `CREATE INDEX IF NOT EXISTS ${ix('usage_counts_expiry')} ON ${t.usage} (expires_at)`,
   );
+  // The webhook outbox (sql-outbox.ts). Kept last, as the objects above: its last index tells Postgres the schema is complete.
+  out.push(...outboxStatements(dialect, t, ix, TYPES[dialect]));
   return out;
 }
 

@@ -8,7 +8,7 @@
 // vulgar fractions...). SQLite: FTS5's `ascii` tokenizer, which splits on ASCII spaces and punctuation only
 // and keeps every non-ASCII character as it is.
 import type { Millis, SearchHit, SearchQuery, SearchUnit } from './contract.js';
-import { keyRange, type SqlExec } from './sql-kv.js';
+import { keyRange, type SqlExec } from './sql-exec.js';
 import { toRecord, type Params } from './sql-rows.js';
 import { scopeToken, type TableNames } from './sql-schema.js';
 

@@ -1,10 +1,13 @@
 // Money operations on SQLite: each one is a synchronous IMMEDIATE transaction, so it is exact across processes sharing the file.
 import type Database from 'better-sqlite3';
+import { capOver, cappedRows, lowRows } from './caps.js';
 import { authMatches } from './charge-auth.js';
 import { takenBy, tooLate, VOIDED } from './charge-ids.js';
 import type {
   ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, VoidInput, VoidResult,
 } from './contract.js';
+import type { OutboxRow, SpendCap } from './outbox.js';
+import { outboxInsertParams, sqliteOutboxInsert } from './sql-outbox.js';
 import type { TableNames } from './sql-schema.js';
 import { int, intOrNull, type Params, type Row } from './sql-rows.js';
 import { sqliteUsageStatements } from './sql-usage.js';
@@ -89,6 +92,26 @@ export class SqliteMoney {
     }
   }
 
+  /** A live counter's value (0 when absent or expired): the free calls' and the spend caps' counters. */
+  private counter(account: string, name: string, now: Millis): number {
+    return int(this.get(this.sql.counter, { account, name, now })?.value ?? 0);
+  }
+
+  /** Adds `amount` to each cap's counter (created with the cap's expiry; an existing expiry is never shortened). */
+  private spend(account: string, caps: readonly SpendCap[] | undefined, amount: number, now: Millis): void {
+    if (caps) for (const cap of caps) this.run(this.sql.spend, { account, name: cap.counter, by: amount, expires_at: cap.expiresAt, now });
+  }
+
+  /** Adds `delta` to each live counter named (a give-back never creates one). */
+  private giveBack(account: string, names: readonly string[] | undefined, delta: number, now: Millis): void {
+    if (names && delta !== 0) for (const name of names) this.run(this.sql.giveBack, { account, name, delta, now });
+  }
+
+  /** Writes outbox rows once by id, with the account's balance after the operation (inside its transaction). */
+  private write(account: string, rows: readonly OutboxRow[] | undefined, balance: number, now: Millis): void {
+    if (rows) for (const r of rows) this.run(this.sql.outbox, outboxInsertParams(account, r, balance, now));
+  }
+
   /** Store.incr with usage: the counter and the caller's counters in one transaction. */
   incr(account: string, name: string, by: number, expiresAt: Millis, usage: UsageInput): number {
     return this.transaction.immediate(() => {
@@ -114,7 +137,11 @@ export class SqliteMoney {
         return { ok: false, reason: 'duplicate', balance: a.balance };
       }
       if (input.amount < 0 && a.balance + input.amount < 0) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
+      const before = a.balance;
       const entry = this.append(a, account, input, now);
+      this.giveBack(account, input.caps, -input.amount, now);
+      this.write(account, input.events?.done, a.balance, now);
+      this.write(account, lowRows(input.events, before, a.balance), a.balance, now);
       if (input.usage) this.count(account, input.usage, now, postCounts(input.kind, input.amount));
       return { ok: true, entry, balance: a.balance };
     });
@@ -134,15 +161,24 @@ export class SqliteMoney {
       if (voidable && (tooLate(voidable) || this.get(this.sql.chargeRecord, { account, id: voidable.id }))) return { ok: false, voided: true };
       const u = input.usage;
       if (u?.keyId !== undefined) this.run(this.usageSql.keyUsed, { account, key_id: u.keyId, now });
-      const used = int(this.get(this.sql.counter, { account, name, now })?.value ?? 0);
+      const used = this.counter(account, name, now);
       if (used < input.freeLimit) {
         this.run(this.sql.setCounter, { account, name, value: used + 1, expires_at: input.windowExpiresAt });
         if (voidable) this.run(this.sql.setCharge, { account, id: voidable.id, taken: 0, expires_at: voidable.until });
         if (u) this.count(account, u, now, [['free', 1]]);
         return { ok: true, free: true, freeUsed: used + 1, balance: a.balance };
       }
-      if (input.price <= 0 || a.balance < input.price) return { ok: false, freeUsed: used, balance: a.balance };
+      if (input.price <= 0) return { ok: false, freeUsed: used, balance: a.balance };
+      // A cap first, as the reference store: buying credit would not lift it. Its event commits with the refusal.
+      const cap = capOver(input.caps, input.price, (counter) => this.counter(account, counter, now));
+      if (cap >= 0) {
+        this.write(account, cappedRows(input.events, cap), a.balance, now);
+        return { ok: false, freeUsed: used, balance: a.balance, cap };
+      }
+      if (a.balance < input.price) return { ok: false, freeUsed: used, balance: a.balance };
       const entry = this.append(a, account, { amount: -input.price, kind: 'debit', memo: input.memo }, now);
+      this.spend(account, input.caps, input.price, now);
+      this.write(account, lowRows(input.events, a.balance + input.price, a.balance), a.balance, now);
       if (voidable) this.run(this.sql.setCharge, { account, id: voidable.id, taken: input.price, expires_at: voidable.until });
       if (u) this.count(account, u, now, [['paid', 1], ['spent', input.price]]);
       return { ok: true, free: false, freeUsed: used, balance: a.balance, entry };
@@ -163,11 +199,14 @@ export class SqliteMoney {
       }
       if (taken !== undefined) {
         const entry = this.append(a, account, { amount: taken, kind: 'refund', memo: input.memo }, now);
+        this.giveBack(account, input.caps, -taken, now);
+        this.write(account, input.events?.done, a.balance, now);
         return { outcome: 'given_back', free: false, balance: a.balance, entry };
       }
       const hold = this.get(this.sql.takeHold, { account, hold_id: input.id });
       if (!hold) return { outcome: 'refused', balance: a.balance };
       const entry = this.append(a, account, { amount: int(hold.amount), kind: 'release', reference: `hold:${input.id}`, memo: input.memo }, now);
+      this.giveBack(account, input.caps, -int(hold.amount), now);
       return { outcome: 'given_back', free: false, balance: a.balance, entry };
     });
   }
@@ -176,14 +215,21 @@ export class SqliteMoney {
     return this.money(account, now, (a): HoldResult => {
       if (this.get(this.sql.chargeRecord, { account, id: input.holdId })) return { ok: false, reason: 'voided', balance: a.balance };
       if (this.get(this.sql.holdExists, { account, hold_id: input.holdId })) return { ok: false, reason: 'duplicate', balance: a.balance };
+      const cap = capOver(input.caps, input.amount, (counter) => this.counter(account, counter, now));
+      if (cap >= 0) {
+        this.write(account, cappedRows(input.events, cap), a.balance, now);
+        return { ok: false, reason: 'spend_cap', cap, balance: a.balance };
+      }
       if (a.balance < input.amount) return { ok: false, reason: 'insufficient_funds', balance: a.balance };
       const entry = this.append(a, account, { amount: -input.amount, kind: 'hold', reference: `hold:${input.holdId}`, memo: input.memo }, now);
       this.run(this.sql.addHold, { account, hold_id: input.holdId, amount: input.amount, expires_at: input.expiresAt, created_seq: entry.seq });
+      this.spend(account, input.caps, input.amount, now);
+      this.write(account, lowRows(input.events, a.balance + input.amount, a.balance), a.balance, now);
       return { ok: true, balance: a.balance };
     });
   }
 
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): SettleResult {
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput, caps?: string[]): SettleResult {
     return this.money(account, now, (a): SettleResult => {
       const hold = this.get(this.sql.takeHold, { account, hold_id: holdId });
       if (!hold) return { ok: false, reason: 'unknown_hold', balance: a.balance };
@@ -192,6 +238,7 @@ export class SqliteMoney {
       const charged = Math.min(actual, amount + a.balance);
       const back = amount - charged;
       const entry = back === 0 ? null : this.append(a, account, { amount: back, kind: 'settle', memo }, now);
+      this.giveBack(account, caps, -back, now);
       if (usage) this.count(account, usage, now, charged > 0 ? [['paid', 1], ['spent', charged]] : []);
       return { ok: true, charged, balance: a.balance, entry };
     });
@@ -214,6 +261,12 @@ function statements(t: TableNames) {
     counter: `SELECT value FROM ${t.counters} WHERE account = @account AND name = @name AND expires_at > @now`,
     setCounter: `INSERT INTO ${t.counters} (account, name, value, expires_at) VALUES (@account, @name, @value, @expires_at)
       ON CONFLICT (account, name) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    // A cap's counter: as `incr`, but its expiry only ever moves later.
+    spend: `INSERT INTO ${t.counters} (account, name, value, expires_at) VALUES (@account, @name, @by, @expires_at)
+      ON CONFLICT (account, name) DO UPDATE SET value = CASE WHEN expires_at > @now THEN value ELSE 0 END + excluded.value,
+        expires_at = MAX(expires_at, excluded.expires_at)`,
+    giveBack: `UPDATE ${t.counters} SET value = value + @delta WHERE account = @account AND name = @name AND expires_at > @now`,
+    outbox: sqliteOutboxInsert(t),
     giveBackFreeCall: `UPDATE ${t.counters} SET value = value - 1
       WHERE account = @account AND name = @name AND expires_at > @now AND value > 0`,
     holdExists: `SELECT 1 AS found FROM ${t.holds} WHERE account = @account AND hold_id = @hold_id`,

@@ -14,7 +14,7 @@ export interface SqlMoney {
   charge(account: string, input: ChargeInput, now: Millis): ChargeResult | Promise<ChargeResult>;
   void(account: string, input: VoidInput, now: Millis): VoidResult | Promise<VoidResult>;
   hold(account: string, input: HoldInput, now: Millis): HoldResult | Promise<HoldResult>;
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): SettleResult | Promise<SettleResult>;
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput, caps?: string[]): SettleResult | Promise<SettleResult>;
   /** Store.incr with usage (the counter alone goes through SqlKv). */
   incr(account: string, name: string, by: number, expiresAt: Millis, usage: UsageInput): number | Promise<number>;
 }
@@ -83,8 +83,8 @@ export abstract class SqlStoreBase<M extends SqlMoney> {
     return this.money.hold(account, input, now);
   }
 
-  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
-    return this.money.settle(account, holdId, actual, now, memo, usage);
+  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput, caps?: string[]): Promise<SettleResult> {
+    return this.money.settle(account, holdId, actual, now, memo, usage, caps);
   }
 
   usage(account: string, from: string, to: string, now: Millis): Promise<UsageBucket[]> {

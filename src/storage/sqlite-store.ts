@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Keyv } from 'keyv';
 import type { Millis, Store, StoreInfo } from './contract.js';
-import { SqlKv, type SqlExec } from './sql-kv.js';
+import { SqlKv, type SqlExec, type Steps } from './sql-kv.js';
+import { SqlOutbox } from './sql-outbox.js';
 import type { Params, Row } from './sql-rows.js';
 import { schemaStatements, sqliteSearchStatements, sqlNamespace, tableNames } from './sql-schema.js';
 import { sqliteSearch } from './sql-search.js';
@@ -28,26 +29,39 @@ export class SqliteStore extends SqlStoreBase<SqliteMoney> implements Store {
   protected readonly kv: SqlKv;
   protected readonly money: SqliteMoney;
   protected readonly usageReads: SqlUsage;
+  readonly outbox: SqlOutbox;
   private stopSweeper: () => void = () => {};
 
   constructor(private readonly db: Database.Database, private readonly opts: SqlStoreOptions) {
     super();
     // An in-memory database lives in this process only: nothing to share with another one.
-    this.info = { backend: 'sqlite', multiProcess: !db.memory, chargeAuth: true, inProcess: true, usage: true };
+    this.info = { backend: 'sqlite', multiProcess: !db.memory, chargeAuth: true, inProcess: true, usage: true, outbox: true };
     this.namespace = sqlNamespace(opts.prefix);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.timeoutMs))}`);
     // WAL: readers never block the writer and vice versa; the setting is stored in the file itself.
     if (!db.memory) db.pragma('journal_mode = WAL');
     const t = tableNames('sqlite', this.namespace);
     const prepare = (sql: string) => this.prepare(sql);
+    // Steps run synchronously inside one IMMEDIATE transaction: nothing of this process interleaves, no other process writes.
+    const atomic = db.transaction((steps: Steps<unknown>) => {
+      let step = steps.next();
+      while (!step.done) {
+        const statement = prepare(step.value.sql);
+        step = steps.next(statement.reader ? (statement.all(step.value.params) as Row[]) : (statement.run(step.value.params), []));
+      }
+      return step.value;
+    });
     const exec: SqlExec = {
       all: async (sql: string, params: Params) => prepare(sql).all(params) as Row[],
       run: async (sql: string, params: Params) => prepare(sql).run(params).changes,
       dataModifyingCte: false,
       search: sqliteSearch,
+      atomic: <T>(steps: Steps<T>) => atomic.immediate(steps) as T,
     };
     this.kv = new SqlKv(exec, t);
     this.usageReads = new SqlUsage(exec, t);
+    // Each outbox operation is one statement, so one transaction holding the file's write lock: a claim is atomic across processes.
+    this.outbox = new SqlOutbox(exec, t, 'sqlite');
     this.money = new SqliteMoney(db, prepare, t);
   }
 
@@ -78,6 +92,7 @@ export class SqliteStore extends SqlStoreBase<SqliteMoney> implements Store {
   async sweep(now: Millis): Promise<{ records: number; holds: number }> {
     const records = await this.kv.sweepExpired(now);
     await this.usageReads.sweep(now);
+    await this.outbox.sweep(now);
     let holds = 0;
     for (;;) {
       let released = 0;

@@ -1,4 +1,4 @@
-// Both SQL stores against the reference Keyv store (same results, same ledger) and across real processes (exact money).
+// Both SQL stores against the reference Keyv store (same results, same ledger) and across real processes (exact money, outbox claims).
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/storage/contract.js';
 import { KeyvStore } from '../../src/storage/keyv-store.js';
 import { openStore } from '../../src/storage/open.js';
+import type { SqlOutbox } from '../../src/storage/sql-outbox.js';
 import { postgresUrlOrSkip } from '../support/backends.js';
 
 const pgUrl = await postgresUrlOrSkip();
@@ -66,6 +67,22 @@ const WORKER = `
     debited: debits.filter((r) => r.ok).length,
   }));`;
 
+/** A child process: waits for START_AT (so all claim at once), claims the outbox in small batches until it is empty, prints the ids. */
+const CLAIMER = `
+  const { openStore } = await import(${JSON.stringify(new URL('../../src/storage/open.ts', import.meta.url).href)});
+  const store = await openStore(process.env.STORE_URL, { timeoutMs: 20000, prefix: process.env.STORE_PREFIX, sweepIntervalMs: 0 });
+  await store.init();
+  const now = Number(process.env.NOW);
+  await new Promise((r) => setTimeout(r, Math.max(0, Number(process.env.START_AT) - Date.now())));
+  const ids = [];
+  for (;;) {
+    const got = await store.outbox.claim(now, now + 600000, 3);
+    if (got.length === 0) break;
+    ids.push(...got.map((d) => d.id));
+  }
+  await store.close();
+  console.log(JSON.stringify(ids));`;
+
 for (const backend of backends) {
   describe(`${backend.name} store: equivalence and processes`, () => {
     const target = backend.make();
@@ -96,6 +113,20 @@ for (const backend of backends) {
         expect(ledger.reduce((sum, e) => sum + e.amount, 0)).toBe(0);
       }
       expect(await store.counter('charged', 'free:day', Date.now())).toBe(20);
+    }, 60_000);
+
+    it('4 processes claiming the outbox at once lease each delivery exactly once', async () => {
+      const now = Date.now() + 1000 * 3_600_000; // a time of its own: nothing else is due then
+      const rows = Array.from({ length: 300 }, (_, i) => ({ id: `evt_p${i}.ep1`, eventId: `evt_p${i}`, endpoint: 'ep1', type: 't', data: '{}' }));
+      await (store.outbox as SqlOutbox).insert('claimed', rows, 0, now);
+      const env = { ...process.env, STORE_URL: target.url, STORE_PREFIX: target.prefix, NOW: String(now), START_AT: String(Date.now() + 4000) };
+      const outs = await Promise.all(Array.from({ length: 4 }, () =>
+        exec(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CLAIMER], { env, cwd: root })));
+      const per = outs.map((o) => JSON.parse(o.stdout) as string[]);
+      expect(per.flat().sort()).toEqual(rows.map((r) => r.id).sort());
+      // They did claim at the same time: more than one process got some.
+      expect(per.filter((ids) => ids.length > 0).length).toBeGreaterThan(1);
+      expect((await store.outbox!.get('claimed', rows[0]!.id))?.attempts).toBe(1);
     }, 60_000);
 
     it('gives the results of the reference Keyv store, operation by operation, for 1,200 random operations', async () => {

@@ -12,6 +12,8 @@ import { postgresUrlOrSkip } from '../support/backends.js';
 import { storageConformance } from './conformance.js';
 
 const url = await postgresUrlOrSkip();
+/** The outbox's table, write function and indexes, last in the schema (sql-outbox-schema.ts). */
+const OUTBOX_STATEMENTS = 5;
 const newSchema = () => `apg_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -134,7 +136,7 @@ describe.skipIf(!url)('postgres store: tables, sweep, Keyv path', () => {
   it('a schema made before charge ids existed gets their table on init, and keeps its data', async () => {
     const fresh = newSchema();
     // What the migration created before the `charges` table (its table and index come just before search's two statements and usage's three).
-    await admin.query(schemaStatements('postgres', fresh).slice(0, -7).join(';\n'));
+    await admin.query(schemaStatements('postgres', fresh).slice(0, -7 - OUTBOX_STATEMENTS).join(';\n'));
     await admin.query(`INSERT INTO "${fresh}".accounts (account, balance, seq) VALUES ('old', 0, 0)`);
     const upgraded = await postgresStoreFromUrl(url!, { timeoutMs: 10_000, prefix: fresh, sweepIntervalMs: 0 });
     try {
@@ -151,8 +153,8 @@ describe.skipIf(!url)('postgres store: tables, sweep, Keyv path', () => {
 
   it('a schema made by the release before usage counters gets their tables on init (idempotent), and keeps its data', async () => {
     const fresh = newSchema();
-    // Everything but usage's two tables and index: the schema main's code created.
-    await admin.query(schemaStatements('postgres', fresh).slice(0, -3).join(';\n'));
+    // Everything but usage's two tables and index (and the outbox after them): the schema main's code created.
+    await admin.query(schemaStatements('postgres', fresh).slice(0, -3 - OUTBOX_STATEMENTS).join(';\n'));
     await admin.query(`INSERT INTO "${fresh}".accounts (account, balance, seq) VALUES ('old', 300, 0)`);
     const stores = [0, 1].map(() => postgresStoreFromUrl(url!, { timeoutMs: 10_000, prefix: fresh, sweepIntervalMs: 0 }));
     const [one, two] = await Promise.all(stores);

@@ -8,11 +8,14 @@ import { Keyv } from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/storage/contract.js';
 import { openStore } from '../../src/storage/open.js';
+import { OUTBOX_KEEP_MS } from '../../src/storage/outbox.js';
 import { schemaStatements, sqliteSearchStatements } from '../../src/storage/sql-schema.js';
 import { sqliteStoreFromUrl } from '../../src/storage/sqlite-store.js';
 import { storageConformance } from './conformance.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
+/** The outbox's table and indexes, last in the schema (sql-outbox-schema.ts). */
+const OUTBOX_STATEMENTS = 4;
 const newDir = () => mkdtempSync(join(tmpdir(), 'apg-sqlite-'));
 
 storageConformance('sqlite (file)', async () => {
@@ -53,7 +56,7 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
 
   it('runs in WAL mode and reports itself as multi-process', () => {
     expect(admin.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true, inProcess: true, usage: true });
+    expect(store.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true, inProcess: true, usage: true, outbox: true });
   });
 
   it('sweep physically removes expired rows and releases expired holds', async () => {
@@ -101,8 +104,8 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
   it('a file made by the release before usage counters gets their tables on init (idempotent), and keeps its data', async () => {
     const path = join(dir, 'before-usage.db');
     const old = new Database(path);
-    // Everything but usage's two tables and index: the file main's code created (with the search column and index).
-    for (const statement of schemaStatements('sqlite', 'apg').slice(0, -3)) old.exec(statement);
+    // Everything but usage's two tables and index and the outbox after them: the file main's code created (with the search column and index).
+    for (const statement of schemaStatements('sqlite', 'apg').slice(0, -3 - OUTBOX_STATEMENTS)) old.exec(statement);
     old.exec('ALTER TABLE "apg_records" ADD COLUMN search TEXT');
     for (const statement of sqliteSearchStatements('apg')) old.exec(statement);
     old.exec(`INSERT INTO "apg_accounts" (account, balance, seq) VALUES ('old', 300, 0)`);
@@ -122,6 +125,39 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
     }
   });
 
+  it('a file made by the release before the outbox gets its table on init, and writes events from then on', async () => {
+    const path = join(dir, 'before-outbox.db');
+    const old = new Database(path);
+    for (const statement of schemaStatements('sqlite', 'apg').slice(0, -OUTBOX_STATEMENTS)) old.exec(statement);
+    old.exec('ALTER TABLE "apg_records" ADD COLUMN search TEXT');
+    old.close();
+    const upgraded = await sqliteStoreFromUrl(`sqlite://${path}`, { timeoutMs: 5000, prefix: 'apg', sweepIntervalMs: 0 });
+    try {
+      await upgraded.init();
+      const now = Date.now();
+      const row = { id: 'evt_old.ep1', eventId: 'evt_old', endpoint: 'ep1', type: 'credits.granted', data: '{}' };
+      expect(await upgraded.post('old', { amount: 5, kind: 'grant', events: { done: [row] } }, now)).toMatchObject({ ok: true });
+      expect(await upgraded.outbox!.get('old', row.id)).toMatchObject({ status: 'pending', balance: 5, createdAt: now });
+    } finally {
+      await upgraded.close();
+    }
+  });
+
+  it('sweep removes delivered and failed deliveries OUTBOX_KEEP_MS after their last update, never pending ones', async () => {
+    const now = Date.now();
+    const row = (n: string) => ({ id: `evt_sw${n}.ep1`, eventId: `evt_sw${n}`, endpoint: 'ep1', type: 't', data: '{}' });
+    await store.post('sw', { amount: 1, kind: 'grant', events: { done: [row('1'), row('2'), row('3')] } }, now);
+    const claimed = (await store.outbox!.claim(now, now + 1000, 100)).filter((d) => d.account === 'sw');
+    expect(claimed).toHaveLength(3);
+    await store.outbox!.finish('sw', row('1').id, 1, { delivered: true }, now);
+    await store.outbox!.finish('sw', row('2').id, 1, { delivered: false, error: 'no', retryAt: null }, now + 1);
+    await store.sweep(now + OUTBOX_KEEP_MS);
+    expect(count('outbox', 'account', 'sw')).toBe(2);
+    await store.sweep(now + OUTBOX_KEEP_MS + 1);
+    expect(count('outbox', 'account', 'sw')).toBe(1);
+    expect(await store.outbox!.get('sw', row('3').id)).toMatchObject({ status: 'pending' });
+  });
+
   it('opens relative paths (creating directories) and refuses a URL without a file', async () => {
     const path = relative(process.cwd(), join(dir, 'nested', 'deeper', 'rel.db'));
     expect(path.startsWith('/')).toBe(false);
@@ -137,7 +173,7 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
     const keyv = new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${keyvFile}`, busyTimeout: 5000 }) });
     await keyv.set('before', 1);
     const native = await openStore(keyv, { timeoutMs: 5000, prefix: 'apg' });
-    expect(native.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true, inProcess: true, usage: true });
+    expect(native.info).toEqual({ backend: 'sqlite', multiProcess: true, chargeAuth: true, inProcess: true, usage: true, outbox: true });
     await native.init();
     expect(await native.post('k', { amount: 5, kind: 'grant', reference: 'r' }, Date.now())).toMatchObject({ ok: true, balance: 5 });
     await native.close();
@@ -150,7 +186,7 @@ describe('sqlite store: tables, sweep, URLs, Keyv path', () => {
 
     const memoryKeyv = new Keyv({ store: new KeyvSqlite({ uri: 'sqlite://:memory:' }) });
     const memory = await openStore(memoryKeyv, { timeoutMs: 5000, prefix: 'apg' });
-    expect(memory.info).toEqual({ backend: 'sqlite', multiProcess: false, chargeAuth: true, inProcess: true, usage: true });
+    expect(memory.info).toEqual({ backend: 'sqlite', multiProcess: false, chargeAuth: true, inProcess: true, usage: true, outbox: true });
     await memory.close();
     await memoryKeyv.disconnect();
   });
