@@ -88,9 +88,9 @@ if amount < 0 and bal + amount < 0 then return {0, bal} end
 local e = append(amount, ARGV[4], ref, opt(ARGV[6]))
 local x = ext_at(7, true, KEYS[12])
 if x then
-  give_back(x, -amount, now)
-  ob_write(x, x.d, bal, now)
-  ob_low(x, bal - amount, bal, now)
+  x.give(-amount, now)
+  x.write(x.d, bal, now)
+  x.low(bal - amount, bal, now)
 end
 local u = usage_of(9, 10)
 if u then tally_done(u) end
@@ -148,16 +148,16 @@ end
 local price = tonumber(ARGV[5])
 if price <= 0 then return {0, used, bal} end
 local x = ext_at(10, true, KEYS[12])
-local cap = cap_over(x, price, now)
+local cap = x and x.over(price, now)
 if cap then
-  ob_capped(x, cap, bal, now)
+  x.capped(cap, bal, now)
   return {5, used, bal, cap}
 end
 if bal < price then return {0, used, bal} end
 local e = append(-price, 'debit', nil, opt(ARGV[6]))
 if x then
-  cap_spend(x, price, now)
-  ob_low(x, bal + price, bal, now)
+  x.spend(price, now)
+  x.low(bal + price, bal, now)
 end
 if voidable ~= '' then redis.call('SET', KEYS[8], ARGV[5] .. ':' .. voidable, 'PX', fmt(ttl)) end
 if u then
@@ -203,14 +203,16 @@ local e
 local x = ext_at(6, true, KEYS[12])
 if taken then
   e = append(taken, 'refund', nil, opt(ARGV[5]))
-  give_back(x, -taken, now)
-  if x then ob_write(x, x.d, bal, now) end
+  if x then
+    x.give(-taken, now)
+    x.write(x.d, bal, now)
+  end
 else
   local amount = unhold(ARGV[3])
   if not amount then return {2, bal} end
   reindex()
   e = append(amount, 'release', 'hold:' .. ARGV[3], opt(ARGV[5]))
-  give_back(x, -amount, now)
+  if x then x.give(-amount, now) end
 end
 return {1, bal, 0, e}
 `;
@@ -225,9 +227,9 @@ local id, amount = ARGV[3], tonumber(ARGV[4])
 if redis.call('EXISTS', KEYS[8]) == 1 then return {3, bal} end
 if redis.call('HEXISTS', KEYS[4], id) == 1 then return {2, bal} end
 local x = ext_at(7, false, KEYS[12])
-local cap = cap_over(x, amount, now)
+local cap = x and x.over(amount, now)
 if cap then
-  ob_capped(x, cap, bal, now)
+  x.capped(cap, bal, now)
   return {4, bal, cap}
 end
 if bal < amount then return {0, bal} end
@@ -236,8 +238,8 @@ redis.call('ZADD', KEYS[5], ARGV[5], id)
 append(-amount, 'hold', 'hold:' .. id, opt(ARGV[6]))
 reindex()
 if x then
-  cap_spend(x, amount, now)
-  ob_low(x, bal + amount, bal, now)
+  x.spend(amount, now)
+  x.low(bal + amount, bal, now)
 end
 return {1, bal}
 `;
@@ -255,7 +257,8 @@ local charged = math.min(tonumber(ARGV[4]), amount + bal)
 local back = amount - charged
 local e = false
 if back ~= 0 then e = append(back, 'settle', nil, opt(ARGV[5])) end
-give_back(ext_at(6, true), -back, now)
+local x = ext_at(6, true)
+if x then x.give(-back, now) end
 local u = usage_of(9, 10)
 if u then
   if charged > 0 then

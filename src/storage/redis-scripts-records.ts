@@ -47,7 +47,7 @@ if ARGV[10] ~= '' then index_doc(ix, ARGV[8], ARGV[1], ARGV[7], ' ' .. string.su
 elseif cur then restamp(ix, ARGV[8], ARGV[1], ARGV[7])
 else index_doc(ix, ARGV[8]) end
 local x = ext_at(11, false, KEYS[7])
-if x then ob_write(x, x.d, tonumber(redis.call('HGET', x.t .. 'a', 'bal')) or 0, now) end
+if x then x.write(x.d, tonumber(redis.call('HGET', x.t .. 'a', 'bal')) or 0, now) end
 return {1, cur and 0 or 1, ver, ca}
 `;
 
