@@ -195,7 +195,8 @@ export class RedisStore implements Store {
    * and search documents of a collection's expired records when they meet them, a bounded number per call). Holds:
    * releases those of up to 1,000 due accounts, each in bounded scripts, pipelined. A Cluster has no global zset
    * (it would live in one slot): each master is scanned for its accounts' hold zsets instead (see sweepCluster).
-   * Either way the next money operation of an account (balance() included) releases its expired holds first.
+   * Either way the next money operation of an account (balance() included) releases its expired holds first. Outbox
+   * deliveries: nothing to do (a delivered or failed one expires by PEXPIREAT, OUTBOX_KEEP_MS after its last update).
    */
   async sweep(now: Millis): Promise<{ records: number; holds: number }> {
     if (this.r.kind === 'cluster') return { records: 0, holds: await this.sweepCluster(now) };
