@@ -5,6 +5,7 @@ import type { Expect, Millis, RecordMeta } from './contract.js';
 import type { OpenOptions } from './open.js';
 import { addCounts, type UsageInput } from './usage.js';
 import * as moneyLua from './redis-scripts-money.js';
+import * as outboxLua from './redis-scripts-outbox.js';
 import * as recordsLua from './redis-scripts-records.js';
 import * as searchLua from './redis-scripts-search.js';
 
@@ -31,7 +32,7 @@ const BLOB_STRING = 36;
 
 export type Script = { src: string; sha: string };
 const script = (src: string): Script => ({ src, sha: createHash('sha1').update(src).digest('hex') });
-const lua = { ...recordsLua, ...searchLua, ...moneyLua };
+const lua = { ...recordsLua, ...searchLua, ...moneyLua, ...outboxLua };
 export const S = Object.fromEntries(Object.entries(lua).map(([name, src]) => [name, script(src)])) as Record<keyof typeof lua, Script>;
 
 /**
@@ -92,17 +93,22 @@ export const repliedWith = (error: unknown, code: string): boolean => {
  *   P{A}:d:C    search documents      P{A}:s:C  their total terms           P{A}:w:C  terms zset (lex order)
  *   P{A}:t:C:T  keys of records with term T (search: see redis-lua-lib.ts)
  *   P{S}:o:K    claim of scope S   Po:K      global claim (no tag: spreads over the Cluster)
+ *   P{A}:e:ID   webhook delivery hash    P{A}:ep  pending deliveries by next claim   P{A}:ec  deliveries by createdAt
  *   Pholds-due  accounts by earliest hold expiry (standalone/sentinel only: it lives in another slot)
+ *   Poutbox-due accounts by earliest pending delivery (standalone: kept by the scripts; Cluster: a hint kept by the
+ *               processes, repaired by scanning the masters; see redis-outbox.ts)
  */
 export class RedisBase {
   readonly kind: 'standalone' | 'cluster' | 'sentinel';
   readonly prefix: string;
   readonly dueKey: string;
+  readonly outboxDueKey: string;
 
   constructor(readonly client: RedisLike, readonly opts: OpenOptions) {
     if (/[{}]/.test(opts.prefix)) throw new Error('redis store: the key prefix must not contain "{" or "}" (Cluster hash tags)');
     this.prefix = opts.prefix;
     this.dueKey = `${opts.prefix}holds-due`;
+    this.outboxDueKey = `${opts.prefix}outbox-due`;
     this.kind = client.slots !== undefined ? 'cluster' : client.getSentinelNode !== undefined ? 'sentinel' : 'standalone';
     const ack = opts.replicaAck;
     this.replicas = ack?.replicas ?? (this.kind === 'cluster' ? 1 : 0);

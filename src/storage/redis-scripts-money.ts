@@ -2,7 +2,7 @@
 //
 // Conventions: those of redis-scripts-records.ts (integers as decimal strings written back with '%d',
 // optional strings as '' or '=' .. value).
-import { USAGE } from './redis-lua-lib.js';
+import { OUTBOX, USAGE } from './redis-lua-lib.js';
 
 /** Expired holds one script releases at most: an account with a backlog is worked off in several scripts. */
 const RELEASE_BATCH = 100;
@@ -11,12 +11,13 @@ const RELEASE_BATCH = 100;
  * Head of every money script. KEYS: account (bal, seq), ledger list, references, holds (id -> amount),
  * holds by expiry, counter, the record charge authenticates with, the charge id, the usage hash of the day,
  * the key-use hash (each of the last five is the account key again when unused), and, on a standalone
- * server only, the global zset of accounts by earliest hold expiry (for sweep). ARGV: now, account, the
- * operation's own, then the usage block (see USAGE in redis-lua-lib.ts) for CHARGE, VOID, POST and SETTLE.
+ * server only, the global zset of accounts by earliest hold expiry (for sweep) and, when caps or events are given,
+ * the global zset of accounts with deliveries due (see OUTBOX). ARGV: now, account, the operation's own, then its caps
+ * and events when given (OUTBOX), then the usage block (see USAGE in redis-lua-lib.ts) for CHARGE, VOID, POST and SETTLE.
  * Releases expired holds first, posting 'release' entries, exactly like the generic store, at most
  * RELEASE_BATCH of them; `more` says whether due holds are left.
  */
-const MONEY_HEAD = `${USAGE}
+const MONEY_HEAD = `${USAGE}${OUTBOX}
 local now = tonumber(ARGV[1])
 local acct = redis.call('HMGET', KEYS[1], 'bal', 'seq')
 local bal, seq = tonumber(acct[1]) or 0, tonumber(acct[2]) or 0
@@ -76,12 +77,21 @@ export const BALANCE = `${MONEY}
 return bal
 `;
 
-/** ARGV[3..]: amount, kind, reference?, memo?, then usage (the counters of the entry, counted once posted). Returns {1, balance, entry} | {0, balance} (funds) | {2, balance} (duplicate). */
+/**
+ * ARGV[3..]: amount, kind, reference?, memo?, [caps given back (-amount), done and low events,] then usage (the counters
+ * of the entry, counted once posted). Returns {1, balance, entry} | {0, balance} (funds) | {2, balance} (duplicate).
+ */
 export const POST = `${MONEY}
 local amount, ref = tonumber(ARGV[3]), opt(ARGV[5])
 if ref and redis.call('HEXISTS', KEYS[3], ref) == 1 then return {2, bal} end
 if amount < 0 and bal + amount < 0 then return {0, bal} end
 local e = append(amount, ARGV[4], ref, opt(ARGV[6]))
+local x = ext_at(7, true, KEYS[12])
+if x then
+  x.give(-amount, now)
+  x.write(x.d, bal, now)
+  x.low(bal - amount, bal, now)
+end
 local u = usage_of(9, 10)
 if u then tally_done(u) end
 return {1, bal, e}
@@ -90,9 +100,10 @@ return {1, bal, e}
 /**
  * ARGV[3..]: windowExpiresAt, freeLimit, price, memo?, auth tag? ('' = no auth), auth hash (32 bytes)
  * followed by the auth scope (none: the hash alone; a hash of another length is sent as ''), voidable
- * until ('' = no charge id), then usage. KEYS[6]: the window's counter; KEYS[7]: the API key record; KEYS[8]:
- * the charge id (all in the same {account} slot: Cluster-safe).
+ * until ('' = no charge id), [caps and low and capped events,] then usage. KEYS[6]: the window's counter; KEYS[7]:
+ * the API key record; KEYS[8]: the charge id (all in the same {account} slot: Cluster-safe).
  * Returns {1, freeUsed, balance} (free) | {2, freeUsed, balance, entry} (paid) | {0, freeUsed, balance}
+ * | {5, freeUsed, balance, cap} (refused by caps[cap], nothing taken: a cap first, since credit would not lift it)
  * | {3} (unauthorized) | {4} (id voided or used before, or arriving after `until` by the server's clock).
  * The key and the id are checked before the prelude, so a refused caller writes nothing. The plain
  * string compare is safe: both sides are SHA-256 digests (see src/storage/charge-auth.ts).
@@ -135,8 +146,19 @@ if used < tonumber(ARGV[4]) then
   return {1, used + 1, bal}
 end
 local price = tonumber(ARGV[5])
-if price <= 0 or bal < price then return {0, used, bal} end
+if price <= 0 then return {0, used, bal} end
+local x = ext_at(10, true, KEYS[12])
+local cap = x and x.over(price, now)
+if cap then
+  x.capped(cap, bal, now)
+  return {5, used, bal, cap}
+end
+if bal < price then return {0, used, bal} end
 local e = append(-price, 'debit', nil, opt(ARGV[6]))
+if x then
+  x.spend(price, now)
+  x.low(bal + price, bal, now)
+end
 if voidable ~= '' then redis.call('SET', KEYS[8], ARGV[5] .. ':' .. voidable, 'PX', fmt(ttl)) end
 if u then
   tally(u, 'paid', 1)
@@ -147,7 +169,8 @@ return {2, used, bal, e}
 `;
 
 /**
- * ARGV[3..]: id, until, memo?, then usage (a charge given back). KEYS[6]: the charge's window counter; KEYS[8]: the id.
+ * ARGV[3..]: id, until, memo?, [caps given back and the done events of a paid charge,] then usage (a charge given
+ * back). KEYS[6]: the charge's window counter; KEYS[8]: the id.
  * Undoes what the id stands for, once: a free call (counter -1), a debit (a 'refund' entry), else a live
  * hold of that id (a 'release' entry); then keeps the id voided ('-1:until'). Returns {1, balance, free
  * (1 | 0), entry | nil} (given back) | {2, balance} (nothing had committed) | {3, balance} (voided before).
@@ -177,34 +200,54 @@ if taken == 0 then
   return {1, bal, 1}
 end
 local e
+local x = ext_at(6, true, KEYS[12])
 if taken then
   e = append(taken, 'refund', nil, opt(ARGV[5]))
+  if x then
+    x.give(-taken, now)
+    x.write(x.d, bal, now)
+  end
 else
   local amount = unhold(ARGV[3])
   if not amount then return {2, bal} end
   reindex()
   e = append(amount, 'release', 'hold:' .. ARGV[3], opt(ARGV[5]))
+  if x then x.give(-amount, now) end
 end
 return {1, bal, 0, e}
 `;
 
 /**
- * ARGV[3..]: holdId, amount, expiresAt, memo?. KEYS[8]: the hold id's void mark. Returns {1, balance}
- * | {0, balance} (funds) | {2, balance} (duplicate) | {3, balance} (voided before it arrived).
+ * ARGV[3..]: holdId, amount, expiresAt, memo?[, caps and low and capped events]. KEYS[8]: the hold id's void mark.
+ * Returns {1, balance} | {0, balance} (funds) | {2, balance} (duplicate) | {3, balance} (voided before it arrived)
+ * | {4, balance, cap} (refused by caps[cap]).
  */
 export const HOLD = `${MONEY}
 local id, amount = ARGV[3], tonumber(ARGV[4])
 if redis.call('EXISTS', KEYS[8]) == 1 then return {3, bal} end
 if redis.call('HEXISTS', KEYS[4], id) == 1 then return {2, bal} end
+local x = ext_at(7, false, KEYS[12])
+local cap = x and x.over(amount, now)
+if cap then
+  x.capped(cap, bal, now)
+  return {4, bal, cap}
+end
 if bal < amount then return {0, bal} end
 redis.call('HSET', KEYS[4], id, fmt(amount))
 redis.call('ZADD', KEYS[5], ARGV[5], id)
 append(-amount, 'hold', 'hold:' .. id, opt(ARGV[6]))
 reindex()
+if x then
+  x.spend(amount, now)
+  x.low(bal + amount, bal, now)
+end
 return {1, bal}
 `;
 
-/** ARGV[3..]: holdId, actual, memo?, then usage (a paid call when it charged something). Returns {1, charged, balance, entry | nil} | {0, balance} (unknown hold). */
+/**
+ * ARGV[3..]: holdId, actual, memo?, [caps given back (what was held but not charged),] then usage (a paid call when it
+ * charged something). Returns {1, charged, balance, entry | nil} | {0, balance} (unknown hold).
+ */
 export const SETTLE = `${MONEY}
 local amount = unhold(ARGV[3])
 if not amount then return {0, bal} end
@@ -214,6 +257,8 @@ local charged = math.min(tonumber(ARGV[4]), amount + bal)
 local back = amount - charged
 local e = false
 if back ~= 0 then e = append(back, 'settle', nil, opt(ARGV[5])) end
+local x = ext_at(6, true)
+if x then x.give(-back, now) end
 local u = usage_of(9, 10)
 if u then
   if charged > 0 then

@@ -9,7 +9,7 @@
 //   only by the server clock (PEXPIREAT just frees the memory).
 // - Every script that adds or removes a record's key index entry keeps its search document in step
 //   (redis-lua-lib.ts): the index of a record is written and removed by the same script as the record.
-import { RECORDS, USAGE } from './redis-lua-lib.js';
+import { OUTBOX, RECORDS, USAGE } from './redis-lua-lib.js';
 
 /** KEYS: record. ARGV: now. Returns {ver, size, tag, ca, ua, exp, v} or nil. */
 export const GET = `${RECORDS}
@@ -22,11 +22,11 @@ return m
 
 /**
  * KEYS: record, index, expiry zset, docs, total, terms. ARGV: now, mode ('' | 'v' | 'a'), version, value, size, tag,
- * expiresAt, key, posting key base, document ('' = none given, '=' .. terms). Returns {1, created, version, createdAt}
- * or {0, current meta | nil}. No document given: the live record's one stays; a record created (or replacing an
- * expired one) that way has none.
+ * expiresAt, key, posting key base, document ('' = none given, '=' .. terms)[, done events (OUTBOX in redis-lua-lib.ts;
+ * KEYS[7] the global due zset on a standalone server)]. Returns {1, created, version, createdAt} or {0, current meta |
+ * nil}. No document given: the live record's one stays; a record created (or replacing an expired one) that way has none.
  */
-export const PUT = `${RECORDS}
+export const PUT = `${RECORDS}${OUTBOX}
 local now = tonumber(ARGV[1])
 local ix = {d = KEYS[4], s = KEYS[5], w = KEYS[6], tb = ARGV[9]}
 reap(KEYS[2], KEYS[3], ix, now)
@@ -46,6 +46,8 @@ redis.call('ZADD', KEYS[2], 0, ARGV[8])
 if ARGV[10] ~= '' then index_doc(ix, ARGV[8], ARGV[1], ARGV[7], ' ' .. string.sub(ARGV[10], 2) .. ' ')
 elseif cur then restamp(ix, ARGV[8], ARGV[1], ARGV[7])
 else index_doc(ix, ARGV[8]) end
+local x = ext_at(11, false, KEYS[7])
+if x then x.write(x.d, tonumber(redis.call('HGET', x.t .. 'a', 'bal')) or 0, now) end
 return {1, cur and 0 or 1, ver, ca}
 `;
 

@@ -9,6 +9,7 @@ import type { OpenOptions } from './open.js';
 import { dec, enc, expectArgs, expiry, int, metaOf, RedisBase, S, usageArgs, type Arg, type RedisLike } from './redis-base.js';
 import { connect } from './redis-connect.js';
 import { RedisMoney } from './redis-money.js';
+import { extArg, globEscape, RedisOutbox, type ClusterLike } from './redis-outbox.js';
 import { DROP_TERMS } from './redis-lua-lib.js';
 import { documentArg, redisSearch } from './redis-search.js';
 import { bounded } from './timeout.js';
@@ -23,13 +24,15 @@ const PURGE_BATCH = 200;
 
 /** Key layout: see RedisBase. Money lives in RedisMoney; this class keeps records, counters, claims and the lifecycle. */
 export class RedisStore implements Store {
-  readonly info: StoreInfo = { backend: 'redis', multiProcess: true, chargeAuth: true, usage: true };
+  readonly info: StoreInfo = { backend: 'redis', multiProcess: true, chargeAuth: true, usage: true, outbox: true };
+  readonly outbox: RedisOutbox;
   private readonly r: RedisBase;
   private readonly money: RedisMoney;
 
   constructor(private readonly client: RedisLike, private readonly opts: OpenOptions, private readonly owned: boolean) {
     this.r = new RedisBase(client, opts);
-    this.money = new RedisMoney(this.r);
+    this.outbox = new RedisOutbox(this.r);
+    this.money = new RedisMoney(this.r, this.outbox);
   }
 
   private claimKey(scope: string | null, key: string): string {
@@ -54,11 +57,15 @@ export class RedisStore implements Store {
   async put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
     const value = Buffer.from(input.value.buffer, input.value.byteOffset, input.value.byteLength);
     const [docs, total, terms, posts] = this.r.indexKeys(account, collection);
+    // Events: after the put's own ARGV (and the global outbox index after its keys on a standalone server).
+    const ext = extArg(this.r, account, undefined, undefined, input.events);
     const args = [int(now, 'now'), ...expectArgs(expect), value, int(input.size, 'size'), input.tag, expiry(input.expiresAt), key, posts, documentArg(input.index)];
     const keys = [...this.r.recordKeys(account, collection, key).slice(0, 3), docs, total, terms];
+    if (ext !== undefined) (args.push(ext), this.r.kind !== 'cluster' && keys.push(this.r.outboxDueKey));
     const r = (await this.r.eval(S.PUT, keys, args)) as unknown[];
     if (r[0] !== 1) return { ok: false, current: r[1] ? metaOf(key, r[1] as unknown[]) : null };
     await this.r.replicated(this.r.tag(account), false);
+    if (ext !== undefined) await this.outbox.hint(account, now);
     const record: RecordMeta = {
       key, version: Number(r[2]), size: input.size, tag: input.tag, createdAt: Number(r[3]), updatedAt: now, expiresAt: input.expiresAt,
     };
@@ -156,8 +163,8 @@ export class RedisStore implements Store {
   hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
     return this.money.hold(account, input, now);
   }
-  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
-    return this.money.settle(account, holdId, actual, now, memo, usage);
+  settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput, caps?: string[]): Promise<SettleResult> {
+    return this.money.settle(account, holdId, actual, now, memo, usage, caps);
   }
   usage(account: string, from: string, to: string, now: Millis): Promise<UsageBucket[]> {
     return this.money.usage(account, from, to, now);
@@ -188,7 +195,8 @@ export class RedisStore implements Store {
    * and search documents of a collection's expired records when they meet them, a bounded number per call). Holds:
    * releases those of up to 1,000 due accounts, each in bounded scripts, pipelined. A Cluster has no global zset
    * (it would live in one slot): each master is scanned for its accounts' hold zsets instead (see sweepCluster).
-   * Either way the next money operation of an account (balance() included) releases its expired holds first.
+   * Either way the next money operation of an account (balance() included) releases its expired holds first. Outbox
+   * deliveries: nothing to do (a delivered or failed one expires by PEXPIREAT, OUTBOX_KEEP_MS after its last update).
    */
   async sweep(now: Millis): Promise<{ records: number; holds: number }> {
     if (this.r.kind === 'cluster') return { records: 0, holds: await this.sweepCluster(now) };
@@ -228,15 +236,6 @@ export class RedisStore implements Store {
     await bounded(this.client.close(), this.opts.timeoutMs).catch(() => this.client.destroy());
   }
 }
-
-/** The part of a node-redis cluster client the sweep uses: its masters and a client per node. */
-interface ClusterLike {
-  readonly masters: unknown[];
-  nodeClient(node: unknown): Promise<{ scanIterator(o: { MATCH: string; COUNT: number; TYPE: string }): AsyncIterable<string[]>; sendCommand(args: string[]): Promise<unknown> }>;
-}
-
-/** A prefix as a literal in a SCAN MATCH glob. */
-const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 
 /** Makes its own client for `url` (connected by init): no offline queue (fail fast while disconnected), bounded reconnect backoff. */
 export async function redisStoreFromUrl(url: string, opts: OpenOptions): Promise<RedisStore> {

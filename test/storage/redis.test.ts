@@ -144,7 +144,7 @@ describe('redis store specifics', () => {
     if (!url) return ctx.skip();
     const keyv = new Keyv(new KeyvRedis(url), { namespace: `${prefix}keyv` });
     const hosted = await openStore(keyv, { timeoutMs: 5000, prefix });
-    expect(hosted.info).toEqual({ backend: 'redis', multiProcess: true, chargeAuth: true, usage: true });
+    expect(hosted.info).toEqual({ backend: 'redis', multiProcess: true, chargeAuth: true, usage: true, outbox: true });
     expect(await hosted.post('hosted', { amount: 3, kind: 'grant' }, Date.now())).toMatchObject({ ok: true, balance: 3 });
     await hosted.close();
     await keyv.set('still', 'open');
