@@ -1,12 +1,14 @@
 // Options from environment variables, for the standalone server (documented in the README).
 import type { AipaygentOptions } from './config.js';
 import { envReader } from './env-read.js';
+import { webhooksFromEnv } from './observe/webhooks/config.js';
 import { paymentsFromEnv } from './payments/env.js';
 import { signupFromEnv } from './payments/signup-config.js';
 
 /** Reads AIPAYGENT_* variables; unset variables leave the option at its default. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentOptions {
-  const { int, flag } = envReader(env);
+  const reader = envReader(env);
+  const { int, flag } = reader;
   const store = env.AIPAYGENT_STORE;
   const rateLimit = int('AIPAYGENT_RATE_LIMIT_REQUESTS');
   return {
@@ -43,6 +45,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): AipaygentO
     payments: paymentsFromEnv(env),
     signup: signupFromEnv(env),
     usage: usageFromEnv(int('AIPAYGENT_USAGE_RETENTION_DAYS')),
+    ...webhooksFromEnv(reader),
+    spendCaps: jsonObject('AIPAYGENT_SPEND_CAPS', env.AIPAYGENT_SPEND_CAPS, '{"keyDailyMicroUsd":1000000}') as AipaygentOptions['spendCaps'],
   };
 }
 
@@ -58,13 +62,16 @@ function replicaAckFromEnv(raw: string | undefined): AipaygentOptions['replicaAc
 }
 
 /** AIPAYGENT_PRICING: JSON of micro-USD per endpoint, e.g. {"/memory/store":200}; parseOptions checks the values. */
-function pricingFromEnv(raw: string | undefined): AipaygentOptions['pricing'] {
+const pricingFromEnv = (raw: string | undefined): AipaygentOptions['pricing'] => jsonObject('AIPAYGENT_PRICING', raw, '{"/memory/store":200}') as AipaygentOptions['pricing'];
+
+/** A variable holding a JSON object (parseOptions checks its fields); undefined when unset. */
+function jsonObject(name: string, raw: string | undefined, example: string): Record<string, unknown> | undefined {
   if (raw === undefined || raw === '') return undefined;
   try {
     const parsed = JSON.parse(raw) as unknown;
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as AipaygentOptions['pricing'];
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
   } catch {
     // fall through to the error below
   }
-  throw new TypeError(`AIPAYGENT_PRICING must be a JSON object such as {"/memory/store":200} (got "${raw}")`);
+  throw new TypeError(`${name} must be a JSON object such as ${example} (got "${raw}")`);
 }
