@@ -1,4 +1,5 @@
 // Discovery routes (no auth, free): the catalogue of /discover and the OpenAPI document, both derived from the live routes and config.
+import { WEBHOOK_EVENTS } from '../../observe/webhooks/config.js';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
@@ -70,6 +71,16 @@ function mcpSection(config: Config, mount: string, tools: ReadonlyArray<{ name: 
   };
 }
 
+/** The events this server sends its operator's endpoints, and how they are signed (the subscribers are the operator's, not listed). */
+function webhooksSection(config: Config) {
+  const events = new Set(config.webhooks!.endpoints.flatMap((e) => [...e.events]));
+  return {
+    events: WEBHOOK_EVENTS.filter((e) => events.has(e)),
+    signing: 'Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256>)',
+    delivery: `at least once, retried with exponential backoff up to ${config.webhooks!.maxAttempts} tries`,
+  };
+}
+
 /** The catalogue: what the server sells and how, from the configuration it runs with. A section appears only when configured. */
 export function catalogue(deps: DiscoveryDeps, req: CoreRequest): Record<string, unknown> {
   const { config, routes } = deps;
@@ -101,6 +112,12 @@ export function catalogue(deps: DiscoveryDeps, req: CoreRequest): Record<string,
     ...(config.signup && { signup: signupInstructions(config.signup, config.payments?.x402 !== undefined) }),
     ...(config.claude && { claude: claudeSection(config.claude) }),
     ...(config.mcp && deps.mcpTools && { mcp: mcpSection(config, mount, deps.mcpTools()) }),
+    ...(config.webhooks && { webhooks: webhooksSection(config) }),
+    spend_caps: {
+      per: ['API key', 'account'], periods: ['UTC day', 'UTC month'],
+      ...(Object.keys(config.spendCaps).length > 0 && { defaults_micro_usd: config.spendCaps }),
+      over_cap: '402 payment_required whose payment.spend_cap names the cap and its reset; buying credit does not lift it',
+    },
     limits: {
       max_body_bytes: config.limits.maxBodyBytes,
       max_value_bytes: config.limits.maxValueBytes,
