@@ -8,13 +8,14 @@ import { createAipaygent, type Aipaygent } from '../src/create.js';
 import type { CoreRequest } from '../src/http/types.js';
 import type { Store } from '../src/storage/contract.js';
 import { openStore } from '../src/storage/open.js';
+import { sqlNamespace } from '../src/storage/sql-schema.js';
 import { usageBucket } from '../src/storage/usage.js';
 
 const ROUNDS = Number(process.env.LATENCY_ROUNDS ?? 7);
 const N = Number(process.env.LATENCY_N ?? 200);
 const WARMUP = 50;
 
-export const OPS = ['bare round trip', 'paid retrieve', 'paid store', 'reserve + settle (Claude call)'] as const;
+export const OPS = ['bare round trip', 'committed write', 'paid retrieve', 'paid store', 'reserve + settle (Claude call)'] as const;
 type Op = (typeof OPS)[number];
 
 interface Target {
@@ -44,16 +45,23 @@ async function target(name: string, url: string, cleanup: (prefix: string) => Pr
   const store: Store = await openStore(url, { timeoutMs: 10_000, prefix: `${prefix}h_` });
   await store.init();
   await store.post('holder', { amount: 1_000_000_000_000, kind: 'grant' }, Date.now());
+  // The floors: a round trip that does nothing, and the smallest write the server commits.
   let floor: () => Promise<void>;
+  let write: () => Promise<void>;
   let closeFloor: () => Promise<void>;
   if (url.startsWith('redis')) {
     const c = createClient({ url });
     await c.connect();
     floor = async () => void (await c.ping());
+    write = async () => void (await c.incr(`${prefix}floor`));
     closeFloor = async () => void (await c.quit());
   } else {
     const pool = new pg.Pool({ connectionString: url, max: 1 });
+    const table = `"${sqlNamespace(prefix)}".bench_floor`;
+    await pool.query(`CREATE TABLE ${table} (id int PRIMARY KEY, n bigint NOT NULL)`);
+    await pool.query(`INSERT INTO ${table} VALUES (1, 0)`);
     floor = async () => void (await pool.query('SELECT 1'));
+    write = async () => void (await pool.query({ name: 'floor', text: `UPDATE ${table} SET n = n + 1 WHERE id = $1`, values: [1] }));
     closeFloor = () => pool.end();
   }
   const retrieve = request(key, 'GET', '/memory/retrieve', 'user_id=u&key=k');
@@ -61,6 +69,7 @@ async function target(name: string, url: string, cleanup: (prefix: string) => Pr
     name,
     run: {
       'bare round trip': floor,
+      'committed write': write,
       'paid retrieve': () => ok(ai, retrieve),
       'paid store': (i) => ok(ai, request(key, 'POST', '/memory/store', '', { user_id: 'u', key: `s${i}`, data: { i } })),
       'reserve + settle (Claude call)': async () => {
