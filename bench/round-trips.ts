@@ -7,7 +7,10 @@ import pg from 'pg';
 import { createClient } from '@redis/client';
 import { createAipaygent, type Aipaygent } from '../src/create.js';
 import type { CoreRequest } from '../src/http/types.js';
+import { dropPrefix } from '../test/support/cleanup.js';
+import { startOwnPostgres } from '../test/support/own-servers.js';
 import { machine, writeSection } from './report.js';
+import { latencySettings, latencyTable, retrieveRatio, storeLatency } from './store-latency.js';
 
 // A private redis-server: server-side command counts must not include anybody else's traffic.
 const port = await new Promise<number>((resolve) => {
@@ -133,6 +136,14 @@ for (const [name, url, counter] of [
   await paid.close();
 }
 monitor.destroy();
+// Latency, after the counting (MONITOR off: it would slow every Redis command down). Postgres: a private server with
+// fsync off, as the private redis-server keeps nothing on disk (LATENCY_POSTGRES_URL: any other, e.g. the shared one).
+const ownPostgres = process.env.LATENCY_POSTGRES_URL ? null : await startOwnPostgres();
+const LATENCY_POSTGRES = process.env.LATENCY_POSTGRES_URL ?? ownPostgres!.url;
+const latency = await storeLatency([{ name: 'Redis', url: REDIS }, { name: 'Postgres', url: LATENCY_POSTGRES }], (url, prefix) => dropPrefix(url, prefix));
+await ownPostgres?.stop();
+const latencyLines = latencyTable(latency, ['Redis', 'Postgres']);
+const ratio = retrieveRatio(latency, ['Redis', 'Postgres']);
 await redis.quit();
 redisServer.kill();
 writeSection(
@@ -152,6 +163,12 @@ writeSection(
     '| backend | raw JSON bytes | stored bytes | stored / raw |',
     '|---|---:|---:|---:|',
     ...compression,
+    '',
+    `Latency of the same calls, Redis vs Postgres (bench/store-latency.ts: one call at a time through \`ai.handle\` on a paid service; the Claude call's reserve + settle as \`store.hold\` then \`store.settle\` with token counters; the floors are a bare round trip, PING / \`SELECT 1\`, and a committed write, INCR / a one-row UPDATE). ${latencySettings.ROUNDS} rounds of ${latencySettings.N} calls per operation and backend, the backends alternating first and second, after ${latencySettings.WARMUP} warm-up calls each; the p50 is the median of the rounds' p50s. Redis: a private redis-server without persistence; Postgres: ${ownPostgres ? 'a private server with fsync off (nothing waits for the disk on either side)' : `${LATENCY_POSTGRES.replace(/\/\/[^@/]*@/, '//')}`}.`,
+    '',
+    ...latencyLines,
+    '',
+    `**Paid retrieve p50, Postgres / Redis: ${ratio.toFixed(2)}×** (target: within 2×).`,
   ].join('\n'),
 );
-console.log([...rows, ...compression].join('\n'));
+console.log([...rows, ...compression, ...latencyLines, `paid retrieve p50 Postgres / Redis: ${ratio.toFixed(2)}x`].join('\n'));

@@ -7,8 +7,9 @@ import type { Millis, Store, StoreInfo } from './contract.js';
 import { SqlKv, type SqlExec } from './sql-kv.js';
 import { SqlOutbox } from './sql-outbox.js';
 import { PostgresMoney } from './sql-postgres-money.js';
+import { migratePostgres } from './postgres-migrate.js';
 import { compileForPostgres, type Params, type Row } from './sql-rows.js';
-import { schemaStatements, sqlNamespace, tableNames } from './sql-schema.js';
+import { sqlNamespace, tableNames } from './sql-schema.js';
 import { postgresSearch } from './sql-search.js';
 import { SqlStoreBase } from './sql-store-base.js';
 import { SqlUsage } from './sql-usage.js';
@@ -23,12 +24,10 @@ function refusedValue(error: unknown): unknown {
   return typeof code === 'string' && code.length === 5 && code.startsWith('22') ? new StoreRefusedValueError(error) : error;
 }
 
-/** Arbitrary class id of our migration advisory lock; the second key is the schema name's hash. */
-const MIGRATION_LOCK = 0x61706700;
-
 /**
- * Records, counters and claims are single parameterised statements (prepared once per
- * connection); money operations are one round trip each (see PostgresMoney). The store owns its
+ * Every statement is a named prepared statement with bound parameters (parsed and planned once per
+ * connection): records, counters and claims single statements, money operations one function call
+ * each (see PostgresMoney), so no value is ever written into SQL text. The store owns its
  * pg.Pool, also when it was derived from a host's Keyv instance, and closes only that pool.
  */
 export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store {
@@ -72,16 +71,7 @@ export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store 
     this.kv = new SqlKv(exec, t);
     this.usageReads = new SqlUsage(exec, t);
     this.outbox = new SqlOutbox(exec, t, 'postgres');
-    this.money = new PostgresMoney(async (sql) => {
-      let results: pg.QueryResult<Row> | pg.QueryResult<Row>[];
-      try {
-        results = (await this.pool.query(sql)) as unknown as pg.QueryResult<Row> | pg.QueryResult<Row>[];
-      } catch (error) {
-        throw refusedValue(error);
-      }
-      // Several statements come back as one result per statement; the last one carries the answer.
-      return Array.isArray(results) ? results[results.length - 1]!.rows : results.rows;
-    }, t);
+    this.money = new PostgresMoney(exec.all, this.namespace, t);
   }
 
   private exec(sql: string, params: Params): Promise<pg.QueryResult<Row>> {
@@ -112,31 +102,8 @@ export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store 
     this.stopSweeper = startSweeper((now) => this.sweep(now), this.opts.sweepIntervalMs);
   }
 
-  /**
-   * Processes starting together migrate one at a time, under an advisory lock. Once the schema is
-   * complete no DDL runs at all: CREATE INDEX takes a SHARE lock on its table even when the index
-   * exists, which would deadlock against other processes' money transactions.
-   */
-  private async migrate(): Promise<void> {
-    const statements = schemaStatements('postgres', this.namespace);
-    // The migration commits as a whole, so its last object existing means all of it exists.
-    const last = /INDEX IF NOT EXISTS (\S+)/.exec(statements[statements.length - 1]!)![1]!;
-    const client = await this.pool.connect();
-    let failure: unknown;
-    try {
-      await client.query('BEGIN');
-      await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK}, hashtext(${pg.escapeLiteral(this.namespace)}))`);
-      const ready = await client.query(`SELECT to_regclass(${pg.escapeLiteral(`"${this.namespace}".${last}`)}) IS NOT NULL AS ready`);
-      if (!ready.rows[0].ready) await client.query(statements.join(';\n'));
-      await client.query('COMMIT');
-    } catch (error) {
-      failure = error;
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      // A client that failed mid-transaction is discarded rather than reused.
-      client.release(failure instanceof Error ? failure : undefined);
-    }
+  private migrate(): Promise<void> {
+    return migratePostgres(this.pool, this.namespace);
   }
 
   async sweep(now: Millis): Promise<{ records: number; holds: number }> {

@@ -38,7 +38,7 @@ describe.skipIf(!url)('postgres store: values it cannot hold', () => {
     await refused(store.claim(null, 'c\u0000', 'v', null, now));
   });
 
-  it('a NUL in a money literal (memo, reference, hold id) is refused before any statement is sent', async () => {
+  it('a NUL in a money value (memo, reference, hold id, a bound parameter) is refused, and nothing is written', async () => {
     const now = Date.now();
     await refused(store.post('acct_a', { amount: 5, kind: 'grant', memo: 'bonus\u0000' }, now));
     await refused(store.post('acct_a', { amount: 5, kind: 'grant', reference: 'r\u0000', memo: 'x' }, now));
