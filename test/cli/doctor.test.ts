@@ -21,7 +21,7 @@ describe('doctor', () => {
     expect(lines.some((l) => /^✓ package better-sqlite3 \d+\.\d+\.\d+ /.test(l))).toBe(true);
     expect(lines.find((l) => l.startsWith('✓ store '))).toMatch(/^✓ store sqlite:\/\/\S+ \(sqlite\): connected and migrated in [\d.]+ ms; a read takes [\d.]+ ms/);
     const features = r.out.split('\nfeatures:\n')[1]!.split('\n').filter(Boolean);
-    expect(features.map((l) => l.trim().split(':')[0])).toEqual(['memory', 'store', 'search', 'claude', 'payments', 'x402', 'signup', 'admin', 'metrics', 'mcp', 'opentelemetry']);
+    expect(features.map((l) => l.trim().split(':')[0])).toEqual(['memory', 'store', 'search', 'claude', 'payments', 'x402', 'signup', 'admin', 'metrics', 'mcp', 'webhooks', 'opentelemetry']);
     // The store line says what was found, not "not open": doctor has just opened it.
     expect(features[1]).toMatch(/^ {2}store: sqlite:\/\/\S+ \(sqlite, shared by processes\)$/);
     // As serve runs: without AIPAYGENT_ADMIN_TOKEN it makes one up, so the admin API is on there.

@@ -63,7 +63,7 @@ for (const { name, store, prefix } of BACKENDS) {
       const rows = parsedJson(listed) as { key_id: string }[];
       const row = (k: { key_id: string }, label: string) => ({
         key_id: k.key_id, label, prefix: `apg_${k.key_id.slice(4)}`, status: 'active', scopes: ['claude', 'memory:read', 'memory:write', 'payments'],
-        created_at: expect.any(String), last_used_at: null, expires_at: null, revoked_at: null, rotated_from: null, rotated_to: null,
+        created_at: expect.any(String), last_used_at: null, expires_at: null, revoked_at: null, rotated_from: null, rotated_to: null, daily_spend_cap_micro_usd: null, monthly_spend_cap_micro_usd: null,
       });
       expect(rows.sort((x, y) => x.key_id.localeCompare(y.key_id))).toEqual([row(a, 'one'), row(b, 'two')].sort((x, y) => x.key_id.localeCompare(y.key_id)));
       const text = await cli('keys', 'list', '--account', a.account_id);

@@ -34,7 +34,7 @@ describe('keys and credits with --url against aipaygent serve (in-memory store)'
     const listed = await cli('keys', 'list', '--account', k.account_id, '--json');
     expect(parsedJson(listed)).toEqual([{
       key_id: k.key_id, label: 'to revoke', prefix: k.prefix, status: 'active', scopes: k.scopes, created_at: expect.any(String), last_used_at: null,
-      expires_at: null, revoked_at: null, rotated_from: null, rotated_to: null,
+      expires_at: null, revoked_at: null, rotated_from: null, rotated_to: null, daily_spend_cap_micro_usd: null, monthly_spend_cap_micro_usd: null,
     }]);
     const revoked = await cli('keys', 'revoke', k.key_id);
     expect(revoked).toEqual({ code: 0, out: `revoked ${k.key_id}`, err: '' });

@@ -7,7 +7,7 @@ import { dropPrefix } from '../support/cleanup.js';
 import { call } from '../support/mounts.js';
 import { freePort, spawnCli, startServe, tempDir, type Served } from './support.js';
 
-const FEATURES = ['memory', 'store', 'search', 'claude', 'payments', 'x402', 'signup', 'admin', 'metrics', 'mcp', 'opentelemetry'];
+const FEATURES = ['memory', 'store', 'search', 'claude', 'payments', 'x402', 'signup', 'admin', 'metrics', 'mcp', 'webhooks', 'opentelemetry'];
 /** A well-formed API key that no store has: authenticating it needs the store. */
 const UNKNOWN_KEY = `apg_${'a'.repeat(24)}_${'B'.repeat(40)}`;
 const redis = await redisUrlOrSkip();
