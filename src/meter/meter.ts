@@ -104,7 +104,8 @@ export class Meter {
     if (auth) input.auth = auth;
     const usage = this.usage?.input(now, keyId);
     if (usage) input.usage = usage;
-    const rules = this.rules && price > 0 ? await this.rules.forCall(accountId, keyId, now) : undefined;
+    let rules = this.rules && price > 0 ? this.rules.forCall(accountId, keyId, now) : undefined;
+    if (rules instanceof Promise) rules = await rules;
     if (rules && rules.applied.length > 0) input.caps = rules.applied;
     if (rules?.events) input.events = rules.events;
     let r;

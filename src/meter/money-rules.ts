@@ -29,6 +29,7 @@ export interface CallRules {
 }
 
 const NONE: CallRules = Object.freeze({ applied: [], events: undefined });
+const NO_LIMITS: CapLimits = Object.freeze({});
 
 export class MoneyRules {
   private readonly cache = new Map<string, Rules>();
@@ -45,16 +46,24 @@ export class MoneyRules {
     this.active = ownCaps || Object.keys(defaults).length > 0 || notifier.wants('balance.low');
   }
 
-  /** The rules of a paid operation of (account, key) at `now`; one read of the key and the account per RULES_TTL_MS. */
-  async forCall(accountId: string, keyId: string | undefined, now: number): Promise<CallRules> {
+  /**
+   * The rules of a paid operation of (account, key) at `now`; one read of the key and the account per RULES_TTL_MS.
+   * Synchronous when cached (no promise on the hot path).
+   */
+  forCall(accountId: string, keyId: string | undefined, now: number): CallRules | Promise<CallRules> {
     if (!this.active) return NONE;
     const id = keyId === undefined ? accountId : `${accountId}\u0000${keyId}`;
-    let rules = this.cache.get(id);
-    if (rules === undefined || rules.until <= now) {
-      rules = await this.read(accountId, keyId, now);
+    const rules = this.cache.get(id);
+    if (rules !== undefined && rules.until > now) return this.build(rules, accountId, keyId, now);
+    return this.read(accountId, keyId, now).then((fresh) => {
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(id, rules);
-    }
+      this.cache.set(id, fresh);
+      return this.build(fresh, accountId, keyId, now);
+    });
+  }
+
+  private build(rules: Rules, accountId: string, keyId: string | undefined, now: number): CallRules {
+    if (rules.low === undefined && rules.limits === NO_LIMITS) return NONE;
     const applied = applyCaps(rules.limits, keyId, now);
     const events: OperationEvents = {};
     if (rules.low !== undefined) {
@@ -87,7 +96,8 @@ export class MoneyRules {
     let own: OwnCaps | undefined;
     if (keyId !== undefined) own = key ? keyCaps(decodeKeyValue(key.value, keyId)) : {};
     const settings: AccountSettings | undefined = catalog?.catalog.settings;
-    const limits = capLimits(this.defaults, own, settings);
+    const found = capLimits(this.defaults, own, settings);
+    const limits = Object.keys(found).length === 0 ? NO_LIMITS : found;
     const wanted = this.notifier.wants('balance.low');
     const threshold = settings?.balance_low_threshold_micro_usd === null ? undefined : settings?.balance_low_threshold_micro_usd ?? this.notifier.config?.balanceLowMicroUsd;
     return { limits, low: wanted ? threshold : undefined, until: now + RULES_TTL_MS };
