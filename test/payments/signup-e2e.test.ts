@@ -1,21 +1,25 @@
-// End to end on anvil: an agent with a funded wallet signs up, buys credits and makes paid memory calls with no operator action.
-// (Issue 21 also asks for the `credits.purchased` webhook in this journey: webhooks do not exist yet, so that step is not here.)
+// End to end on anvil: an agent with a funded wallet signs up, buys credits and makes paid memory calls with no operator action;
+// the operator learns of each purchase by the `credits.purchased` webhook, verified with the standardwebhooks reference library.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePaymentResponseHeader, wrapFetchWithPayment, x402Client } from '@x402/fetch';
 import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import type { Wallet } from '../support/chain.js';
 import { call, startMount, type Mounted } from '../support/mounts.js';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 import { decodeHeader, relayerPayments, startX402Chain, type X402Chain } from '../support/x402.js';
 import { DOMAIN, nonceOf, siweMessage } from './signup-support.js';
 
 let x: X402Chain;
+let rx: Receiver;
 const mounts: Mounted[] = [];
 beforeAll(async () => {
   x = await startX402Chain();
+  rx = await startReceiver();
 });
 afterAll(async () => {
   for (const m of mounts) await m.close();
   await x?.chain.stop();
+  await rx?.close();
 });
 
 const PRICE = 250;
@@ -27,6 +31,7 @@ async function serve(signup: { feeMicroUsd?: number }): Promise<Mounted> {
     options: {
       freeCallsPerDay: 0, pricing: { '/memory/store': PRICE, '/memory/retrieve': PRICE },
       payments: relayerPayments(x, { confirmations: 1, minAmount: 1000 }), signup: { domain: DOMAIN, ...signup },
+      webhooks: [{ url: rx.url, events: ['credits.purchased'], secret: rx.secret }], allowInsecureWebhooks: true, webhookDelivery: { firstRetryMs: 50 },
     },
   });
   mounts.push(m);
@@ -57,6 +62,14 @@ function payingFetch(wallet: Wallet) {
     return { status: res.status, headers: res.headers, body: (await res.json()) as any };
   };
   return { post, exchanges };
+}
+
+/** The verified `credits.purchased` deliveries of an account so far, or once `n` arrived (15 s at most). */
+async function purchased(account: string, n = 0) {
+  for (const end = Date.now() + 15_000; ; await new Promise((r) => setTimeout(r, 25))) {
+    const got = rx.received.filter((r) => r.type === 'credits.purchased' && r.data.account_id === account);
+    if (got.length >= n || Date.now() > end) return got;
+  }
 }
 
 const ledger = async (m: Mounted, key: string) =>
@@ -90,6 +103,24 @@ describe('an agent from a funded wallet to paid memory calls, no operator involv
     expect(read.body.data).toEqual({ step: 1 });
     expect(await ledger(m, key)).toEqual([['debit', -PRICE], ['debit', -PRICE], ['purchase', 2_000_000]]);
     expect((await call(`${m.url}/credits/balance`, { key })).body.balance_micro_usd).toBe(2_000_000 - 2 * PRICE);
+
+    // 5. The operator's receiver got credits.purchased, signed (the receiver verifies with standardwebhooks, else answers 400).
+    const account = signedUp.body.account_id as string;
+    const [event, ...more] = await purchased(account, 1);
+    expect(more).toEqual([]);
+    expect(event!.data).toEqual({
+      account_id: account, amount_micro_usd: 2_000_000, tx_hash: tx.toLowerCase(), log_index: expect.any(Number), from: wallet.address,
+      chain_id: x.chain.chainId, balance_micro_usd: 2_000_000,
+    });
+    expect(event!.id).toMatch(/^evt_/);
+    expect(Date.parse(event!.timestamp)).toBeGreaterThan(Date.now() - 60_000);
+    expect(rx.rejected).toBe(0);
+    // The same transaction submitted again credits nothing, and tells nobody again.
+    const again = await call(`${m.url}/buy-credits`, { key, body: { tx_hash: tx } });
+    expect(again.body).toMatchObject({ credited_micro_usd: 0, transfers: [{ credited_now: false }] });
+    // Past the worker's next poll (every second): a second event would have arrived.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await purchased(account)).toHaveLength(1);
   });
 
   it('with a sign-up fee: the official x402 client pays the 402 of POST /signup by itself, then pays its memory calls the same way', async () => {
@@ -109,6 +140,9 @@ describe('an agent from a funded wallet to paid memory calls, no operator involv
     expect(await x.chain.balanceOf(x.receiver)).toBe(before + BigInt(FEE));
     const key = signedUp.body.api_key as string;
     expect(await ledger(m, key)).toEqual([['debit', -FEE], ['purchase', FEE]]);
+    // The fee paid over x402 is a purchase too: credits.purchased, with the balance right after it (before the fee's debit).
+    const [fee] = await purchased(signedUp.body.account_id, 1);
+    expect(fee!.data).toMatchObject({ account_id: signedUp.body.account_id, amount_micro_usd: FEE, from: wallet.address, balance_micro_usd: FEE });
 
     // A paid memory call: 402 for its price, paid by the same client from the same wallet.
     exchanges.length = 0;

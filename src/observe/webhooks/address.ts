@@ -20,7 +20,8 @@ export function isInternalAddress(address: string): boolean {
 
 /** A problem with a URL host that is itself an address or "localhost", known without DNS; undefined otherwise. */
 export function literalAddressProblem(hostname: string): string | undefined {
-  const host = hostname.replace(/^\[|\]$/g, '');
+  // "localhost." is the same name as "localhost" (a fully qualified name's root dot), and resolves the same.
+  const host = hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
   if (host === 'localhost' || host.endsWith('.localhost')) return `${hostname} is a loopback name`;
   if (isIP(host) !== 0 && isInternalAddress(host)) return `${hostname} is a loopback, private or internal address`;
   return undefined;

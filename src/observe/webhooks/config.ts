@@ -106,8 +106,13 @@ export function parseWebhooks(
   };
 }
 
-/** AIPAYGENT_WEBHOOKS (a JSON array of { url, events, secret }), AIPAYGENT_WEBHOOKS_ALLOW_INSECURE, AIPAYGENT_BALANCE_LOW_MICRO_USD. */
-export function webhooksFromEnv(env: EnvReader): { webhooks?: WebhookOptions[]; allowInsecureWebhooks?: boolean; balanceLowThresholdMicroUsd?: number } {
+/**
+ * AIPAYGENT_WEBHOOKS (a JSON array of { url, events, secret }), AIPAYGENT_WEBHOOKS_ALLOW_INSECURE, AIPAYGENT_BALANCE_LOW_MICRO_USD,
+ * and the retries: AIPAYGENT_WEBHOOK_FIRST_RETRY_MS, AIPAYGENT_WEBHOOK_MAX_ATTEMPTS, AIPAYGENT_WEBHOOK_TIMEOUT_MS.
+ */
+export function webhooksFromEnv(env: EnvReader): {
+  webhooks?: WebhookOptions[]; allowInsecureWebhooks?: boolean; balanceLowThresholdMicroUsd?: number; webhookDelivery?: WebhookDeliveryOptions;
+} {
   const raw = env.get('AIPAYGENT_WEBHOOKS');
   let webhooks: WebhookOptions[] | undefined;
   if (raw !== undefined) {
@@ -118,5 +123,12 @@ export function webhooksFromEnv(env: EnvReader): { webhooks?: WebhookOptions[]; 
     }
     if (!Array.isArray(webhooks)) throw new TypeError('AIPAYGENT_WEBHOOKS must be a JSON array of { url, events, secret }');
   }
-  return { webhooks, allowInsecureWebhooks: env.flag('AIPAYGENT_WEBHOOKS_ALLOW_INSECURE'), balanceLowThresholdMicroUsd: env.int('AIPAYGENT_BALANCE_LOW_MICRO_USD') };
+  const delivery: WebhookDeliveryOptions = {
+    firstRetryMs: env.int('AIPAYGENT_WEBHOOK_FIRST_RETRY_MS'), maxAttempts: env.int('AIPAYGENT_WEBHOOK_MAX_ATTEMPTS'), timeoutMs: env.int('AIPAYGENT_WEBHOOK_TIMEOUT_MS'),
+  };
+  return {
+    webhooks, allowInsecureWebhooks: env.flag('AIPAYGENT_WEBHOOKS_ALLOW_INSECURE'), balanceLowThresholdMicroUsd: env.int('AIPAYGENT_BALANCE_LOW_MICRO_USD'),
+    // parseWebhooks checks the ranges; unset fields keep their defaults.
+    webhookDelivery: delivery,
+  };
 }
