@@ -198,7 +198,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
     router.addPrefix(ANTHROPIC_PREFIX, anthropic.fallback);
   }
   if (config.adminToken !== undefined) {
-    const admin = { keys, ledger, accounts: new AccountService(lazyStore), rotationGraceSeconds: config.keys.rotationGraceSeconds, usage: config.usage ? usage : undefined };
+    const admin = { keys, ledger, accounts: new AccountService(lazyStore), rotationGraceSeconds: config.keys.rotationGraceSeconds, usage: config.usage ? usage : undefined, rules };
     const settings = adminSettingsRoutes({
       store: lazyStore, rules, hasAccount: (accountId, now) => keys.hasKeys(accountId, now), defaults: { caps: config.spendCaps, balanceLow: config.balanceLowMicroUsd },
     });

@@ -1,5 +1,6 @@
 // The rules a paid operation carries into the store: its spend caps and the events it may cause (balance.low,
 // spend_cap.reached), from the options, the account's settings and the key's own caps (cached briefly per key).
+import { invalid } from '../errors.js';
 import { decodeKeyValue, KEYS_COLLECTION, readCatalog, type AccountSettings } from '../keys/key-record.js';
 import { onceEventId, type Notifier } from '../observe/webhooks/notifier.js';
 import type { Store } from '../storage/contract.js';
@@ -51,7 +52,7 @@ export class MoneyRules {
    * Synchronous when cached (no promise on the hot path).
    */
   forCall(accountId: string, keyId: string | undefined, now: number): CallRules | Promise<CallRules> {
-    if (!this.active) return NONE;
+    if (!this.active || !this.enforced) return NONE;
     const id = keyId === undefined ? accountId : `${accountId}\u0000${keyId}`;
     const rules = this.cache.get(id);
     if (rules !== undefined && rules.until > now) return this.build(rules, accountId, keyId, now);
@@ -72,6 +73,16 @@ export class MoneyRules {
     }
     if (applied.length > 0 && this.notifier.wants('spend_cap.reached')) events.capped = applied.map((cap) => this.capRows(accountId, keyId, cap));
     return { applied, events: events.low || events.capped ? events : undefined };
+  }
+
+  /** Whether the store checks caps in its money operations (StoreInfo.outbox); false before it opens. */
+  get enforced(): boolean {
+    return this.store.info?.outbox === true;
+  }
+
+  /** The 400 for a cap set on a store that would not enforce it (a custom Store without StoreInfo.outbox). */
+  refuseUnenforced(): void {
+    if (!this.enforced) throw invalid(`spend caps are not enforced by this server's store (${this.store.info?.backend ?? 'not open'}): it does not check them in its money operations`);
   }
 
   /** Forgets what this process read of an account (its settings or a key's caps changed here). */

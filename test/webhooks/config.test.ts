@@ -120,8 +120,20 @@ describe('webhook options refused by createAipaygent', () => {
       expect(error).toBeInstanceOf(StartupError);
       expect((error as Error).message).toMatch(/(webhooks|spendCaps) need a store that writes them in its money operations/);
     }
-    // Without either, the same store starts.
+    // Without either, the same store starts; a key's or account's own cap is then refused (400), never silently ignored.
     expect(await startupRefusal({ store: noOutbox })).toBeUndefined();
+    const m = await startMount('core', { parsed: false, prefix: '', options: { store: noOutbox } });
+    try {
+      const capped = await call(`${m.url}/admin/keys`, { key: ADMIN_TOKEN, body: { daily_spend_cap_micro_usd: 100 } });
+      expect(capped.status).toBe(400);
+      expect(capped.body.error.message).toMatch(/spend caps are not enforced by this server's store/);
+      const plain = await call(`${m.url}/admin/keys`, { key: ADMIN_TOKEN, body: {} });
+      expect(plain.status).toBe(201);
+      const settings = await call(`${m.url}/admin/accounts/${plain.body.account_id}/settings`, { key: ADMIN_TOKEN, method: 'PATCH', body: { monthly_spend_cap_micro_usd: 5 } });
+      expect(settings.status).toBe(400);
+    } finally {
+      await m.close();
+    }
   });
 });
 

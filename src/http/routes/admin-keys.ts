@@ -4,6 +4,7 @@ import { AipaygentError, invalid } from '../../errors.js';
 import { isAccountId } from '../../keys/api-key.js';
 import type { KeyInfo, KeyService } from '../../keys/key-service.js';
 import { SCOPES } from '../../keys/scopes.js';
+import type { MoneyRules } from '../../meter/money-rules.js';
 import type { UsageService } from '../../meter/usage-service.js';
 import { iso } from '../../time.js';
 import { storable } from '../fields.js';
@@ -39,7 +40,7 @@ export function capField(name: string) {
     .max(Number.MAX_SAFE_INTEGER, { error: `${name} is too large` });
 }
 
-export function adminKeyRoutes(deps: { keys: KeyService; rotationGraceSeconds: number; usage: UsageService | undefined }): Route[] {
+export function adminKeyRoutes(deps: { keys: KeyService; rotationGraceSeconds: number; usage: UsageService | undefined; rules?: Pick<MoneyRules, 'refuseUnenforced'> }): Route[] {
   return [
     route({
       method: 'POST', path: '/admin/keys', auth: 'admin', metered: false,
@@ -66,6 +67,7 @@ export function adminKeyRoutes(deps: { keys: KeyService; rotationGraceSeconds: n
       async handle({ body, now }) {
         const expiresAt = body?.expires_at === undefined ? undefined : Date.parse(body.expires_at);
         if (expiresAt !== undefined && !(expiresAt > now + 1000)) throw invalid('expires_at must be in the future (a second from now at least)');
+        if (body?.daily_spend_cap_micro_usd !== undefined || body?.monthly_spend_cap_micro_usd !== undefined) deps.rules?.refuseUnenforced();
         // Another key for an account that exists: a typo'd id must not make an orphan account.
         if (body?.account_id !== undefined && !(await deps.keys.hasKeys(body.account_id, now))) {
           throw new AipaygentError('not_found', `No account "${body.account_id}" (it has no API keys): leave account_id out to make a new account`);

@@ -63,6 +63,7 @@ export function adminSettingsRoutes(deps: SettingsDeps): Route[] {
       errors: ['not_found'],
       async handle({ params, body, now }) {
         const accountId = await existing(params.account_id!, now);
+        if (typeof body.daily_spend_cap_micro_usd === 'number' || typeof body.monthly_spend_cap_micro_usd === 'number') deps.rules.refuseUnenforced();
         const patch: Partial<Settings> = {};
         for (const name of SETTING_NAMES) if (body[name] !== undefined) patch[name] = body[name];
         const settings = await updateSettings(deps.store, accountId, patch);

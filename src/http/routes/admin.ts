@@ -2,9 +2,7 @@
 import { z } from 'zod';
 import { AipaygentError } from '../../errors.js';
 import type { AccountService } from '../../keys/accounts.js';
-import type { KeyService } from '../../keys/key-service.js';
 import { MAX_GRANT_MICRO_USD, type LedgerService } from '../../ledger/ledger-service.js';
-import type { UsageService } from '../../meter/usage-service.js';
 import { formatUsd } from '../../ledger/money.js';
 import { CreditsDuplicate, CreditsGranted, ok } from '../openapi-schemas.js';
 import { json } from '../respond.js';
@@ -15,7 +13,7 @@ import { adminAccountRoutes } from './admin-accounts.js';
 import { accountIdField, adminKeyRoutes } from './admin-keys.js';
 
 /** `usage`: the usage counters when they are kept (else calls and spend today and keys' last use are null). */
-export function adminRoutes(deps: { keys: KeyService; ledger: LedgerService; accounts: AccountService; rotationGraceSeconds: number; usage: UsageService | undefined }): Route[] {
+export function adminRoutes(deps: Parameters<typeof adminKeyRoutes>[0] & { ledger: LedgerService; accounts: AccountService }): Route[] {
   return [
     ...adminKeyRoutes(deps),
     ...adminAccountRoutes(deps),
