@@ -3,7 +3,7 @@ import { AipaygentClientError, errorFrom } from './errors.js';
 import { adminPart } from './admin.js';
 import { ClaudeStream } from './sse.js';
 import type {
-  Balance, ClaudeMessage, ClaudeRequest, LedgerPage, Memory, MemoryDeleted, MemoryListPage, MemoryWritten, Purchase, SearchOptions, SearchResults, UserErased,
+  Balance, ClaudeMessage, ClaudeRequest, LedgerPage, Memory, MemoryDeleted, MemoryListPage, MemoryWritten, Purchase, SearchOptions, SearchResults, SignedUp, SignupChallenge, UserErased,
 } from './types.js';
 
 export { AipaygentClientError } from './errors.js';
@@ -25,6 +25,8 @@ export type AipaygentClientOptions = BaseOptions &
   (
     | { /** The API key, sent as `Authorization: Bearer <key>`. */ apiKey: string; /** The admin token, for `client.admin`. */ adminToken?: string }
     | { apiKey?: string; adminToken: string }
+    /** Neither yet: only `signup` works (an agent getting its key with its wallet). */
+    | { apiKey?: undefined; adminToken?: undefined }
   );
 
 /** Options of one call. */
@@ -51,13 +53,14 @@ export function createClient(options: AipaygentClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? globalThis.fetch;
 
-  type Init = { query?: Query; body?: unknown; call?: CallOptions; headers?: Record<string, string>; admin?: boolean };
+  /** `anonymous`: sent without a token (wallet sign-up, which is how an agent gets its key). */
+  type Init = { query?: Query; body?: unknown; call?: CallOptions; headers?: Record<string, string>; admin?: boolean; anonymous?: boolean };
   async function send(method: string, path: string, init: Init = {}): Promise<Response> {
     const url = new URL(base + path);
     for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const token = init.admin ? options.adminToken : options.apiKey;
-    if (token === undefined) throw new TypeError(`aipaygent client: ${init.admin ? 'client.admin needs createClient({ adminToken })' : 'this call needs createClient({ apiKey })'}`);
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json', ...options.headers, ...init.headers };
+    const token = init.anonymous ? undefined : init.admin ? options.adminToken : options.apiKey;
+    if (token === undefined && !init.anonymous) throw new TypeError(`aipaygent client: ${init.admin ? 'client.admin needs createClient({ adminToken })' : 'this call needs createClient({ apiKey })'}`);
+    const headers: Record<string, string> = { ...(token !== undefined && { authorization: `Bearer ${token}` }), accept: 'application/json', ...options.headers, ...init.headers };
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     if (init.call?.ifMatch !== undefined) headers['if-match'] = init.call.ifMatch;
     if (init.call?.idempotencyKey !== undefined) headers['idempotency-key'] = init.call.idempotencyKey;
@@ -154,6 +157,17 @@ export function createClient(options: AipaygentClientOptions) {
       link: (input: { address: string; signature: string }, call?: CallOptions) =>
         fetchJson<{ status: 'success'; address: string; linked: true; already_linked: boolean }>('POST', '/wallets/link', { body: input, call }),
       list: (call?: CallOptions) => fetchJson<{ status: 'success'; wallets: Array<{ address: string; linked_at: string }> }>('GET', '/wallets', { call }),
+    },
+    /**
+     * Wallet sign-up (no API key needed): `challenge(address)` gives the EIP-4361 message to sign with `personal_sign`;
+     * `submit({ message, signature })` opens the wallet's account (201) or gives it a new key (200). Make a new client with the key.
+     */
+    signup: {
+      challenge: (address?: string, call?: CallOptions) => fetchJson<SignupChallenge>('GET', '/signup/challenge', { query: { address }, call, anonymous: true }),
+      submit: (input: { message: string; signature: string; paymentSignature?: string }, call?: CallOptions) => {
+        const { paymentSignature, ...body } = input;
+        return fetchJson<SignedUp>('POST', '/signup', { body, call, anonymous: true, headers: paymentSignature ? { 'payment-signature': paymentSignature } : {} });
+      },
     },
     /** How to buy credits on this server: chain, token, receiver, minimum (GET /buy-credits). */
     buyInstructions: (call?: CallOptions) => fetchJson<Record<string, unknown>>('GET', '/buy-credits', { call }),

@@ -192,3 +192,29 @@ export interface ClaudeStreamEvent {
   event: string;
   data: any;
 }
+
+/** GET /signup/challenge: a single-use nonce and what the EIP-4361 message must say (`message`: ready to sign, with ?address=). */
+export interface SignupChallenge {
+  status: 'success';
+  nonce: string;
+  issued_at: Timestamp;
+  expires_at: Timestamp;
+  domain: string;
+  uri: string;
+  chain_id: number;
+  version: string;
+  message?: string;
+}
+
+/** POST /signup: the wallet's account and a new API key (shown only here). */
+export interface SignedUp {
+  status: 'success';
+  account_id: string;
+  address: string;
+  api_key: string;
+  key_id: string;
+  /** true: this sign-up opened the account. */
+  created: boolean;
+  previous_keys: Array<{ key_id: string; active: boolean; created_at: Timestamp }>;
+  fee_micro_usd: number;
+}

@@ -27,6 +27,10 @@ it('client types match the documented response schemas', () => {
   expectTypeOf<SameKeys<C.SearchResults, z.output<typeof S.MemorySearchResults>>>().toEqualTypeOf<true>();
   expectTypeOf<z.output<typeof S.MemorySearchResults>>().toExtend<C.SearchResults>();
   expectTypeOf<SameKeys<C.SearchHit, z.output<typeof S.MemorySearchResults>['results'][number]>>().toEqualTypeOf<true>();
+  expectTypeOf<SameKeys<C.SignupChallenge, z.output<typeof S.SignupChallenge>>>().toEqualTypeOf<true>();
+  expectTypeOf<z.output<typeof S.SignupChallenge>>().toExtend<C.SignupChallenge>();
+  expectTypeOf<SameKeys<C.SignedUp, z.output<typeof S.SignedUp>>>().toEqualTypeOf<true>();
+  expectTypeOf<z.output<typeof S.SignedUp>>().toExtend<C.SignedUp>();
   expectTypeOf<SameKeys<C.Balance, z.output<typeof S.Balance>>>().toEqualTypeOf<true>();
   expectTypeOf<z.output<typeof S.Balance>>().toExtend<C.Balance>();
   expectTypeOf<SameKeys<C.LedgerEntry, z.output<typeof S.LedgerEntry>>>().toEqualTypeOf<true>();

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePaymentResponseHeader, wrapFetchWithPayment, x402Client } from '@x402/fetch';
 import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import type { Wallet } from '../support/chain.js';
+import { createClient } from '../../src/client/index.js';
 import { call, startMount, type Mounted } from '../support/mounts.js';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 import { decodeHeader, relayerPayments, startX402Chain, type X402Chain } from '../support/x402.js';
@@ -79,28 +80,27 @@ describe('an agent from a funded wallet to paid memory calls, no operator involv
   it('sign up (SIWE), transfer USDC, POST /buy-credits, paid memory calls with the new key', async () => {
     const m = await serve({});
     const wallet = await agent(5_000_000n);
-    // 1. Sign up: the message as the server prepares it, signed with personal_sign.
-    const challenge = await call(`${m.url}/signup/challenge?address=${wallet.address}`);
-    const signature = await wallet.account.signMessage({ message: challenge.body.message });
-    const signedUp = await call(`${m.url}/signup`, { body: { message: challenge.body.message, signature } });
-    expect(signedUp.status).toBe(201);
-    const key = signedUp.body.api_key as string;
+    // 1. Sign up through the typed client, no key yet: the message as the server prepares it, signed with personal_sign.
+    const anonymous = createClient({ baseUrl: m.url });
+    const challenge = await anonymous.signup.challenge(wallet.address);
+    const signature = await wallet.account.signMessage({ message: challenge.message! });
+    const signedUp = { body: await anonymous.signup.submit({ message: challenge.message!, signature }) };
+    expect(signedUp.body).toMatchObject({ created: true, address: wallet.address, fee_micro_usd: 0 });
+    const key = signedUp.body.api_key;
+    const agentClient = createClient({ baseUrl: m.url, apiKey: key });
     // No free calls on this server: the key alone pays nothing yet.
-    const broke = await call(`${m.url}/memory/store`, { key, body: { user_id: 'me', key: 'plan', data: { step: 1 } } });
-    expect(broke.status).toBe(402);
+    await expect(agentClient.memory.store({ user_id: 'me', key: 'plan', data: { step: 1 } })).rejects.toMatchObject({ status: 402, code: 'payment_required' });
 
     // 2. Transfer USDC from the signed-up wallet (already linked to the account), 3. submit it.
     const tx = await x.chain.transfer(wallet, x.receiver, 2_000_000n);
-    const bought = await call(`${m.url}/buy-credits`, { key, body: { tx_hash: tx } });
-    expect(bought.status).toBe(200);
-    expect(bought.body).toMatchObject({ credited_micro_usd: 2_000_000, balance_micro_usd: 2_000_000, transfers: [{ from: wallet.address, credited_now: true }] });
+    const bought = await agentClient.buyCredits({ tx_hash: tx });
+    expect(bought).toMatchObject({ credited_micro_usd: 2_000_000, balance_micro_usd: 2_000_000, transfers: [{ from: wallet.address, credited_now: true }] });
 
     // 4. Paid memory calls with the new key.
     const stored = await call(`${m.url}/memory/store`, { key, body: { user_id: 'me', key: 'plan', data: { step: 1 } } });
     expect(stored.status).toBe(200);
     expect(stored.headers.get('x-credits-balance-micro-usd')).toBe(String(2_000_000 - PRICE));
-    const read = await call(`${m.url}/memory/retrieve?user_id=me&key=plan`, { key });
-    expect(read.body.data).toEqual({ step: 1 });
+    expect((await agentClient.memory.retrieve('me', 'plan'))?.data).toEqual({ step: 1 });
     expect(await ledger(m, key)).toEqual([['debit', -PRICE], ['debit', -PRICE], ['purchase', 2_000_000]]);
     expect((await call(`${m.url}/credits/balance`, { key })).body.balance_micro_usd).toBe(2_000_000 - 2 * PRICE);
 
