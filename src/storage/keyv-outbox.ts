@@ -5,7 +5,7 @@ import type { Millis } from './contract.js';
 import { ttlUntil } from './keyv-store.js';
 import type { KeyedLock } from './lock.js';
 import {
-  beforeCursor, newestFirst, OUTBOX_KEEP_MS, type DeliveryOutcome, type DeliveryQuery, type Outbox, type OutboxDelivery, type OutboxRow,
+  applyOutcome, listPage, OUTBOX_KEEP_MS, type DeliveryOutcome, type DeliveryQuery, type Outbox, type OutboxDelivery, type OutboxRow,
 } from './outbox.js';
 
 const k = (...parts: string[]): string => JSON.stringify(parts);
@@ -71,24 +71,15 @@ export class KeyvOutbox implements Outbox {
 
   finish(account: string, id: string, attempt: number, outcome: DeliveryOutcome, now: Millis): Promise<boolean> {
     return this.lock.run(LOCK, async () => {
-      const d = await this.read(id);
-      if (!d || d.account !== account || d.status !== 'pending' || d.attempts !== attempt) return false;
-      d.leaseUntil = 0;
-      d.updatedAt = now;
-      if (outcome.delivered) d.status = 'delivered';
-      else {
-        d.lastError = outcome.error;
-        if (outcome.retryAt === null) d.status = 'failed';
-        else d.nextAt = outcome.retryAt;
-      }
+      const d = (await this.read(id)) ?? undefined;
+      if (!applyOutcome(d, account, attempt, outcome, now)) return false;
       await this.save(d);
       return true;
     });
   }
 
   async list(query: DeliveryQuery): Promise<OutboxDelivery[]> {
-    const all = (await this.all()).filter((d) => (query.status === undefined || d.status === query.status) && beforeCursor(d, query.before));
-    return all.sort(newestFirst).slice(0, query.limit);
+    return listPage(await this.all(), query);
   }
 
   async get(account: string, id: string): Promise<OutboxDelivery | null> {

@@ -1,7 +1,7 @@
 // The in-memory store's webhook outbox: deliveries of every account in one map, written inside the operations that cause them.
 import type { Millis } from './contract.js';
 import {
-  beforeCursor, newestFirst, OUTBOX_KEEP_MS, type DeliveryOutcome, type DeliveryQuery, type Outbox, type OutboxDelivery, type OutboxRow,
+  applyOutcome, listPage, OUTBOX_KEEP_MS, type DeliveryOutcome, type DeliveryQuery, type Outbox, type OutboxDelivery, type OutboxRow,
 } from './outbox.js';
 
 export class MemoryOutbox implements Outbox {
@@ -32,22 +32,11 @@ export class MemoryOutbox implements Outbox {
   }
 
   finish(account: string, id: string, attempt: number, outcome: DeliveryOutcome, now: Millis): Promise<boolean> {
-    const d = this.rows.get(id);
-    if (!d || d.account !== account || d.status !== 'pending' || d.attempts !== attempt) return Promise.resolve(false);
-    d.leaseUntil = 0;
-    d.updatedAt = now;
-    if (outcome.delivered) d.status = 'delivered';
-    else {
-      d.lastError = outcome.error;
-      if (outcome.retryAt === null) d.status = 'failed';
-      else d.nextAt = outcome.retryAt;
-    }
-    return Promise.resolve(true);
+    return Promise.resolve(applyOutcome(this.rows.get(id), account, attempt, outcome, now));
   }
 
   list(query: DeliveryQuery): Promise<OutboxDelivery[]> {
-    const all = [...this.rows.values()].filter((d) => (query.status === undefined || d.status === query.status) && beforeCursor(d, query.before));
-    return Promise.resolve(all.sort(newestFirst).slice(0, query.limit).map((d) => ({ ...d })));
+    return Promise.resolve(listPage(this.rows.values(), query));
   }
 
   get(account: string, id: string): Promise<OutboxDelivery | null> {

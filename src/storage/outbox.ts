@@ -111,3 +111,28 @@ export function beforeCursor(d: Pick<OutboxDelivery, 'createdAt' | 'id'>, before
   const id = before.slice(i + 1);
   return d.createdAt < at || (d.createdAt === at && d.id < id);
 }
+
+/**
+ * For the stores that keep deliveries as objects (memory, Keyv): applies attempt `attempt`'s outcome to `d` in place;
+ * false (nothing changed) when it is not `account`'s, no longer pending, or another attempt's.
+ */
+export function applyOutcome(d: OutboxDelivery | undefined, account: string, attempt: number, outcome: DeliveryOutcome, now: Millis): d is OutboxDelivery {
+  if (!d || d.account !== account || d.status !== 'pending' || d.attempts !== attempt) return false;
+  d.leaseUntil = 0;
+  d.updatedAt = now;
+  if (outcome.delivered) d.status = 'delivered';
+  else {
+    d.lastError = outcome.error;
+    if (outcome.retryAt === null) d.status = 'failed';
+    else d.nextAt = outcome.retryAt;
+  }
+  return true;
+}
+
+/** For the same stores: one page of `list` from all deliveries. */
+export const listPage = (all: Iterable<OutboxDelivery>, query: DeliveryQuery): OutboxDelivery[] =>
+  [...all]
+    .filter((d) => (query.status === undefined || d.status === query.status) && beforeCursor(d, query.before))
+    .sort(newestFirst)
+    .slice(0, query.limit)
+    .map((d) => ({ ...d }));
