@@ -67,10 +67,8 @@ for (const [name, locate] of Object.entries(locations)) {
       expect((await ledger(m, key)).filter((e) => e.kind !== 'grant')).toEqual([]);
     });
 
-    it('a cap that fits one hold but not two: the concurrent call is refused while the first hold is out; the settle gives the rest back', async () => {
-      // One hold fits, two do not; after 2 settled calls a hold still fits, after 3 it does not.
-      const cap = hold + 2 * CALL_COST + 40;
-      const { key } = await capped(cap);
+    /** A call of `key` held upstream (its hold placed) until `release()`. */
+    async function heldUpstream(key: string) {
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       fake.once(async (req, res) => {
@@ -79,8 +77,16 @@ for (const [name, locate] of Object.entries(locations)) {
       });
       const upstreamBefore = fake.requests.length;
       const first = claude(key);
-      // The first call is upstream, so its hold is placed.
       for (const end = Date.now() + 10_000; fake.requests.length === upstreamBefore && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+      return { first, release };
+    }
+
+    it('a cap that fits one hold but not two: the concurrent call is refused while the first hold is out; the settle gives the rest back', async () => {
+      // One hold fits, two do not; after 2 settled calls a hold still fits, after 3 it does not.
+      const cap = hold + 2 * CALL_COST + 40;
+      const { key } = await capped(cap);
+      const upstreamBefore = fake.requests.length;
+      const { first, release } = await heldUpstream(key);
       expect(fake.requests.length).toBe(upstreamBefore + 1);
       const second = await claude(key);
       expect(second.status).toBe(402);
@@ -106,15 +112,7 @@ for (const [name, locate] of Object.entries(locations)) {
       const patched = await call(`${m.url}/admin/accounts/${account}/settings`, { key: ADMIN_TOKEN, body: { daily_spend_cap_micro_usd: hold + CALL_COST }, method: 'PATCH' });
       expect(patched.status).toBe(200);
       const other = (await call(`${m.url}/admin/keys`, { key: ADMIN_TOKEN, body: { account_id: account } })).body.api_key as string;
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      fake.once(async (req, res) => {
-        await gate;
-        json(res, message({ model: req.body.model }));
-      });
-      const upstreamBefore = fake.requests.length;
-      const first = claude(key);
-      for (const end = Date.now() + 10_000; fake.requests.length === upstreamBefore && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+      const { first, release } = await heldUpstream(key);
       const refused = await claude(other);
       expect(refused.status).toBe(402);
       expect(refused.body.payment.spend_cap).toMatchObject({ cap: 'account_daily', limit_micro_usd: hold + CALL_COST });
