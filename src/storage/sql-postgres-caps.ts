@@ -2,7 +2,7 @@
 // fragments over two optional jsonb parameters, p_caps and p_events, both NULL on a call without them. Nothing here
 // adds a statement to a call without caps or events: each fragment is a branch on a parameter being NULL (a PL/pgSQL
 // expression, no executor statement) or a second version of a statement chosen by such a branch.
-import type { Param } from './sql-postgres-plpgsql.js';
+import { probe, type Param } from './sql-postgres-plpgsql.js';
 import type { TableNames } from './sql-schema.js';
 
 /**
@@ -13,14 +13,23 @@ export const CAPS_PARAM: Param = ['caps', 'jsonb', 'optional'];
 export const EVENTS_PARAM: Param = ['events', 'jsonb', 'optional'];
 
 /**
- * The index of the first cap that `amount` more would take over its limit, else NULL (capOver in caps.ts): a SQL
- * expression for the function's probe. Cap counters are the account's own counters and change only under its row
- * lock (every money function takes it first), so this read is exact; a hold's release never changes them. NULL unless `when`.
+ * The function's probe (see `probe`), with o_cap when the call has caps: the index of the first cap that `amount` more
+ * would take over its limit, else NULL (capOver in caps.ts); NULL unless `when`. Cap counters are the account's own and
+ * change only under its row lock (every money function takes it first), so this read is exact; a release never changes
+ * them. Two versions of the statement: a call without caps runs the probe as it was (a subquery in it, even one never
+ * evaluated, is set up by every execution: measurably slower).
  */
-export const capOver = (t: TableNames, amount: string, when = 'true'): string => `CASE WHEN p_caps IS NULL OR NOT (${when}) THEN NULL ELSE (
-      SELECT min(x.ord) - 1 FROM jsonb_array_elements(p_caps) WITH ORDINALITY AS x(cap, ord)
+export function probeWithCaps(t: TableNames, reads: ReadonlyArray<readonly [string, string]>, amount: string, when = 'true'): string {
+  const over = `CASE WHEN ${when} THEN (SELECT min(x.ord) - 1 FROM jsonb_array_elements(p_caps) WITH ORDINALITY AS x(cap, ord)
       WHERE COALESCE((SELECT value FROM ${t.counters} WHERE account = p_account AND name = x.cap->>'counter' AND expires_at > p_now), 0)
         + ${amount} > (x.cap->>'limit')::bigint) END`;
+  const indent = (sql: string) => sql.split('\n').map((line) => `  ${line}`).join('\n');
+  return `  IF p_caps IS NULL THEN
+${indent(probe(t, reads))}
+  ELSE
+${indent(probe(t, [...reads, [over, 'o_cap']]))}
+  END IF;`;
+}
 
 /**
  * A data-modifying CTE adding `amount` to every cap's counter, in the statement that takes the money. A counter past

@@ -6,7 +6,7 @@ import type { TableNames } from './sql-schema.js';
 import {
   append, ENTRY_OUTS, lock, lockAndRelease, probe, release, USAGE_PARAMS, withUsage, type FunctionSpec,
 } from './sql-postgres-plpgsql.js';
-import { capOver, CAPS_PARAM, EVENTS_PARAM, giveBack, withCaps, writeCapped, writeDone, writeLow } from './sql-postgres-caps.js';
+import { CAPS_PARAM, EVENTS_PARAM, giveBack, probeWithCaps, withCaps, writeCapped, writeDone, writeLow } from './sql-postgres-caps.js';
 
 /** The server's clock in epoch ms: a charge reaching the server after its `voidable.until` is refused (see ChargeInput). */
 const SERVER_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
@@ -97,13 +97,12 @@ ${lock(t, { cond: authed, refused: 'RETURN;' })}
   o_authed := true;
   -- The charge's id: unknown to the store (never voided nor used), and not arriving after its until. Neither it nor
   -- the free calls used is changed by a release.
-${probe(t, [
+${probeWithCaps(t, [
   [`p_void_id IS NULL OR (${SERVER_MS} <= p_void_until
         AND NOT EXISTS (SELECT 1 FROM ${t.charges} WHERE account = p_account AND charge_id = p_void_id))`, 'o_fresh'],
   [`COALESCE((SELECT value FROM ${t.counters} WHERE account = p_account AND name = 'free:' || p_window AND expires_at > p_now), 0)`, 'o_used'],
   // Caps limit the price, never a free call or a charge of nothing.
-  [capOver(t, 'p_price', 'p_price > 0'), 'o_cap'],
-])}
+], 'p_price', 'p_price > 0')}
 ${release(t)}
   IF NOT o_fresh THEN o_used := NULL; RETURN; END IF;
   o_balance := v_bal;
@@ -174,10 +173,9 @@ function holdFunctions(t: TableNames) {
     ],
     outs: ['o_balance bigint', 'o_dup boolean', 'o_voided boolean', 'o_cap bigint', ...ENTRY_OUTS],
     body: `${lock(t)}
-${probe(t, [
+${probeWithCaps(t, [
   [dup, 'o_dup'], [`EXISTS (SELECT 1 FROM ${t.charges} WHERE account = p_account AND charge_id = p_hold_id)`, 'o_voided'],
-  [capOver(t, 'p_amount'), 'o_cap'],
-])}
+], 'p_amount')}
 ${release(t, `o_dup := ${dup};`)}
   o_balance := v_bal;
   IF o_dup OR o_voided THEN RETURN; END IF;
