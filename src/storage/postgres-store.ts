@@ -31,14 +31,14 @@ function refusedValue(error: unknown): unknown {
  * pg.Pool, also when it was derived from a host's Keyv instance, and closes only that pool.
  */
 export class PostgresStore extends SqlStoreBase<PostgresMoney> implements Store {
-  readonly info: StoreInfo = { backend: 'postgres', multiProcess: true, chargeAuth: true, usage: true };
+  readonly info: StoreInfo = { backend: 'postgres', multiProcess: true, chargeAuth: true, usage: true, outbox: true };
   readonly namespace: string;
   protected readonly kv: SqlKv;
   protected readonly money: PostgresMoney;
   protected readonly usageReads: SqlUsage;
   /**
-   * The outbox's worker operations and reads. StoreInfo.outbox stays off until the money functions write its rows
-   * (through the schema's outbox_write, as SqlOutbox.insert does): until then the table only ever holds what was inserted.
+   * The outbox's worker operations and reads. Its rows are written by the money functions and by put, in their own
+   * statement, through the schema's outbox_write (as SqlOutbox.insert does).
    */
   readonly outbox: SqlOutbox;
   private readonly prepared = new Map<string, { name: string; text: string; names: string[] }>();

@@ -11,21 +11,17 @@ import { bool, int, toBuffer, toEntry, toMeta, toRecord, type Params, type Row }
 
 export { keyRange, type Query, type SqlExec, type Steps } from './sql-exec.js';
 
-const LIVE = '(expires_at IS NULL OR expires_at > @now)';
-const META = 'key, version, size, tag, created_at, updated_at, expires_at';
-const PK = 'account = @account AND collection = @collection AND key = @key';
-/** Rows removed per sweep statement: bounds each statement's time and lock footprint. */
-const SWEEP_BATCH = 1000;
+import { LIVE, META, PK, SWEEP_BATCH, kvStatements } from './sql-kv-statements.js';
 
 /**
  * Every method is one statement, atomic on its own row (ON CONFLICT / conditional UPDATE); a
  * failed conditional write may add one plain read to report the current state.
  */
 export class SqlKv {
-  private readonly sql: ReturnType<typeof statements>;
+  private readonly sql: ReturnType<typeof kvStatements>;
 
   constructor(private readonly x: SqlExec, private readonly t: TableNames) {
-    this.sql = statements(t, x.search.documentSql);
+    this.sql = kvStatements(t, x.search.documentSql);
   }
 
   async get(account: string, collection: string, key: string, now: Millis): Promise<StoredRecord | null> {
@@ -41,7 +37,9 @@ export class SqlKv {
   async put(account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect): Promise<PutResult> {
     const done = input.events?.done;
     if (!done?.length) return this.drive(this.putSteps(account, collection, key, input, now, expect));
-    // The record and its events commit together, or neither does.
+    // The record and its events commit together, or neither does: in the record's own statement where a write may
+    // sit in a CTE (Postgres), else in one transaction.
+    if (this.x.dataModifyingCte) return this.drive(this.putSteps(account, collection, key, input, now, expect, done));
     if (!this.x.atomic) throw new Error('put: this store does not write outbox events (StoreInfo.outbox)');
     return this.x.atomic(this.putSteps(account, collection, key, input, now, expect, done));
   }
@@ -53,7 +51,10 @@ export class SqlKv {
     return step.value;
   }
 
-  /** put as steps; `done`: outbox rows written after the record, with the account's balance (SQLite, in one transaction). */
+  /**
+   * put as steps; `done`: outbox rows written with the account's balance, by the record's statement (Postgres: see
+   * putEvents) or after it (SQLite, in one transaction).
+   */
   private *putSteps(
     account: string, collection: string, key: string, input: PutInput, now: Millis, expect?: Expect, done?: readonly OutboxRow[],
   ): Steps<PutResult> {
@@ -61,14 +62,16 @@ export class SqlKv {
     // a new or expired one gets none. '' is "not searchable": no document.
     const keep = input.index === undefined ? 1 : 0;
     const search = input.index === undefined ? null : this.x.search.document(input.index);
-    const p = { account, collection, key, now, value: toBuffer(input.value), size: input.size, tag: input.tag, expires_at: input.expiresAt, keep, search };
+    const inline = done !== undefined && this.x.dataModifyingCte;
+    const p: Params = { account, collection, key, now, value: toBuffer(input.value), size: input.size, tag: input.tag, expires_at: input.expiresAt, keep, search };
+    if (inline) p.rows = JSON.stringify(done);
     const result = !expect
-      ? { ok: true as const, row: (yield { sql: this.sql.upsert, params: p })[0]! }
+      ? { ok: true as const, row: (yield { sql: inline ? this.sql.upsertEvents : this.sql.upsert, params: p })[0]! }
       : 'absent' in expect
-        ? yield* this.attemptSteps(this.sql.insertIfAbsent, p)
-        : yield* this.attemptSteps(this.sql.updateIfVersion, { ...p, version: expect.version });
+        ? yield* this.attemptSteps(this.sql.insertIfAbsent, p, inline)
+        : yield* this.attemptSteps(this.sql.updateIfVersion, { ...p, version: expect.version }, inline);
     if (!result.ok) return result;
-    if (done) {
+    if (done && !inline) {
       const [row] = yield { sql: this.sql.accountBalance, params: { account } };
       const balance = row ? int(row.balance) : 0;
       for (const r of done) yield { sql: sqliteOutboxInsert(this.t), params: outboxInsertParams(account, r, balance, now) };
@@ -81,11 +84,11 @@ export class SqlKv {
     return this.drive(this.attemptSteps(write, p));
   }
 
-  /** Runs a conditional write on one record; when it does not apply, reports the record as it is. */
-  private *attemptSteps(write: string, p: Params): Steps<{ ok: true; row: Row } | { ok: false; current: RecordMeta | null }> {
+  /** Runs a conditional write on one record; when it does not apply, reports the record as it is. `events`: see putEvents. */
+  private *attemptSteps(write: string, p: Params, events = false): Steps<{ ok: true; row: Row } | { ok: false; current: RecordMeta | null }> {
     if (this.x.dataModifyingCte) {
-      const [row] = yield { sql: `WITH w AS (${write})
-        SELECT true AS ok, ${META} FROM w
+      const [row] = yield { sql: `WITH w AS (${write})${events ? `, ${this.sql.putEvents}` : ''}
+        SELECT true AS ok, ${META} FROM w${events ? ', ob' : ''}
         UNION ALL SELECT false AS ok, ${META} FROM ${this.t.records} WHERE ${PK} AND ${LIVE} AND NOT EXISTS (SELECT 1 FROM w)`, params: p };
       if (row) return bool(row.ok) ? { ok: true, row } : { ok: false, current: toMeta(row) };
       // Nothing live in this statement's snapshot, yet the write did not apply: a concurrent writer
@@ -212,71 +215,4 @@ export class SqlKv {
     const rows = await this.x.all(this.sql.expiredHoldAccounts, { now });
     return rows.map((row) => String(row.account));
   }
-}
-
-/** `document`: the SQL of the search column's new value (from `@search`; see SearchDialect.documentSql). */
-function statements(t: TableNames, document: string) {
-  // The search document changes in the statement that writes the record (Postgres: its tsvector column;
-  // SQLite: its text column, which triggers copy into the FTS5 index in the same transaction).
-  const upsert = (onlyIfExpired: boolean) => `
-    INSERT INTO ${t.records} AS r (account, collection, key, value, version, size, tag, created_at, updated_at, expires_at, search)
-    VALUES (@account, @collection, @key, @value, 1, @size, @tag, @now, @now, @expires_at, ${document})
-    ON CONFLICT (account, collection, key) DO UPDATE SET
-      value = excluded.value, size = excluded.size, tag = excluded.tag,
-      updated_at = excluded.updated_at, expires_at = excluded.expires_at,
-      version = CASE WHEN r.expires_at IS NULL OR r.expires_at > excluded.updated_at THEN r.version + 1 ELSE 1 END,
-      created_at = CASE WHEN r.expires_at IS NULL OR r.expires_at > excluded.updated_at THEN r.created_at ELSE excluded.created_at END,
-      search = CASE WHEN @keep = 1 AND (r.expires_at IS NULL OR r.expires_at > excluded.updated_at) THEN r.search ELSE excluded.search END
-    ${onlyIfExpired ? 'WHERE r.expires_at IS NOT NULL AND r.expires_at <= excluded.updated_at' : ''}
-    RETURNING ${META}`;
-  // Inserts, or takes over an expired claim; returns a row only when this call won.
-  const claim = `
-    INSERT INTO ${t.claims} AS o (scope, key, value, expires_at) VALUES (@scope, @key, @value, @expires_at)
-    ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
-    WHERE o.expires_at IS NOT NULL AND o.expires_at <= @now
-    RETURNING 1 AS won`;
-  const sweep = (table: string, pk: string) =>
-    `DELETE FROM ${table} WHERE (${pk}) IN (SELECT ${pk} FROM ${table} WHERE expires_at <= @now LIMIT ${SWEEP_BATCH})`;
-  return {
-    get: `SELECT ${META}, value FROM ${t.records} WHERE ${PK} AND ${LIVE}`,
-    meta: `SELECT ${META} FROM ${t.records} WHERE ${PK} AND ${LIVE}`,
-    upsert: upsert(false),
-    insertIfAbsent: upsert(true),
-    updateIfVersion: `
-      UPDATE ${t.records} SET value = @value, size = @size, tag = @tag, updated_at = @now, expires_at = @expires_at,
-        version = version + 1, search = CASE WHEN @keep = 1 THEN search ELSE ${document} END
-      WHERE ${PK} AND version = @version AND ${LIVE}
-      RETURNING ${META}`,
-    deleteAny: `DELETE FROM ${t.records} WHERE ${PK} RETURNING ${LIVE} AS live`,
-    deleteExpired: `DELETE FROM ${t.records} WHERE ${PK} AND NOT ${LIVE}`,
-    deleteIfVersion: `DELETE FROM ${t.records} WHERE ${PK} AND version = @version AND ${LIVE} RETURNING ${META}`,
-    purge: `DELETE FROM ${t.records} WHERE account = @account AND collection = @collection RETURNING ${LIVE} AS live`,
-    incr: `
-      INSERT INTO ${t.counters} AS c (account, name, value, expires_at) VALUES (@account, @name, @by, @expires_at)
-      ON CONFLICT (account, name) DO UPDATE SET
-        value = CASE WHEN c.expires_at > @now THEN c.value + excluded.value ELSE excluded.value END,
-        expires_at = excluded.expires_at
-      RETURNING value`,
-    counter: `SELECT value FROM ${t.counters} WHERE account = @account AND name = @name AND expires_at > @now`,
-    accountBalance: `SELECT balance FROM ${t.accounts} WHERE account = @account`,
-    balance: `SELECT (SELECT balance FROM ${t.accounts} WHERE account = @account) AS balance,
-      EXISTS (SELECT 1 FROM ${t.holds} WHERE account = @account AND expires_at <= @now) AS stale`,
-    ledger: `SELECT seq, amount, kind, reference, memo, created_at, balance_after FROM ${t.ledger}
-      WHERE account = @account AND seq < @before ORDER BY seq DESC LIMIT @limit`,
-    claim,
-    claimed: `SELECT value FROM ${t.claims} WHERE scope = @scope AND key = @key AND ${LIVE}`,
-    claimOrWinner: `WITH w AS (${claim})
-      SELECT true AS won, NULL AS value FROM w
-      UNION ALL SELECT false AS won, value FROM ${t.claims}
-      WHERE scope = @scope AND key = @key AND ${LIVE} AND NOT EXISTS (SELECT 1 FROM w)`,
-    setClaim: `
-      INSERT INTO ${t.claims} (scope, key, value, expires_at) VALUES (@scope, @key, @value, @expires_at)
-      ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
-    releaseClaim: `DELETE FROM ${t.claims} WHERE scope = @scope AND key = @key`,
-    sweepRecords: sweep(t.records, 'account, collection, key'),
-    sweepClaims: sweep(t.claims, 'scope, key'),
-    sweepCounters: sweep(t.counters, 'account, name'),
-    sweepCharges: sweep(t.charges, 'account, charge_id'),
-    expiredHoldAccounts: `SELECT DISTINCT account FROM ${t.holds} WHERE expires_at <= @now LIMIT ${SWEEP_BATCH}`,
-  };
 }

@@ -6,6 +6,7 @@ import type { TableNames } from './sql-schema.js';
 import {
   append, ENTRY_OUTS, lock, lockAndRelease, probe, release, USAGE_PARAMS, withUsage, type FunctionSpec,
 } from './sql-postgres-plpgsql.js';
+import { CAPS_PARAM, EVENTS_PARAM, giveBack, probeWithCaps, withCaps, writeCapped, writeDone, writeLow } from './sql-postgres-caps.js';
 
 /** The server's clock in epoch ms: a charge reaching the server after its `voidable.until` is refused (see ChargeInput). */
 const SERVER_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
@@ -35,7 +36,10 @@ export function moneyFunctions(t: TableNames) {
         OR EXISTS (SELECT 1 FROM ${t.ledger} WHERE account = p_account AND reference = p_reference AND kind IN ('hold', 'release')))`;
   const post: FunctionSpec = {
     name: 'post',
-    params: [['account', 'text'], ['now', 'bigint'], ['amount', 'bigint'], ['kind', 'text'], ['reference', 'text'], ['memo', 'text'], ...USAGE_PARAMS],
+    params: [
+      ['account', 'text'], ['now', 'bigint'], ['amount', 'bigint'], ['kind', 'text'], ['reference', 'text'], ['memo', 'text'], ...USAGE_PARAMS,
+      CAPS_PARAM, EVENTS_PARAM,
+    ],
     outs: ['o_balance bigint', 'o_dup boolean', ...ENTRY_OUTS],
     body: `${lock(t)}
 ${probe(t, [[dup, 'o_dup']])}
@@ -43,6 +47,9 @@ ${release(t, `o_dup := ${dup};`)}
   o_balance := v_bal;
   IF NOT o_dup AND (p_amount >= 0 OR v_bal + p_amount >= 0) THEN
 ${withUsage(t, [], (ctes) => append(t, 'p_amount', 'p_kind', 'p_reference', 'p_memo', { indent: '      ', ctes }))}
+${giveBack(t, '-p_amount', '    ')}
+${writeDone(t)}
+${writeLow(t)}
   END IF;`,
   };
   // Store.incr with usage: no account lock (a counter is one row, upserted atomically), the caller's counters with it.
@@ -82,19 +89,20 @@ function chargeFunctions(t: TableNames) {
     params: [
       ['account', 'text'], ['now', 'bigint'], ['window', 'text'], ['window_expires', 'bigint'], ['free_limit', 'bigint'], ['price', 'bigint'], ['memo', 'text'],
       ['auth_collection', 'text'], ['auth_key', 'text'], ['auth_tag', 'text'], ['auth_scope', 'text'], ['auth_hash', 'bytea'],
-      ['void_id', 'text'], ['void_until', 'bigint'], ['u_key_id', 'text'], ...USAGE_PARAMS,
+      ['void_id', 'text'], ['void_until', 'bigint'], ['u_key_id', 'text'], ...USAGE_PARAMS, CAPS_PARAM, EVENTS_PARAM,
     ],
-    outs: ['o_authed boolean', 'o_fresh boolean', 'o_balance bigint', 'o_used bigint', 'o_free_used bigint', ...ENTRY_OUTS],
+    outs: ['o_authed boolean', 'o_fresh boolean', 'o_balance bigint', 'o_used bigint', 'o_free_used bigint', 'o_cap bigint', ...ENTRY_OUTS],
     body: `  o_authed := false;
 ${lock(t, { cond: authed, refused: 'RETURN;' })}
   o_authed := true;
   -- The charge's id: unknown to the store (never voided nor used), and not arriving after its until. Neither it nor
   -- the free calls used is changed by a release.
-${probe(t, [
+${probeWithCaps(t, [
   [`p_void_id IS NULL OR (${SERVER_MS} <= p_void_until
         AND NOT EXISTS (SELECT 1 FROM ${t.charges} WHERE account = p_account AND charge_id = p_void_id))`, 'o_fresh'],
   [`COALESCE((SELECT value FROM ${t.counters} WHERE account = p_account AND name = 'free:' || p_window AND expires_at > p_now), 0)`, 'o_used'],
-])}
+  // Caps limit the price, never a free call or a charge of nothing.
+], 'p_price', 'p_price > 0')}
 ${release(t)}
   IF NOT o_fresh THEN o_used := NULL; RETURN; END IF;
   o_balance := v_bal;
@@ -104,8 +112,14 @@ ${withUsage(t, [['free', '1']], (ctes) => `      ${stmt([remember('0'), ...ctes,
       ON CONFLICT (account, name) DO UPDATE SET
         value = CASE WHEN c.expires_at > p_now THEN c.value + 1 ELSE 1 END, expires_at = excluded.expires_at
       RETURNING value INTO o_free_used;`)}`)}
+  ELSIF p_price > 0 AND o_cap IS NOT NULL THEN
+    -- A cap first, as the reference store: buying credit would not lift it. Its event commits with the refusal.
+${writeCapped(t, 'o_cap')}
+    IF p_u_bucket IS NOT NULL AND p_u_key_id IS NOT NULL THEN ${keyUsed}; END IF;
   ELSIF p_price > 0 AND v_bal >= p_price THEN
-${withUsage(t, [['paid', '1'], ['spent', 'p_price']], (ctes) => append(t, '-p_price', `'debit'`, 'NULL::text', 'p_memo', { indent: '      ', ctes: [remember('p_price'), ...ctes, keyUse] }))}
+${withUsage(t, [['paid', '1'], ['spent', 'p_price']], (uctes) => withCaps(t, 'p_price', (cctes) =>
+    append(t, '-p_price', `'debit'`, 'NULL::text', 'p_memo', { indent: '        ', ctes: [remember('p_price'), ...uctes, ...cctes, keyUse] }), '      '))}
+${writeLow(t)}
   ELSIF p_u_bucket IS NOT NULL AND p_u_key_id IS NOT NULL THEN
     ${keyUsed};
   END IF;`,
@@ -118,7 +132,10 @@ ${withUsage(t, [['paid', '1'], ['spent', 'p_price']], (ctes) => append(t, '-p_pr
         ON CONFLICT (account, charge_id) DO UPDATE SET taken = -1, expires_at = excluded.expires_at)`;
   const voidFn: FunctionSpec = {
     name: 'void',
-    params: [['account', 'text'], ['now', 'bigint'], ['id', 'text'], ['window', 'text'], ['until', 'bigint'], ['memo', 'text'], ...USAGE_PARAMS],
+    params: [
+      ['account', 'text'], ['now', 'bigint'], ['id', 'text'], ['window', 'text'], ['until', 'bigint'], ['memo', 'text'], ...USAGE_PARAMS,
+      CAPS_PARAM, EVENTS_PARAM,
+    ],
     outs: ['o_taken bigint', 'o_balance bigint', ...ENTRY_OUTS],
     declare: 'v_expires bigint; v_held bigint;',
     body: `${lock(t)}
@@ -131,10 +148,14 @@ ${withUsage(t, [['refunds', '1']], (ctes) => `      ${stmt([mark, ...ctes], `UPD
       WHERE account = p_account AND name = 'free:' || p_window AND expires_at > p_now AND value > 0;`)}`)}
   ELSIF o_taken > 0 THEN
 ${withUsage(t, [['refunds', '1'], ['refunded', 'o_taken']], (ctes) => append(t, 'o_taken', `'refund'`, 'NULL::text', 'p_memo', { indent: '      ', ctes: [mark, ...ctes] }))}
+${giveBack(t, '-o_taken', '    ')}
+    -- Only a paid charge given back is a refund of the call (not a free call, not a hold's release).
+${writeDone(t)}
   ELSE
     ${stmt([`h AS (DELETE FROM ${t.holds} WHERE account = p_account AND hold_id = p_id RETURNING amount)`, mark], 'SELECT amount INTO v_held FROM h;')}
     IF v_held IS NOT NULL THEN
 ${append(t, 'v_held', `'release'`, `'hold:' || p_id`, 'p_memo', { indent: '      ' })}
+${giveBack(t, '-v_held', '      ')}
     END IF;
   END IF;`,
   };
@@ -147,16 +168,25 @@ function holdFunctions(t: TableNames) {
   const dup = `EXISTS (SELECT 1 FROM ${t.holds} WHERE account = p_account AND hold_id = p_hold_id)`;
   const hold: FunctionSpec = {
     name: 'hold',
-    params: [['account', 'text'], ['now', 'bigint'], ['hold_id', 'text'], ['amount', 'bigint'], ['expires_at', 'bigint'], ['memo', 'text']],
-    outs: ['o_balance bigint', 'o_dup boolean', 'o_voided boolean', ...ENTRY_OUTS],
+    params: [
+      ['account', 'text'], ['now', 'bigint'], ['hold_id', 'text'], ['amount', 'bigint'], ['expires_at', 'bigint'], ['memo', 'text'], CAPS_PARAM, EVENTS_PARAM,
+    ],
+    outs: ['o_balance bigint', 'o_dup boolean', 'o_voided boolean', 'o_cap bigint', ...ENTRY_OUTS],
     body: `${lock(t)}
-${probe(t, [[dup, 'o_dup'], [`EXISTS (SELECT 1 FROM ${t.charges} WHERE account = p_account AND charge_id = p_hold_id)`, 'o_voided']])}
+${probeWithCaps(t, [
+  [dup, 'o_dup'], [`EXISTS (SELECT 1 FROM ${t.charges} WHERE account = p_account AND charge_id = p_hold_id)`, 'o_voided'],
+], 'p_amount')}
 ${release(t, `o_dup := ${dup};`)}
   o_balance := v_bal;
-  IF NOT o_dup AND NOT o_voided AND v_bal >= p_amount THEN
-${append(t, '-p_amount', `'hold'`, `'hold:' || p_hold_id`, 'p_memo', {
-    ctes: [`h AS (INSERT INTO ${t.holds} (account, hold_id, amount, expires_at, created_seq) VALUES (p_account, p_hold_id, p_amount, p_expires_at, v_seq))`],
-  })}
+  IF o_dup OR o_voided THEN RETURN; END IF;
+  IF o_cap IS NOT NULL THEN
+${writeCapped(t, 'o_cap')}
+  ELSIF v_bal >= p_amount THEN
+${withCaps(t, 'p_amount', (ctes) => append(t, '-p_amount', `'hold'`, `'hold:' || p_hold_id`, 'p_memo', {
+    indent: '      ',
+    ctes: [`h AS (INSERT INTO ${t.holds} (account, hold_id, amount, expires_at, created_seq) VALUES (p_account, p_hold_id, p_amount, p_expires_at, v_seq))`, ...ctes],
+  }))}
+${writeLow(t)}
   END IF;`,
   };
   // The hold is read live (not expired: an expired one is released first, and settling it is unknown_hold). Beyond
@@ -167,7 +197,7 @@ ${append(t, '-p_amount', `'hold'`, `'hold:' || p_hold_id`, 'p_memo', {
   const paid = [['paid', '1'], ['spent', 'o_held - o_back']] as const;
   const settle: FunctionSpec = {
     name: 'settle',
-    params: [['account', 'text'], ['now', 'bigint'], ['hold_id', 'text'], ['actual', 'bigint'], ['memo', 'text'], ...USAGE_PARAMS],
+    params: [['account', 'text'], ['now', 'bigint'], ['hold_id', 'text'], ['actual', 'bigint'], ['memo', 'text'], ...USAGE_PARAMS, CAPS_PARAM],
     outs: ['o_balance bigint', 'o_held bigint', 'o_back bigint', ...ENTRY_OUTS],
     body: `${lock(t)}
 ${probe(t, [[`(SELECT amount FROM ${t.holds} WHERE account = p_account AND hold_id = p_hold_id AND expires_at > p_now)`, 'o_held']])}
@@ -183,7 +213,9 @@ ${withUsage(t, [], (ctes) => append(t, 'o_back', `'settle'`, 'NULL::text', 'p_me
 ${withUsage(t, paid, (ctes) => `      ${stmt(ctes, `${removeHold};`)}`)}
   ELSE
 ${withUsage(t, [], (ctes) => `      ${stmt(ctes, `${removeHold};`)}`)}
-  END IF;`,
+  END IF;
+  -- What was held but not charged goes back to the caps (a negative back, charged beyond the hold, counts more).
+${giveBack(t, '-o_back')}`,
   };
   return { hold, settle };
 }

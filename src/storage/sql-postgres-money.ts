@@ -3,6 +3,7 @@
 import type {
   ChargeInput, ChargeResult, HoldInput, HoldResult, LedgerEntry, Millis, PostInput, PostResult, SettleResult, VoidInput, VoidResult,
 } from './contract.js';
+import type { OperationEvents, SpendCap } from './outbox.js';
 import { addCounts, postCounts, type UsageInput } from './usage.js';
 import type { TableNames } from './sql-schema.js';
 import { moneyFunctions, type MoneyFunctions } from './sql-postgres-functions.js';
@@ -27,6 +28,19 @@ function usageParams(u: UsageInput | undefined, given: Array<[string, number]> |
 }
 
 const nullable = (s: string | undefined): string | null => s ?? null;
+
+/** A limiting operation's caps and events (CAPS_PARAM, EVENTS_PARAM): jsonb texts, null when not given (no cost in the function). */
+function capParams(caps: readonly SpendCap[] | undefined, events: OperationEvents | undefined): Params {
+  return {
+    caps: caps ? JSON.stringify(caps.map((c) => ({ counter: c.counter, limit: int64(c.limit), expiresAt: int64(c.expiresAt) }))) : null,
+    events: events ? JSON.stringify(events) : null,
+  };
+}
+
+/** A giving-back operation's counters and events. */
+const giveBackParams = (caps: readonly string[] | undefined, events?: OperationEvents): Params => ({
+  caps: caps ? JSON.stringify(caps) : null, events: events ? JSON.stringify(events) : null,
+});
 
 export class PostgresMoney {
   private readonly calls: Record<keyof MoneyFunctions, string>;
@@ -60,7 +74,7 @@ export class PostgresMoney {
     const given = input.usage && postCounts(input.kind, input.amount, input.usage.add);
     const row = await this.call('post', {
       account, now: int64(now), amount: int64(input.amount), kind: input.kind, reference: nullable(input.reference), memo: nullable(input.memo),
-      ...usageParams(input.usage, given),
+      ...usageParams(input.usage, given), ...giveBackParams(input.caps, input.events),
     });
     if (row.e_seq !== null) return { ok: true, entry: toEntry(account, row, 'e_'), balance: int(row.e_balance_after) };
     return { ok: false, reason: bool(row.o_dup) ? 'duplicate' : 'insufficient_funds', balance: int(row.o_balance) };
@@ -74,14 +88,17 @@ export class PostgresMoney {
       auth_collection: auth ? auth.collection : null, auth_key: auth ? auth.key : null, auth_tag: auth ? auth.tag : null,
       auth_scope: auth?.scope || null, auth_hash: auth ? toBuffer(auth.hash) : null,
       void_id: voidable ? voidable.id : null, void_until: voidable ? int64(voidable.until) : null,
-      u_key_id: input.usage?.keyId ?? null, ...usageParams(input.usage, undefined),
+      u_key_id: input.usage?.keyId ?? null, ...usageParams(input.usage, undefined), ...capParams(input.caps, input.events),
     });
     if (!bool(row.o_authed)) return { ok: false, unauthorized: true };
     if (!bool(row.o_fresh)) return { ok: false, voided: true };
     const freeUsed = intOrNull(row.o_free_used);
     if (freeUsed !== null) return { ok: true, free: true, freeUsed, balance: int(row.o_balance) };
     const used = int(row.o_used);
-    if (row.e_seq === null) return { ok: false, freeUsed: used, balance: int(row.o_balance) };
+    if (row.e_seq === null) {
+      const cap = intOrNull(row.o_cap);
+      return cap === null ? { ok: false, freeUsed: used, balance: int(row.o_balance) } : { ok: false, freeUsed: used, balance: int(row.o_balance), cap };
+    }
     const entry: LedgerEntry = toEntry(account, row, 'e_');
     return { ok: true, free: false, freeUsed: used, balance: entry.balanceAfter, entry };
   }
@@ -90,6 +107,7 @@ export class PostgresMoney {
   async void(account: string, input: VoidInput, now: Millis): Promise<VoidResult> {
     const row = await this.call('void', {
       account, now: int64(now), id: input.id, window: input.window, until: int64(input.until), memo: nullable(input.memo), ...usageParams(input.usage, undefined),
+      ...giveBackParams(input.caps, input.events),
     });
     const taken = intOrNull(row.o_taken);
     const balance = row.e_seq === null ? int(row.o_balance) : int(row.e_balance_after);
@@ -102,15 +120,20 @@ export class PostgresMoney {
   async hold(account: string, input: HoldInput, now: Millis): Promise<HoldResult> {
     const row = await this.call('hold', {
       account, now: int64(now), hold_id: input.holdId, amount: int64(input.amount), expires_at: int64(input.expiresAt), memo: nullable(input.memo),
+      ...capParams(input.caps, input.events),
     });
     if (row.e_seq !== null) return { ok: true, balance: int(row.e_balance_after) };
-    const reason = bool(row.o_voided) ? 'voided' : bool(row.o_dup) ? 'duplicate' : 'insufficient_funds';
-    return { ok: false, reason, balance: int(row.o_balance) };
+    const balance = int(row.o_balance);
+    if (bool(row.o_voided)) return { ok: false, reason: 'voided', balance };
+    if (bool(row.o_dup)) return { ok: false, reason: 'duplicate', balance };
+    const cap = intOrNull(row.o_cap);
+    return cap === null ? { ok: false, reason: 'insufficient_funds', balance } : { ok: false, reason: 'spend_cap', cap, balance };
   }
 
-  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput): Promise<SettleResult> {
+  async settle(account: string, holdId: string, actual: number, now: Millis, memo?: string, usage?: UsageInput, caps?: string[]): Promise<SettleResult> {
     const row = await this.call('settle', {
       account, now: int64(now), hold_id: holdId, actual: int64(actual), memo: nullable(memo), ...usageParams(usage, undefined),
+      caps: caps ? JSON.stringify(caps) : null,
     });
     if (row.o_held === null) return { ok: false, reason: 'unknown_hold', balance: int(row.o_balance) };
     const back = int(row.o_back);

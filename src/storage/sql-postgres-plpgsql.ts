@@ -28,7 +28,7 @@ export interface FunctionSpec {
  * Bump when any function's text or signature changes, or when the tables change: a store finding an older
  * version (or none: a schema from before the functions) runs the whole idempotent migration again.
  */
-export const FUNCTIONS_VERSION = 1;
+export const FUNCTIONS_VERSION = 2;
 
 /** The SQL name of a function: in the store's own schema, so every prefix has its own functions. */
 export const functionName = (namespace: string, name: string): string => `"${namespace}".apg_${name}`;

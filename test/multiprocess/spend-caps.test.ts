@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/storage/open.js';
-import { redisUrlOrSkip } from '../support/backends.js';
+import { postgresUrlOrSkip, redisUrlOrSkip } from '../support/backends.js';
 import { dropPrefix } from '../support/cleanup.js';
 
 const PROCESSES = 8;
@@ -29,8 +29,8 @@ async function runWorkers(env: Record<string, string>): Promise<Array<{ ok: numb
   return out;
 }
 
-// The lead adds Postgres and SQLite once their stores have the outbox.
-const backends: Array<[string, () => Promise<string | null>]> = [['redis', redisUrlOrSkip]];
+// SQLite: the lead adds it.
+const backends: Array<[string, () => Promise<string | null>]> = [['redis', redisUrlOrSkip], ['postgres', postgresUrlOrSkip]];
 
 describe.each(backends)('spend caps across processes on %s', (_name, locate) => {
   it(`${PROCESSES} processes x ${CALLS} paid calls under a cap of ${ALLOWED} calls: exactly ${ALLOWED} succeed, one spend_cap.reached`, async (ctx) => {

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/storage/contract.js';
 import { postgresStoreFromUrl } from '../../src/storage/postgres-store.js';
+import { FUNCTIONS_VERSION } from '../../src/storage/sql-postgres-plpgsql.js';
 import { schemaStatements } from '../../src/storage/sql-schema.js';
 import { postgresUrlOrSkip } from '../support/backends.js';
 
@@ -29,9 +30,9 @@ describe.skipIf(!url)('postgres money functions', () => {
   it('a schema made before the functions (tables, balances, ledger, holds, charge ids) gets them on init and keeps working', async () => {
     const schema = newSchema();
     schemas.push(schema);
-    // The tables exactly as the releases before the functions created them (sql-schema.ts is unchanged since),
-    // and rows as their multi-statement money queries wrote them.
-    await admin.query(schemaStatements('postgres', schema).join(';\n'));
+    // The tables exactly as the releases before the functions created them: today's schema but the outbox (its
+    // table, indexes and outbox_write function came later), and rows as their multi-statement money queries wrote them.
+    await admin.query(schemaStatements('postgres', schema).filter((sql) => !sql.includes('outbox')).join(';\n'));
     const t = (name: string) => `"${schema}".${name}`;
     const now = Date.now();
     await admin.query(`INSERT INTO ${t('accounts')} VALUES ('old', 700, 4)`);
@@ -48,8 +49,10 @@ describe.skipIf(!url)('postgres money functions', () => {
       // Two processes upgrading at once, then once more: the migration runs once and is idempotent.
       await Promise.all([one!.init(), two!.init()]);
       await one!.init();
-      expect((await functions(schema)).length).toBe(8);
-      expect((await admin.query(`SELECT version FROM ${t('schema_version')}`)).rows).toEqual([{ version: '1' }]);
+      // The eight money functions and the outbox's write function, which they call.
+      expect((await functions(schema)).length).toBe(9);
+      expect(await functions(schema)).toContain(`${schema}.outbox_write(text,jsonb,bigint,bigint)`);
+      expect((await admin.query(`SELECT version FROM ${t('schema_version')}`)).rows).toEqual([{ version: String(FUNCTIONS_VERSION) }]);
       // The expired hold is released by the first operation, the live one settles, the old charge id is voided once.
       expect(await one!.balance('old', now)).toBe(750);
       expect(await two!.settle('old', 'live', 120, now, 'settled')).toMatchObject({ ok: true, charged: 120, balance: 780 });
@@ -60,7 +63,10 @@ describe.skipIf(!url)('postgres money functions', () => {
       const w = { window: 'w', windowExpiresAt: now + 600_000, freeLimit: 3, price: 80 };
       expect(await one!.charge('old', w, now)).toMatchObject({ ok: true, free: true, freeUsed: 3 });
       expect(await two!.charge('old', w, now)).toMatchObject({ ok: true, free: false, freeUsed: 3, balance: 800 });
-      expect(await one!.hold('old', { holdId: 'new', amount: 800, expiresAt: now + 60_000 }, now)).toEqual({ ok: true, balance: 0 });
+      // The outbox the migration added takes the money functions' events.
+      const low = { below: 500, rows: [{ id: 'evt_low.ep', eventId: 'evt_low', endpoint: 'ep', type: 'balance.low', data: '{}' }] };
+      expect(await one!.hold('old', { holdId: 'new', amount: 800, expiresAt: now + 60_000, events: { low } }, now)).toEqual({ ok: true, balance: 0 });
+      expect((await one!.outbox!.list({ limit: 10 })).map((d) => [d.id, d.account, d.balance])).toEqual([['evt_low.ep', 'old', 0]]);
       const ledger = await one!.ledger('old', { limit: 20 });
       expect(ledger.map((e) => [e.seq, e.kind, e.amount, e.balanceAfter, e.reference])).toEqual([
         [9, 'hold', -800, 0, 'hold:new'], [8, 'debit', -80, 800, null], [7, 'refund', 100, 880, null],
@@ -87,7 +93,7 @@ describe.skipIf(!url)('postgres money functions', () => {
     try {
       await again.init();
       expect((await functions(schema)).sort()).toEqual(before.sort());
-      expect((await admin.query(`SELECT version FROM "${schema}".schema_version`)).rows).toEqual([{ version: '1' }]);
+      expect((await admin.query(`SELECT version FROM "${schema}".schema_version`)).rows).toEqual([{ version: String(FUNCTIONS_VERSION) }]);
       expect(await again.charge('a', { window: 'w', windowExpiresAt: Date.now() + 60_000, freeLimit: 0, price: 15 }, Date.now()))
         .toMatchObject({ ok: true, free: false, balance: 25 });
     } finally {
@@ -129,6 +135,19 @@ describe.skipIf(!url)('postgres money functions', () => {
       expect(await store.settle(a, 'SENTINEL_h', 765_432, now, 'SENTINEL_smemo', u)).toMatchObject({ ok: true, charged: 765_432 });
       await store.hold(a, { holdId: 'SENTINEL_h2', amount: 1_111_111, expiresAt: now + 1000 }, now);
       expect(await store.balance(a, now + 5000)).toBe(987_654_321 - 765_432);
+      // Caps and events: jsonb parameters, never SQL text; a put's events in the record's own statement.
+      const ev = (n: string) => ({ id: `SENTINEL_evt${n}.SENTINEL_ep`, eventId: `SENTINEL_evt${n}`, endpoint: 'SENTINEL_ep', type: 'SENTINEL.type', data: '{"SENTINEL":1}' });
+      const caps = [{ counter: 'SENTINEL_cap', limit: 5_555_555_555, expiresAt: now + 60_000 }];
+      const events = { done: [ev('1')], low: { below: 983_333_333, rows: [ev('2')] }, capped: [[ev('3')]] };
+      expect(await store.charge(a, { ...w, voidable: { id: 'SENTINEL_c3', until: now + 60_000 }, caps: [{ ...caps[0]!, limit: 1 }], events }, now)).toMatchObject({ ok: false, cap: 0 });
+      expect(await store.charge(a, { ...w, voidable: { id: 'SENTINEL_c4', until: now + 60_000 }, caps, events }, now)).toMatchObject({ ok: true, free: false });
+      expect(await store.void(a, { id: 'SENTINEL_c4', window: 'SENTINEL_window', until: now + 60_000, caps: ['SENTINEL_cap'], events }, now)).toMatchObject({ outcome: 'given_back' });
+      expect(await store.hold(a, { holdId: 'SENTINEL_h4', amount: 1_234_567, expiresAt: now + 1000, caps, events }, now)).toMatchObject({ ok: true });
+      expect(await store.settle(a, 'SENTINEL_h4', 765_432, now, 'SENTINEL_smemo', u, ['SENTINEL_cap'])).toMatchObject({ ok: true });
+      await store.post(a, { amount: 1, kind: 'refund', caps: ['SENTINEL_cap'], events: { done: [ev('4')] } }, now);
+      await store.put(a, 'SENTINEL_mem', 'SENTINEL_ev', { value: Buffer.from('x'), size: 1, tag: 't', expiresAt: null, events: { done: [ev('5')] } }, now, { absent: true });
+      expect((await store.outbox!.list({ limit: 20 })).map((d) => d.eventId).sort()).toEqual(['1', '2', '3', '4', '5'].map((n) => `SENTINEL_evt${n}`));
+      expect(await store.counter(a, 'SENTINEL_cap', now)).toBe(765_432 - 1);
       await store.incr(a, 'SENTINEL_counter', 3, now + 60_000, u);
       await store.incr(a, 'SENTINEL_counter', 3, now + 60_000);
       await store.claim('SENTINEL_scope2', 'SENTINEL_claim', 'SENTINEL_value', now + 60_000, now);
@@ -140,7 +159,7 @@ describe.skipIf(!url)('postgres money functions', () => {
       await store.hold(a, { holdId: 'SENTINEL_h3', amount: 1_111_111, expiresAt: now + 1000 }, now);
       expect(await store.sweep(now + 120_000)).toEqual({ records: 0, holds: 1 });
 
-      const values = ['SENTINEL', 'sentinel', '987654321', '987651', '4242421', '1234567', '765432', '1111111', String(now)];
+      const values = ['SENTINEL', 'sentinel', '987654321', '987651', '4242421', '1234567', '765432', '1111111', '5555555555', '983333333', String(now)];
       for (const q of sent) for (const v of values) expect(q.text, `a value in: ${q.text}`).not.toContain(v);
       const after = sent.slice(migration);
       expect(after.length).toBeGreaterThan(20);

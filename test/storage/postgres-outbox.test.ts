@@ -1,5 +1,6 @@
-// The SQL outbox on Postgres (SqlOutbox): rows written through the schema's outbox_write (what the money functions will
-// call), claimed by several stores (pools) at once, finished, listed, retried, swept; and the migration of an older schema.
+// The SQL outbox on Postgres (SqlOutbox): rows written through the schema's outbox_write (what the money functions and put
+// call, in their own statement), claimed by several stores (pools) at once, finished, listed, retried, swept; and the
+// migration of an older schema.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +100,39 @@ describe.skipIf(!url)('postgres outbox (SqlOutbox)', () => {
     expect(await count()).toBe(3);
     await s().sweep(now + 1 + OUTBOX_KEEP_MS);
     expect(await count()).toBe(2); // the delivered one; the pending two stay
+  });
+
+  it("put writes its events in the record's own statement, in every mode, only when the write applied", async () => {
+    const now = Date.now();
+    const a = `a_${uid()}`;
+    await s().post(a, { amount: 250, kind: 'grant' }, now);
+    const put = (events: OutboxRow[], expect?: { absent: true } | { version: number }) =>
+      s().put(a, 'keys', 'k', { value: new Uint8Array([1]), size: 1, tag: 't', expiresAt: null, events: { done: events } }, now, expect);
+    const [r1, r2, r3, r4] = [row('key.created'), row('key.created'), row('key.revoked'), row('key.revoked')];
+    expect(await put([r1], { absent: true })).toMatchObject({ ok: true, created: true });
+    expect(await put([r2], { absent: true })).toMatchObject({ ok: false });
+    expect(await put([r3], { version: 7 })).toMatchObject({ ok: false });
+    expect(await put([r3], { version: 1 })).toMatchObject({ ok: true, record: { version: 2 } });
+    expect(await put([r4, r4])).toMatchObject({ ok: true, record: { version: 3 } });
+    const n = await admin.query(`SELECT id, balance, created_at FROM "${schema}".outbox WHERE account = $1 ORDER BY id`, [a]);
+    expect(n.rows).toEqual([r1.id, r3.id, r4.id].sort().map((id) => ({ id, balance: '250', created_at: String(now) })));
+  });
+
+  it('an event that cannot be written undoes its operation: the money, the counters and the record stay as they were', async () => {
+    const now = Date.now();
+    const a = `a_${uid()}`;
+    await s().post(a, { amount: 1000, kind: 'grant' }, now);
+    // No eventId: the outbox's NOT NULL refuses the row, inside the operation's own transaction.
+    const bad = { ...row('balance.low'), eventId: undefined } as unknown as OutboxRow;
+    const caps = [{ counter: 'cap:x', limit: 10_000, expiresAt: now + 60_000 }];
+    const charge = { window: 'w', windowExpiresAt: now + 60_000, freeLimit: 0, price: 900, caps, events: { low: { below: 500, rows: [bad] } } };
+    await expect(s().charge(a, charge, now)).rejects.toThrow();
+    await expect(s().post(a, { amount: 5, kind: 'grant', events: { done: [bad] } }, now)).rejects.toThrow();
+    await expect(s().put(a, 'keys', 'k', { value: new Uint8Array([1]), size: 1, tag: 't', expiresAt: null, events: { done: [bad] } }, now)).rejects.toThrow();
+    expect(await s().balance(a, now)).toBe(1000);
+    expect(await s().counter(a, 'cap:x', now)).toBe(0);
+    expect(await s().ledger(a, { limit: 10 })).toHaveLength(1);
+    expect(await s().get(a, 'keys', 'k', now)).toBeNull();
   });
 
   it('a schema made before the outbox gets its table and function on init', async () => {

@@ -182,7 +182,7 @@ describe.skipIf(!url)('postgres store: tables, sweep, Keyv path', () => {
     await keyv.set('before', 1);
     const native = await openStore(keyv, { timeoutMs: 10_000, prefix: fresh });
     try {
-      expect(native.info).toEqual({ backend: 'postgres', multiProcess: true, chargeAuth: true, usage: true });
+      expect(native.info).toEqual({ backend: 'postgres', multiProcess: true, chargeAuth: true, usage: true, outbox: true });
       await native.init();
       expect(await native.post('k', { amount: 5, kind: 'grant', reference: 'r' }, Date.now())).toMatchObject({ ok: true, balance: 5 });
       await native.close();
