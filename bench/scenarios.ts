@@ -151,12 +151,7 @@ export const scenarios: Record<string, () => Promise<Scenario>> = {
   },
   async 'node-retrieve'() {
     const { ai, headers } = await seeded();
-    const server = createServer((req, res) => {
-      ai.handle(nodeRequest(req, res, { ip: req.socket.remoteAddress }))
-        .then((out) => (out ? writeNodeResponse(res, out) : void ((res.statusCode = 404), res.end())))
-        .catch(() => res.destroy());
-    });
-    return { server, headers, close: () => ai.close() };
+    return { ...nodeMount(ai, headers), close: () => ai.close() };
   },
   // What a user would build by hand instead (bench/handbuilt.ts): Express, a SHA-256 key lookup, express-rate-limit.
   'handbuilt-memory': () => handbuilt('memory', STORED),
@@ -257,7 +252,20 @@ function expressStub(burnUs: number): Scenario {
   return { server: createServer(app), headers: {}, close: async () => {} };
 }
 
+/** The node:http bridge around `core`, as node-retrieve mounts it. */
+function nodeMount(core: Aipaygent, headers: Record<string, string> = {}): Scenario {
+  const server = createServer((req, res) => {
+    core.handle(nodeRequest(req, res, { ip: req.socket.remoteAddress }))
+      .then((out) => (out ? writeNodeResponse(res, out) : void ((res.statusCode = 404), res.end())))
+      .catch(() => res.destroy());
+  });
+  return { server, headers, close: async () => {} };
+}
+
 Object.assign(scenarios, {
+  /** The node:http bridge around an instant core (the same bytes and headers as a metered retrieve). */
+  'node-stub': async () => nodeMount(stubCore(0)),
+  'node-burn': async () => nodeMount(stubCore(Number(process.env.BURN_US ?? 8))),
   'koa-retrieve-unmetered': async () => {
     const { ai, headers } = await seeded({ metering: false });
     const app = new Koa();
