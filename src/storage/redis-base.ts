@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { StoreUnavailableError } from '../errors.js';
 import type { Expect, Millis, RecordMeta } from './contract.js';
 import type { OpenOptions } from './open.js';
+import { SendDeadline } from './send-deadline.js';
 import { addCounts, type UsageInput } from './usage.js';
 import * as moneyLua from './redis-scripts-money.js';
 import * as recordsLua from './redis-scripts-records.js';
@@ -28,6 +29,8 @@ export interface RedisLike {
 
 /** RESP_TYPES.BLOB_STRING of @redis/client: mapped to Buffer only where bytes must round-trip. */
 const BLOB_STRING = 36;
+const BUFFERS = Object.freeze({ [BLOB_STRING]: Buffer });
+const STRINGS = Object.freeze({ [BLOB_STRING]: String });
 
 export type Script = { src: string; sha: string };
 const script = (src: string): Script => ({ src, sha: createHash('sha1').update(src).digest('hex') });
@@ -102,6 +105,7 @@ export class RedisBase {
   constructor(readonly client: RedisLike, readonly opts: OpenOptions) {
     if (/[{}]/.test(opts.prefix)) throw new Error('redis store: the key prefix must not contain "{" or "}" (Cluster hash tags)');
     this.prefix = opts.prefix;
+    this.deadline = new SendDeadline(opts.timeoutMs);
     this.dueKey = `${opts.prefix}holds-due`;
     this.kind = client.slots !== undefined ? 'cluster' : client.getSentinelNode !== undefined ? 'sentinel' : 'standalone';
     const ack = opts.replicaAck;
@@ -112,6 +116,9 @@ export class RedisBase {
       this.ackClient.on('error', () => {});
     }
   }
+
+  /** Drops a command still unsent within the time bound (one signal per window, not a timer per command). */
+  private readonly deadline: SendDeadline;
 
   /** Replicas a write waits for (see ReplicaAckOptions). */
   readonly replicas: number;
@@ -130,9 +137,9 @@ export class RedisBase {
     if (got < this.replicas) throw new StoreUnavailableError(new Error(`${got} of ${this.replicas} replicas acknowledged the write within ${timeoutMs} ms`), true);
   }
 
-  /** One command. `timeout` drops it if still unsent by then (a command already written may still run later). */
+  /** One command, dropped if still unsent within `timeoutMs` (a command already written may still run later). */
   async send(firstKey: string | undefined, args: Arg[], buffers = false, client = this.client): Promise<unknown> {
-    const options = { typeMapping: { [BLOB_STRING]: buffers ? Buffer : String }, timeout: this.opts.timeoutMs };
+    const options = { typeMapping: buffers ? BUFFERS : STRINGS, abortSignal: this.deadline.signal() };
     try {
       if (this.kind === 'cluster') return await client.sendCommand(firstKey, false, args, options);
       if (this.kind === 'sentinel') return await client.sendCommand(false, args, options);
