@@ -37,13 +37,16 @@ const script = (src: string): Script => ({ src, sha: createHash('sha1').update(s
 const lua = { ...recordsLua, ...searchLua, ...moneyLua };
 export const S = Object.fromEntries(Object.entries(lua).map(([name, src]) => [name, script(src)])) as Record<keyof typeof lua, Script>;
 
+const STRUCTURAL = /[%:{}]/;
+
 /**
  * Escapes the characters that structure key names (':' separates, '{' '}' delimit the Cluster
  * hash tag, '%' escapes), so that any account/collection/key maps to one unambiguous key name.
  * '' becomes a lone '%', which no other input produces, so a hash tag is never empty.
  */
 export function enc(s: string): string {
-  return s === '' ? '%' : s.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  // Most names have none of those characters: a test is ~3x cheaper than a replace that finds nothing (several per call).
+  return s === '' ? '%' : STRUCTURAL.test(s) ? s.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : s;
 }
 
 /** The inverse of `enc`. */
