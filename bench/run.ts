@@ -51,7 +51,8 @@ for (const pair of PAIRS.filter((p) => only.length === 0 || only.some((o) => p.i
   for (let round = 0; round < rounds; round++) {
     base.push(await load(pair.baseline));
     subj.push(await load(pair.subject));
-    console.log(`  ${pair.id} round ${round + 1}: ${Math.round(base.at(-1)!.rps)} vs ${Math.round(subj.at(-1)!.rps)} req/s (${((subj.at(-1)!.rps / base.at(-1)!.rps) * 100).toFixed(1)}%)`);
+    const [b1, s1] = [base.at(-1)!, subj.at(-1)!];
+    console.log(`  ${pair.id} round ${round + 1}: ${Math.round(b1.rps)} vs ${Math.round(s1.rps)} req/s (${((s1.rps / b1.rps) * 100).toFixed(1)}%), server CPU ${b1.cpuUsPerRequest.toFixed(1)} vs ${s1.cpuUsPerRequest.toFixed(1)} µs per request`);
   }
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const b = avg(base.map((x) => x.rps));
