@@ -14,6 +14,9 @@ interface Pair {
 
 const PAIRS: Pair[] = [
   { id: 'express-retrieve', title: 'GET /memory/retrieve in Express 5 (in-memory store) vs a bare Express route', baseline: 'express-bare', subject: 'express-retrieve', target: '≥ 85% of bare', minRatio: 0.85 },
+  { id: 'node-retrieve', title: 'GET /memory/retrieve on bare node:http (in-memory store, as `aipaygent serve` mounts it) vs a node:http route answering the same bytes', baseline: 'node-bare', subject: 'node-retrieve', target: '≥ 75% of bare', minRatio: 0.75 },
+  { id: 'handbuilt-memory', title: 'GET /memory/retrieve in Express 5 (in-memory store) vs the hand-built stack: Express 5 + express-rate-limit (memory store) + a SHA-256 key lookup, same body', baseline: 'handbuilt-memory', subject: 'express-retrieve', target: '≥ 1.5× hand-built (150%)', minRatio: 1.5 },
+  { id: 'handbuilt-redis', title: 'GET /memory/retrieve in Express 5 on Redis vs the hand-built stack on Redis: Express 5 + express-rate-limit (rate-limit-redis) + a SHA-256 key lookup in Redis, same body', baseline: 'handbuilt-redis', subject: 'express-redis-retrieve', target: '≥ 1.5× hand-built (150%)', minRatio: 1.5 },
   { id: 'koa-retrieve', title: 'GET /memory/retrieve in Koa 3 (in-memory store) vs a bare Koa route', baseline: 'koa-bare', subject: 'koa-retrieve', target: '≥ 85% of bare', minRatio: 0.85 },
   { id: 'redis-retrieve', title: 'GET /memory/retrieve in Express 5 on Redis (auth + quota + read) vs a bare Express route doing one Redis GET', baseline: 'express-redis-bare', subject: 'express-redis-retrieve', target: 'recorded (no target set)', minRatio: 0 },
   { id: 'metering-memory', title: 'GET /memory/retrieve metered (free call counted) vs metering off, in-memory store', baseline: 'express-retrieve-unmetered', subject: 'express-retrieve', target: '≥ 90% of unmetered', minRatio: 0.9 },
@@ -48,7 +51,8 @@ for (const pair of PAIRS.filter((p) => only.length === 0 || only.some((o) => p.i
   for (let round = 0; round < rounds; round++) {
     base.push(await load(pair.baseline));
     subj.push(await load(pair.subject));
-    console.log(`  ${pair.id} round ${round + 1}: ${Math.round(base.at(-1)!.rps)} vs ${Math.round(subj.at(-1)!.rps)} req/s (${((subj.at(-1)!.rps / base.at(-1)!.rps) * 100).toFixed(1)}%)`);
+    const [b1, s1] = [base.at(-1)!, subj.at(-1)!];
+    console.log(`  ${pair.id} round ${round + 1}: ${Math.round(b1.rps)} vs ${Math.round(s1.rps)} req/s (${((s1.rps / b1.rps) * 100).toFixed(1)}%), server CPU ${b1.cpuUsPerRequest.toFixed(1)} vs ${s1.cpuUsPerRequest.toFixed(1)} µs per request`);
   }
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const b = avg(base.map((x) => x.rps));

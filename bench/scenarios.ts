@@ -5,6 +5,8 @@ import Koa from 'koa';
 import { createAipaygent, type Aipaygent } from '../src/create.js';
 import { aipaygentExpress } from '../adapters/express.js';
 import { aipaygentKoa } from '../adapters/koa.js';
+import { nodeRequest, writeNodeResponse } from '../src/http/node.js';
+import { handbuilt, type StoredMemory } from './handbuilt.js';
 
 /** The same memory every scenario serves: the article's coding preferences. */
 export const DATA = { language: 'Python', style: 'functional', framework: 'FastAPI', testing: 'pytest', documented: true, last_updated: '2024-01-15T10:30:00Z' };
@@ -28,12 +30,15 @@ export interface Scenario {
   close(): Promise<void>;
 }
 
+/** What retrieve answers besides status, user and key: the hand-built peer stores it as is. */
+const STORED: StoredMemory = {
+  data: DATA, expires_at: '2027-11-24T03:37:03Z', version: 1, etag: '"z5rvwMfLNqE_eMFfgPP3W37EQ0j"', size: 139,
+  created_at: '2026-11-24T03:37:02.660Z', updated_at: '2026-11-24T03:37:02.660Z',
+};
+
 /** The JSON a bare route answers: the same bytes retrieve would (shape and size). */
 function bareBody(): string {
-  return JSON.stringify({
-    status: 'success', user_id: 'dev_user_123', key: 'coding_preferences', data: DATA, expires_at: '2027-11-24T03:37:03Z',
-    version: 1, etag: '"z5rvwMfLNqE_eMFfgPP3W37EQ0j"', size: 139, created_at: '2026-11-24T03:37:02.660Z', updated_at: '2026-11-24T03:37:02.660Z',
-  });
+  return JSON.stringify({ status: 'success', user_id: 'dev_user_123', key: 'coding_preferences', ...STORED });
 }
 
 async function seeded(options: Parameters<typeof createAipaygent>[0] = {}): Promise<{ ai: Aipaygent; headers: Record<string, string> }> {
@@ -128,6 +133,29 @@ export const scenarios: Record<string, () => Promise<Scenario>> = {
     return { server: createServer(app), headers: {}, close: async () => {} };
   },
   'express-retrieve': () => mounted(),
+  // No framework: a node:http server whose one route answers the bytes, vs aipaygent as `serve` mounts it.
+  async 'node-bare'() {
+    const body = bareBody();
+    const server = createServer((req, res) => {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      if ((q === -1 ? url : url.slice(0, q)) === '/memory/retrieve') {
+        res.setHeader('content-type', 'application/json; charset=utf-8');
+        res.end(body);
+      } else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    return { server, headers: {}, close: async () => {} };
+  },
+  async 'node-retrieve'() {
+    const { ai, headers } = await seeded();
+    return { ...nodeMount(ai, headers), close: () => ai.close() };
+  },
+  // What a user would build by hand instead (bench/handbuilt.ts): Express, a SHA-256 key lookup, express-rate-limit.
+  'handbuilt-memory': () => handbuilt('memory', STORED),
+  'handbuilt-redis': () => handbuilt('redis', STORED),
   'express-retrieve-unmetered': () => mounted({ metering: false }),
   // The same with /metrics on: every call reports its request and store events to the Prometheus registry.
   'express-retrieve-metrics': () => mounted({ metricsToken: 'bench-metrics-token-0123456789' }),
@@ -224,7 +252,20 @@ function expressStub(burnUs: number): Scenario {
   return { server: createServer(app), headers: {}, close: async () => {} };
 }
 
+/** The node:http bridge around `core`, as node-retrieve mounts it. */
+function nodeMount(core: Aipaygent, headers: Record<string, string> = {}): Scenario {
+  const server = createServer((req, res) => {
+    core.handle(nodeRequest(req, res, { ip: req.socket.remoteAddress }))
+      .then((out) => (out ? writeNodeResponse(res, out) : void ((res.statusCode = 404), res.end())))
+      .catch(() => res.destroy());
+  });
+  return { server, headers, close: async () => {} };
+}
+
 Object.assign(scenarios, {
+  /** The node:http bridge around an instant core (the same bytes and headers as a metered retrieve). */
+  'node-stub': async () => nodeMount(stubCore(0)),
+  'node-burn': async () => nodeMount(stubCore(Number(process.env.BURN_US ?? 8))),
   'koa-retrieve-unmetered': async () => {
     const { ai, headers } = await seeded({ metering: false });
     const app = new Koa();

@@ -133,9 +133,16 @@ export function createHandler(deps: CoreDeps): Handler {
     }
   }
 
-  /** The route's answer, or the error answer: never throws. */
-  async function answer(match: Match, req: CoreRequest): Promise<CoreResponse> {
-    if (match.kind === 'route') return serve(match.route, req, match.params);
+  /**
+   * The route's answer, or the error answer: never rejects. Not `async`: an async function returning
+   * serve's promise would resolve through it (two more microtask turns on every call).
+   */
+  function answer(match: Match, req: CoreRequest): Promise<CoreResponse> {
+    return match.kind === 'route' ? serve(match.route, req, match.params) : Promise.resolve(refusal(match, req));
+  }
+
+  /** The answer to a path of ours that names no route (wrong method, bad path parameter). */
+  function refusal(match: Exclude<Match, { kind: 'route' }>, req: CoreRequest): CoreResponse {
     try {
       if (match.kind === 'method_not_allowed') {
         throw new AipaygentError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${match.allow.join(', ')}`, undefined, {

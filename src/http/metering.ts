@@ -208,7 +208,9 @@ export function createMetering(deps: MeteringDeps): Metering {
     const price = route.metered === 'tokens' ? 0 : pricing[route.path]!;
     let outcome: ChargeOutcome;
     try {
-      outcome = await take(accountId, price, now, memoOf(route), unverified, caller.keyId);
+      // take() inlined: one async frame and one promise less on every metered call.
+      outcome = await meter.charge(accountId, price, now, memoOf(route), unverified?.auth, caller.keyId);
+      if ('unauthorized' in outcome) throw await refusal(unverified!, now);
     } catch (error) {
       await abandon(accountId, idemKey);
       throw error;

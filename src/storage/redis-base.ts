@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { StoreUnavailableError } from '../errors.js';
 import type { Expect, Millis, RecordMeta } from './contract.js';
 import type { OpenOptions } from './open.js';
+import { SendDeadline } from './send-deadline.js';
 import { addCounts, type UsageInput } from './usage.js';
 import * as moneyLua from './redis-scripts-money.js';
 import * as outboxLua from './redis-scripts-outbox.js';
@@ -29,11 +30,15 @@ export interface RedisLike {
 
 /** RESP_TYPES.BLOB_STRING of @redis/client: mapped to Buffer only where bytes must round-trip. */
 const BLOB_STRING = 36;
+const BUFFERS = Object.freeze({ [BLOB_STRING]: Buffer });
+const STRINGS = Object.freeze({ [BLOB_STRING]: String });
 
 export type Script = { src: string; sha: string };
 const script = (src: string): Script => ({ src, sha: createHash('sha1').update(src).digest('hex') });
 const lua = { ...recordsLua, ...searchLua, ...moneyLua, ...outboxLua };
 export const S = Object.fromEntries(Object.entries(lua).map(([name, src]) => [name, script(src)])) as Record<keyof typeof lua, Script>;
+
+const STRUCTURAL = /[%:{}]/;
 
 /**
  * Escapes the characters that structure key names (':' separates, '{' '}' delimit the Cluster
@@ -41,7 +46,8 @@ export const S = Object.fromEntries(Object.entries(lua).map(([name, src]) => [na
  * '' becomes a lone '%', which no other input produces, so a hash tag is never empty.
  */
 export function enc(s: string): string {
-  return s === '' ? '%' : s.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  // Most names have none of those characters: a test is ~3x cheaper than a replace that finds nothing (several per call).
+  return s === '' ? '%' : STRUCTURAL.test(s) ? s.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : s;
 }
 
 /** The inverse of `enc`. */
@@ -107,6 +113,7 @@ export class RedisBase {
   constructor(readonly client: RedisLike, readonly opts: OpenOptions) {
     if (/[{}]/.test(opts.prefix)) throw new Error('redis store: the key prefix must not contain "{" or "}" (Cluster hash tags)');
     this.prefix = opts.prefix;
+    this.deadline = new SendDeadline(opts.timeoutMs);
     this.dueKey = `${opts.prefix}holds-due`;
     this.outboxDueKey = `${opts.prefix}outbox-due`;
     this.kind = client.slots !== undefined ? 'cluster' : client.getSentinelNode !== undefined ? 'sentinel' : 'standalone';
@@ -118,6 +125,9 @@ export class RedisBase {
       this.ackClient.on('error', () => {});
     }
   }
+
+  /** Drops a command still unsent within the time bound (one signal per window, not a timer per command). */
+  private readonly deadline: SendDeadline;
 
   /** Replicas a write waits for (see ReplicaAckOptions). */
   readonly replicas: number;
@@ -136,9 +146,9 @@ export class RedisBase {
     if (got < this.replicas) throw new StoreUnavailableError(new Error(`${got} of ${this.replicas} replicas acknowledged the write within ${timeoutMs} ms`), true);
   }
 
-  /** One command. `timeout` drops it if still unsent by then (a command already written may still run later). */
+  /** One command, dropped if still unsent within `timeoutMs` (a command already written may still run later). */
   async send(firstKey: string | undefined, args: Arg[], buffers = false, client = this.client): Promise<unknown> {
-    const options = { typeMapping: { [BLOB_STRING]: buffers ? Buffer : String }, timeout: this.opts.timeoutMs };
+    const options = { typeMapping: buffers ? BUFFERS : STRINGS, abortSignal: this.deadline.signal() };
     try {
       if (this.kind === 'cluster') return await client.sendCommand(firstKey, false, args, options);
       if (this.kind === 'sentinel') return await client.sendCommand(false, args, options);

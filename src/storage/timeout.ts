@@ -6,18 +6,19 @@ import { StoreRefusedValueError, StoreUnavailableError } from '../errors.js';
  * StoreRefusedValueError (the data is at fault, not the backend: a 400) passes through unchanged.
  */
 export function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(new Error(`store call exceeded ${ms} ms`))), ms);
+  // One promise and one timer per call (not a timeout promise raced with the call: three more promises,
+  // on every store operation of every request). The first to settle wins; the other is ignored.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreUnavailableError(new Error(`store call exceeded ${ms} ms`))), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof StoreUnavailableError || error instanceof StoreRefusedValueError ? error : new StoreUnavailableError(error));
+      },
+    );
   });
-  return Promise.race([promise, timeout]).then(
-    (value) => {
-      clearTimeout(timer);
-      return value;
-    },
-    (error: unknown) => {
-      clearTimeout(timer);
-      throw error instanceof StoreUnavailableError || error instanceof StoreRefusedValueError ? error : new StoreUnavailableError(error);
-    },
-  );
 }

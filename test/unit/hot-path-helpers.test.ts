@@ -2,7 +2,8 @@
 import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { queryObject } from '../../src/http/fields.js';
-import { parseApiKey } from '../../src/keys/api-key.js';
+import fc from 'fast-check';
+import { API_KEY_RE, parseApiKey } from '../../src/keys/api-key.js';
 import { formatTag, parseTag, type TagInfo } from '../../src/memory/tag.js';
 import { utcDay } from '../../src/time.js';
 
@@ -82,5 +83,16 @@ describe('parseApiKey', () => {
     expect(parseApiKey(key)).toEqual({ keyId: 'key_abcdefghijklmnop2345ab67', accountId: 'acct_abcdefghijklmnop' });
     for (const bad of [key + 'A', key.slice(0, -1), key.replace('apg_', 'apx_'), key.replace('_A', '-A'), key.toUpperCase(), ''])
       expect(parseApiKey(bad)).toBeUndefined();
+  });
+
+  it('accepts exactly the strings API_KEY_RE accepts (its check goes by char code, not the regex)', () => {
+    const near = 'apg_abcdefghijklmnop2345ab67_' + 'Az09'.repeat(10);
+    // Strings near a key: one character replaced by any character (ASCII, Latin-1, astral), or cut, or lengthened.
+    const mutated = fc.tuple(fc.nat(near.length), fc.oneof(fc.string({ unit: 'binary', minLength: 0, maxLength: 2 }), fc.constantFrom('_', '1', '8', 'Z', '{', '`', '\u0100', '\u{1F600}')), fc.nat(2))
+      .map(([at, ch, cut]) => near.slice(0, at) + ch + near.slice(at + (cut === 0 ? 0 : 1)));
+    fc.assert(fc.property(fc.oneof(mutated, fc.string({ unit: 'binary', minLength: 69, maxLength: 69 })), (s) => {
+      expect(parseApiKey(s) !== undefined).toBe(API_KEY_RE.test(s));
+    }), { numRuns: 20_000 });
+    expect(parseApiKey(near)).toBeDefined();
   });
 });
