@@ -16,6 +16,7 @@ const locations: Record<string, () => Promise<{ store: string; storePrefix: stri
   memory: async () => ({ store: 'memory', storePrefix: 'apg:' }),
   sqlite: BACKENDS.sqlite!,
   redis: BACKENDS.redis!,
+  postgres: BACKENDS.postgres!,
 };
 
 for (const [name, locate] of Object.entries(locations)) {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { redisUrlOrSkip } from '../support/backends.js';
+import { postgresUrlOrSkip, redisUrlOrSkip } from '../support/backends.js';
 import { dropPrefix } from '../support/cleanup.js';
 import { call } from '../support/mounts.js';
 import { startStandalone, type Standalone } from '../support/standalone.js';
@@ -33,7 +33,14 @@ async function redisBackend(): Promise<Backend | null> {
   return { name: 'redis', env: { AIPAYGENT_STORE: url, AIPAYGENT_STORE_PREFIX: prefix }, cleanup: () => dropPrefix(url, prefix) };
 }
 
-const backends: Array<() => Backend | Promise<Backend | null>> = [sqliteBackend, redisBackend];
+async function postgresBackend(): Promise<Backend | null> {
+  const url = await postgresUrlOrSkip();
+  if (!url) return null;
+  const prefix = `apgwhpg_${randomUUID().slice(0, 8)}_`;
+  return { name: 'postgres', env: { AIPAYGENT_STORE: url, AIPAYGENT_STORE_PREFIX: prefix }, cleanup: () => dropPrefix(url, prefix) };
+}
+
+const backends: Array<() => Backend | Promise<Backend | null>> = [sqliteBackend, redisBackend, postgresBackend];
 
 /** The standalone's environment: webhooks of every event to `rx`, retried after `firstRetryMs` (doubling). */
 const serverEnv = (b: Backend, rx: Receiver, firstRetryMs: number): Record<string, string> => ({
