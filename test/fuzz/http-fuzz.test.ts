@@ -71,6 +71,11 @@ async function fuzz(target: Target, seed: number, operations: Operation[], reach
 async function roundTrip(target: Target): Promise<void> {
   const { url } = target.mounted;
   const fresh = (await call(`${url}/admin/keys`, { key: ADMIN_TOKEN, body: {} })).body.api_key as string;
+  // The fuzzer may have capped the funded account through the (admin) settings route, as an operator could: lift the caps.
+  const lifted = await call(`${url}/admin/accounts/${target.funded.account}/settings`, {
+    key: ADMIN_TOKEN, method: 'PATCH', body: { daily_spend_cap_micro_usd: null, monthly_spend_cap_micro_usd: null },
+  });
+  expect(lifted.status, lifted.text).toBe(200);
   const data = { text: 'après le fuzz 🧪', list: [1, 2.5, null, true], nested: { deep: [{ a: 'b' }] } };
   for (const key of [target.funded.key, fresh]) {
     const stored = await call(`${url}/memory/store`, { key, body: { user_id: 'round trip', key: 'after fuzz', data } });
