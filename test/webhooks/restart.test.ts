@@ -116,7 +116,7 @@ for (const make of backends) {
       await rx.up();
       await rx.waitFor(2, undefined, 30_000);
       // Longer than the next retry would wait: a second delivery of either event would show up.
-      await sleep(4000);
+      await sleep(2500);
       const mine = rx.received.filter((r) => r.data.account_id === account);
       expect(mine.map((r) => r.type).sort()).toEqual(['credits.granted', 'key.created']);
       for (const r of mine) expect(r.id).toBe(ids.get(r.type));
@@ -142,7 +142,7 @@ for (const make of backends) {
       const mine = () => rx.received.filter((r) => r.type === 'key.created' && keyIds.has(r.data.key_id));
       for (const end = Date.now() + 30_000; mine().length < 30 && Date.now() < end; ) await sleep(50);
       // Several polls of both servers later: a second delivery of any event would have arrived.
-      await sleep(4000);
+      await sleep(2500);
       const got = mine();
       const counts = new Map<string, number>();
       for (const r of got) counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
