@@ -33,7 +33,9 @@ const NONE: CallRules = Object.freeze({ applied: [], events: undefined });
 const NO_LIMITS: CapLimits = Object.freeze({});
 
 export class MoneyRules {
-  private readonly cache = new Map<string, Rules>();
+  /** By account, then by key id ('' for a call without a key): no string is built per call. */
+  private readonly cache = new Map<string, Map<string, Rules>>();
+  private cached = 0;
   /** False when nothing can apply (no caps anywhere, no webhooks): then nothing is read or built. */
   readonly active: boolean;
 
@@ -53,12 +55,14 @@ export class MoneyRules {
    */
   forCall(accountId: string, keyId: string | undefined, now: number): CallRules | Promise<CallRules> {
     if (!this.active || !this.enforced) return NONE;
-    const id = keyId === undefined ? accountId : `${accountId}\u0000${keyId}`;
-    const rules = this.cache.get(id);
+    const rules = this.cache.get(accountId)?.get(keyId ?? '');
     if (rules !== undefined && rules.until > now) return this.build(rules, accountId, keyId, now);
     return this.read(accountId, keyId, now).then((fresh) => {
-      if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(id, fresh);
+      if (this.cached >= CACHE_MAX) (this.cache.clear(), (this.cached = 0));
+      let byKey = this.cache.get(accountId);
+      if (!byKey) this.cache.set(accountId, (byKey = new Map()));
+      if (!byKey.has(keyId ?? '')) this.cached++;
+      byKey.set(keyId ?? '', fresh);
       return this.build(fresh, accountId, keyId, now);
     });
   }
@@ -87,7 +91,8 @@ export class MoneyRules {
 
   /** Forgets what this process read of an account (its settings or a key's caps changed here). */
   forget(accountId: string): void {
-    for (const id of this.cache.keys()) if (id === accountId || id.startsWith(`${accountId}\u0000`)) this.cache.delete(id);
+    this.cached -= this.cache.get(accountId)?.size ?? 0;
+    this.cache.delete(accountId);
   }
 
   private capRows(accountId: string, keyId: string | undefined, cap: AppliedCap): OutboxRow[] {
