@@ -8,13 +8,20 @@ import { envOptions } from './io.js';
 export interface KeyRow {
   key_id: string; label: string; prefix: string; status: 'active' | 'revoked' | 'expired'; scopes: string[]; created_at: string; last_used_at: string | null;
   expires_at: string | null; revoked_at: string | null; rotated_from: string | null; rotated_to: string | null;
+  daily_spend_cap_micro_usd: number | null; monthly_spend_cap_micro_usd: number | null;
 }
-export interface Created { api_key: string; key_id: string; account_id: string; label: string; prefix: string; scopes: string[]; expires_at: string | null }
+export interface Created {
+  api_key: string; key_id: string; account_id: string; label: string; prefix: string; scopes: string[]; expires_at: string | null;
+  daily_spend_cap_micro_usd: number | null; monthly_spend_cap_micro_usd: number | null;
+}
 export interface Rotated extends Created { rotated_from: string; old_key_expires_at: string }
 export interface Granted { account_id: string; granted: boolean; balance_micro_usd: number; balance_usd: string }
 
 export interface AdminDoor {
-  createKey(input: { accountId?: string | undefined; label?: string | undefined; scopes?: string[] | undefined; expiresAt?: string | undefined }): Promise<Created>;
+  createKey(input: {
+    accountId?: string | undefined; label?: string | undefined; scopes?: string[] | undefined; expiresAt?: string | undefined;
+    dailyCap?: number | undefined; monthlyCap?: number | undefined;
+  }): Promise<Created>;
   listKeys(accountId: string): Promise<KeyRow[]>;
   rotateKey(keyId: string, graceSeconds: number | undefined): Promise<Rotated>;
   revokeKey(keyId: string): Promise<void>;
@@ -48,15 +55,21 @@ function doorOver(send: Send, where: string, close: () => Promise<void>): AdminD
     throw new DoorError(`${where}: ${method} ${path.split('?')[0]} answered HTTP ${status}${message ? `: ${message}` : ''}`);
   };
   return {
-    createKey: async ({ accountId, label, scopes, expiresAt }) => {
-      const r = await call('POST', '/admin/keys', { account_id: accountId, label, scopes, expires_at: expiresAt });
-      return { api_key: r.api_key, key_id: r.key_id, account_id: r.account_id, label: r.label, prefix: r.prefix, scopes: r.scopes, expires_at: r.expires_at };
+    createKey: async ({ accountId, label, scopes, expiresAt, dailyCap, monthlyCap }) => {
+      const r = await call('POST', '/admin/keys', {
+        account_id: accountId, label, scopes, expires_at: expiresAt, daily_spend_cap_micro_usd: dailyCap, monthly_spend_cap_micro_usd: monthlyCap,
+      });
+      return {
+        api_key: r.api_key, key_id: r.key_id, account_id: r.account_id, label: r.label, prefix: r.prefix, scopes: r.scopes, expires_at: r.expires_at,
+        daily_spend_cap_micro_usd: r.daily_spend_cap_micro_usd, monthly_spend_cap_micro_usd: r.monthly_spend_cap_micro_usd,
+      };
     },
     listKeys: async (accountId) => (await call('GET', `/admin/keys?account_id=${encodeURIComponent(accountId)}`)).keys as KeyRow[],
     rotateKey: async (keyId, graceSeconds) => {
       const r = await call('POST', `/admin/keys/${encodeURIComponent(keyId)}/rotate`, { grace_seconds: graceSeconds });
       return {
         api_key: r.api_key, key_id: r.key_id, account_id: r.account_id, label: r.label, prefix: r.prefix, scopes: r.scopes, expires_at: r.expires_at,
+        daily_spend_cap_micro_usd: r.daily_spend_cap_micro_usd, monthly_spend_cap_micro_usd: r.monthly_spend_cap_micro_usd,
         rotated_from: r.rotated_from, old_key_expires_at: r.old_key_expires_at,
       };
     },

@@ -17,14 +17,19 @@ const TARGET_HELP = [
 
 export const KEY_COMMANDS: Record<string, CommandSpec> = {
   create: {
-    usage: 'aipaygent keys create [--account <acct_…>] [--label <text>] [--scopes <list>] [--expires <when>] [--url <base>] [--json]',
+    usage: 'aipaygent keys create [--account <acct_…>] [--label <text>] [--scopes <list>] [--expires <when>] [--daily-cap <micro_usd>] [--monthly-cap <micro_usd>] [--url <base>] [--json]',
     summary: 'Creates an API key, for a new account or for --account. The key is printed once: store it.',
-    options: { ...TARGET, account: { type: 'string' }, label: { type: 'string' }, scopes: { type: 'string' }, expires: { type: 'string' } },
+    options: {
+      ...TARGET, account: { type: 'string' }, label: { type: 'string' }, scopes: { type: 'string' }, expires: { type: 'string' },
+      'daily-cap': { type: 'string' }, 'monthly-cap': { type: 'string' },
+    },
     help: [
       '  --account <id>   add the key to this existing account',
       '  --label <text>   a note for you (shown by keys list)',
       `  --scopes <list>  what the key may call, comma-separated: ${SCOPES.join(', ')} (default: everything)`,
       '  --expires <when> when the key stops working: an ISO 8601 date-time, or a time from now such as 30d, 12h, 90m',
+      '  --daily-cap <n>  what the key may spend per UTC day, in micro-USD (default: the server\'s spendCaps)',
+      '  --monthly-cap <n> the same per UTC month',
       ...TARGET_HELP,
     ],
   },
@@ -92,8 +97,17 @@ function expiryTime(when: string): string {
 }
 
 /** The scopes and expiry of a new key, when it has limits. */
-const limits = (k: { scopes: string[]; expires_at: string | null }) =>
-  `${k.scopes.length < SCOPES.length ? `\nscopes: ${k.scopes.join(', ')}` : ''}${k.expires_at ? `\nexpires: ${k.expires_at}` : ''}`;
+const limits = (k: { scopes: string[]; expires_at: string | null; daily_spend_cap_micro_usd: number | null; monthly_spend_cap_micro_usd: number | null }) =>
+  `${k.scopes.length < SCOPES.length ? `\nscopes: ${k.scopes.join(', ')}` : ''}${k.expires_at ? `\nexpires: ${k.expires_at}` : ''}` +
+  `${k.daily_spend_cap_micro_usd !== null ? `\ndaily spend cap: ${k.daily_spend_cap_micro_usd} micro-USD` : ''}` +
+  `${k.monthly_spend_cap_micro_usd !== null ? `\nmonthly spend cap: ${k.monthly_spend_cap_micro_usd} micro-USD` : ''}`;
+
+/** A micro-USD amount flag: a non-negative integer, else misuse. */
+function microUsd(flag: string, raw: unknown, usage: string): number | undefined {
+  if (typeof raw !== 'string') return undefined;
+  if (!/^\d{1,15}$/.test(raw)) throw new UsageError(`${flag} must be a whole number of micro-USD (1 USD = 1000000), got "${raw}"`, usage);
+  return Number(raw);
+}
 
 /** One key of `keys list`: id, status, dates, limits (only when it has some), label. */
 function keyLine(k: KeyRow): string {
@@ -115,6 +129,7 @@ export async function keysCommand(sub: string, argv: string[], io: Io): Promise<
       accountId: values.account as string | undefined, label: values.label as string | undefined,
       scopes: typeof values.scopes === 'string' ? values.scopes.split(',').map((x) => x.trim()) : undefined,
       expiresAt: typeof values.expires === 'string' ? expiryTime(values.expires) : undefined,
+      dailyCap: microUsd('--daily-cap', values['daily-cap'], spec.usage), monthlyCap: microUsd('--monthly-cap', values['monthly-cap'], spec.usage),
     };
     const created = await withDoor(spec, values.url, io, (d) => d.createKey(input));
     io.out(json ? JSON.stringify(created) : `api key (shown once): ${created.api_key}\nkey id: ${created.key_id}\naccount: ${created.account_id}${limits(created)}`);

@@ -97,6 +97,18 @@ for (const { name, store, prefix } of BACKENDS) {
       expect((await call(`${server.url}/memory/list?user_id=u`, { key: scoped.api_key })).status).toBe(200);
       const at = await create('--expires', '2031-01-02T03:04:05Z');
       expect(at.expires_at).toBe('2031-01-02T03:04:05.000Z');
+      // A spend cap per UTC day and month: the server enforces it in the charge (a paid call over it is a 402 naming it).
+      const capped = await create('--daily-cap', '150', '--monthly-cap', '100000');
+      expect(capped).toMatchObject({ daily_spend_cap_micro_usd: 150, monthly_spend_cap_micro_usd: 100000 });
+      expect((await cli('credits', 'grant', capped.account_id, '100000', '--reason', 'cap test')).code).toBe(0);
+      const paid = async () => (await call(`${server.url}/memory/list?user_id=u`, { key: capped.api_key })).status;
+      const statuses = [];
+      for (let i = 0; i < 14; i++) statuses.push(await paid());
+      expect(statuses.filter((s) => s === 402)).not.toHaveLength(0);
+      const refused = await call(`${server.url}/memory/list?user_id=u`, { key: capped.api_key });
+      expect(refused.body.payment.spend_cap).toMatchObject({ cap: 'key_daily', limit_micro_usd: 150 });
+      const listed = parsedJson(await cli('keys', 'list', '--account', capped.account_id, '--json'));
+      expect(listed[0]).toMatchObject({ daily_spend_cap_micro_usd: 150, monthly_spend_cap_micro_usd: 100000 });
 
       const rotated = await cli('keys', 'rotate', scoped.key_id, '--grace', '0', '--json');
       expect(rotated.code, rotated.err).toBe(0);
@@ -153,6 +165,7 @@ for (const { name, store, prefix } of BACKENDS) {
         [['keys', 'create', '--expires', 'soon'], /expires_at must be an ISO 8601 date-time/],
         [['keys', 'create', '--expires', '2020-01-01T00:00:00Z'], /expires_at must be in the future/],
         [['keys', 'rotate', k.key_id, '--grace', 'soon'], /--grace must be/],
+        [['keys', 'create', '--daily-cap', '1.5'], /--daily-cap must be a whole number of micro-USD/],
       ];
       for (const [argv, message] of cases) {
         const r = await cli(...argv);
