@@ -157,7 +157,7 @@ export function createAipaygent(options: AipaygentOptions = {}): Aipaygent {
   // Services see a late-bound store so that routes and `api` exist synchronously.
   const lazyStore = deferredStore(ready, () => store);
   // Events written with the money and key operations that cause them, and the spend caps those operations carry.
-  const webhooks = new Webhooks(config, lazyStore);
+  const webhooks = new Webhooks(config, lazyStore, events);
   const { notifier } = webhooks;
   const rules = new MoneyRules(lazyStore, config.spendCaps, notifier, true);
   ready.then(() => webhooks.start(PACKAGE_VERSION), () => {});

@@ -27,7 +27,10 @@ export interface StreamEvent { type: 'stream'; delta: 1 | -1 }
  */
 export interface EmbeddingEvent { type: 'embedding'; outcome: 'embedded' | 'retried' | 'failed' | 'dropped'; count: number }
 
-export type AipaygentEvent = RequestEvent | StoreEvent | MoneyEvent | ClaudeEvent | StreamEvent | EmbeddingEvent;
+/** One webhook delivery attempt: delivered, to be retried, or failed (no tries left). */
+export interface WebhookEvent { type: 'webhook'; event: string; outcome: 'delivered' | 'retried' | 'failed' }
+
+export type AipaygentEvent = RequestEvent | StoreEvent | MoneyEvent | ClaudeEvent | StreamEvent | EmbeddingEvent | WebhookEvent;
 export type EventListener = (event: AipaygentEvent) => void;
 
 /**

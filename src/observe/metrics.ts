@@ -29,6 +29,7 @@ export function createMetrics(events: Events): Metrics {
   const unpaid = r.add(new Counter('aipaygent_payment_required_total', 'Calls answered 402 payment_required.', ['route']));
   const claudeCalls = r.add(new Counter('aipaygent_claude_requests_total', 'Upstream Claude calls, by model and the status answered.', ['model', 'status']));
   const tokens = r.add(new Counter('aipaygent_claude_tokens_total', 'Claude tokens billed, by model and kind (input, output, cache_read, cache_write_5m, cache_write_1h).', ['model', 'kind']));
+  const webhooks = r.add(new Counter('aipaygent_webhook_deliveries_total', 'Webhook delivery attempts, by event type and outcome (delivered, retried, failed).', ['event', 'outcome']));
   const embeddings = r.add(new Counter('aipaygent_embeddings_total', 'Memory texts embedded in the background, by outcome (embedded, retried, failed, dropped).', ['outcome']));
   const streams = r.add(new Gauge('aipaygent_open_streams', 'Streamed answers being read right now (Claude streams, exports).'));
   const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
@@ -77,6 +78,9 @@ export function createMetrics(events: Events): Metrics {
         return;
       case 'embedding':
         embeddings.inc([e.outcome], e.count);
+        break;
+      case 'webhook':
+        webhooks.inc([e.event, e.outcome], 1);
         return;
     }
   };

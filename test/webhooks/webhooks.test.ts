@@ -97,6 +97,12 @@ describe('webhooks and spend caps (in-memory store)', () => {
     for (const end = Date.now() + 5000; (await mine()).status !== 'delivered' && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
     expect((await mine()).status).toBe('delivered');
     expect((await admin('/admin/webhooks/deliveries/bm9wZQ.evt_x.ep/retry', {})).status).toBe(404);
+    // Every attempt is counted for /metrics: the 3 retried and the failed try of this delivery among them.
+    const metrics = (await call(`${m.url}/metrics`, { key: ADMIN_TOKEN })).text;
+    const count = (outcome: string) => Number(new RegExp(`aipaygent_webhook_deliveries_total\\{event="key.created",outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    expect(count('failed')).toBeGreaterThanOrEqual(1);
+    expect(count('retried')).toBeGreaterThanOrEqual(3);
+    expect(count('delivered')).toBeGreaterThanOrEqual(2);
     expect((await admin('/admin/webhooks/deliveries?cursor=%%%')).status).toBe(400);
   });
 });

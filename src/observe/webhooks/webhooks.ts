@@ -4,6 +4,7 @@ import { adminWebhookRoutes } from '../../http/routes/admin-webhooks.js';
 import type { Route } from '../../http/route.js';
 import { StartupError } from '../../optional.js';
 import type { Store, StoreInfo } from '../../storage/contract.js';
+import type { Events } from '../events.js';
 import { resolvedAddressProblem } from './address.js';
 import { Notifier } from './notifier.js';
 import { WebhookWorker } from './worker.js';
@@ -12,7 +13,11 @@ export class Webhooks {
   readonly notifier: Notifier;
   private worker: WebhookWorker | undefined;
 
-  constructor(private readonly config: Config, private readonly store: Store) {
+  constructor(
+    private readonly config: Config,
+    private readonly store: Store,
+    private readonly events?: Events,
+  ) {
     this.notifier = new Notifier(config.webhooks);
   }
 
@@ -42,7 +47,7 @@ export class Webhooks {
   /** Starts delivering (when webhooks are configured). */
   start(version: string): void {
     if (!this.config.webhooks) return;
-    this.worker = new WebhookWorker(this.store, this.config.webhooks, this.config.logger, this.config.storeTimeoutMs, `aipaygent/${version}`);
+    this.worker = new WebhookWorker(this.store, this.config.webhooks, this.config.logger, this.config.storeTimeoutMs, `aipaygent/${version}`, this.events);
     this.worker.start();
   }
 

@@ -1,4 +1,5 @@
 // Delivers the outbox: claims due deliveries (a lease, so no two processes send one at once), POSTs each signed, records the outcome.
+import type { Events } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../../storage/contract.js';
 import type { DeliveryOutcome, OutboxDelivery } from '../../storage/outbox.js';
@@ -40,6 +41,8 @@ export class WebhookWorker {
     private readonly logger: Logger,
     private readonly storeTimeoutMs: number,
     private readonly userAgent: string,
+    /** Each attempt's outcome, for /metrics (aipaygent_webhook_deliveries_total). */
+    private readonly events?: Events,
   ) {
     this.byName = new Map(config.endpoints.map((e) => [e.name, e]));
   }
@@ -84,6 +87,9 @@ export class WebhookWorker {
 
   private async deliver(d: OutboxDelivery): Promise<void> {
     const outcome = await this.attempt(d);
+    if (this.events?.active) {
+      this.events.emit({ type: 'webhook', event: d.type, outcome: outcome.delivered ? 'delivered' : outcome.retryAt === null ? 'failed' : 'retried' });
+    }
     const recorded = await bounded(this.store.outbox!.finish(d.account, d.id, d.attempts, outcome, Date.now()), this.storeTimeoutMs).catch((error: unknown) => {
       // Left leased: it is tried again when the lease runs out (at least once, never lost).
       this.logger.warn('aipaygent: webhook delivery outcome not recorded; it will be retried', { id: d.id, error });
