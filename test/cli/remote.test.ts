@@ -23,7 +23,7 @@ describe('keys and credits with --url against aipaygent serve (in-memory store)'
 
   it('keys create: prints the same JSON as in process, and the key works', async () => {
     const k = await create('--label', 'remote');
-    expect(Object.keys(k).sort()).toEqual(['account_id', 'api_key', 'expires_at', 'key_id', 'label', 'prefix', 'scopes']);
+    expect(Object.keys(k).sort()).toEqual(['account_id', 'api_key', 'daily_spend_cap_micro_usd', 'expires_at', 'key_id', 'label', 'monthly_spend_cap_micro_usd', 'prefix', 'scopes']);
     expect((await call(`${server.url}/memory/store`, { key: k.api_key, body: { user_id: 'u', key: 'k', data: 1 } })).status).toBe(200);
     const text = await cli('keys', 'create', '--account', k.account_id);
     expect(text.out).toMatch(new RegExp(`^api key \\(shown once\\): apg_\\S+\\nkey id: key_\\S+\\naccount: ${k.account_id}$`));
