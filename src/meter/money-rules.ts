@@ -17,6 +17,8 @@ export const RULES_TTL_MS = 10_000;
 const CACHE_MAX = 10_000;
 
 interface Rules {
+  /** False when the key record was not found (a forged or revoked-and-expired key): such rules are not cached. */
+  known: boolean;
   limits: CapLimits;
   /** The balance.low threshold, when webhooks want the event. */
   low: number | undefined;
@@ -58,6 +60,8 @@ export class MoneyRules {
     const rules = this.cache.get(accountId)?.get(keyId ?? '');
     if (rules !== undefined && rules.until > now) return this.build(rules, accountId, keyId, now);
     return this.read(accountId, keyId, now).then((fresh) => {
+      // A key that does not exist is refused by the charge anyway: caching it would let a flood of forged keys evict real ones.
+      if (!fresh.known) return this.build(fresh, accountId, keyId, now);
       if (this.cached >= CACHE_MAX) (this.cache.clear(), (this.cached = 0));
       let byKey = this.cache.get(accountId);
       if (!byKey) this.cache.set(accountId, (byKey = new Map()));
@@ -116,6 +120,6 @@ export class MoneyRules {
     const limits = Object.keys(found).length === 0 ? NO_LIMITS : found;
     const wanted = this.notifier.wants('balance.low');
     const threshold = settings?.balance_low_threshold_micro_usd === null ? undefined : settings?.balance_low_threshold_micro_usd ?? this.notifier.config?.balanceLowMicroUsd;
-    return { limits, low: wanted ? threshold : undefined, until: now + RULES_TTL_MS };
+    return { known: keyId === undefined || key !== null, limits, low: wanted ? threshold : undefined, until: now + RULES_TTL_MS };
   }
 }
